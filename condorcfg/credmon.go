@@ -1,0 +1,426 @@
+package condorcfg
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/producer/oauth2refresh"
+)
+
+// Defaults of the daemon's own knobs (prefixed with its subsystem name,
+// CREDMON_OAUTH_ by default). Each is justified where it is used.
+const (
+	// DefaultScanInterval is the Python credmon's fixed 60 s pass.
+	DefaultScanInterval = 60 * time.Second
+	// DefaultRefreshFraction: refresh at half of the lifetime, as the Python
+	// credmon (lifetime_fraction 0.5) and SPIRE do.
+	DefaultRefreshFraction = 0.5
+	// BoxRefreshFraction is the Python credmon's rule for Box token URLs.
+	BoxRefreshFraction = 0.95
+	// DefaultRefreshJitter spreads refreshes by up to 10% of the refresh
+	// point (SPIRE PR #4534) so 10,000 tokens minted together do not all
+	// hit the issuer in the same second again.
+	DefaultRefreshJitter = 0.10
+	// DefaultRefreshMargin is added to SEC_CREDENTIAL_REFRESH: a .use must
+	// always outlive the job's copy (re-fetched every SEC_CREDENTIAL_REFRESH)
+	// by this much, to absorb clock skew and a slow issuer. A larger relative
+	// of x/oauth2's 10 s expiryDelta.
+	DefaultRefreshMargin = 60 * time.Second
+	// DefaultWorkers bounds concurrent refreshes: enough to hide issuer
+	// latency, few enough not to look like an attack to an IdP.
+	DefaultWorkers = 8
+	// DefaultHTTPTimeout bounds one token request end to end; the Python
+	// credmon has none, so one hung issuer stalled every token (§11.11).
+	DefaultHTTPTimeout = 30 * time.Second
+	// DefaultConnectTimeout bounds TCP connect + TLS handshake.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultMinBackoff and DefaultMaxBackoff bound retries of transient
+	// failures (Vault agent's lifetime watcher uses a 5 min cap).
+	DefaultMinBackoff = 10 * time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	// DefaultSecCredentialRefresh is HTCondor's SEC_CREDENTIAL_REFRESH.
+	DefaultSecCredentialRefresh = 300 * time.Second
+	// KeyFileLifetime: credd key files older than this are deleted (OCM
+	// cleanup_key_files, 12 h).
+	KeyFileLifetime = 12 * time.Hour
+	// DefaultMaxLog is HTCondor's MAX_DEFAULT_LOG ("10 Mb", 10 MiB as
+	// dprintf_parse_log_size reads it).
+	DefaultMaxLog = 10 << 20
+)
+
+// Credmon is the typed view of every knob the daemon reads. It is a value
+// snapshot: a reload builds a new one.
+type Credmon struct {
+	cfg *Config
+
+	Name    string // subsystem name (-n), CREDMON_OAUTH by default
+	CredDir string // --cred-dir > SEC_CREDENTIAL_DIRECTORY_OAUTH > SEC_CREDENTIAL_DIRECTORY
+
+	LogPath   string // --log-file > <NAME>_LOG > $(LOG)/<Camelized NAME>Log
+	MaxLog    int64  // MAX_<NAME>_LOG > MAX_DEFAULT_LOG
+	MaxNumLog int    // MAX_NUM_<NAME>_LOG > MAX_NUM_DEFAULT_LOG > 1
+	Debug     bool   // D_FULLDEBUG in <NAME>_DEBUG, or -d
+
+	AllowSpecialNames bool // CREDMON_ALLOW_SPECIAL_CHAR_NAMES
+
+	// Provider lists, as credd's CredSorter reads them.
+	LocalNames, ClientNames, OAuth2Names, VaultNames, PelicanNames []string
+	OAuth2All, VaultAll, VaultEnabled                              bool
+
+	ScanInterval         time.Duration // <NAME>_SCAN_INTERVAL
+	RefreshFraction      float64       // <NAME>_REFRESH_FRACTION
+	RefreshJitter        float64       // <NAME>_REFRESH_JITTER
+	RefreshMargin        time.Duration // <NAME>_REFRESH_MARGIN
+	SecCredentialRefresh time.Duration // SEC_CREDENTIAL_REFRESH
+	Workers              int           // <NAME>_WORKERS
+	HTTPTimeout          time.Duration // <NAME>_HTTP_TIMEOUT
+	ConnectTimeout       time.Duration // <NAME>_CONNECT_TIMEOUT
+	MinBackoff           time.Duration // <NAME>_MIN_BACKOFF
+	MaxBackoff           time.Duration // <NAME>_MAX_BACKOFF
+	// AllowInsecure permits http:// token URLs: <NAME>_ALLOW_INSECURE_TOKEN_URL
+	// or the environment variable OAUTHLIB_INSECURE_TRANSPORT (parity).
+	AllowInsecure bool
+	// AudienceMode and SendScopes are the defaults for every provider
+	// (<NAME>_REFRESH_AUDIENCE_MODE, <NAME>_REFRESH_SEND_SCOPES).
+	AudienceMode oauth2refresh.AudienceMode
+	SendScopes   bool
+}
+
+// Overrides are command-line values that beat configuration.
+type Overrides struct {
+	CredDir string
+	LogFile string
+	Debug   bool
+}
+
+// KnobsFor lists the knobs LoadCredmon reads, for one batched prefetch.
+func KnobsFor(name string) []string {
+	n := strings.ToUpper(name)
+	k := []string{
+		"SEC_CREDENTIAL_DIRECTORY_OAUTH", "SEC_CREDENTIAL_DIRECTORY", "LOG",
+		n + "_LOG", "MAX_" + n + "_LOG", "MAX_DEFAULT_LOG", "MAX_NUM_" + n + "_LOG", "MAX_NUM_DEFAULT_LOG",
+		n + "_DEBUG", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES",
+		"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME", "CLIENT_CREDMON_PROVIDER_NAMES",
+		"OAUTH2_CREDMON_PROVIDER_NAMES", "VAULT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
+		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH",
+	}
+	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "WORKERS",
+		"HTTP_TIMEOUT", "CONNECT_TIMEOUT", "MIN_BACKOFF", "MAX_BACKOFF", "ALLOW_INSECURE_TOKEN_URL",
+		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
+		k = append(k, n+"_"+s)
+	}
+	return k
+}
+
+// ProviderKnobs lists the per-provider knobs, for a batched prefetch once
+// the providers in the cred dir are known.
+func ProviderKnobs(provider string) []string {
+	var k []string
+	for _, s := range []string{"CLIENT_ID", "CLIENT_SECRET_FILE", "TOKEN_URL", "ISSUER", "TOKEN_AUTH_METHOD",
+		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
+		k = append(k, provider+"_"+s)
+	}
+	return k
+}
+
+// LoadCredmon builds the typed view. Errors name the knob and its value.
+func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
+	n := strings.ToUpper(name)
+	m := &Credmon{cfg: c, Name: name}
+	var errs []string
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	dur := func(knob string, def time.Duration) time.Duration {
+		f, err := c.Float(knob, def.Seconds())
+		fail(err)
+		if err == nil && f < 0 {
+			fail(fmt.Errorf("%s = %v: must not be negative", knob, f))
+			return def
+		}
+		return time.Duration(f * float64(time.Second))
+	}
+
+	m.CredDir = ov.CredDir
+	if m.CredDir == "" {
+		m.CredDir = c.Get("SEC_CREDENTIAL_DIRECTORY_OAUTH")
+	}
+	if m.CredDir == "" {
+		m.CredDir = c.Get("SEC_CREDENTIAL_DIRECTORY")
+	}
+
+	m.LogPath = ov.LogFile
+	if m.LogPath == "" {
+		m.LogPath = c.Get(n + "_LOG")
+	}
+	if m.LogPath == "" {
+		if dir := c.Get("LOG"); dir != "" {
+			m.LogPath = filepath.Join(dir, camelLogName(n))
+		}
+	}
+	m.MaxLog = DefaultMaxLog
+	for _, knob := range []string{"MAX_" + n + "_LOG", "MAX_DEFAULT_LOG"} {
+		if v, ok := c.Lookup(knob); ok {
+			size, err := ParseLogSize(v)
+			if err != nil {
+				fail(fmt.Errorf("%s = %q: %w", knob, v, err))
+				break
+			}
+			m.MaxLog = size
+			break
+		}
+	}
+	maxNum, err := c.Int("MAX_NUM_"+n+"_LOG", -1)
+	fail(err)
+	if maxNum < 0 {
+		maxNum, err = c.Int("MAX_NUM_DEFAULT_LOG", 1)
+		fail(err)
+	}
+	m.MaxNumLog = int(maxNum)
+	m.Debug = ov.Debug || strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_FULLDEBUG") ||
+		strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_ALL")
+
+	m.AllowSpecialNames, err = c.Bool("CREDMON_ALLOW_SPECIAL_CHAR_NAMES", false)
+	fail(err)
+
+	if v, ok := c.Lookup("LOCAL_CREDMON_PROVIDER_NAMES"); ok {
+		m.LocalNames = credfile.SplitList(v)
+	} else if v, ok := c.Lookup("LOCAL_CREDMON_PROVIDER_NAME"); ok {
+		m.LocalNames = credfile.SplitList(v)
+	} else {
+		m.LocalNames = []string{"scitokens"}
+	}
+	m.ClientNames = credfile.SplitList(c.Get("CLIENT_CREDMON_PROVIDER_NAMES"))
+	m.PelicanNames = credfile.SplitList(c.Get("PELICAN_CREDMON_PROVIDER_NAMES"))
+	if v, ok := c.Lookup("OAUTH2_CREDMON_PROVIDER_NAMES"); ok && strings.TrimSpace(v) != "*" {
+		m.OAuth2Names = credfile.SplitList(v)
+	} else {
+		m.OAuth2All = true
+	}
+	if v, ok := c.Lookup("VAULT_CREDMON_PROVIDER_NAMES"); ok {
+		m.VaultEnabled = true
+		if strings.TrimSpace(v) == "*" {
+			m.VaultAll = true
+		} else {
+			m.VaultNames = credfile.SplitList(v)
+		}
+	} else {
+		m.VaultAll = true
+	}
+	if _, ok := c.Lookup("SEC_CREDENTIAL_STORER"); ok {
+		m.VaultEnabled = true
+	}
+
+	m.ScanInterval = dur(n+"_SCAN_INTERVAL", DefaultScanInterval)
+	if m.ScanInterval < time.Second {
+		fail(fmt.Errorf("%s_SCAN_INTERVAL must be at least 1 second", n))
+		m.ScanInterval = DefaultScanInterval
+	}
+	m.RefreshFraction, err = c.Float(n+"_REFRESH_FRACTION", DefaultRefreshFraction)
+	fail(err)
+	if m.RefreshFraction <= 0 || m.RefreshFraction >= 1 {
+		fail(fmt.Errorf("%s_REFRESH_FRACTION = %v: must be between 0 and 1", n, m.RefreshFraction))
+		m.RefreshFraction = DefaultRefreshFraction
+	}
+	m.RefreshJitter, err = c.Float(n+"_REFRESH_JITTER", DefaultRefreshJitter)
+	fail(err)
+	if m.RefreshJitter < 0 || m.RefreshJitter > 0.5 {
+		fail(fmt.Errorf("%s_REFRESH_JITTER = %v: must be between 0 and 0.5", n, m.RefreshJitter))
+		m.RefreshJitter = DefaultRefreshJitter
+	}
+	m.RefreshMargin = dur(n+"_REFRESH_MARGIN", DefaultRefreshMargin)
+	m.SecCredentialRefresh = dur("SEC_CREDENTIAL_REFRESH", DefaultSecCredentialRefresh)
+	workers, err := c.Int(n+"_WORKERS", DefaultWorkers)
+	fail(err)
+	if workers < 1 || workers > 1024 {
+		fail(fmt.Errorf("%s_WORKERS = %d: must be between 1 and 1024", n, workers))
+		workers = DefaultWorkers
+	}
+	m.Workers = int(workers)
+	m.HTTPTimeout = dur(n+"_HTTP_TIMEOUT", DefaultHTTPTimeout)
+	m.ConnectTimeout = dur(n+"_CONNECT_TIMEOUT", DefaultConnectTimeout)
+	m.MinBackoff = dur(n+"_MIN_BACKOFF", DefaultMinBackoff)
+	m.MaxBackoff = dur(n+"_MAX_BACKOFF", DefaultMaxBackoff)
+	if m.MinBackoff <= 0 || m.MaxBackoff < m.MinBackoff {
+		fail(fmt.Errorf("%s_MIN_BACKOFF/%s_MAX_BACKOFF: need 0 < min <= max", n, n))
+		m.MinBackoff, m.MaxBackoff = DefaultMinBackoff, DefaultMaxBackoff
+	}
+	m.AllowInsecure, err = c.Bool(n+"_ALLOW_INSECURE_TOKEN_URL", false)
+	fail(err)
+	if os.Getenv("OAUTHLIB_INSECURE_TRANSPORT") != "" {
+		m.AllowInsecure = true
+	}
+	m.AudienceMode, err = oauth2refresh.ParseAudienceMode(c.Get(n + "_REFRESH_AUDIENCE_MODE"))
+	if err != nil {
+		fail(fmt.Errorf("%s_REFRESH_AUDIENCE_MODE: %w", n, err))
+	}
+	m.SendScopes, err = c.Bool(n+"_REFRESH_SEND_SCOPES", true)
+	fail(err)
+
+	// Lookup cannot return errors (an unsupported macro, a definition loop,
+	// a failing condor_config_val); they are kept for Err.
+	fail(c.Err())
+	if len(errs) > 0 {
+		return m, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return m, nil
+}
+
+// ParseLogSize parses a MAX_*_LOG value as dprintf_parse_log_size does: an
+// integer, optional white space, and an optional unit whose first letter
+// counts: B, K (×1024), M (×1024²), G (×1024³), T (×1024⁴). Time units (S,
+// H, D, W: time-based rotation) are refused, since only size rotation is
+// implemented.
+func ParseLogSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || (i == 1 && (s[0] == '-' || s[0] == '+')) {
+		return 0, fmt.Errorf("not a size (an integer with an optional unit b, Kb, Mb, Gb, Tb)")
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	unit := strings.TrimSpace(s[i:])
+	if unit == "" {
+		return n, nil
+	}
+	mult := map[byte]int64{'B': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}[byte(unicode.ToUpper(rune(unit[0])))]
+	if mult == 0 {
+		return 0, fmt.Errorf("unit %q: only size units (b, Kb, Mb, Gb, Tb) are supported", unit)
+	}
+	return n * mult, nil
+}
+
+// camelLogName turns CREDMON_OAUTH into CredmonOauthLog, the Python
+// credmon's default log file name under $(LOG).
+func camelLogName(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(strings.ToLower(name), "_") {
+		if part == "" {
+			continue
+		}
+		r := []rune(part)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
+	}
+	b.WriteString("Log")
+	return b.String()
+}
+
+// InvalidProviderNames returns configured provider names that break the
+// naming rule (HTCONDOR-2860); the daemon exits 99 when there are any.
+func (m *Credmon) InvalidProviderNames() []string {
+	var bad []string
+	for _, list := range [][]string{m.LocalNames, m.ClientNames, m.OAuth2Names, m.VaultNames, m.PelicanNames} {
+		for _, p := range list {
+			if !credfile.ValidProviderName(p, m.AllowSpecialNames) {
+				bad = append(bad, p)
+			}
+		}
+	}
+	return bad
+}
+
+// Sorter returns credd's ownership rules for this configuration.
+func (m *Credmon) Sorter() *credfile.Sorter {
+	return &credfile.Sorter{
+		Local: m.LocalNames, Client: m.ClientNames, OAuth2: m.OAuth2Names, Vault: m.VaultNames, Pelican: m.PelicanNames,
+		OAuth2All: m.OAuth2All, VaultAll: m.VaultAll, VaultEnabled: m.VaultEnabled,
+		HasClientID: func(p string) bool { _, ok := m.cfg.Lookup(p + "_CLIENT_ID"); return ok },
+	}
+}
+
+// Prefetch asks the configuration for the knobs of these providers in one
+// batch (one condor_config_val call on an HTCondor host).
+func (m *Credmon) Prefetch(providers []string) error {
+	var k []string
+	for _, p := range providers {
+		k = append(k, ProviderKnobs(p)...)
+	}
+	return m.cfg.Prefetch(k...)
+}
+
+// Provider is the configuration of one OAuth2 provider, used for .top files
+// that have no .meta (user- or robot-stored refresh tokens), and for the
+// refresh request options of every token of the provider.
+type Provider struct {
+	Name             string
+	ClientID         string // <P>_CLIENT_ID
+	ClientSecretFile string // <P>_CLIENT_SECRET_FILE
+	TokenURL         string // <P>_TOKEN_URL
+	Issuer           string // <P>_ISSUER: OIDC discovery when TOKEN_URL is unset
+	AuthStyle        oauth2.AuthStyle
+	AudienceMode     oauth2refresh.AudienceMode
+	SendScopes       bool
+}
+
+// Provider reads the knobs of provider p.
+func (m *Credmon) Provider(p string) (*Provider, error) {
+	c := m.cfg
+	pc := &Provider{
+		Name:             p,
+		ClientID:         c.Get(p + "_CLIENT_ID"),
+		ClientSecretFile: c.Get(p + "_CLIENT_SECRET_FILE"),
+		TokenURL:         c.Get(p + "_TOKEN_URL"),
+		Issuer:           c.Get(p + "_ISSUER"),
+		AudienceMode:     m.AudienceMode,
+		SendScopes:       m.SendScopes,
+		AuthStyle:        oauth2.AuthStyleInParams,
+	}
+	switch strings.ToLower(c.Get(p + "_TOKEN_AUTH_METHOD")) {
+	case "", "client_secret_post", "post":
+	case "client_secret_basic", "basic":
+		pc.AuthStyle = oauth2.AuthStyleInHeader
+	default:
+		return nil, fmt.Errorf("%s_TOKEN_AUTH_METHOD = %q: want client_secret_post or client_secret_basic", p, c.Get(p+"_TOKEN_AUTH_METHOD"))
+	}
+	if v, ok := c.Lookup(p + "_REFRESH_AUDIENCE_MODE"); ok {
+		mode, err := oauth2refresh.ParseAudienceMode(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s_REFRESH_AUDIENCE_MODE: %w", p, err)
+		}
+		pc.AudienceMode = mode
+	}
+	send, err := c.Bool(p+"_REFRESH_SEND_SCOPES", m.SendScopes)
+	if err != nil {
+		return nil, err
+	}
+	pc.SendScopes = send
+	return pc, nil
+}
+
+// ReadClientSecret reads a client secret file as credd does: the first line,
+// cut at the first control byte (<= 0x1F).
+func ReadClientSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading client secret: %w", err)
+	}
+	for i, c := range b {
+		if c <= 0x1f {
+			b = b[:i]
+			break
+		}
+	}
+	if len(b) == 0 {
+		return "", fmt.Errorf("client secret file %s is empty", path)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,327 @@
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TempPrefix and TempSuffix frame every temp file this package creates.
+const (
+	TempPrefix = ".credmon-"
+	TempSuffix = ".tmp"
+)
+
+// ErrNotRegular is returned when a name exists but is not a regular file
+// (a symlink, directory, FIFO, ...). Such entries are never read.
+var ErrNotRegular = errors.New("atomicfile: not a regular file")
+
+// ErrTooLarge is returned by ReadFile when the file exceeds the limit.
+var ErrTooLarge = errors.New("atomicfile: file too large")
+
+// Stat is the subset of stat(2) the daemon uses.
+type Stat struct {
+	Dev, Ino uint64
+	Mode     fs.FileMode // permission bits and type as in io/fs
+	Uid, Gid uint32
+	Size     int64
+	Mtime    time.Time
+	Ctime    time.Time
+}
+
+// ID identifies one version of a file: a rename-replaced file gets a new
+// inode, an in-place edit a new size or mtime, a chmod a new ctime.
+type ID struct {
+	Dev, Ino uint64
+	Size     int64
+	Mtime    int64
+}
+
+// ID returns the file version identity (ctime is left out: chmod/chown do
+// not change content, so they must not trigger work).
+func (s Stat) ID() ID {
+	return ID{Dev: s.Dev, Ino: s.Ino, Size: s.Size, Mtime: s.Mtime.UnixNano()}
+}
+
+// IsZero reports whether id is the zero ID (no file).
+func (id ID) IsZero() bool { return id == ID{} }
+
+// IsRegular reports whether the entry is a regular file.
+func (s Stat) IsRegular() bool { return s.Mode.IsRegular() }
+
+// IsDir reports whether the entry is a directory.
+func (s Stat) IsDir() bool { return s.Mode.IsDir() }
+
+func fromUnix(st *unix.Stat_t) Stat {
+	mode := fs.FileMode(st.Mode & 0o777)
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	}
+	if st.Mode&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if st.Mode&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if st.Mode&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	return Stat{
+		Dev: st.Dev, Ino: st.Ino, Mode: mode, Uid: st.Uid, Gid: st.Gid, Size: st.Size,
+		Mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+		Ctime: time.Unix(st.Ctim.Sec, st.Ctim.Nsec),
+	}
+}
+
+// Dir is an open directory. It is safe for concurrent use; Close it once.
+type Dir struct {
+	fd   int
+	path string
+}
+
+// OpenDir opens path as a directory. The last component must not be a
+// symlink.
+func OpenDir(path string) (*Dir, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &Dir{fd: fd, path: path}, nil
+}
+
+// OpenDir opens the subdirectory name of d without following a symlink.
+func (d *Dir) OpenDir(name string) (*Dir, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: d.join(name), Err: err}
+	}
+	return &Dir{fd: fd, path: d.join(name)}, nil
+}
+
+// Path returns the directory's path as opened (for messages).
+func (d *Dir) Path() string { return d.path }
+
+// Close closes the directory.
+func (d *Dir) Close() error { return unix.Close(d.fd) }
+
+func (d *Dir) join(name string) string { return d.path + "/" + name }
+
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') || strings.ContainsRune(name, 0) {
+		return fmt.Errorf("atomicfile: invalid name %q", name)
+	}
+	return nil
+}
+
+// Stat returns the entry's status without following a symlink.
+func (d *Dir) Stat(name string) (Stat, error) {
+	if err := checkName(name); err != nil {
+		return Stat{}, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return Stat{}, &fs.PathError{Op: "stat", Path: d.join(name), Err: err}
+	}
+	return fromUnix(&st), nil
+}
+
+// Self returns the status of the directory itself.
+func (d *Dir) Self() (Stat, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(d.fd, &st); err != nil {
+		return Stat{}, &fs.PathError{Op: "stat", Path: d.path, Err: err}
+	}
+	return fromUnix(&st), nil
+}
+
+// Entry is a directory entry.
+type Entry struct {
+	Name string
+	Type fs.FileMode // type bits only; may be ModeIrregular when unknown
+}
+
+// ReadDir lists the directory (no "." or ".."), in directory order.
+func (d *Dir) ReadDir() ([]Entry, error) {
+	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: d.path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), d.path)
+	defer f.Close()
+	des, err := f.ReadDir(-1)
+	out := make([]Entry, 0, len(des))
+	for _, de := range des {
+		out = append(out, Entry{Name: de.Name(), Type: de.Type()})
+	}
+	return out, err
+}
+
+// ReadFile reads a regular file of at most max bytes without following a
+// symlink, and returns its status as seen by fstat on the open file. It fails
+// when the file changes (size or mtime) while it is read, as HTCondor's
+// read_secure_file does.
+func (d *Dir) ReadFile(name string, max int64) ([]byte, Stat, error) {
+	if err := checkName(name); err != nil {
+		return nil, Stat{}, err
+	}
+	// O_NONBLOCK: a FIFO planted in the directory must not hang the scan.
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ELOOP {
+			err = ErrNotRegular
+		}
+		return nil, Stat{}, &fs.PathError{Op: "open", Path: d.join(name), Err: err}
+	}
+	f := os.NewFile(uintptr(fd), d.join(name))
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, Stat{}, &fs.PathError{Op: "stat", Path: d.join(name), Err: err}
+	}
+	s := fromUnix(&st)
+	if !s.IsRegular() {
+		return nil, s, &fs.PathError{Op: "read", Path: d.join(name), Err: ErrNotRegular}
+	}
+	if s.Size > max {
+		return nil, s, &fs.PathError{Op: "read", Path: d.join(name), Err: ErrTooLarge}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, s, &fs.PathError{Op: "read", Path: d.join(name), Err: err}
+	}
+	if int64(len(data)) > max {
+		return nil, s, &fs.PathError{Op: "read", Path: d.join(name), Err: ErrTooLarge}
+	}
+	var after unix.Stat_t
+	if err := unix.Fstat(fd, &after); err == nil && (after.Size != st.Size || after.Mtim != st.Mtim) {
+		return nil, s, &fs.PathError{Op: "read", Path: d.join(name), Err: errors.New("file changed while being read")}
+	}
+	return data, s, nil
+}
+
+// WriteFile atomically replaces name with data at mode perm (owned by the
+// calling process): temp file, fsync, rename, directory fsync. It returns the
+// status of the file now at name. On error the temp file is removed and name
+// is unchanged.
+func (d *Dir) WriteFile(name string, data []byte, perm fs.FileMode) (Stat, error) {
+	if err := checkName(name); err != nil {
+		return Stat{}, err
+	}
+	tmp, fd, err := d.createTemp(perm)
+	if err != nil {
+		return Stat{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = unix.Unlinkat(d.fd, tmp, 0)
+		}
+	}()
+	f := os.NewFile(uintptr(fd), d.join(tmp))
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return Stat{}, fmt.Errorf("writing %s: %w", d.join(tmp), err)
+	}
+	// fchmod: the umask must not narrow or widen the mode we promise.
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return Stat{}, fmt.Errorf("chmod %s: %w", d.join(tmp), err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return Stat{}, fmt.Errorf("syncing %s: %w", d.join(tmp), err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return Stat{}, &fs.PathError{Op: "stat", Path: d.join(tmp), Err: err}
+	}
+	if err := f.Close(); err != nil {
+		return Stat{}, fmt.Errorf("closing %s: %w", d.join(tmp), err)
+	}
+	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
+		return Stat{}, &fs.PathError{Op: "rename", Path: d.join(name), Err: err}
+	}
+	committed = true
+	if err := unix.Fsync(d.fd); err != nil {
+		// The rename happened; only its durability is in doubt.
+		return fromUnix(&st), fmt.Errorf("syncing directory %s: %w", d.path, err)
+	}
+	return fromUnix(&st), nil
+}
+
+func (d *Dir) createTemp(perm fs.FileMode) (string, int, error) {
+	var rnd [8]byte
+	for range 16 {
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return "", -1, err
+		}
+		name := TempPrefix + hex.EncodeToString(rnd[:]) + TempSuffix
+		fd, err := unix.Openat(d.fd, name,
+			unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(perm.Perm()))
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return "", -1, &fs.PathError{Op: "create", Path: d.join(name), Err: err}
+		}
+		return name, fd, nil
+	}
+	return "", -1, fmt.Errorf("creating temp file in %s: too many collisions", d.path)
+}
+
+// Touch creates or replaces name as an empty file of mode perm, atomically.
+func (d *Dir) Touch(name string, perm fs.FileMode) error {
+	_, err := d.WriteFile(name, nil, perm)
+	return err
+}
+
+// Remove unlinks name (not a directory). A missing name is not an error.
+func (d *Dir) Remove(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := unix.Unlinkat(d.fd, name, 0); err != nil && err != unix.ENOENT {
+		return &fs.PathError{Op: "remove", Path: d.join(name), Err: err}
+	}
+	return nil
+}
+
+// IsTemp reports whether name is a temp file created by this package.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(name, TempPrefix) && strings.HasSuffix(name, TempSuffix)
+}
+
+// CheckWritable proves the directory can take a replacement by creating and
+// removing a temp file, so a daemon that cannot write fails at start-up and
+// not an hour later (Vault agent's file-sink write check).
+func (d *Dir) CheckWritable() error {
+	tmp, fd, err := d.createTemp(0o600)
+	if err != nil {
+		return err
+	}
+	unix.Close(fd)
+	return d.Remove(tmp)
+}

@@ -1,0 +1,368 @@
+package credmon
+
+import (
+	"container/heap"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/atomicfile"
+	"github.com/credmon/credmon/credmon/credfile"
+)
+
+// cred is the daemon's memory of one token (<user>/<name>). It is owned by
+// the Run goroutine; workers get copies of what they need.
+type cred struct {
+	user, name, provider string
+	kind                 credfile.Kind
+	ignore               string // why this token is not ours to refresh; "" if it is
+
+	top, use, meta atomicfile.ID // versions last evaluated (zero: absent)
+	hasUse         bool
+	useBad         bool // .use unreadable or unparseable: refresh now
+	issued, expiry time.Time
+	expiryKnown    bool
+	jitter         float64 // draw for this .use version (see Policy.RefreshAt)
+	metaInfo       *credfile.Meta
+	metaErr        error
+
+	due       time.Time // next refresh; zero = not scheduled
+	timerGen  int
+	failures  int
+	retryAt   time.Time
+	permanent bool // last failure needs a new .top/.meta (or config) to retry
+	lastErr   string
+
+	running bool
+	rerun   bool // inputs changed while running: evaluate again after
+	waiters []*pass
+
+	// pendingRT is a rotated refresh token we could not persist to .top
+	// (the write failed); it applies while .top is still version pendingTop.
+	pendingRT  string
+	pendingTop atomicfile.ID
+
+	status string // last logged state, to log state changes only once
+	log    hclog.Logger
+}
+
+func (m *Monitor) newCred(user, name string) *cred {
+	c := &cred{user: user, name: name, log: m.oauth.With("user", user, "token", name)}
+	m.classify(c)
+	return c
+}
+
+// classify decides whether c is an OAuth2 token this daemon refreshes,
+// using the current configuration (credd's CredSorter rules).
+func (m *Monitor) classify(c *cred) {
+	c.ignore, c.kind = "", credfile.KindUnknown
+	provider, _, ok := credfile.SplitName(c.name, m.cfg.AllowSpecialNames)
+	if !ok {
+		c.ignore = "name has no valid provider (or ends in \"_\")"
+		c.setStatus(hclog.Warn, fmt.Sprintf("Skipping token %s for user %s: invalid token name", c.name, c.user))
+		return
+	}
+	c.provider = provider
+	c.kind = m.cfg.Sorter().Sort(provider)
+	if c.kind != credfile.KindOAuth2 {
+		// Local, client, Vault and Pelican tokens belong to other credmon
+		// types; unknown ones are plain credentials nobody refreshes.
+		c.ignore = "owned by the " + c.kind.String() + " credmon type"
+		c.setStatus(hclog.Debug, "not an OAuth2 token; leaving it alone", "kind", c.kind.String())
+	}
+}
+
+// reclassify applies a new configuration to every known token in place
+// (never by recreating state: a token with a refresh in flight must keep
+// its single in-flight marker, or rotation could be raced). Failures are
+// forgotten, since the configuration may have fixed their cause.
+func (m *Monitor) reclassify() {
+	for _, us := range m.users {
+		for _, c := range us.creds {
+			if c.ignore == "deleted" {
+				continue
+			}
+			m.classify(c)
+			c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
+			c.timerGen++ // the next pass schedules it again under the new policy
+			c.top, c.meta, c.use = atomicfile.ID{}, atomicfile.ID{}, atomicfile.ID{}
+		}
+	}
+}
+
+// setStatus logs a state change once; the same state again is silent.
+func (c *cred) setStatus(level hclog.Level, msg string, args ...any) {
+	if c.status == msg {
+		c.log.Debug(msg, args...)
+		return
+	}
+	c.status = msg
+	c.log.Log(level, msg, args...)
+}
+
+// evaluate brings c up to date with the files observed and decides when it
+// must be refreshed.
+func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
+	if c.ignore != "" {
+		return
+	}
+	if c.running {
+		if o.top.ID() != c.top || idOf(o.meta) != c.meta {
+			c.rerun = true
+		}
+		if p != nil {
+			c.waiters = append(c.waiters, p)
+			p.pending++
+		}
+		return
+	}
+	now := m.now()
+	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
+	if topID != c.top || metaID != c.meta {
+		// New input (a new login, a re-stored token, a new .meta): forget
+		// the failures of the old one.
+		if c.permanent || c.failures > 0 {
+			c.log.Debug("credential changed; clearing backoff")
+		}
+		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
+		c.top = topID
+		if metaID != c.meta {
+			c.meta = metaID
+			c.metaInfo, c.metaErr = nil, nil
+			if o.meta != nil {
+				c.metaInfo, c.metaErr = m.readMeta(c)
+			}
+		}
+	}
+	if useID != c.use {
+		c.use = useID
+		c.hasUse = o.use != nil
+		c.useBad, c.expiryKnown = false, false
+		c.jitter = m.rnd.Float64()
+		if o.use != nil {
+			m.readUse(c, o.use)
+		}
+	}
+	c.due = m.dueTime(c, now)
+	if c.due.IsZero() {
+		return
+	}
+	if !c.due.After(now) {
+		m.enqueue(c, p)
+		return
+	}
+	c.timerGen++
+	heap.Push(&m.timers, timerEntry{at: c.due, c: c, gen: c.timerGen})
+}
+
+func idOf(st *atomicfile.Stat) atomicfile.ID {
+	if st == nil {
+		return atomicfile.ID{}
+	}
+	return st.ID()
+}
+
+// dueTime is the refresh policy applied to c; zero means "never, until
+// something changes".
+func (m *Monitor) dueTime(c *cred, now time.Time) time.Time {
+	if c.metaErr != nil {
+		c.setStatus(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable .meta", c.name, c.user), "error", c.metaErr)
+		return time.Time{}
+	}
+	if c.metaInfo != nil && !c.metaInfo.UseRefreshToken {
+		c.setStatus(hclog.Debug, "not refreshing: .meta says use_refresh_token is false")
+		return time.Time{}
+	}
+	if c.metaInfo == nil {
+		if why := m.providerProblem(c.provider); why != "" {
+			c.setStatus(hclog.Warn, fmt.Sprintf("Cannot refresh %s for user %s: no .meta and %s", c.name, c.user, why))
+			return time.Time{}
+		}
+	}
+	if c.permanent {
+		return time.Time{}
+	}
+	due := now
+	if c.hasUse && !c.useBad && c.expiryKnown {
+		due = m.policyFor(c).RefreshAt(c.issued, c.expiry, c.jitter)
+	} else if c.hasUse && !c.useBad {
+		// A .use that says nothing about its expiry: refresh it every
+		// Safety-free interval of UnknownLifetime, as if it lived that long.
+		due = m.policyFor(c).RefreshAt(c.issued, c.issued.Add(UnknownLifetime), c.jitter)
+	}
+	if c.retryAt.After(due) {
+		due = c.retryAt
+	}
+	return due
+}
+
+// UnknownLifetime is assumed for a .use with no expires_in, expires_at or
+// JWT exp: HTCondor's default local token lifetime (20 min), so such a
+// token is refreshed about every 10 minutes rather than never or always.
+const UnknownLifetime = 20 * time.Minute
+
+func (m *Monitor) policyFor(c *cred) Policy {
+	tokenURL := ""
+	if c.metaInfo != nil {
+		tokenURL = c.metaInfo.TokenURL
+	} else if pi := m.provider(c.provider); pi.cfg != nil {
+		tokenURL = pi.cfg.TokenURL
+	}
+	return Policy{
+		Fraction:    FractionFor(tokenURL, m.cfg.RefreshFraction),
+		Jitter:      m.cfg.RefreshJitter,
+		Safety:      m.cfg.SecCredentialRefresh + m.cfg.RefreshMargin,
+		MinInterval: MinRefreshInterval,
+	}
+}
+
+// MinRefreshInterval is the shortest time between two refreshes of one
+// token even when its lifetime is shorter than the safety margin (then no
+// schedule can satisfy the margin, and hammering the issuer would not help).
+const MinRefreshInterval = 30 * time.Second
+
+func (m *Monitor) readMeta(c *cred) (*credfile.Meta, error) {
+	d, err := m.dir.OpenDir(c.user)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	b, _, err := d.ReadFile(c.name+credfile.SuffixMeta, maxCredFile)
+	if err != nil {
+		return nil, err
+	}
+	return credfile.ParseMeta(b)
+}
+
+// maxCredFile bounds what we read of any credential file; real ones are a
+// few KiB (credd itself caps credentials at 64 KiB).
+const maxCredFile = 1 << 20
+
+func (m *Monitor) readUse(c *cred, st *atomicfile.Stat) {
+	d, err := m.dir.OpenDir(c.user)
+	if err != nil {
+		c.useBad = true
+		return
+	}
+	defer d.Close()
+	b, fst, err := d.ReadFile(c.name+credfile.SuffixUse, maxCredFile)
+	if err != nil {
+		c.useBad = true
+		c.log.Debug("reading .use", "error", err)
+		return
+	}
+	u, err := credfile.ParseUse(b)
+	if err != nil {
+		c.useBad = true
+		c.setStatus(hclog.Warn, fmt.Sprintf("Access token %s for user %s is unparseable; refreshing it", c.name, c.user), "error", err)
+		return
+	}
+	c.issued, c.expiry, c.expiryKnown = u.Lifetime(fst.Mtime)
+	if !c.expiryKnown {
+		c.issued = fst.Mtime
+	}
+}
+
+// forget drops a token whose .top is gone (credd delete or sweep).
+func (m *Monitor) forget(c *cred) {
+	c.ignore = "deleted"
+	c.timerGen++
+	c.log.Debug("credential removed")
+}
+
+// enqueue queues c for refresh unless it is queued or running already; the
+// pass (if any) waits for it.
+func (m *Monitor) enqueue(c *cred, p *pass) {
+	if p != nil {
+		c.waiters = append(c.waiters, p)
+		p.pending++
+	}
+	if c.running {
+		return
+	}
+	c.running = true
+	c.timerGen++
+	m.queue = append(m.queue, c)
+}
+
+// runDue queues every token whose refresh time has come.
+func (m *Monitor) runDue() {
+	now := m.now()
+	for m.timers.Len() > 0 && !m.timers[0].at.After(now) {
+		e := heap.Pop(&m.timers).(timerEntry)
+		if e.gen != e.c.timerGen || e.c.ignore != "" {
+			continue // rescheduled or forgotten since
+		}
+		m.enqueue(e.c, nil)
+	}
+}
+
+func (m *Monitor) resetTimer(t *time.Timer) {
+	for m.timers.Len() > 0 {
+		e := m.timers[0]
+		if e.gen == e.c.timerGen && e.c.ignore == "" {
+			break
+		}
+		heap.Pop(&m.timers)
+	}
+	d := time.Hour
+	if m.timers.Len() > 0 {
+		d = m.timers[0].at.Sub(m.now())
+		if d < 0 {
+			d = 0
+		}
+	}
+	t.Reset(d)
+}
+
+type timerEntry struct {
+	at  time.Time
+	c   *cred
+	gen int
+}
+
+type timerHeap []timerEntry
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+// providerInfo caches one provider's configuration per config generation.
+type providerInfo struct {
+	cfg *condorcfg.Provider
+	err error
+}
+
+func (m *Monitor) provider(p string) *providerInfo {
+	if pi, ok := m.providers[p]; ok {
+		return pi
+	}
+	cfg, err := m.cfg.Provider(p)
+	pi := &providerInfo{cfg: cfg, err: err}
+	m.providers[p] = pi
+	return pi
+}
+
+// providerProblem says why tokens of p without .meta cannot be refreshed
+// from configuration, or "" when they can.
+func (m *Monitor) providerProblem(p string) string {
+	pi := m.provider(p)
+	switch {
+	case pi.err != nil:
+		return pi.err.Error()
+	case pi.cfg.ClientID == "":
+		return p + "_CLIENT_ID is not set"
+	case pi.cfg.TokenURL == "" && pi.cfg.Issuer == "":
+		return "neither " + p + "_TOKEN_URL nor " + p + "_ISSUER is set"
+	}
+	return ""
+}

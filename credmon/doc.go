@@ -1,0 +1,49 @@
+// Package credmon is the credential monitor daemon: a drop-in replacement
+// for HTCondor's Python condor_credmon_oauth that keeps every OAuth2 access
+// token (.use) in the OAuth credential directory fresh.
+//
+// # Contract with HTCondor
+//
+// The whole contract is files and one signal (protocol spec §1):
+//
+//   - <cred_dir>/pid: our pid, decimal, no newline, 0644. credd reads it and
+//     sends SIGHUP when it stored a credential whose .use does not exist.
+//     Removed on clean exit so credd stops signalling a dead process.
+//   - <cred_dir>/CREDMON_COMPLETE: deleted at start, touched after every full
+//     pass once the refreshes that pass started have finished.
+//   - <cred_dir>/<user>/<name>.top (+ .meta): inputs. We rewrite .top only to
+//     persist a rotated refresh token, keeping every other key.
+//   - <cred_dir>/<user>/<name>.use: our output, one line of compact JSON,
+//     mode 0600, owned by the daemon (root under condor_master).
+//
+// # Design
+//
+// One goroutine (Run) owns all state. It reconciles: a full pass lists the
+// directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
+// per-user pass re-reads a directory fsnotify reported, and a timer heap
+// wakes tokens whose refresh time came. Events only wake the reconciler; the
+// periodic pass is the source of truth (house style §8.3).
+//
+// Refreshes run in at most Workers goroutines, at most one per token, each
+// with its own timeout, and report back to Run, so one slow or broken issuer
+// or token never delays the others (the Python credmon aborts its pass on
+// the first exception, §11.10). Failures back off exponentially with jitter;
+// permanent ones (invalid_grant, invalid_client, a broken .top) wait for the
+// .top/.meta to change.
+//
+// A refresh writes the rotated refresh token to .top before writing .use,
+// each by temp file + fsync + rename + directory fsync (package
+// atomicfile), through directory descriptors that never follow symlinks. A
+// .top replaced while the request was on the wire (a new login) wins: our
+// result is discarded and the new .top refreshed.
+//
+// When to refresh is the pure Policy: at Fraction (0.5; Box 0.95) of the
+// token's real lifetime (expires_at, the JWT exp, else expires_in from the
+// .use write time), moved earlier by up to Jitter, and never later than
+// expiry − (SEC_CREDENTIAL_REFRESH + margin), so a job's copy, re-fetched
+// every SEC_CREDENTIAL_REFRESH, never expires.
+//
+// Ownership follows credd's CredSorter (credfile.Sorter): this package
+// refreshes OAuth2 tokens; local-issuer, client, Vault, Pelican and plain
+// credentials are left untouched.
+package credmon

@@ -1,0 +1,713 @@
+package credmon_test
+
+// End-to-end tests of the monitor: a real OIDC provider process (behind a
+// fault-injecting proxy where a test needs faults), real files in a temp
+// credential directory, real fsnotify, and the credd emulator of package
+// credtest (HTCondor's credd cannot be installed here; the emulator follows
+// the protocol spec §5). SIGHUPs the emulator sends to the pid in the pid
+// file reach this test process, which forwards them to the running monitor.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon"
+	"github.com/credmon/credmon/credmon/credtest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type env struct {
+	t      *testing.T
+	dir    string
+	idp    *credtest.Provider
+	proxy  *credtest.FaultProxy
+	credd  *credtest.Credd
+	mon    *credmon.Monitor
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	now    func() time.Time
+}
+
+type envOptions struct {
+	config   string // extra config lines
+	provider credtest.ProviderOptions
+	now      func() time.Time
+	noStart  bool
+}
+
+var (
+	sighupMu  sync.Mutex
+	sighupMon *credmon.Monitor
+	sighupOne sync.Once
+)
+
+// routeSIGHUP makes SIGHUPs sent to this process (by the credd emulator)
+// rescan the current test's monitor, as they would the daemon.
+func routeSIGHUP(m *credmon.Monitor) {
+	sighupOne.Do(func() {
+		ch := make(chan os.Signal, 64)
+		signal.Notify(ch, syscall.SIGHUP)
+		go func() {
+			for range ch {
+				sighupMu.Lock()
+				if sighupMon != nil {
+					sighupMon.Rescan()
+				}
+				sighupMu.Unlock()
+			}
+		}()
+	})
+	sighupMu.Lock()
+	sighupMon = m
+	sighupMu.Unlock()
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	e := &env{t: t, logs: &syncBuffer{}, now: o.now}
+	e.idp = credtest.StartOIDCProvider(t, o.provider)
+	e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
+	base := t.TempDir()
+	e.dir = filepath.Join(base, "oauth_credentials")
+	secret := filepath.Join(base, "client_secret")
+	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf(`
+SEC_CREDENTIAL_DIRECTORY_OAUTH = %s
+CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
+CREDMON_OAUTH_MIN_BACKOFF = 1
+CREDMON_OAUTH_MAX_BACKOFF = 2
+CREDMON_OAUTH_HTTP_TIMEOUT = 3
+# A provider configured for .top files without .meta, through the fault proxy.
+MYIDP_CLIENT_ID = %s
+MYIDP_CLIENT_SECRET_FILE = %s
+MYIDP_TOKEN_URL = %s/token
+# One that finds its token endpoint by OIDC discovery, directly.
+DISC_CLIENT_ID = %s
+DISC_CLIENT_SECRET_FILE = %s
+DISC_ISSUER = %s
+DISC_TOKEN_AUTH_METHOD = client_secret_basic
+# Web-app providers (.meta carries the client): CLIENT_ID must be set.
+WEBIDP_CLIENT_ID = %s
+%s
+`, e.dir, credtest.ClientIDPost, secret, e.proxy.URL, credtest.ClientIDBasic, secret, e.idp.Issuer, credtest.ClientIDPost, o.config)
+	cfgFile := filepath.Join(base, "condor_config")
+	if err := os.WriteFile(cfgFile, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
+		Env: []string{"CONDOR_CONFIG=" + cfgFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := condorcfg.LoadCredmon(cfg, "CREDMON_OAUTH", condorcfg.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := credmon.PrepareCredDir(cm.CredDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: hclog.Debug})
+	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Now: o.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.credd = credtest.NewCredd(t, e.dir)
+	e.credd.NoPidCache = true
+	if !o.noStart {
+		e.start()
+	}
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", e.logs.String())
+		}
+	})
+	return e
+}
+
+func (e *env) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	e.done = make(chan error, 1)
+	routeSIGHUP(e.mon)
+	go func() { e.done <- e.mon.Run(ctx) }()
+	e.waitFor("pid file", func() bool { _, err := os.Stat(filepath.Join(e.dir, "pid")); return err == nil })
+}
+
+func (e *env) stop() {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			e.t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		e.t.Error("Run did not return after cancel")
+	}
+	e.cancel = nil
+}
+
+// waitFor polls cond; the deadline is a safety net against hangs, not an
+// assertion about speed.
+func (e *env) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *env) path(user, file string) string { return filepath.Join(e.dir, user, file) }
+
+func (e *env) readJSON(user, file string) map[string]any {
+	e.t.Helper()
+	b, err := os.ReadFile(e.path(user, file))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatalf("%s/%s is not JSON: %v: %q", user, file, err, b)
+	}
+	return m
+}
+
+func (e *env) exists(user, file string) bool {
+	_, err := os.Stat(e.path(user, file))
+	return err == nil
+}
+
+// webLogin stores what HTCondor's OAuth web app writes after a login:
+// .top (refresh token, scopes, audience), .meta; no .use unless withUse.
+func (e *env) webLogin(user, name string, g credtest.Grant, scopes, audience string) {
+	e.t.Helper()
+	top := map[string]string{"refresh_token": g.RefreshToken}
+	if scopes != "" {
+		top["scopes"] = scopes
+	}
+	if audience != "" {
+		top["audience"] = audience
+	}
+	b, _ := json.Marshal(top)
+	if err := e.credd.StoreMeta(user, name, credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+		TokenURL: e.proxy.URL + "/token", UseRefreshToken: true}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.credd.StoreTop(user, name, b); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) grant(scope, audience string) credtest.Grant {
+	return e.idp.NewRefreshToken(e.t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+		Scope: scope, Audience: audience})
+}
+
+func assertMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != want {
+		t.Errorf("%s mode = %v; want %v", path, fi.Mode().Perm(), want)
+	}
+}
+
+func TestWebAppTokenRefreshedWithRotationScopesAndAudience(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	const aud = "https://storage.example.org"
+	g := e.grant("storage.read:/home compute.read", aud)
+	e.webLogin("alice", "webidp", g, "storage.read:/home,compute.read", aud)
+	e.waitFor("alice/webidp.use", func() bool { return e.exists("alice", "webidp.use") })
+
+	raw, _ := os.ReadFile(e.path("alice", "webidp.use"))
+	if bytes.Contains(raw, []byte("\n")) {
+		t.Errorf(".use is not a single line: %q", raw)
+	}
+	use := e.readJSON("alice", "webidp.use")
+	if _, ok := use["refresh_token"]; ok {
+		t.Error(".use contains refresh_token")
+	}
+	for _, k := range []string{"access_token", "token_type", "expires_in", "expires_at", "scope"} {
+		if _, ok := use[k]; !ok {
+			t.Errorf(".use lacks %q: %v", k, use)
+		}
+	}
+	if _, ok := use["scope"].([]any); !ok {
+		t.Errorf(".use scope = %T; want a JSON list (oauthlib compatibility)", use["scope"])
+	}
+	claims := e.idp.VerifyAccessToken(t, use["access_token"].(string))
+	if fmt.Sprint(claims["aud"]) != aud && fmt.Sprint(claims["aud"]) != "["+aud+"]" {
+		t.Errorf("access token aud = %v; want %s", claims["aud"], aud)
+	}
+	if s, _ := claims["scope"].(string); !strings.Contains(s, "storage.read:/home") {
+		t.Errorf("access token scope = %q; want storage.read:/home", s)
+	}
+
+	top := e.readJSON("alice", "webidp.top")
+	if top["refresh_token"] == g.RefreshToken {
+		t.Error("rotated refresh token was not persisted to .top")
+	}
+	if top["scopes"] != "storage.read:/home,compute.read" || top["audience"] != aud {
+		t.Errorf(".top lost scopes/audience: %v", top)
+	}
+	if !e.credd.CredMatches("alice", "webidp", "storage.read:/home,compute.read", aud) {
+		t.Error("credd would now report a credential mismatch")
+	}
+	// The old refresh token is spent: only the persisted one works.
+	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
+		t.Errorf("persisted refresh token refused: HTTP %d", status)
+	}
+	assertMode(t, e.path("alice", "webidp.use"), 0o600)
+	assertMode(t, e.path("alice", "webidp.top"), 0o600)
+	if !strings.Contains(e.logs.String(), "Successfully refreshed webidp tokens for user alice") {
+		t.Error(`log lacks "Successfully refreshed webidp tokens for user alice"`)
+	}
+	assertNoSecrets(t, e.logs.String(), g.RefreshToken, top["refresh_token"].(string), use["access_token"].(string), credtest.ClientSecret)
+}
+
+func assertNoSecrets(t *testing.T, logs string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		probe := s
+		if len(probe) > 16 {
+			probe = probe[len(probe)-16:]
+		}
+		if strings.Contains(logs, probe) {
+			t.Errorf("a secret (…%s) appears in the log", probe[len(probe)-6:])
+		}
+	}
+}
+
+// TestUserStoredTopWithoutMeta: a refresh token stored by the user (or a
+// robot) through credd has no .meta; the Python credmon never services it
+// and credd's wait times out. We serve it from provider configuration.
+func TestUserStoredTopWithoutMeta(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.grant("storage.read:/", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	took, err := e.credd.AddAndWait(context.Background(), "bob", "myidp", blob)
+	if err != nil {
+		t.Fatalf("credd AddAndWait: %v (after %v)", err, took)
+	}
+	use := e.readJSON("bob", "myidp.use")
+	e.idp.VerifyAccessToken(t, use["access_token"].(string))
+	t.Logf("credd saw bob/myidp.use after %v", took)
+
+	// The same through OIDC discovery and client_secret_basic.
+	g2 := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	blob, _ = json.Marshal(map[string]string{"refresh_token": g2.RefreshToken})
+	if _, err := e.credd.AddAndWait(context.Background(), "bob", "disc", blob); err != nil {
+		t.Fatalf("discovery provider: %v", err)
+	}
+	if e.proxy.Count("/.well-known/openid-configuration") != 0 {
+		t.Error("discovery went through the wrong issuer")
+	}
+}
+
+// TestAudienceModes: credd's -S/-A rewrite (multi-line JSON) with a
+// requested audience; each audience mode gets a token for that audience.
+func TestAudienceModes(t *testing.T) {
+	for _, mode := range []string{"both", "resource", "audience"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t, envOptions{config: "MYIDP_REFRESH_AUDIENCE_MODE = " + mode})
+			const aud = "https://aud-" + "x.example"
+			g := e.grant("storage.read:/data", aud)
+			blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+			if err := e.credd.StoreTopWithScopes("carol", "myidp", blob, "storage.read:/data", aud); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.credd.Kick(); err != nil {
+				t.Fatal(err)
+			}
+			e.waitFor(".use", func() bool { return e.exists("carol", "myidp.use") })
+			claims := e.idp.VerifyAccessToken(t, e.readJSON("carol", "myidp.use")["access_token"].(string))
+			if !strings.Contains(fmt.Sprint(claims["aud"]), aud) {
+				t.Errorf("aud = %v; want %s", claims["aud"], aud)
+			}
+		})
+	}
+}
+
+// TestRevokedTokenNotRetried: invalid_grant is permanent — the token is not
+// retried on later passes (no hammering), the files stay as they were, and
+// a new .top starts over.
+func TestRevokedTokenNotRetried(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.grant("compute.read", "")
+	e.idp.Revoke(t, credtest.ClientIDPost, credtest.ClientSecret, g.RefreshToken)
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("dave", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("the refresh attempt", func() bool { return e.proxy.Count("/token") >= 1 })
+	e.waitFor("the failure to be logged", func() bool { return strings.Contains(e.logs.String(), "not retrying until the credential changes") })
+	before := e.proxy.Count("/token")
+	for i := 0; i < 5; i++ {
+		e.mon.Rescan()
+	}
+	time.Sleep(300 * time.Millisecond) // give wrong retries a chance to happen
+	if got := e.proxy.Count("/token"); got != before {
+		t.Errorf("revoked token retried: %d requests after %d", got, before)
+	}
+	if e.exists("dave", "myidp.use") {
+		t.Error("a .use appeared for a revoked token")
+	}
+	if got, _ := os.ReadFile(e.path("dave", "myidp.top")); !bytes.Equal(got, blob) {
+		t.Error(".top changed after a failed refresh")
+	}
+	if n := strings.Count(e.logs.String(), "Failed to refresh myidp tokens for user dave"); n != 1 {
+		t.Errorf("failure logged %d times; want once", n)
+	}
+	// A new login (new .top) is serviced at once.
+	g2 := e.grant("compute.read", "")
+	blob, _ = json.Marshal(map[string]string{"refresh_token": g2.RefreshToken})
+	if _, err := e.credd.AddAndWait(context.Background(), "dave", "myidp", blob); err != nil {
+		t.Fatalf("after re-login: %v", err)
+	}
+}
+
+// TestIssuerFaultsKeepFilesAndIsolateTokens: 500s, lies and hangs at one
+// issuer leave that token's files untouched and do not stop other tokens.
+func TestIssuerFaultsKeepFilesAndIsolateTokens(t *testing.T) {
+	modes := []credtest.Mode{credtest.Status500, credtest.BadJSON, credtest.Hang, credtest.Down, credtest.ErrorJSON("temporarily_unavailable")}
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			e.proxy.SetMode(mode)
+			g := e.grant("compute.read", "")
+			blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+			if err := e.credd.StoreTop("erin", "myidp", blob); err != nil {
+				t.Fatal(err)
+			}
+			// Ten healthy tokens of another provider (discovery, direct).
+			for i := 0; i < 10; i++ {
+				gi := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+				b, _ := json.Marshal(map[string]string{"refresh_token": gi.RefreshToken})
+				if err := e.credd.StoreTop(fmt.Sprintf("u%02d", i), "disc", b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.mon.Rescan()
+			for i := 0; i < 10; i++ {
+				u := fmt.Sprintf("u%02d", i)
+				e.waitFor(u+"/disc.use", func() bool { return e.exists(u, "disc.use") })
+			}
+			e.waitFor("a failed attempt", func() bool { return strings.Contains(e.logs.String(), "Failed to refresh myidp tokens for user erin") })
+			if e.exists("erin", "myidp.use") {
+				t.Error("a .use appeared from a faulty issuer")
+			}
+			if got, _ := os.ReadFile(e.path("erin", "myidp.top")); !bytes.Equal(got, blob) {
+				t.Error(".top changed after a failed refresh")
+			}
+			// Heal the issuer: the backoff retry succeeds without any signal.
+			e.proxy.SetMode(credtest.Pass)
+			e.waitFor("recovery", func() bool { return e.exists("erin", "myidp.use") })
+		})
+	}
+}
+
+// TestBrokenInputsDoNotStopOthers: garbage .meta/.top, a symlinked user dir,
+// a FIFO .top and names ending in "_" next to ten good tokens.
+func TestBrokenInputsDoNotStopOthers(t *testing.T) {
+	e := newEnv(t, envOptions{noStart: true})
+	for i := 0; i < 10; i++ {
+		g := e.grant("compute.read", "")
+		e.webLogin(fmt.Sprintf("good%02d", i), "webidp", g, "", "")
+	}
+	mk := func(p string, data string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk(filepath.Join(e.dir, "bad1", "webidp.top"), `{"refresh_token": "x"}`)
+	mk(filepath.Join(e.dir, "bad1", "webidp.meta"), `{not json`)
+	mk(filepath.Join(e.dir, "bad2", "myidp.top"), `{"refresh_token": 7}`)
+	mk(filepath.Join(e.dir, "bad3", "myidp_.top"), `{"refresh_token": "x"}`)
+	mk(filepath.Join(e.dir, "bad4", "webidp.top"), `{"refresh_token": "x"}`)
+	mk(filepath.Join(e.dir, "bad4", "webidp.meta"), `{"client_id": "c", "token_url": "ftp://nowhere"}`)
+	if err := os.Mkdir(filepath.Join(e.dir, "fifo"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(e.dir, "fifo", "myidp.top"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	mk(filepath.Join(outside, "myidp.top"), `{"refresh_token": "stolen"}`)
+	if err := os.Symlink(outside, filepath.Join(e.dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	for i := 0; i < 10; i++ {
+		u := fmt.Sprintf("good%02d", i)
+		e.waitFor(u, func() bool { return e.exists(u, "webidp.use") })
+	}
+	e.waitFor("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(e.dir, "CREDMON_COMPLETE")); return err == nil })
+	if _, err := os.Stat(filepath.Join(outside, "myidp.use")); err == nil {
+		t.Error("followed a symlinked user directory")
+	}
+	for _, p := range []string{"bad1/webidp.use", "bad2/myidp.use", "bad3/myidp_.use", "bad4/webidp.use"} {
+		if _, err := os.Stat(filepath.Join(e.dir, p)); err == nil {
+			t.Errorf("%s was written", p)
+		}
+	}
+}
+
+// TestRotatedTokenSurvivesUseWriteFailure: spec item 33 — when the .use
+// cannot be written (here: a directory is in its place), the rotated
+// refresh token is on disk anyway.
+func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := os.MkdirAll(e.path("frank", "myidp.use"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.credd.StoreTop("frank", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("rotation persisted", func() bool {
+		b, _ := os.ReadFile(e.path("frank", "myidp.top"))
+		return len(b) > 0 && !bytes.Equal(b, blob)
+	})
+	top := e.readJSON("frank", "myidp.top")
+	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
+		t.Errorf("persisted refresh token does not work: HTTP %d", status)
+	}
+	ents, _ := os.ReadDir(filepath.Join(e.dir, "frank"))
+	for _, en := range ents {
+		if strings.HasSuffix(en.Name(), ".tmp") {
+			t.Errorf("temp file left: %s", en.Name())
+		}
+	}
+}
+
+// TestTopReplacedDuringRefresh: a new login while our request is on the
+// wire wins; our stale result is discarded and the new .top is refreshed.
+func TestTopReplacedDuringRefresh(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.proxy.SetMode(credtest.Slow(1500 * time.Millisecond))
+	g1 := e.grant("compute.read", "")
+	g2 := e.grant("compute.read", "")
+	b1, _ := json.Marshal(map[string]string{"refresh_token": g1.RefreshToken, "scopes": "compute.read"})
+	b2, _ := json.Marshal(map[string]string{"refresh_token": g2.RefreshToken, "scopes": "compute.read", "note": "new login"})
+	if err := e.credd.StoreTop("gina", "myidp", b1); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("request on the wire", func() bool { return e.proxy.Count("/token") >= 1 })
+	if err := e.credd.StoreTop("gina", "myidp", b2); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.SetMode(credtest.Pass)
+	e.waitFor("the new .top refreshed", func() bool {
+		top := e.readJSON("gina", "myidp.top")
+		return top["note"] == "new login" && top["refresh_token"] != g2.RefreshToken && e.exists("gina", "myidp.use")
+	})
+	if !strings.Contains(e.logs.String(), "replaced during refresh") {
+		t.Error("the superseded refresh was not detected")
+	}
+}
+
+// TestLeavesOtherFilesAlone: plain creds, local-issuer .top files, marks,
+// unknown files and fresh key files are never touched; stale key files
+// (ctime > 12 h, seen through the injected clock) are removed.
+func TestLeavesOtherFilesAlone(t *testing.T) {
+	var mu sync.Mutex
+	offset := time.Duration(0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
+	e := newEnv(t, envOptions{now: now, noStart: true})
+	files := map[string]string{
+		"henry/plain.use":     "plain-token",
+		"henry/scitokens.top": "henry@example.org",
+		"henry/box.use":       `{"access_token": "x", "expires_in": 1}`,
+		"henry.mark":          "",
+		"README.credentials":  "docs",
+		"wsgi_session_key":    "k",
+		"henry/other.mark":    "",
+		"henry/vaulty.top":    `{"vault_token": "v", "vault_url": "https://vault:8200/v1/x"}`,
+	}
+	for p, c := range files {
+		full := filepath.Join(e.dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := strings.Repeat("ab", 32)
+	notKeys := []string{strings.Repeat("AB", 32), strings.Repeat("a", 63)}
+	for _, k := range append(notKeys, key) {
+		if err := os.WriteFile(filepath.Join(e.dir, k), []byte("Provider = \"x\""), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := map[string]os.FileInfo{}
+	for p := range files {
+		fi, _ := os.Stat(filepath.Join(e.dir, p))
+		before[p] = fi
+	}
+	e.start()
+	for i := 0; i < 3; i++ {
+		n := e.mon.Stats().Passes
+		e.mon.Rescan()
+		e.waitFor("a pass", func() bool { return e.mon.Stats().Passes > n })
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, key)); err != nil {
+		t.Error("a fresh key file was deleted")
+	}
+	mu.Lock()
+	offset = 13 * time.Hour
+	mu.Unlock()
+	e.mon.Rescan()
+	e.waitFor("stale key file removal", func() bool { _, err := os.Stat(filepath.Join(e.dir, key)); return err != nil })
+	for _, k := range notKeys {
+		if _, err := os.Stat(filepath.Join(e.dir, k)); err != nil {
+			t.Errorf("non-key file %s deleted", k)
+		}
+	}
+	for p, fi := range before {
+		now, err := os.Stat(filepath.Join(e.dir, p))
+		if err != nil {
+			t.Errorf("%s removed", p)
+			continue
+		}
+		if !os.SameFile(fi, now) || !now.ModTime().Equal(fi.ModTime()) {
+			t.Errorf("%s was rewritten", p)
+		}
+	}
+	if e.proxy.Total() != 0 {
+		t.Errorf("%d requests sent for files that are not OAuth2 tokens", e.proxy.Total())
+	}
+	if strings.Contains(e.logs.String(), "[WARN]") {
+		t.Errorf("warnings logged for files that are not ours:\n%s", e.logs.String())
+	}
+}
+
+// TestUserDirVanishesMidRefresh: credd sweeps a user while we refresh.
+func TestUserDirVanishesMidRefresh(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.proxy.SetMode(credtest.Slow(800 * time.Millisecond))
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("ivan", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("request on the wire", func() bool { return e.proxy.Count("/token") >= 1 })
+	if err := e.credd.Sweep("ivan"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the refresh to finish", func() bool {
+		return strings.Contains(e.logs.String(), "vanished") || strings.Contains(e.logs.String(), "Failed to refresh")
+	})
+	if _, err := os.Stat(filepath.Join(e.dir, "ivan")); err == nil {
+		t.Error("the daemon re-created a user directory")
+	}
+	ents, _ := os.ReadDir(e.dir)
+	for _, en := range ents {
+		if strings.HasSuffix(en.Name(), ".tmp") {
+			t.Errorf("temp file leaked: %s", en.Name())
+		}
+	}
+	// And it keeps working for others.
+	g2 := e.grant("compute.read", "")
+	b2, _ := json.Marshal(map[string]string{"refresh_token": g2.RefreshToken})
+	e.proxy.SetMode(credtest.Pass)
+	if _, err := e.credd.AddAndWait(context.Background(), "judy", "myidp", b2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCompleteAndCoalescing: CREDMON_COMPLETE is absent at start until a
+// pass ends, comes back after removal; 50 SIGHUP-style kicks during a slow
+// pass cause at most one extra pass.
+func TestCompleteAndCoalescing(t *testing.T) {
+	e := newEnv(t, envOptions{noStart: true})
+	complete := filepath.Join(e.dir, "CREDMON_COMPLETE")
+	if err := os.WriteFile(complete, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.SetMode(credtest.Slow(1 * time.Second))
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("kim", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	if _, err := os.Stat(complete); err == nil {
+		t.Fatal("CREDMON_COMPLETE present before the first pass finished")
+	}
+	passes := e.mon.Stats().Passes
+	for i := 0; i < 50; i++ {
+		if err := e.credd.Kick(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.waitFor("CREDMON_COMPLETE", func() bool { _, err := os.Stat(complete); return err == nil })
+	if !e.exists("kim", "myidp.use") {
+		t.Error("CREDMON_COMPLETE written before the pass's refresh finished")
+	}
+	time.Sleep(200 * time.Millisecond) // let late kicks land
+	// No refresh storm: however many passes the kicks caused, the token
+	// was refreshed once (an in-flight refresh is never started twice).
+	if n := e.proxy.Count("/token"); n != 1 {
+		t.Errorf("50 kicks caused %d token requests; want 1", n)
+	}
+	t.Logf("passes for 50 kicks: %d", e.mon.Stats().Passes-passes)
+	if err := os.Remove(complete); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("CREDMON_COMPLETE again", func() bool { _, err := os.Stat(complete); return err == nil })
+}

@@ -1,0 +1,300 @@
+package credmon
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/atomicfile"
+)
+
+// Version is reported in logs and the User-Agent; set at link time.
+var Version = "dev"
+
+// ReloadInterval rate-limits configuration reloads: credd sends a SIGHUP for
+// every new credential, and a reload may run condor_config_val.
+const ReloadInterval = 5 * time.Second
+
+// Options are the monitor's collaborators. Only Config and Dir are required.
+type Options struct {
+	// Config is the configuration snapshot to start with.
+	Config *condorcfg.Credmon
+	// Reload re-reads configuration on SIGHUP (rate-limited). nil: never.
+	Reload func() (*condorcfg.Credmon, error)
+	// Dir is the open credential directory (see PrepareCredDir).
+	Dir *atomicfile.Dir
+	// Logger receives the daemon's log lines; nil discards them.
+	Logger hclog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// HTTPClient makes token requests; nil builds one with the configured
+	// connect timeout.
+	HTTPClient *http.Client
+	// Rand draws jitter; nil uses a randomly seeded source.
+	Rand *rand.Rand
+	// NoWatch disables fsnotify (periodic scans and SIGHUP still work).
+	NoWatch bool
+	// Pid is written to the pid file; 0 means os.Getpid().
+	Pid int
+}
+
+// Monitor is the credential monitor daemon: it keeps every OAuth2 .use in
+// its credential directory fresh. Create it with New and run it with Run.
+type Monitor struct {
+	opts   Options
+	dir    *atomicfile.Dir
+	log    hclog.Logger
+	oauth  hclog.Logger
+	now    func() time.Time
+	rnd    *rand.Rand
+	http   *http.Client
+	rescan chan struct{}
+	dirty  chan string
+	// overflow is set when the dirty channel was full: a full rescan then
+	// replaces the lost per-user signals.
+	overflow atomic.Bool
+
+	// Everything below is owned by the Run goroutine.
+	cfg        *condorcfg.Credmon
+	lastReload time.Time
+	reloadDue  bool
+	users      map[string]*userState
+	queue      []*cred
+	running    int
+	results    chan *result
+	timers     timerHeap
+	passes     map[int]*pass
+	nextPass   int
+	providers  map[string]*providerInfo
+	watch      *watcher
+	workers    sync.WaitGroup
+	stats      stats
+	tempMaxAge time.Duration // 0 during the first pass: see staleTemp
+	discovery  *discoveryCache
+}
+
+// Stats are counters for tests and benchmarks.
+type Stats struct {
+	Passes, Refreshes, Failures, Superseded int64
+}
+
+type stats struct {
+	Passes, Refreshes, Failures, Superseded atomic.Int64
+}
+
+// New builds a monitor. It starts nothing; Run does.
+func New(opts Options) (*Monitor, error) {
+	if opts.Config == nil || opts.Dir == nil {
+		return nil, fmt.Errorf("credmon: Options.Config and Options.Dir are required")
+	}
+	m := &Monitor{
+		opts:      opts,
+		dir:       opts.Dir,
+		log:       opts.Logger,
+		now:       opts.Now,
+		rnd:       opts.Rand,
+		http:      opts.HTTPClient,
+		cfg:       opts.Config,
+		rescan:    make(chan struct{}, 1),
+		dirty:     make(chan string, 4096),
+		users:     make(map[string]*userState),
+		results:   make(chan *result, 64),
+		passes:    make(map[int]*pass),
+		providers: make(map[string]*providerInfo),
+		discovery: newDiscoveryCache(),
+	}
+	if m.log == nil {
+		m.log = hclog.NewNullLogger()
+	}
+	m.oauth = m.log.Named("oauth")
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.rnd == nil {
+		m.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if m.http == nil {
+		m.http = newHTTPClient(opts.Config)
+	}
+	return m, nil
+}
+
+func newHTTPClient(c *condorcfg.Credmon) *http.Client {
+	dialer := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   c.ConnectTimeout,
+			ResponseHeaderTimeout: c.HTTPTimeout,
+			MaxIdleConnsPerHost:   c.Workers,
+			// Shorter than the 5 s keep-alive of Node and Apache servers: a
+			// refresh POST that dies on a connection the server just closed
+			// cannot be retried safely (the refresh token may have rotated).
+			IdleConnTimeout:   4 * time.Second,
+			ForceAttemptHTTP2: true,
+		},
+		// Never follow a redirect with a refresh token in the body to
+		// another place; token endpoints do not redirect.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Rescan asks for a full pass as soon as possible. Calls coalesce: any
+// number of calls during a pass cause at most one more pass. It never
+// blocks, so it is safe from a signal-handling goroutine.
+func (m *Monitor) Rescan() {
+	select {
+	case m.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a snapshot of the counters; safe to call while Run runs.
+func (m *Monitor) Stats() Stats {
+	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),
+		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load()}
+}
+
+// Run runs the daemon until ctx is done: it writes the pid file, deletes
+// CREDMON_COMPLETE, watches the directory, and refreshes tokens. In-flight
+// requests are cancelled when ctx ends; Run returns after they stopped, with
+// the pid file removed.
+func (m *Monitor) Run(ctx context.Context) error {
+	pid := m.opts.Pid
+	if pid == 0 {
+		pid = os.Getpid()
+	}
+	if err := markIncomplete(m.dir); err != nil {
+		return fmt.Errorf("removing CREDMON_COMPLETE: %w", err)
+	}
+	if err := writePid(m.dir, pid); err != nil {
+		return fmt.Errorf("writing pid file: %w", err)
+	}
+	defer func() {
+		if err := removePid(m.dir, pid); err != nil {
+			m.log.Warn("removing pid file", "error", err)
+		}
+	}()
+	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
+
+	workCtx, cancelWork := context.WithCancel(ctx)
+	defer func() {
+		cancelWork()
+		m.workers.Wait()
+	}()
+
+	if !m.opts.NoWatch {
+		w, err := newWatcher(m.dir.Path(), m.dirty, &m.overflow, m.Rescan, m.log.Named("watch"))
+		if err != nil {
+			m.log.Warn("file watching unavailable; relying on periodic scans and SIGHUP", "error", err)
+		} else {
+			m.watch = w
+			m.workers.Add(1)
+			go func() {
+				defer m.workers.Done()
+				w.Run(workCtx)
+			}()
+		}
+	}
+
+	m.fullPass(workCtx)
+	ticker := time.NewTicker(m.cfg.ScanInterval)
+	defer ticker.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var reloadTimer <-chan time.Time
+
+	for {
+		m.dispatch(workCtx)
+		m.resetTimer(timer)
+		select {
+		case <-ctx.Done():
+			m.log.Info("shutting down")
+			return nil
+		case <-m.rescan:
+			if m.maybeReload() {
+				ticker.Reset(m.cfg.ScanInterval)
+			} else if m.reloadDue && reloadTimer == nil {
+				reloadTimer = time.After(ReloadInterval - m.now().Sub(m.lastReload))
+			}
+			m.fullPass(workCtx)
+		case <-reloadTimer:
+			reloadTimer = nil
+			if m.maybeReload() {
+				ticker.Reset(m.cfg.ScanInterval)
+			}
+			m.fullPass(workCtx)
+		case u := <-m.dirty:
+			m.drainDirty(workCtx, u)
+		case <-ticker.C:
+			m.fullPass(workCtx)
+		case <-timer.C:
+			m.runDue()
+		case r := <-m.results:
+			m.handleResult(r)
+		}
+	}
+}
+
+// maybeReload reloads configuration when a reload function was given and
+// the last reload is at least ReloadInterval ago. It reports whether the
+// configuration changed.
+func (m *Monitor) maybeReload() bool {
+	if m.opts.Reload == nil {
+		return false
+	}
+	now := m.now()
+	if !m.lastReload.IsZero() && now.Sub(m.lastReload) < ReloadInterval {
+		m.reloadDue = true
+		return false
+	}
+	m.lastReload = now
+	m.reloadDue = false
+	cfg, err := m.opts.Reload()
+	if err != nil {
+		m.log.Error("reloading configuration; keeping the previous one", "error", err)
+		return false
+	}
+	m.cfg = cfg
+	m.providers = make(map[string]*providerInfo)
+	m.discovery = newDiscoveryCache()
+	m.reclassify()
+	m.log.Info("configuration reloaded")
+	return true
+}
+
+// drainDirty collects every pending dirty signal, then rescans each named
+// user once (a burst of events for one user costs one directory read).
+func (m *Monitor) drainDirty(ctx context.Context, first string) {
+	users := map[string]bool{first: true}
+	for more := true; more; {
+		select {
+		case u := <-m.dirty:
+			users[u] = true
+		default:
+			more = false
+		}
+	}
+	if m.overflow.Swap(false) || users[""] {
+		m.fullPass(ctx)
+		return
+	}
+	obs := make(map[string]userObs, len(users))
+	for u := range users {
+		obs[u] = m.listUser(u)
+	}
+	m.prefetch(obs)
+	for u, o := range obs {
+		m.applyUser(u, o, nil)
+	}
+}

@@ -1,0 +1,393 @@
+package credmon
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/atomicfile"
+	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/producer/oauth2refresh"
+)
+
+// job is what a worker needs to refresh one token: copies, never shared.
+type job struct {
+	c          *cred // identity only; workers must not touch its fields
+	user, name string
+	provider   *condorcfg.Provider // nil when the provider's config is unusable
+	cfg        *condorcfg.Credmon
+	pendingRT  string
+	pendingTop atomicfile.ID
+}
+
+type outcome int
+
+const (
+	outOK         outcome = iota
+	outFailed             // err set
+	outSuperseded         // .top replaced during the refresh: our result discarded
+	outGone               // user dir or .top vanished
+)
+
+type result struct {
+	c       *cred
+	outcome outcome
+	err     error
+	perm    bool
+
+	top, use, meta atomicfile.ID // versions after our writes
+	wroteUse       bool
+	issued, expiry time.Time
+	expiryKnown    bool
+	rotated        bool
+	pendingRT      string
+	pendingTop     atomicfile.ID
+	elapsed        time.Duration
+}
+
+// dispatch starts queued jobs while workers are free.
+func (m *Monitor) dispatch(ctx context.Context) {
+	for len(m.queue) > 0 && m.running < m.cfg.Workers {
+		c := m.queue[0]
+		m.queue[0] = nil
+		m.queue = m.queue[1:]
+		if c.ignore != "" {
+			m.finish(c)
+			continue
+		}
+		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop}
+		if pi := m.provider(c.provider); pi.err == nil {
+			j.provider = pi.cfg
+		}
+		m.running++
+		m.workers.Add(1)
+		go func() {
+			defer m.workers.Done()
+			r := m.runJob(ctx, j)
+			select {
+			case m.results <- r:
+			case <-ctx.Done():
+			}
+		}()
+	}
+}
+
+// runJob refreshes one token. It never panics out: a bug in one token's
+// handling must not take the daemon (and every other token) down.
+func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			r = &result{c: j.c, outcome: outFailed, err: fmt.Errorf("internal error: %v", p)}
+		}
+		r.elapsed = time.Since(start)
+	}()
+	return m.refresh(ctx, j)
+}
+
+func (m *Monitor) refresh(ctx context.Context, j *job) *result {
+	r := &result{c: j.c}
+	fail := func(err error) *result {
+		r.outcome, r.err, r.perm = outFailed, err, oauth2refresh.IsPermanent(err)
+		return r
+	}
+	d, err := m.dir.OpenDir(j.user)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.outcome = outGone
+			return r
+		}
+		return fail(err)
+	}
+	defer d.Close()
+
+	topBytes, topSt, err := d.ReadFile(j.name+credfile.SuffixTop, maxCredFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.outcome = outGone
+			return r
+		}
+		return fail(err)
+	}
+	r.top = topSt.ID()
+	top, err := credfile.ParseTop(topBytes)
+	if err != nil {
+		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
+	}
+	client, err := m.client(ctx, d, j)
+	if err != nil {
+		return fail(err)
+	}
+	if metaSt, err := d.Stat(j.name + credfile.SuffixMeta); err == nil {
+		r.meta = metaSt.ID()
+	}
+
+	rt := top.RefreshToken()
+	if j.pendingRT != "" && j.pendingTop == r.top {
+		rt = j.pendingRT
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+	res, err := client.Refresh(reqCtx, rt, top.Scopes(), top.Audience(), m.now)
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	newRT := res.RefreshToken
+	if newRT == "" {
+		newRT = rt // no rotation: the old refresh token stays valid
+	}
+
+	// A .top replaced while we were on the wire (a new login, a re-store)
+	// wins over our result: writing ours would undo the user's action.
+	cur, err := d.Stat(j.name + credfile.SuffixTop)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.outcome = outGone // deleted (credd delete-oauth or sweep)
+		return r
+	case err != nil || cur.ID() != r.top:
+		r.outcome = outSuperseded
+		return r
+	}
+	// Durability order: the rotated refresh token is on disk before the
+	// access token, so a crash between the two loses nothing (spec item 33).
+	if newRT != top.RefreshToken() {
+		st, err := d.WriteFile(j.name+credfile.SuffixTop, top.WithRefreshToken(newRT), 0o600)
+		if err != nil {
+			// Keep the new refresh token in memory; the next attempt uses it
+			// and tries to persist it again.
+			r.pendingRT, r.pendingTop = newRT, r.top
+			m.oauth.Error("persisting rotated refresh token failed; keeping it in memory",
+				"user", j.user, "token", j.name, "error", err)
+		} else {
+			r.top = st.ID()
+			r.rotated = true
+		}
+	}
+	useBytes, err := credfile.EncodeUse(res.Response, res.Received)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := d.WriteFile(j.name+credfile.SuffixUse, useBytes, 0o600)
+	if err != nil {
+		return fail(fmt.Errorf("writing .use: %w", err))
+	}
+	r.use, r.wroteUse = st.ID(), true
+	if u, err := credfile.ParseUse(useBytes); err == nil {
+		r.issued, r.expiry, r.expiryKnown = u.Lifetime(st.Mtime)
+		if !r.expiryKnown {
+			r.issued = st.Mtime
+		}
+	}
+	r.outcome = outOK
+	return r
+}
+
+// client builds the token-endpoint client for j: from .meta when present
+// (what the web app recorded at login, as the Python credmon does), else
+// from the provider's configuration.
+func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth2refresh.Client, error) {
+	c := &oauth2refresh.Client{
+		AllowInsecure: j.cfg.AllowInsecure,
+		HTTPClient:    m.http,
+		UserAgent:     "credmon/" + Version,
+		AuthStyle:     oauth2.AuthStyleInParams,
+		SendScopes:    j.cfg.SendScopes,
+		AudienceMode:  j.cfg.AudienceMode,
+	}
+	if j.provider != nil {
+		c.SendScopes, c.AudienceMode = j.provider.SendScopes, j.provider.AudienceMode
+	}
+	metaBytes, _, err := d.ReadFile(j.name+credfile.SuffixMeta, maxCredFile)
+	switch {
+	case err == nil:
+		meta, err := credfile.ParseMeta(metaBytes)
+		if err != nil {
+			return nil, &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", err)}
+		}
+		c.TokenURL, c.ClientID, c.ClientSecret = meta.TokenURL, meta.ClientID, meta.ClientSecret
+		return c, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	p := j.provider
+	if p == nil || p.ClientID == "" || (p.TokenURL == "" && p.Issuer == "") {
+		return nil, &oauth2refresh.PermanentError{Err: errors.New("no .meta and the provider is not configured")}
+	}
+	c.ClientID, c.AuthStyle, c.TokenURL = p.ClientID, p.AuthStyle, p.TokenURL
+	if p.ClientSecretFile != "" {
+		secret, err := condorcfg.ReadClientSecret(p.ClientSecretFile)
+		if err != nil {
+			return nil, &oauth2refresh.PermanentError{Err: err}
+		}
+		c.ClientSecret = secret
+	}
+	if c.TokenURL == "" {
+		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.HTTPTimeout, m.now)
+		if err != nil {
+			return nil, err
+		}
+		c.TokenURL = u
+	}
+	return c, nil
+}
+
+// handleResult applies a finished job to the token's state (Run goroutine).
+func (m *Monitor) handleResult(r *result) {
+	m.running--
+	c := r.c
+	if c.ignore == "deleted" {
+		c.log.Debug("credential vanished during refresh")
+		m.finish(c)
+		return
+	}
+	if r.outcome == outOK && r.pendingRT == "" {
+		c.pendingRT = ""
+	} else if r.pendingRT != "" {
+		c.pendingRT, c.pendingTop = r.pendingRT, r.pendingTop
+	}
+	switch r.outcome {
+	case outOK:
+		m.stats.Refreshes.Add(1)
+		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
+		c.top, c.use, c.hasUse, c.useBad = r.top, r.use, true, false
+		if !r.meta.IsZero() {
+			c.meta = r.meta
+		}
+		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
+		c.jitter = m.rnd.Float64()
+		c.status = "refreshed"
+		args := []any{"user", c.user, "token", c.name, "rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
+		if r.expiryKnown {
+			args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
+		}
+		// HTCondor's own tests and admins grep for this sentence.
+		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user), args...)
+	case outSuperseded:
+		m.stats.Superseded.Add(1)
+		c.log.Info("credential replaced during refresh; discarded our result and will refresh the new one")
+		c.rerun = true
+	case outGone:
+		c.log.Debug("credential vanished during refresh")
+	case outFailed:
+		m.stats.Failures.Add(1)
+		c.failures++
+		msg := oauth2refresh.Describe(r.err)
+		if r.perm {
+			c.permanent = true
+			c.setStatus(hclog.Error, fmt.Sprintf("Failed to refresh %s tokens for user %s; not retrying until the credential changes", c.name, c.user), "error", msg)
+		} else {
+			backoff := Backoff(c.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
+			c.retryAt = m.now().Add(backoff)
+			level := hclog.Warn
+			if c.hasUse && c.expiryKnown && !m.now().Before(c.expiry) {
+				level = hclog.Error // the job's token has expired: say it loudly
+			}
+			if msg != c.lastErr {
+				c.status = ""
+			}
+			c.setStatus(level, fmt.Sprintf("Failed to refresh %s tokens for user %s; will retry", c.name, c.user),
+				"error", msg, "attempt", c.failures, "retry_in", backoff.Round(time.Second))
+		}
+		if !r.top.IsZero() && r.top != c.top && !c.permanent {
+			c.top = r.top
+		}
+		c.lastErr = msg
+	}
+	m.finish(c)
+	if c.ignore != "" {
+		return
+	}
+	if c.rerun {
+		c.rerun = false
+		m.applyUser(c.user, m.listUser(c.user), nil)
+		return
+	}
+	c.due = m.dueTime(c, m.now())
+	if c.due.IsZero() {
+		return
+	}
+	if !c.due.After(m.now()) {
+		m.enqueue(c, nil)
+		return
+	}
+	c.timerGen++
+	heap.Push(&m.timers, timerEntry{at: c.due, c: c, gen: c.timerGen})
+}
+
+// finish marks c idle and releases the passes waiting for it.
+func (m *Monitor) finish(c *cred) {
+	c.running = false
+	waiters := c.waiters
+	c.waiters = nil
+	for _, p := range waiters {
+		p.pending--
+		m.maybeComplete(p)
+	}
+}
+
+// discoveryCache remembers token endpoints found by OIDC discovery for an
+// hour, so 10,000 tokens of one issuer cost one discovery request.
+type discoveryCache struct {
+	mu      sync.Mutex
+	entries map[string]discoveryEntry
+	flight  map[string]*discoveryCall
+}
+
+type discoveryEntry struct {
+	url string
+	at  time.Time
+}
+
+type discoveryCall struct {
+	done chan struct{}
+	url  string
+	err  error
+}
+
+const discoveryTTL = time.Hour
+
+func newDiscoveryCache() *discoveryCache {
+	return &discoveryCache{entries: map[string]discoveryEntry{}, flight: map[string]*discoveryCall{}}
+}
+
+func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, timeout time.Duration, now func() time.Time) (string, error) {
+	dc.mu.Lock()
+	if e, ok := dc.entries[issuer]; ok && now().Sub(e.at) < discoveryTTL {
+		dc.mu.Unlock()
+		return e.url, nil
+	}
+	if call, ok := dc.flight[issuer]; ok {
+		dc.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.url, call.err
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	call := &discoveryCall{done: make(chan struct{})}
+	dc.flight[issuer] = call
+	dc.mu.Unlock()
+
+	reqCtx, cancel := context.WithTimeout(ctx, timeout)
+	call.url, call.err = oauth2refresh.Discover(reqCtx, hc, issuer)
+	cancel()
+
+	dc.mu.Lock()
+	delete(dc.flight, issuer)
+	if call.err == nil {
+		dc.entries[issuer] = discoveryEntry{url: call.url, at: now()}
+	}
+	dc.mu.Unlock()
+	close(call.done)
+	return call.url, call.err
+}

@@ -1,0 +1,17 @@
+// Package oauth2refresh performs the OAuth2 refresh-token grant against a
+// token endpoint and returns the whole response.
+//
+// Why not oauth2.Config.TokenSource: golang.org/x/oauth2 cannot add request
+// parameters to a refresh (so "scope", "audience" and RFC 8707 "resource"
+// cannot be sent, and the .use would not carry what the job asked for),
+// exposes only selected response fields (a .use must keep every key the
+// server returned, e.g. id_token), hides whether the refresh token rotated
+// (golang/oauth2#84) and captures the context of its first use
+// (golang/oauth2#388). The grant itself is a single form POST, so we make it
+// here and keep x/oauth2's vocabulary: errors are *oauth2.RetrieveError with
+// the server's error code, and the client authentication styles are
+// oauth2.AuthStyle values.
+//
+// Each call takes its own context; the caller bounds it. Token URLs must be
+// https unless AllowInsecure is set (parity with OAUTHLIB_INSECURE_TRANSPORT).
+package oauth2refresh

@@ -1,0 +1,71 @@
+package oauth2refresh
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"golang.org/x/oauth2"
+)
+
+// PermanentError marks a failure that retrying cannot fix until something
+// changes (a new .top, a config change): a bad URL, a revoked grant, a
+// rejected client. Callers stop retrying and wait for that change.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// permanentCodes are RFC 6749 §5.2 / RFC 8707 error codes that describe the
+// grant or client, not the moment: the same request will fail again.
+var permanentCodes = map[string]bool{
+	"invalid_grant":          true,
+	"invalid_client":         true,
+	"unauthorized_client":    true,
+	"unsupported_grant_type": true,
+	"invalid_scope":          true,
+	"invalid_target":         true,
+}
+
+// IsPermanent reports whether err should stop retries until the inputs
+// change. Network errors, timeouts, 5xx, 429 and unparseable answers are
+// transient.
+func IsPermanent(err error) bool {
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return true
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if permanentCodes[re.ErrorCode] {
+			return true
+		}
+		if re.ErrorCode == "" && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
+			return true // client authentication failed without an OAuth body
+		}
+	}
+	return false
+}
+
+// Describe renders err for a log line without response bodies (which may
+// echo tokens): the OAuth error code, description and HTTP status.
+func Describe(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		switch {
+		case re.ErrorCode != "" && re.ErrorDescription != "":
+			return fmt.Sprintf("%s: %s (HTTP %d)", re.ErrorCode, re.ErrorDescription, status)
+		case re.ErrorCode != "":
+			return fmt.Sprintf("%s (HTTP %d)", re.ErrorCode, status)
+		case re.ErrorDescription != "":
+			return fmt.Sprintf("%s (HTTP %d)", re.ErrorDescription, status)
+		default:
+			return fmt.Sprintf("token endpoint answered HTTP %d without a token", status)
+		}
+	}
+	return err.Error()
+}
