@@ -34,6 +34,11 @@ const (
 	// by this much, to absorb clock skew and a slow issuer. A larger relative
 	// of x/oauth2's 10 s expiryDelta.
 	DefaultRefreshMargin = 60 * time.Second
+	// DefaultMinRefreshInterval is the shortest time between two refreshes
+	// of one token even when its lifetime is shorter than the safety margin
+	// (then no schedule satisfies the margin, and hammering the issuer would
+	// not help).
+	DefaultMinRefreshInterval = 30 * time.Second
 	// DefaultWorkers bounds concurrent refreshes: enough to hide issuer
 	// latency, few enough not to look like an attack to an IdP.
 	DefaultWorkers = 8
@@ -80,6 +85,7 @@ type Credmon struct {
 	RefreshJitter        float64       // <NAME>_REFRESH_JITTER
 	RefreshMargin        time.Duration // <NAME>_REFRESH_MARGIN
 	SecCredentialRefresh time.Duration // SEC_CREDENTIAL_REFRESH
+	MinRefreshInterval   time.Duration // <NAME>_MIN_REFRESH_INTERVAL
 	Workers              int           // <NAME>_WORKERS
 	HTTPTimeout          time.Duration // <NAME>_HTTP_TIMEOUT
 	ConnectTimeout       time.Duration // <NAME>_CONNECT_TIMEOUT
@@ -112,7 +118,7 @@ func KnobsFor(name string) []string {
 		"OAUTH2_CREDMON_PROVIDER_NAMES", "VAULT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
 		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH",
 	}
-	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "WORKERS",
+	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "MIN_REFRESH_INTERVAL", "WORKERS",
 		"HTTP_TIMEOUT", "CONNECT_TIMEOUT", "MIN_BACKOFF", "MAX_BACKOFF", "ALLOW_INSECURE_TOKEN_URL",
 		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
 		k = append(k, n+"_"+s)
@@ -240,6 +246,7 @@ func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 	}
 	m.RefreshMargin = dur(n+"_REFRESH_MARGIN", DefaultRefreshMargin)
 	m.SecCredentialRefresh = dur("SEC_CREDENTIAL_REFRESH", DefaultSecCredentialRefresh)
+	m.MinRefreshInterval = dur(n+"_MIN_REFRESH_INTERVAL", DefaultMinRefreshInterval)
 	workers, err := c.Int(n+"_WORKERS", DefaultWorkers)
 	fail(err)
 	if workers < 1 || workers > 1024 {

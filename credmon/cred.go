@@ -3,6 +3,7 @@ package credmon
 import (
 	"container/heap"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -214,14 +215,9 @@ func (m *Monitor) policyFor(c *cred) Policy {
 		Fraction:    FractionFor(tokenURL, m.cfg.RefreshFraction),
 		Jitter:      m.cfg.RefreshJitter,
 		Safety:      m.cfg.SecCredentialRefresh + m.cfg.RefreshMargin,
-		MinInterval: MinRefreshInterval,
+		MinInterval: m.cfg.MinRefreshInterval,
 	}
 }
-
-// MinRefreshInterval is the shortest time between two refreshes of one
-// token even when its lifetime is shorter than the safety margin (then no
-// schedule can satisfy the margin, and hammering the issuer would not help).
-const MinRefreshInterval = 30 * time.Second
 
 func (m *Monitor) readMeta(c *cred) (*credfile.Meta, error) {
 	d, err := m.dir.OpenDir(c.user)
@@ -356,13 +352,14 @@ func (m *Monitor) provider(p string) *providerInfo {
 // from configuration, or "" when they can.
 func (m *Monitor) providerProblem(p string) string {
 	pi := m.provider(p)
+	knob := strings.ToUpper(p) // knobs are case-insensitive; admins grep upper case
 	switch {
 	case pi.err != nil:
 		return pi.err.Error()
 	case pi.cfg.ClientID == "":
-		return p + "_CLIENT_ID is not set"
+		return knob + "_CLIENT_ID is not set"
 	case pi.cfg.TokenURL == "" && pi.cfg.Issuer == "":
-		return "neither " + p + "_TOKEN_URL nor " + p + "_ISSUER is set"
+		return "neither " + knob + "_TOKEN_URL nor " + knob + "_ISSUER is set"
 	}
 	return ""
 }

@@ -63,6 +63,7 @@ type envOptions struct {
 	provider credtest.ProviderOptions
 	now      func() time.Time
 	noStart  bool
+	infoLog  bool // log at Info, the daemon's default level
 }
 
 var (
@@ -140,7 +141,11 @@ WEBIDP_CLIENT_ID = %s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: hclog.Debug})
+	level := hclog.Debug
+	if o.infoLog {
+		level = hclog.Info
+	}
+	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: level})
 	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Now: o.now})
 	if err != nil {
 		t.Fatal(err)

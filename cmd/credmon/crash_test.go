@@ -147,7 +147,6 @@ type tracer struct {
 	mu    sync.Mutex
 	users map[string]string // refresh token → user
 	reqs  []traced
-	last  []traced
 }
 
 type traced struct {

@@ -1,0 +1,188 @@
+package credmon_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credmon/credmon/credmon/credtest"
+)
+
+// TestHandlesAndWebAppOwnedFiles: "<provider>_<handle>" names are refreshed
+// as their provider (HTCONDOR-2860), and .top/.meta written by the web app
+// as condor with mode 0400 are accepted (spec item 22).
+func TestHandlesAndWebAppOwnedFiles(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.grant("compute.read", "")
+	e.webLogin("lena", "webidp_readonly", g, "compute.read", "")
+	if os.Geteuid() == 0 {
+		for _, f := range []string{"webidp_readonly.top", "webidp_readonly.meta"} {
+			if err := os.Chown(e.path("lena", f), 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(e.path("lena", f), 0o400); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.mon.Rescan()
+	e.waitFor("lena/webidp_readonly.use", func() bool { return e.exists("lena", "webidp_readonly.use") })
+	e.idp.VerifyAccessToken(t, e.readJSON("lena", "webidp_readonly.use")["access_token"].(string))
+	fi, _ := os.Stat(e.path("lena", "webidp_readonly.top"))
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("rewritten .top mode = %v; want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestNoRefreshWhenNotAllowed: .meta with use_refresh_token false (spec
+// item 29), and a provider with a client id but no .meta and no token URL
+// (item 28): no request is ever sent, and the latter is logged once.
+func TestNoRefreshWhenNotAllowed(t *testing.T) {
+	e := newEnv(t, envOptions{config: "NOURL_CLIENT_ID = someone"})
+	if err := e.credd.StoreMeta("mia", "webidp", credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+		TokenURL: e.proxy.URL + "/token", UseRefreshToken: false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.credd.StoreTop("mia", "webidp", []byte(`{"refresh_token": "unused"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.credd.StoreTop("mia", "nourl", []byte(`{"refresh_token": "unused"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		n := e.mon.Stats().Passes
+		e.mon.Rescan()
+		e.waitFor("a pass", func() bool { return e.mon.Stats().Passes > n })
+	}
+	if e.proxy.Total() != 0 {
+		t.Errorf("%d requests sent", e.proxy.Total())
+	}
+	if e.exists("mia", "webidp.use") || e.exists("mia", "nourl.use") {
+		t.Error("a .use was written")
+	}
+	if n := strings.Count(e.logs.String(), "[WARN]  oauth: Cannot refresh nourl for user mia: no .meta and neither NOURL_TOKEN_URL nor NOURL_ISSUER is set"); n != 1 {
+		t.Errorf("unconfigured provider warned %d times; want once (repeats go to debug):\n%s", n, e.logs.String())
+	}
+}
+
+// TestQuietWhenIdle: at the default level, passes over fresh tokens and
+// files that are not ours add no log lines (spec item 48).
+func TestQuietWhenIdle(t *testing.T) {
+	e := newEnv(t, envOptions{infoLog: true})
+	for i := 0; i < 20; i++ {
+		u := fmt.Sprintf("q%02d", i)
+		g := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+		if err := e.credd.StoreTop(u, "myidp", blob); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.credd.StoreLocal(u, "scitokens"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.credd.StorePlainUse(u, "plain", []byte("tok")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mon.Rescan()
+	for i := 0; i < 20; i++ {
+		u := fmt.Sprintf("q%02d", i)
+		e.waitFor(u, func() bool { return e.exists(u, "myidp.use") })
+	}
+	n := e.mon.Stats().Passes
+	e.mon.Rescan()
+	e.waitFor("a pass", func() bool { return e.mon.Stats().Passes > n })
+	before := strings.Count(e.logs.String(), "\n")
+	for i := 0; i < 10; i++ {
+		n := e.mon.Stats().Passes
+		e.mon.Rescan()
+		e.waitFor("a pass", func() bool { return e.mon.Stats().Passes > n })
+	}
+	if after := strings.Count(e.logs.String(), "\n"); after != before {
+		t.Errorf("10 idle passes over 60 files logged %d lines:\n%s", after-before, e.logs.String())
+	}
+}
+
+// TestJobCopyNeverExpires: with short-lived tokens, the .use on the access
+// point always has more than SEC_CREDENTIAL_REFRESH left, so a job's copy
+// (re-fetched every SEC_CREDENTIAL_REFRESH) is never expired (spec item 45).
+func TestJobCopyNeverExpires(t *testing.T) {
+	const secRefresh = 4 * time.Second
+	e := newEnv(t, envOptions{
+		provider: credtest.ProviderOptions{AccessTokenTTL: 12 * time.Second},
+		config:   "SEC_CREDENTIAL_REFRESH = 4\nCREDMON_OAUTH_REFRESH_MARGIN = 2\nCREDMON_OAUTH_MIN_REFRESH_INTERVAL = 1\nCREDMON_OAUTH_REFRESH_FRACTION = 0.9",
+	})
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("nina", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("first .use", func() bool { return e.exists("nina", "myidp.use") })
+	tokens := map[string]bool{}
+	minLeft := time.Hour
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		b, err := os.ReadFile(e.path("nina", "myidp.use"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var use struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.Unmarshal(b, &use); err != nil {
+			t.Fatalf("partial .use read: %v", err)
+		}
+		claims := e.idp.VerifyAccessToken(t, use.AccessToken)
+		exp := time.Unix(int64(claims["exp"].(float64)), 0)
+		left := time.Until(exp)
+		if left < minLeft {
+			minLeft = left
+		}
+		if left <= secRefresh {
+			t.Fatalf("the .use has only %v left; a job copy fetched now would expire within SEC_CREDENTIAL_REFRESH", left)
+		}
+		tokens[use.AccessToken] = true
+	}
+	if len(tokens) < 3 {
+		t.Errorf("saw %d distinct access tokens in 20 s of 12 s tokens; want refreshes", len(tokens))
+	}
+	t.Logf("%d refreshes observed; least remaining lifetime seen %v (SEC_CREDENTIAL_REFRESH %v)", len(tokens)-1, minLeft.Round(time.Millisecond), secRefresh)
+}
+
+// TestNoSymlinkedFilesFollowed: a .top or .use that is a symlink (to
+// another user's token or to /etc/shadow) is never read or replaced through.
+func TestNoSymlinkedFilesFollowed(t *testing.T) {
+	e := newEnv(t, envOptions{noStart: true})
+	outside := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(outside, []byte(`{"refresh_token": "victim-rt"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(e.dir, "oscar"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, e.path("oscar", "myidp.top")); err != nil {
+		t.Fatal(err)
+	}
+	g := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("oscar", "disc", blob); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, e.path("oscar", "disc.use")); err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	e.waitFor("oscar/disc.use replaced", func() bool {
+		fi, err := os.Lstat(e.path("oscar", "disc.use"))
+		return err == nil && fi.Mode().IsRegular()
+	})
+	if b, _ := os.ReadFile(outside); string(b) != `{"refresh_token": "victim-rt"}` {
+		t.Errorf("symlink target modified: %q", b)
+	}
+	if e.proxy.Total() != 0 {
+		t.Error("a symlinked .top was used")
+	}
+}
