@@ -263,6 +263,8 @@ func (m *Monitor) readUse(c *cred, st *atomicfile.Stat) {
 
 // forget drops a token whose .top is gone (credd delete or sweep).
 func (m *Monitor) forget(c *cred) {
+	m.ours.Delete(c.user + "/" + c.name + credfile.SuffixTop)
+	m.ours.Delete(c.user + "/" + c.name + credfile.SuffixUse)
 	c.ignore = "deleted"
 	c.timerGen++
 	c.log.Debug("credential removed")

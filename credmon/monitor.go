@@ -58,7 +58,11 @@ type Monitor struct {
 	rnd    *rand.Rand
 	http   *http.Client
 	rescan chan struct{}
-	dirty  chan string
+	dirty  chan change
+	// ours records the identity of every file a worker wrote (key
+	// "user/file"), so the events our own writes cause are recognised and
+	// cost one stat instead of a directory listing.
+	ours sync.Map
 	// overflow is set when the dirty channel was full: a full rescan then
 	// replaces the lost per-user signals.
 	overflow atomic.Bool
@@ -80,6 +84,9 @@ type Monitor struct {
 	stats      stats
 	tempMaxAge time.Duration // 0 during the first pass: see staleTemp
 	discovery  *discoveryCache
+	// netSem bounds requests to issuers (Workers); file I/O of finished
+	// requests runs beside it, so slow disks do not idle the issuer slots.
+	netSem chan struct{}
 }
 
 // Stats are counters for tests and benchmarks.
@@ -105,7 +112,7 @@ func New(opts Options) (*Monitor, error) {
 		http:      opts.HTTPClient,
 		cfg:       opts.Config,
 		rescan:    make(chan struct{}, 1),
-		dirty:     make(chan string, 4096),
+		dirty:     make(chan change, 4096),
 		users:     make(map[string]*userState),
 		results:   make(chan *result, 64),
 		passes:    make(map[int]*pass),
@@ -125,6 +132,7 @@ func New(opts Options) (*Monitor, error) {
 	if m.http == nil {
 		m.http = newHTTPClient(opts.Config)
 	}
+	m.netSem = make(chan struct{}, opts.Config.Workers)
 	return m, nil
 }
 
@@ -234,8 +242,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 				ticker.Reset(m.cfg.ScanInterval)
 			}
 			m.fullPass(workCtx)
-		case u := <-m.dirty:
-			m.drainDirty(workCtx, u)
+		case c := <-m.dirty:
+			m.drainDirty(workCtx, c)
 		case <-ticker.C:
 			m.fullPass(workCtx)
 		case <-timer.C:
@@ -266,6 +274,9 @@ func (m *Monitor) maybeReload() bool {
 		return false
 	}
 	m.cfg = cfg
+	if cap(m.netSem) != cfg.Workers {
+		m.netSem = make(chan struct{}, cfg.Workers) // jobs in flight keep the old one
+	}
 	m.providers = make(map[string]*providerInfo)
 	m.discovery = newDiscoveryCache()
 	m.reclassify()
@@ -273,21 +284,32 @@ func (m *Monitor) maybeReload() bool {
 	return true
 }
 
-// drainDirty collects every pending dirty signal, then rescans each named
-// user once (a burst of events for one user costs one directory read).
-func (m *Monitor) drainDirty(ctx context.Context, first string) {
-	users := map[string]bool{first: true}
+// drainDirty collects every pending change signal, then rescans each user
+// with a change we did not cause, once (a burst of events for one user
+// costs one directory read).
+func (m *Monitor) drainDirty(ctx context.Context, first change) {
+	changes := []change{first}
 	for more := true; more; {
 		select {
-		case u := <-m.dirty:
-			users[u] = true
+		case c := <-m.dirty:
+			changes = append(changes, c)
 		default:
 			more = false
 		}
 	}
-	if m.overflow.Swap(false) || users[""] {
+	if m.overflow.Swap(false) {
 		m.fullPass(ctx)
 		return
+	}
+	users := map[string]bool{}
+	for _, c := range changes {
+		if c.user == "" {
+			m.fullPass(ctx)
+			return
+		}
+		if !users[c.user] && !m.causedByUs(c) {
+			users[c.user] = true
+		}
 	}
 	obs := make(map[string]userObs, len(users))
 	for u := range users {
@@ -297,4 +319,18 @@ func (m *Monitor) drainDirty(ctx context.Context, first string) {
 	for u, o := range obs {
 		m.applyUser(u, o, nil)
 	}
+}
+
+// causedByUs reports whether a change is the rename of a file a worker
+// wrote and that is still in place unchanged: then there is nothing new.
+func (m *Monitor) causedByUs(c change) bool {
+	if c.file == "" || c.gone {
+		return false
+	}
+	want, ok := m.ours.Load(c.user + "/" + c.file)
+	if !ok {
+		return false
+	}
+	st, err := m.dir.StatPath(c.user, c.file)
+	return err == nil && st.ID() == want.(atomicfile.ID)
 }

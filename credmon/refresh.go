@@ -27,7 +27,13 @@ type job struct {
 	cfg        *condorcfg.Credmon
 	pendingRT  string
 	pendingTop atomicfile.ID
+	netSem     chan struct{}
 }
+
+// JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
+// slot, or writing) at this multiple of Workers; only Workers of them talk
+// to issuers at a time.
+const JobsPerWorker = 4
 
 type outcome int
 
@@ -56,7 +62,7 @@ type result struct {
 
 // dispatch starts queued jobs while workers are free.
 func (m *Monitor) dispatch(ctx context.Context) {
-	for len(m.queue) > 0 && m.running < m.cfg.Workers {
+	for len(m.queue) > 0 && m.running < JobsPerWorker*m.cfg.Workers {
 		c := m.queue[0]
 		m.queue[0] = nil
 		m.queue = m.queue[1:]
@@ -64,7 +70,7 @@ func (m *Monitor) dispatch(ctx context.Context) {
 			m.finish(c)
 			continue
 		}
-		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop}
+		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop, netSem: m.netSem}
 		if pi := m.provider(c.provider); pi.err == nil {
 			j.provider = pi.cfg
 		}
@@ -123,8 +129,12 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
 	}
+	if !acquire(ctx, j.netSem) {
+		return fail(ctx.Err())
+	}
 	client, err := m.client(ctx, d, j)
 	if err != nil {
+		<-j.netSem
 		return fail(err)
 	}
 	if metaSt, err := d.Stat(j.name + credfile.SuffixMeta); err == nil {
@@ -138,6 +148,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
 	res, err := client.Refresh(reqCtx, rt, top.Scopes(), top.Audience(), m.now)
 	cancel()
+	<-j.netSem
 	if err != nil {
 		return fail(err)
 	}
@@ -170,6 +181,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		} else {
 			r.top = st.ID()
 			r.rotated = true
+			m.ours.Store(j.user+"/"+j.name+credfile.SuffixTop, r.top)
 		}
 	}
 	useBytes, err := credfile.EncodeUse(res.Response, res.Received)
@@ -181,6 +193,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
 	r.use, r.wroteUse = st.ID(), true
+	m.ours.Store(j.user+"/"+j.name+credfile.SuffixUse, r.use)
 	if u, err := credfile.ParseUse(useBytes); err == nil {
 		r.issued, r.expiry, r.expiryKnown = u.Lifetime(st.Mtime)
 		if !r.expiryKnown {
@@ -238,6 +251,15 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 		c.TokenURL = u
 	}
 	return c, nil
+}
+
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // handleResult applies a finished job to the token's state (Run goroutine).

@@ -22,7 +22,7 @@ import (
 type watcher struct {
 	w        *fsnotify.Watcher
 	root     string
-	dirty    chan<- string
+	dirty    chan<- change
 	overflow *atomic.Bool
 	rescan   func()
 	log      hclog.Logger
@@ -32,7 +32,7 @@ type watcher struct {
 	addErr  bool            // a watch could not be added (logged once)
 }
 
-func newWatcher(root string, dirty chan<- string, overflow *atomic.Bool, rescan func(), log hclog.Logger) (*watcher, error) {
+func newWatcher(root string, dirty chan<- change, overflow *atomic.Bool, rescan func(), log hclog.Logger) (*watcher, error) {
 	// A generous buffer absorbs bursts (1,000 users submitting at once)
 	// without relying on the kernel queue alone.
 	fw, err := fsnotify.NewBufferedWatcher(4096)
@@ -91,18 +91,29 @@ func (w *watcher) handle(ev fsnotify.Event) {
 				// a .top written right after mkdir (credd) is not missed.
 				w.addUser(base)
 			}
-			w.signal(base)
+			w.signal(change{user: base})
 		}
 	case filepath.Dir(dir) == w.root:
 		if _, _, ok := credfile.TokenFile(base); ok {
-			w.signal(filepath.Base(dir))
+			c := change{user: filepath.Base(dir), file: base}
+			if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				c.gone = true
+			}
+			w.signal(c)
 		}
 	}
 }
 
-func (w *watcher) signal(user string) {
+// change is one fsnotify signal: something happened to user's directory
+// (file "") or to one token file in it.
+type change struct {
+	user, file string
+	gone       bool // the file was removed or renamed away
+}
+
+func (w *watcher) signal(c change) {
 	select {
-	case w.dirty <- user:
+	case w.dirty <- c:
 	default:
 		// The reconciler is behind; one full pass replaces the lost signals.
 		w.overflow.Store(true)

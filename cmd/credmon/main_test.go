@@ -59,7 +59,7 @@ func (l *lockedBuffer) String() string {
 }
 
 type daemon struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	credDir string
 	logFile string
@@ -71,7 +71,7 @@ type daemon struct {
 }
 
 // newDaemon writes a condor_config with the cred dir, log and extra lines.
-func newDaemon(t *testing.T, extra string) *daemon {
+func newDaemon(t testing.TB, extra string) *daemon {
 	t.Helper()
 	d := &daemon{t: t, base: t.TempDir()}
 	d.credDir = filepath.Join(d.base, "oauth_credentials")
@@ -321,7 +321,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	}
 }
 
-func writeSecret(t *testing.T) string {
+func writeSecret(t testing.TB) string {
 	p := filepath.Join(t.TempDir(), "secret")
 	if err := os.WriteFile(p, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

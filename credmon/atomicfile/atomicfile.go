@@ -147,6 +147,23 @@ func (d *Dir) Stat(name string) (Stat, error) {
 	return fromUnix(&st), nil
 }
 
+// StatPath returns the status of dir/name inside d without following a
+// symlink in name. dir must be a direct subdirectory name; it is resolved
+// by the kernel (used only to compare file identities, never to read).
+func (d *Dir) StatPath(dir, name string) (Stat, error) {
+	if err := checkName(dir); err != nil {
+		return Stat{}, err
+	}
+	if err := checkName(name); err != nil {
+		return Stat{}, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(d.fd, dir+"/"+name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return Stat{}, &fs.PathError{Op: "stat", Path: d.join(dir + "/" + name), Err: err}
+	}
+	return fromUnix(&st), nil
+}
+
 // Self returns the status of the directory itself.
 func (d *Dir) Self() (Stat, error) {
 	var st unix.Stat_t

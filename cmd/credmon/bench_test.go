@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/credmon/credmon/credmon/credtest"
+)
+
+// Benchmarks of the real binary against the real OIDC provider. Each
+// prints its figures (b.ReportMetric) as a ratio to a baseline measured in
+// the same run. Sizes and the idle window come from the environment so a
+// quick run is possible: CREDMON_BENCH_USERS (10000), CREDMON_BENCH_IDLE
+// (10m), CREDMON_BENCH_BURST (1000).
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func envDur(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+const benchWorkers = 8
+
+// bareRefresh refreshes every token with a plain HTTP client at the
+// daemon's concurrency: the floor the daemon is compared with.
+func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant) time.Duration {
+	b.Helper()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchWorkers, IdleConnTimeout: 4 * time.Second}}
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	var failed sync.Map
+	start := time.Now()
+	for w := 0; w < benchWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rt := range jobs {
+				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt},
+					"client_id": {credtest.ClientIDPost}, "client_secret": {credtest.ClientSecret}}
+				resp, err := hc.PostForm(tokenURL, form)
+				if err != nil {
+					failed.Store(rt, err)
+					continue
+				}
+				var body map[string]any
+				json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || body["access_token"] == nil {
+					failed.Store(rt, resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for _, g := range grants {
+		jobs <- g.RefreshToken
+	}
+	close(jobs)
+	wg.Wait()
+	took := time.Since(start)
+	failed.Range(func(k, v any) bool { b.Fatalf("bare refresh failed: %v", v); return false })
+	return took
+}
+
+func writeTops(b *testing.B, dir, prefix string, grants []credtest.Grant) {
+	b.Helper()
+	for i, g := range grants {
+		u := filepath.Join(dir, fmt.Sprintf("%s%05d", prefix, i))
+		if err := os.MkdirAll(u, 0o700); err != nil {
+			b.Fatal(err)
+		}
+		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+		if err := os.WriteFile(filepath.Join(u, "myidp.top"), blob, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// procStats reads CPU seconds (utime+stime) and peak RSS (VmHWM) of pid.
+func procStats(b *testing.B, pid int) (cpu time.Duration, peakRSS int64) {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	cpu = time.Duration(ut+st) * time.Second / 100 // CLK_TCK is 100 on Linux
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			peakRSS = kb * 1024
+		}
+	}
+	return cpu, peakRSS
+}
+
+// BenchmarkRefreshAllUsers: N users × 1 token, none with a .use: time from
+// daemon start to CREDMON_COMPLETE (every .use fresh), against the same
+// number of refresh grants by a bare HTTP client at the same concurrency.
+// Then the idle cost of the daemon holding N fresh tokens.
+func BenchmarkRefreshAllUsers(b *testing.B) {
+	n := envInt("CREDMON_BENCH_USERS", 10000)
+	idle := envDur("CREDMON_BENCH_IDLE", 10*time.Minute)
+	// One-hour tokens: none falls due during the idle window.
+	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour})
+	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
+	grants := idp.CloneRefreshTokens(b, req, 2*n, 4)
+
+	bare := bareRefresh(b, idp.TokenURL, grants[:n])
+
+	d := newDaemon(b, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = %d",
+		credtest.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
+	if err := os.MkdirAll(d.credDir, 0o2770); err != nil {
+		b.Fatal(err)
+	}
+	os.Chmod(d.credDir, 0o2770)
+	writeTops(b, d.credDir, "u", grants[n:])
+	b.ResetTimer()
+	start := time.Now()
+	d.start()
+	complete := filepath.Join(d.credDir, "CREDMON_COMPLETE")
+	for {
+		if _, err := os.Stat(complete); err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Minute {
+			b.Fatal("no CREDMON_COMPLETE after 30 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	refreshCPU, _ := procStats(b, d.cmd.Process.Pid)
+	b.ReportMetric(refreshCPU.Seconds(), "daemon_cpu_s")
+	missing := 0
+	for i := 0; i < n; i++ {
+		if _, err := os.Stat(filepath.Join(d.credDir, fmt.Sprintf("u%05d", i), "myidp.use")); err != nil {
+			missing++
+		}
+	}
+	if missing > 0 {
+		b.Fatalf("%d of %d .use files missing at CREDMON_COMPLETE", missing, n)
+	}
+	b.ReportMetric(float64(n), "users")
+	b.ReportMetric(bare.Seconds(), "bare_s")
+	b.ReportMetric(took.Seconds(), "daemon_s")
+	b.ReportMetric(took.Seconds()/bare.Seconds(), "ratio_vs_bare")
+
+	// Idle: the same daemon with N fresh tokens, for the idle window.
+	cpu0, _ := procStats(b, d.cmd.Process.Pid)
+	time.Sleep(idle)
+	cpu1, peak := procStats(b, d.cmd.Process.Pid)
+	perTen := (cpu1 - cpu0).Seconds() * (10 * time.Minute).Seconds() / idle.Seconds()
+	b.ReportMetric(perTen, "idle_cpu_s_per_10min")
+	b.ReportMetric(perTen/1.0, "idle_cpu_ratio_vs_goal_1s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak_rss_MiB")
+	b.ReportMetric(float64(peak)/(60<<20), "peak_rss_ratio_vs_goal_60MiB")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.exitCode(time.Minute)
+}
+
+// BenchmarkTopToUseLatency: credd writes a .top (tmp + rename) and kicks the
+// daemon; latency is the .use's mtime minus the moment the .top was in
+// place, for one write at a time and for a burst of simultaneous writes.
+// The baseline is one bare refresh request's latency.
+func BenchmarkTopToUseLatency(b *testing.B) {
+	burst := envInt("CREDMON_BENCH_BURST", 1000)
+	const singles = 50
+	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour})
+	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
+	grants := idp.CloneRefreshTokens(b, req, singles*2+burst, 4)
+
+	var bareLat []time.Duration
+	for _, g := range grants[:singles] {
+		t0 := time.Now()
+		if _, status, err := idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, g.RefreshToken, nil); err != nil || status != 200 {
+			b.Fatalf("bare refresh: %d %v", status, err)
+		}
+		bareLat = append(bareLat, time.Since(t0))
+	}
+	grants = grants[singles:]
+
+	d := newDaemon(b, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = %d",
+		credtest.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
+	d.start()
+	d.wait("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "CREDMON_COMPLETE")); return err == nil })
+	credd := credtest.NewCredd(b, d.credDir)
+	credd.NoPidCache = true
+
+	store := func(user string, g credtest.Grant) time.Time {
+		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+		if err := credd.StoreTop(user, "myidp", blob); err != nil {
+			b.Fatal(err)
+		}
+		at := time.Now()
+		if err := credd.Kick(); err != nil {
+			b.Fatal(err)
+		}
+		return at
+	}
+	useLatency := func(user string, at time.Time) time.Duration {
+		p := filepath.Join(d.credDir, user, "myidp.use")
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(2 * time.Millisecond) {
+			if fi, err := os.Stat(p); err == nil {
+				return fi.ModTime().Sub(at)
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%s: no .use", user)
+			}
+		}
+	}
+	b.ResetTimer()
+	var single []time.Duration
+	for i := 0; i < singles; i++ {
+		u := fmt.Sprintf("s%03d", i)
+		single = append(single, useLatency(u, store(u, grants[i])))
+	}
+	grants = grants[singles:]
+
+	ats := make([]time.Time, burst)
+	var wg sync.WaitGroup
+	for i := 0; i < burst; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ats[i] = store(fmt.Sprintf("b%04d", i), grants[i])
+		}(i)
+	}
+	wg.Wait()
+	var many []time.Duration
+	for i := 0; i < burst; i++ {
+		many = append(many, useLatency(fmt.Sprintf("b%04d", i), ats[i]))
+	}
+	b.StopTimer()
+	bp50 := pct(bareLat, 50)
+	b.ReportMetric(ms(bp50), "bare_refresh_p50_ms")
+	b.ReportMetric(ms(pct(single, 50)), "single_p50_ms")
+	b.ReportMetric(ms(pct(single, 99)), "single_p99_ms")
+	b.ReportMetric(pct(single, 50).Seconds()/bp50.Seconds(), "single_p50_ratio_vs_bare")
+	b.ReportMetric(ms(pct(many, 50)), "burst_p50_ms")
+	b.ReportMetric(ms(pct(many, 99)), "burst_p99_ms")
+	b.ReportMetric(float64(burst), "burst_size")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.exitCode(time.Minute)
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	if i > 0 {
+		i--
+	}
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
