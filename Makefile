@@ -63,7 +63,7 @@ staticcheck: ## install the pinned staticcheck into .cache/bin if missing
 	fi
 
 bench: ## run every benchmark once (benchmarks print their own ratios)
-	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+	$(GO) test -p 1 -timeout 0 -run '^$$' -bench . -benchtime=1x ./...
 
 fuzz: ## run each Fuzz target for FUZZTIME (default 10s)
 	@set -e; \

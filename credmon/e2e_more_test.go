@@ -186,3 +186,37 @@ func TestNoSymlinkedFilesFollowed(t *testing.T) {
 		t.Error("a symlinked .top was used")
 	}
 }
+
+// TestNoRotationKeepsTop: an issuer that does not rotate (no refresh_token
+// in the answer) leaves the .top byte-for-byte as it was: the old refresh
+// token stays valid and is kept (spec item 20).
+func TestNoRotationKeepsTop(t *testing.T) {
+	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{NoRotate: true}})
+	g := e.grant("compute.read", "")
+	blob := []byte("{\n  \"refresh_token\": \"" + g.RefreshToken + "\",\n  \"scopes\": \"compute.read\"\n}\n")
+	if err := e.credd.StoreTop("pat", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(e.path("pat", "myidp.top"))
+	e.mon.Rescan()
+	e.waitFor("pat/myidp.use", func() bool { return e.exists("pat", "myidp.use") })
+	after, _ := os.Stat(e.path("pat", "myidp.top"))
+	if got, _ := os.ReadFile(e.path("pat", "myidp.top")); string(got) != string(blob) || !os.SameFile(before, after) {
+		t.Errorf(".top rewritten without a rotation:\n%s", got)
+	}
+}
+
+// TestInsecureTokenURLRefused: without the insecure switch an http:// token
+// URL is a permanent error, logged once, and nothing is sent.
+func TestInsecureTokenURLRefused(t *testing.T) {
+	e := newEnv(t, envOptions{config: "CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = False"})
+	os.Unsetenv("OAUTHLIB_INSECURE_TRANSPORT")
+	if err := e.credd.StoreTop("quinn", "myidp", []byte(`{"refresh_token": "rt"}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("the refusal", func() bool { return strings.Contains(e.logs.String(), "not https") })
+	if e.proxy.Total() != 0 {
+		t.Errorf("%d requests sent to an http:// token URL", e.proxy.Total())
+	}
+}

@@ -219,6 +219,10 @@ func TestExitCodes(t *testing.T) {
 		d := newDaemon(t, "LOCAL_CREDMON_PROVIDER_NAMES = bad_name\nCREDMON_ALLOW_SPECIAL_CHAR_NAMES = true")
 		d.start()
 		d.wait("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "CREDMON_COMPLETE")); return err == nil })
+		// The cred dir did not exist: created like condor_master does.
+		if fi, err := os.Stat(d.credDir); err != nil || fi.Mode()&os.ModePerm != 0o770 || fi.Mode()&os.ModeSetgid == 0 {
+			t.Errorf("created cred dir mode = %v; want drwxrws---", fi.Mode())
+		}
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		if code := d.exitCode(20 * time.Second); code != 0 {
 			t.Errorf("exit = %d; want 0", code)
@@ -392,5 +396,39 @@ func TestConfigSources(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGQUIT)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGQUIT: %v; want 0", err)
+	}
+}
+
+// TestLogRotation: MAX_<NAME>_LOG (with HTCondor's size units) rotates the
+// daemon log to .old.
+func TestLogRotation(t *testing.T) {
+	d := newDaemon(t, "MAX_CREDMON_OAUTH_LOG = 1 Kb\nNOURL_CLIENT_ID = x")
+	// Tokens that cannot be refreshed log a debug line at every pass.
+	os.MkdirAll(d.credDir, 0o2770)
+	os.Chmod(d.credDir, 0o2770)
+	for i := 0; i < 20; i++ {
+		u := filepath.Join(d.credDir, fmt.Sprintf("u%02d", i))
+		os.Mkdir(u, 0o700)
+		os.WriteFile(filepath.Join(u, "nourl.top"), []byte(`{"refresh_token": "x"}`), 0o600)
+	}
+	d.start("-d")
+	// Like credd, signal only the pid the pid file names: it is written
+	// after the SIGHUP handler is installed.
+	d.wait("pid file", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "pid")); return err == nil })
+	d.wait("CredMonOAuthLog.old", func() bool {
+		d.cmd.Process.Signal(syscall.SIGHUP)
+		_, err := os.Stat(d.logFile + ".old")
+		return err == nil
+	})
+	fi, _ := os.Stat(d.logFile + ".old")
+	if fi.Size() < 1024 {
+		t.Errorf("rotated at %d bytes; want >= 1024", fi.Size())
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.exitCode(20 * time.Second); code != 0 {
+		t.Errorf("exit = %d", code)
+	}
+	if !strings.Contains(d.log(), "Now in new log file") && !strings.Contains(d.log(), "shutting down") {
+		t.Errorf("new log file has no lines:\n%s", d.log())
 	}
 }
