@@ -75,8 +75,8 @@ fuzz: ## run each Fuzz target for FUZZTIME (default 10s)
 		done; \
 	done
 
-demo: ## end-to-end demo (placeholder)
-	@echo "make demo arrives with the local issuer (issue 3)"
+demo: build testdeps ## the daemon refreshing a stored credential against a local OIDC provider, step by step
+	$(GO) run ./examples/demo -credmon $(BIN_DIR)/credmon
 
 rpm: ## build the RPMs from a tarball of the tree into dist/ (needs rpmbuild)
 	@command -v rpmbuild >/dev/null 2>&1 || { \

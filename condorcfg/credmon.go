@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -329,6 +330,28 @@ func camelLogName(name string) string {
 	}
 	b.WriteString("Log")
 	return b.String()
+}
+
+// Same reports whether o has the same settings as m, including the
+// per-provider knobs of the given providers. A SIGHUP from credd reloads
+// configuration; when nothing changed the daemon keeps all its state.
+func (m *Credmon) Same(o *Credmon, providers []string) bool {
+	a, b := *m, *o
+	a.cfg, b.cfg = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		return false
+	}
+	for _, p := range providers {
+		pa, errA := m.Provider(p)
+		pb, errB := o.Provider(p)
+		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(pa, pb) {
+			return false
+		}
+		if _, okA := m.cfg.Lookup(p + "_CLIENT_ID"); okA != func() bool { _, ok := o.cfg.Lookup(p + "_CLIENT_ID"); return ok }() {
+			return false
+		}
+	}
+	return true
 }
 
 // InvalidProviderNames returns configured provider names that break the

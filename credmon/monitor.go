@@ -79,11 +79,14 @@ type Monitor struct {
 	passes     map[int]*pass
 	nextPass   int
 	providers  map[string]*providerInfo
-	watch      *watcher
-	workers    sync.WaitGroup
-	stats      stats
-	tempMaxAge time.Duration // 0 during the first pass: see staleTemp
-	discovery  *discoveryCache
+	// seenProviders are all providers of tokens ever seen: their knobs are
+	// prefetched once and compared on reload.
+	seenProviders map[string]bool
+	watch         *watcher
+	workers       sync.WaitGroup
+	stats         stats
+	tempMaxAge    time.Duration // 0 during the first pass: see staleTemp
+	discovery     *discoveryCache
 	// netSem bounds requests to issuers (Workers); file I/O of finished
 	// requests runs beside it, so slow disks do not idle the issuer slots.
 	netSem chan struct{}
@@ -104,20 +107,21 @@ func New(opts Options) (*Monitor, error) {
 		return nil, fmt.Errorf("credmon: Options.Config and Options.Dir are required")
 	}
 	m := &Monitor{
-		opts:      opts,
-		dir:       opts.Dir,
-		log:       opts.Logger,
-		now:       opts.Now,
-		rnd:       opts.Rand,
-		http:      opts.HTTPClient,
-		cfg:       opts.Config,
-		rescan:    make(chan struct{}, 1),
-		dirty:     make(chan change, 4096),
-		users:     make(map[string]*userState),
-		results:   make(chan *result, 64),
-		passes:    make(map[int]*pass),
-		providers: make(map[string]*providerInfo),
-		discovery: newDiscoveryCache(),
+		opts:          opts,
+		dir:           opts.Dir,
+		log:           opts.Logger,
+		now:           opts.Now,
+		rnd:           opts.Rand,
+		http:          opts.HTTPClient,
+		cfg:           opts.Config,
+		rescan:        make(chan struct{}, 1),
+		dirty:         make(chan change, 4096),
+		users:         make(map[string]*userState),
+		results:       make(chan *result, 64),
+		passes:        make(map[int]*pass),
+		providers:     make(map[string]*providerInfo),
+		seenProviders: map[string]bool{},
+		discovery:     newDiscoveryCache(),
 	}
 	if m.log == nil {
 		m.log = hclog.NewNullLogger()
@@ -273,6 +277,17 @@ func (m *Monitor) maybeReload() bool {
 		m.log.Error("reloading configuration; keeping the previous one", "error", err)
 		return false
 	}
+	providers := make([]string, 0, len(m.seenProviders))
+	for p := range m.seenProviders {
+		providers = append(providers, p)
+	}
+	if err := cfg.Prefetch(providers); err != nil {
+		m.log.Warn("reading provider configuration", "error", err)
+	}
+	if m.cfg.Same(cfg, providers) {
+		m.log.Debug("configuration unchanged")
+		return false
+	}
 	m.cfg = cfg
 	if cap(m.netSem) != cfg.Workers {
 		m.netSem = make(chan struct{}, cfg.Workers) // jobs in flight keep the old one
@@ -280,7 +295,7 @@ func (m *Monitor) maybeReload() bool {
 	m.providers = make(map[string]*providerInfo)
 	m.discovery = newDiscoveryCache()
 	m.reclassify()
-	m.log.Info("configuration reloaded")
+	m.log.Info("configuration changed; reloaded")
 	return true
 }
 

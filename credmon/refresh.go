@@ -287,7 +287,7 @@ func (m *Monitor) handleResult(r *result) {
 		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
 		c.jitter = m.rnd.Float64()
 		c.status = "refreshed"
-		args := []any{"user", c.user, "token", c.name, "rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
+		args := []any{"rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
 		if r.expiryKnown {
 			args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
 		}

@@ -157,7 +157,8 @@ func (m *Monitor) prefetch(all map[string]userObs) {
 			p, _, ok := credfile.SplitName(name, m.cfg.AllowSpecialNames)
 			if ok && !seen[p] {
 				seen[p] = true
-				if _, known := m.providers[p]; !known {
+				if !m.seenProviders[p] {
+					m.seenProviders[p] = true
 					providers = append(providers, p)
 				}
 			}

@@ -315,6 +315,9 @@ func TestDaemonLifecycle(t *testing.T) {
 	if !strings.Contains(logText, "Successfully refreshed myidp tokens for user alice") {
 		t.Error("no 'Successfully refreshed' line")
 	}
+	if strings.Contains(logText, "configuration changed") {
+		t.Error("credd's SIGHUPs with an unchanged configuration were logged as a reload")
+	}
 	top, _ := os.ReadFile(filepath.Join(d.credDir, "alice", "myidp.top"))
 	var topObj map[string]string
 	json.Unmarshal(top, &topObj)

@@ -133,13 +133,38 @@ type Provider struct {
 // when CREDMON_REQUIRE_OIDC=1.
 func StartOIDCProvider(t testing.TB, opts ProviderOptions) *Provider {
 	t.Helper()
+	p, err := LaunchOIDCProvider(opts)
+	if errors.Is(err, ErrUnavailable) {
+		unavailable(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered first so that it runs last, after the process is gone and
+	// its output complete.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("oidc-provider output (%s):\n%s", p.Issuer, p.out.String())
+		}
+	})
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// ErrUnavailable is returned by LaunchOIDCProvider when node or the npm
+// packages cannot be had.
+var ErrUnavailable = errors.New("credtest: oidc-provider unavailable")
+
+// LaunchOIDCProvider is StartOIDCProvider for programs that are not tests
+// (make demo): the caller must Stop the provider.
+func LaunchOIDCProvider(opts ProviderOptions) (*Provider, error) {
 	dir, err := EnsureOIDCProviderInstalled()
 	if err != nil {
-		unavailable(t, "oidc-provider is not available: %v", err)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable(t, "node is not on PATH: %v", err)
+		return nil, fmt.Errorf("%w: node is not on PATH: %v", ErrUnavailable, err)
 	}
 	p := &Provider{
 		Dir:  dir,
@@ -157,14 +182,6 @@ func StartOIDCProvider(t testing.TB, opts ProviderOptions) *Provider {
 		},
 	}
 	p.client = &http.Client{Transport: p.transport, Timeout: 30 * time.Second}
-	// Registered first so that it runs last, after the process is gone and
-	// its output complete.
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("oidc-provider output (%s):\n%s", p.Issuer, p.out.String())
-		}
-	})
-	t.Cleanup(p.Stop)
 
 	// The port is picked by binding :0 and releasing it, so another process
 	// can take it before node binds; retry with a new port when that
@@ -172,7 +189,7 @@ func StartOIDCProvider(t testing.TB, opts ProviderOptions) *Provider {
 	for attempt := 0; ; attempt++ {
 		p.port, err = freePort()
 		if err != nil {
-			t.Fatalf("picking a port for oidc-provider: %v", err)
+			return nil, fmt.Errorf("picking a port for oidc-provider: %w", err)
 		}
 		err = p.start()
 		if err == nil {
@@ -181,12 +198,14 @@ func StartOIDCProvider(t testing.TB, opts ProviderOptions) *Provider {
 		if attempt < 3 && strings.Contains(p.out.String(), "EADDRINUSE") {
 			continue
 		}
-		t.Fatalf("starting oidc-provider: %v\noutput:\n%s", err, p.out.String())
+		p.Stop()
+		return nil, fmt.Errorf("starting oidc-provider: %w\noutput:\n%s", err, p.out.String())
 	}
 	if err := p.discover(); err != nil {
-		t.Fatalf("oidc-provider discovery: %v", err)
+		p.Stop()
+		return nil, fmt.Errorf("oidc-provider discovery: %w", err)
 	}
-	return p
+	return p, nil
 }
 
 // unavailable skips the test, or fails it under CREDMON_REQUIRE_OIDC=1.
