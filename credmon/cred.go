@@ -31,6 +31,7 @@ type cred struct {
 
 	due       time.Time // next refresh; zero = not scheduled
 	timerGen  int
+	scheduled time.Time // time of the live heap entry (zero: none)
 	failures  int
 	retryAt   time.Time
 	permanent bool // last failure needs a new .top/.meta (or config) to retry
@@ -46,11 +47,15 @@ type cred struct {
 	pendingTop atomicfile.ID
 
 	status string // last logged state, to log state changes only once
-	log    hclog.Logger
+	base   hclog.Logger
 }
 
+// logger returns a logger tagged with the token; built on use, since most
+// tokens never log and 10,000 tagged loggers would cost megabytes.
+func (c *cred) logger() hclog.Logger { return c.base.With("user", c.user, "token", c.name) }
+
 func (m *Monitor) newCred(user, name string) *cred {
-	c := &cred{user: user, name: name, log: m.oauth.With("user", user, "token", name)}
+	c := &cred{user: user, name: name, base: m.oauth}
 	m.classify(c)
 	return c
 }
@@ -88,6 +93,7 @@ func (m *Monitor) reclassify() {
 			m.classify(c)
 			c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
 			c.timerGen++ // the next pass schedules it again under the new policy
+			c.scheduled = time.Time{}
 			c.top, c.meta, c.use = atomicfile.ID{}, atomicfile.ID{}, atomicfile.ID{}
 		}
 	}
@@ -96,11 +102,11 @@ func (m *Monitor) reclassify() {
 // setStatus logs a state change once; the same state again is silent.
 func (c *cred) setStatus(level hclog.Level, msg string, args ...any) {
 	if c.status == msg {
-		c.log.Debug(msg, args...)
+		c.logger().Debug(msg, args...)
 		return
 	}
 	c.status = msg
-	c.log.Log(level, msg, args...)
+	c.logger().Log(level, msg, args...)
 }
 
 // evaluate brings c up to date with the files observed and decides when it
@@ -125,7 +131,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		// New input (a new login, a re-stored token, a new .meta): forget
 		// the failures of the old one.
 		if c.permanent || c.failures > 0 {
-			c.log.Debug("credential changed; clearing backoff")
+			c.logger().Debug("credential changed; clearing backoff")
 		}
 		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
 		c.top = topID
@@ -147,15 +153,25 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		}
 	}
 	c.due = m.dueTime(c, now)
-	if c.due.IsZero() {
-		return
-	}
-	if !c.due.After(now) {
+	m.schedule(c, p, now)
+}
+
+// schedule queues c now or arms its timer for c.due. A token whose due
+// time did not change keeps its heap entry, so a pass over 10,000 idle
+// tokens pushes nothing.
+func (m *Monitor) schedule(c *cred, p *pass, now time.Time) {
+	switch {
+	case c.due.IsZero():
+		c.timerGen++
+		c.scheduled = time.Time{}
+	case !c.due.After(now):
 		m.enqueue(c, p)
-		return
+	case c.due.Equal(c.scheduled):
+	default:
+		c.timerGen++
+		c.scheduled = c.due
+		heap.Push(&m.timers, timerEntry{at: c.due, c: c, gen: c.timerGen})
 	}
-	c.timerGen++
-	heap.Push(&m.timers, timerEntry{at: c.due, c: c, gen: c.timerGen})
 }
 
 func idOf(st *atomicfile.Stat) atomicfile.ID {
@@ -246,7 +262,7 @@ func (m *Monitor) readUse(c *cred, st *atomicfile.Stat) {
 	b, fst, err := d.ReadFile(c.name+credfile.SuffixUse, maxCredFile)
 	if err != nil {
 		c.useBad = true
-		c.log.Debug("reading .use", "error", err)
+		c.logger().Debug("reading .use", "error", err)
 		return
 	}
 	u, err := credfile.ParseUse(b)
@@ -267,7 +283,8 @@ func (m *Monitor) forget(c *cred) {
 	m.ours.Delete(c.user + "/" + c.name + credfile.SuffixUse)
 	c.ignore = "deleted"
 	c.timerGen++
-	c.log.Debug("credential removed")
+	c.scheduled = time.Time{}
+	c.logger().Debug("credential removed")
 }
 
 // enqueue queues c for refresh unless it is queued or running already; the
@@ -282,6 +299,8 @@ func (m *Monitor) enqueue(c *cred, p *pass) {
 	}
 	c.running = true
 	c.timerGen++
+	c.scheduled = time.Time{}
+	m.busy[c] = struct{}{}
 	m.queue = append(m.queue, c)
 }
 

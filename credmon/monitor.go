@@ -73,6 +73,7 @@ type Monitor struct {
 	reloadDue  bool
 	users      map[string]*userState
 	queue      []*cred
+	busy       map[*cred]struct{} // queued or running
 	running    int
 	results    chan *result
 	timers     timerHeap
@@ -117,6 +118,7 @@ func New(opts Options) (*Monitor, error) {
 		rescan:        make(chan struct{}, 1),
 		dirty:         make(chan change, 4096),
 		users:         make(map[string]*userState),
+		busy:          make(map[*cred]struct{}),
 		results:       make(chan *result, 64),
 		passes:        make(map[int]*pass),
 		providers:     make(map[string]*providerInfo),
@@ -219,8 +221,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}
 
-	m.fullPass(workCtx)
+	m.fullPass(workCtx, true)
 	ticker := time.NewTicker(m.cfg.ScanInterval)
+	ticks := 0
 	defer ticker.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -234,22 +237,27 @@ func (m *Monitor) Run(ctx context.Context) error {
 			m.log.Info("shutting down")
 			return nil
 		case <-m.rescan:
-			if m.maybeReload() {
+			// credd's kick: a shallow pass finds the directory it wrote to.
+			// A changed configuration reclassified every token: deep pass.
+			changed := m.maybeReload()
+			if changed {
 				ticker.Reset(m.cfg.ScanInterval)
 			} else if m.reloadDue && reloadTimer == nil {
 				reloadTimer = time.After(ReloadInterval - m.now().Sub(m.lastReload))
 			}
-			m.fullPass(workCtx)
+			m.fullPass(workCtx, changed)
 		case <-reloadTimer:
 			reloadTimer = nil
-			if m.maybeReload() {
+			changed := m.maybeReload()
+			if changed {
 				ticker.Reset(m.cfg.ScanInterval)
 			}
-			m.fullPass(workCtx)
+			m.fullPass(workCtx, changed)
 		case c := <-m.dirty:
 			m.drainDirty(workCtx, c)
 		case <-ticker.C:
-			m.fullPass(workCtx)
+			ticks++
+			m.fullPass(workCtx, ticks%DeepPassEvery == 0)
 		case <-timer.C:
 			m.runDue()
 		case r := <-m.results:
@@ -313,13 +321,13 @@ func (m *Monitor) drainDirty(ctx context.Context, first change) {
 		}
 	}
 	if m.overflow.Swap(false) {
-		m.fullPass(ctx)
+		m.fullPass(ctx, true) // lost events may hide in-place edits
 		return
 	}
 	users := map[string]bool{}
 	for _, c := range changes {
 		if c.user == "" {
-			m.fullPass(ctx)
+			m.fullPass(ctx, true)
 			return
 		}
 		if !users[c.user] && !m.causedByUs(c) {

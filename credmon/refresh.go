@@ -1,7 +1,6 @@
 package credmon
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -267,7 +266,7 @@ func (m *Monitor) handleResult(r *result) {
 	m.running--
 	c := r.c
 	if c.ignore == "deleted" {
-		c.log.Debug("credential vanished during refresh")
+		c.logger().Debug("credential vanished during refresh")
 		m.finish(c)
 		return
 	}
@@ -295,10 +294,13 @@ func (m *Monitor) handleResult(r *result) {
 		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user), args...)
 	case outSuperseded:
 		m.stats.Superseded.Add(1)
-		c.log.Info("credential replaced during refresh; discarded our result and will refresh the new one")
+		c.logger().Info("credential replaced during refresh; discarded our result and will refresh the new one")
 		c.rerun = true
 	case outGone:
-		c.log.Debug("credential vanished during refresh")
+		// Look again rather than reschedule: without a watch event a
+		// retry would spin on a directory that is gone.
+		c.logger().Debug("credential vanished during refresh")
+		c.rerun = true
 	case outFailed:
 		m.stats.Failures.Add(1)
 		c.failures++
@@ -319,7 +321,9 @@ func (m *Monitor) handleResult(r *result) {
 			c.setStatus(level, fmt.Sprintf("Failed to refresh %s tokens for user %s; will retry", c.name, c.user),
 				"error", msg, "attempt", c.failures, "retry_in", backoff.Round(time.Second))
 		}
-		if !r.top.IsZero() && r.top != c.top && !c.permanent {
+		if !r.top.IsZero() {
+			// The failure belongs to the .top the job read; only a newer one
+			// clears it (else a permanent failure would retry every pass).
 			c.top = r.top
 		}
 		c.lastErr = msg
@@ -333,21 +337,15 @@ func (m *Monitor) handleResult(r *result) {
 		m.applyUser(c.user, m.listUser(c.user), nil)
 		return
 	}
-	c.due = m.dueTime(c, m.now())
-	if c.due.IsZero() {
-		return
-	}
-	if !c.due.After(m.now()) {
-		m.enqueue(c, nil)
-		return
-	}
-	c.timerGen++
-	heap.Push(&m.timers, timerEntry{at: c.due, c: c, gen: c.timerGen})
+	now := m.now()
+	c.due = m.dueTime(c, now)
+	m.schedule(c, nil, now)
 }
 
 // finish marks c idle and releases the passes waiting for it.
 func (m *Monitor) finish(c *cred) {
 	c.running = false
+	delete(m.busy, c)
 	waiters := c.waiters
 	c.waiters = nil
 	for _, p := range waiters {

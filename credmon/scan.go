@@ -17,13 +17,26 @@ type tokenObs struct {
 	top, use, meta *atomicfile.Stat
 }
 
-// userObs maps token name to observation; nil means the user directory is
+// userObs is one listing of a user directory; nil means the directory is
 // gone (or is not a directory we may enter).
-type userObs map[string]*tokenObs
+type userObs = *userListing
+
+type userListing struct {
+	dir    atomicfile.ID // identity of the directory, taken before listing
+	tokens map[string]*tokenObs
+}
 
 type userState struct {
 	creds map[string]*cred
+	dir   atomicfile.ID // the user directory's identity when last listed
 }
+
+// DeepPassEvery makes every n-th periodic pass a deep one. The others are
+// shallow: they list only user directories whose identity (inode, mtime)
+// changed, which every writer HTCondor has (credd, the web app, this
+// daemon) causes, since they all replace files by rename. A deep pass
+// re-reads everything, catching in-place edits whose events were lost.
+const DeepPassEvery = 10
 
 // pass is one full scan: CREDMON_COMPLETE is touched when its scan is done
 // and every refresh it started has finished.
@@ -34,8 +47,10 @@ type pass struct {
 }
 
 // fullPass lists the whole directory, reconciles every token, cleans up
-// stale key and temp files, and arranges for CREDMON_COMPLETE.
-func (m *Monitor) fullPass(ctx context.Context) {
+// stale key and temp files, and arranges for CREDMON_COMPLETE. A shallow
+// pass (deep false) skips user directories that did not change since they
+// were last listed.
+func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	m.stats.Passes.Add(1)
 	m.nextPass++
 	p := &pass{id: m.nextPass}
@@ -46,13 +61,23 @@ func (m *Monitor) fullPass(ctx context.Context) {
 	if err != nil {
 		m.log.Error("listing credential directory", "error", err)
 	}
-	all := make(map[string]userObs)
+	listed := make(map[string]userObs)
+	present := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		switch {
 		case e.Type.IsDir():
-			if credfile.OkayForFilename(e.Name) {
-				all[e.Name] = m.listUser(e.Name)
+			if !credfile.OkayForFilename(e.Name) {
+				continue
 			}
+			present[e.Name] = true
+			if !deep {
+				if us := m.users[e.Name]; us != nil {
+					if st, err := m.dir.Stat(e.Name); err == nil && st.ID() == us.dir {
+						continue // unchanged since listed
+					}
+				}
+			}
+			listed[e.Name] = m.listUser(e.Name)
 		case e.Type.IsRegular() && (credfile.IsKeyFile(e.Name) || atomicfile.IsTemp(e.Name)):
 			st, err := m.dir.Stat(e.Name)
 			if err != nil {
@@ -68,17 +93,25 @@ func (m *Monitor) fullPass(ctx context.Context) {
 		}
 	}
 	m.tempMaxAge = TempMaxAge
-	m.prefetch(all)
-	for user, obs := range all {
+	m.prefetch(listed)
+	for user, obs := range listed {
 		m.applyUser(user, obs, p)
 	}
 	for user := range m.users {
-		if _, ok := all[user]; !ok {
+		if !present[user] {
 			m.applyUser(user, nil, p)
 		}
 	}
 	if m.watch != nil {
-		m.watch.sync(all)
+		m.watch.sync(present)
+	}
+	// The pass is complete only when every refresh in flight is done, also
+	// those of tokens this (shallow) pass did not need to look at.
+	for c := range m.busy {
+		if n := len(c.waiters); n == 0 || c.waiters[n-1] != p {
+			c.waiters = append(c.waiters, p)
+			p.pending++
+		}
 	}
 	p.scanDone = true
 	m.maybeComplete(p)
@@ -105,13 +138,18 @@ func (m *Monitor) listUser(user string) userObs {
 		return nil
 	}
 	defer d.Close()
+	// Identity first: a change during the listing shows up next pass.
+	self, err := d.Self()
+	if err != nil {
+		return nil
+	}
 	entries, err := d.ReadDir()
 	if err != nil {
 		m.log.Warn("listing user directory", "user", user, "error", err)
 		return nil
 	}
 	now := m.now()
-	obs := make(userObs)
+	obs := &userListing{dir: self.ID(), tokens: make(map[string]*tokenObs)}
 	for _, e := range entries {
 		if atomicfile.IsTemp(e.Name) {
 			if st, err := d.Stat(e.Name); err == nil && staleTemp(e.Name, st, now, m.tempMaxAge) {
@@ -127,10 +165,10 @@ func (m *Monitor) listUser(user string) userObs {
 		if err != nil || !st.IsRegular() {
 			continue
 		}
-		o := obs[name]
+		o := obs.tokens[name]
 		if o == nil {
 			o = &tokenObs{}
-			obs[name] = o
+			obs.tokens[name] = o
 		}
 		s := st
 		switch suffix {
@@ -150,7 +188,10 @@ func (m *Monitor) prefetch(all map[string]userObs) {
 	seen := map[string]bool{}
 	var providers []string
 	for _, obs := range all {
-		for name, o := range obs {
+		if obs == nil {
+			continue
+		}
+		for name, o := range obs.tokens {
 			if o.top == nil {
 				continue
 			}
@@ -189,7 +230,8 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		us = &userState{creds: make(map[string]*cred)}
 		m.users[user] = us
 	}
-	for name, o := range obs {
+	us.dir = obs.dir
+	for name, o := range obs.tokens {
 		if o.top == nil {
 			continue // plain .use (credd -P) or orphan .meta: not a credmon's
 		}
@@ -204,12 +246,9 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		m.evaluate(c, o, p)
 	}
 	for name, c := range us.creds {
-		if o, ok := obs[name]; !ok || o.top == nil {
+		if o, ok := obs.tokens[name]; !ok || o.top == nil {
 			m.forget(c)
 			delete(us.creds, name)
 		}
-	}
-	if len(us.creds) == 0 {
-		delete(m.users, user)
 	}
 }

@@ -142,11 +142,11 @@ func (w *watcher) addUser(u string) {
 // sync makes the set of watched user directories match a full listing:
 // add watches for new users, forget removed ones (inotify drops the watch
 // of a deleted directory by itself).
-func (w *watcher) sync(users map[string]userObs) {
+func (w *watcher) sync(users map[string]bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for u, obs := range users {
-		if obs == nil || w.watched[u] {
+	for u := range users {
+		if w.watched[u] {
 			continue
 		}
 		if err := w.w.Add(filepath.Join(w.root, u)); err != nil {

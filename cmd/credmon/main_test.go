@@ -435,3 +435,52 @@ func TestLogRotation(t *testing.T) {
 		t.Errorf("new log file has no lines:\n%s", d.log())
 	}
 }
+
+// TestEventOverflowRescans: when the kernel's inotify queue overflows, the
+// daemon rescans everything at once instead of waiting for the periodic
+// pass. The queue is made tiny for the daemon's inotify instance only
+// (fs.inotify.max_queued_events applies at inotify_init, so it is restored
+// right after the daemon started), and the daemon is stopped while 300
+// tokens appear, so the overflow is certain.
+func TestEventOverflowRescans(t *testing.T) {
+	const knob = "/proc/sys/fs/inotify/max_queued_events"
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to lower " + knob)
+	}
+	old, err := os.ReadFile(knob)
+	if err != nil {
+		t.Skip(err)
+	}
+	d := newDaemon(t, "NOURL_CLIENT_ID = x\nCREDMON_OAUTH_SCAN_INTERVAL = 3600")
+	if err := os.WriteFile(knob, []byte("16"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			os.WriteFile(knob, old, 0o644)
+			restored = true
+		}
+	}
+	defer restore()
+	d.start()
+	d.wait("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "CREDMON_COMPLETE")); return err == nil })
+	restore()
+
+	d.cmd.Process.Signal(syscall.SIGSTOP)
+	const users = 300
+	for i := 0; i < users; i++ {
+		u := filepath.Join(d.credDir, fmt.Sprintf("ov%03d", i))
+		os.Mkdir(u, 0o700)
+		os.WriteFile(filepath.Join(u, "nourl.top"), []byte(`{"refresh_token": "x"}`), 0o600)
+	}
+	d.cmd.Process.Signal(syscall.SIGCONT)
+	d.wait("every token seen", func() bool {
+		return strings.Count(d.log(), "Cannot refresh nourl for user ov") >= users
+	})
+	if !strings.Contains(d.log(), "overflowed") {
+		t.Error("no overflow was reported: the test did not exercise the overflow path")
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.exitCode(20 * time.Second)
+}
