@@ -1,0 +1,250 @@
+package condorcfg
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/producer/oauth2refresh"
+)
+
+func credmonFrom(t *testing.T, text string, ov Overrides) (*Credmon, error) {
+	t.Helper()
+	cfg, err := LoadString("test_config", text, Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-", Env: []string{}})
+	if err != nil {
+		t.Fatalf("LoadString: %v", err)
+	}
+	return LoadCredmon(cfg, "CREDMON_OAUTH", ov)
+}
+
+func TestLoadCredmonDefaults(t *testing.T) {
+	m, err := credmonFrom(t, "LOG = /var/log/condor\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"CredDir":              "",
+		"LogPath":              "/var/log/condor/CredmonOauthLog",
+		"MaxLog":               int64(10 << 20),
+		"MaxNumLog":            1,
+		"Debug":                false,
+		"AllowSpecialNames":    false,
+		"LocalNames":           []string{"scitokens"},
+		"OAuth2All":            true,
+		"VaultAll":             true,
+		"VaultEnabled":         false,
+		"ScanInterval":         60 * time.Second,
+		"RefreshFraction":      0.5,
+		"RefreshJitter":        0.1,
+		"RefreshMargin":        60 * time.Second,
+		"SecCredentialRefresh": 300 * time.Second,
+		"MinRefreshInterval":   30 * time.Second,
+		"Workers":              8,
+		"HTTPTimeout":          30 * time.Second,
+		"ConnectTimeout":       10 * time.Second,
+		"MinBackoff":           10 * time.Second,
+		"MaxBackoff":           5 * time.Minute,
+		"AllowInsecure":        false,
+		"AudienceMode":         oauth2refresh.AudienceBoth,
+		"SendScopes":           true,
+	}
+	v := reflect.ValueOf(*m)
+	for field, w := range want {
+		if got := v.FieldByName(field).Interface(); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s = %#v; want %#v", field, got, w)
+		}
+	}
+}
+
+func TestLoadCredmonKnobs(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		ov    Overrides
+		check func(t *testing.T, m *Credmon)
+	}{
+		{"cred dir precedence: _OAUTH over plain", "SEC_CREDENTIAL_DIRECTORY = /a\nSEC_CREDENTIAL_DIRECTORY_OAUTH = /b\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.CredDir, "/b") }},
+		{"cred dir fallback", "SEC_CREDENTIAL_DIRECTORY = /a\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.CredDir, "/a") }},
+		{"--cred-dir wins", "SEC_CREDENTIAL_DIRECTORY_OAUTH = /b\n", Overrides{CredDir: "/c"},
+			func(t *testing.T, m *Credmon) { eq(t, m.CredDir, "/c") }},
+		{"empty value is unset", "SEC_CREDENTIAL_DIRECTORY_OAUTH =\nSEC_CREDENTIAL_DIRECTORY = /a\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.CredDir, "/a") }},
+		{"feature:OAUTH", "LOG = /l\nuse feature:OAUTH\n", Overrides{},
+			func(t *testing.T, m *Credmon) {
+				eq(t, m.CredDir, "/var/lib/condor/oauth_credentials")
+				eq(t, m.LogPath, "/l/CredMonOAuthLog")
+			}},
+		{"log knob and --log-file", "CREDMON_OAUTH_LOG = /x/log\n", Overrides{LogFile: "/y/log"},
+			func(t *testing.T, m *Credmon) { eq(t, m.LogPath, "/y/log") }},
+		{"log size units", "MAX_CREDMON_OAUTH_LOG = 2 Mb\nMAX_DEFAULT_LOG = 1\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.MaxLog, int64(2<<20)) }},
+		{"default log size knob", "MAX_DEFAULT_LOG = 500\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.MaxLog, int64(500)) }},
+		{"debug from knob", "CREDMON_OAUTH_DEBUG = D_FULLDEBUG D_SECURITY\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.Debug, true) }},
+		{"debug from -d", "", Overrides{Debug: true},
+			func(t *testing.T, m *Credmon) { eq(t, m.Debug, true) }},
+		{"provider lists", "LOCAL_CREDMON_PROVIDER_NAMES = a, b\nOAUTH2_CREDMON_PROVIDER_NAMES = box gdrive\nVAULT_CREDMON_PROVIDER_NAMES = *\n", Overrides{},
+			func(t *testing.T, m *Credmon) {
+				eq(t, m.LocalNames, []string{"a", "b"})
+				eq(t, m.OAuth2Names, []string{"box", "gdrive"})
+				eq(t, m.OAuth2All, false)
+				eq(t, m.VaultAll, true)
+				eq(t, m.VaultEnabled, true)
+			}},
+		{"local name fallback", "LOCAL_CREDMON_PROVIDER_NAME = mytok\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.LocalNames, []string{"mytok"}) }},
+		{"storer enables vault", "SEC_CREDENTIAL_STORER = /usr/bin/condor_credential_storer\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.VaultEnabled, true) }},
+		{"subsystem override", "CREDMON_OAUTH_WORKERS = 4\nCREDMON_OAUTH.CREDMON_OAUTH_WORKERS = 16\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.Workers, 16) }},
+		{"fractional seconds", "CREDMON_OAUTH_HTTP_TIMEOUT = 2.5\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.HTTPTimeout, 2500*time.Millisecond) }},
+		{"audience mode", "CREDMON_OAUTH_REFRESH_AUDIENCE_MODE = Resource\n", Overrides{},
+			func(t *testing.T, m *Credmon) { eq(t, m.AudienceMode, oauth2refresh.AudienceResource) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := credmonFrom(t, tt.text, tt.ov)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, m)
+		})
+	}
+}
+
+func eq(t *testing.T, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v; want %#v", got, want)
+	}
+}
+
+func TestLoadCredmonErrorsNameTheKnob(t *testing.T) {
+	for _, tt := range []struct{ text, knob string }{
+		{"CREDMON_OAUTH_WORKERS = many\n", "CREDMON_OAUTH_WORKERS"},
+		{"CREDMON_OAUTH_WORKERS = 0\n", "CREDMON_OAUTH_WORKERS"},
+		{"CREDMON_OAUTH_REFRESH_FRACTION = 1.5\n", "CREDMON_OAUTH_REFRESH_FRACTION"},
+		{"CREDMON_OAUTH_REFRESH_JITTER = -1\n", "CREDMON_OAUTH_REFRESH_JITTER"},
+		{"CREDMON_OAUTH_SCAN_INTERVAL = 0\n", "CREDMON_OAUTH_SCAN_INTERVAL"},
+		{"CREDMON_OAUTH_HTTP_TIMEOUT = -3\n", "CREDMON_OAUTH_HTTP_TIMEOUT"},
+		{"CREDMON_OAUTH_MIN_BACKOFF = 60\nCREDMON_OAUTH_MAX_BACKOFF = 10\n", "CREDMON_OAUTH_MIN_BACKOFF"},
+		{"MAX_CREDMON_OAUTH_LOG = 1 day\n", "MAX_CREDMON_OAUTH_LOG"},
+		{"CREDMON_ALLOW_SPECIAL_CHAR_NAMES = perhaps\n", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES"},
+		{"CREDMON_OAUTH_REFRESH_AUDIENCE_MODE = sideways\n", "CREDMON_OAUTH_REFRESH_AUDIENCE_MODE"},
+	} {
+		_, err := credmonFrom(t, tt.text, Overrides{})
+		if err == nil || !strings.Contains(err.Error(), tt.knob) {
+			t.Errorf("config %q: error %v; want one naming %s", tt.text, err, tt.knob)
+		}
+	}
+}
+
+func TestProviderKnobs(t *testing.T) {
+	m, err := credmonFrom(t, `
+BOX_CLIENT_ID = boxid
+BOX_CLIENT_SECRET_FILE = /etc/condor/.secrets/box
+BOX_TOKEN_URL = https://api.box.com/oauth2/token
+IAM_CLIENT_ID = iamid
+IAM_ISSUER = https://iam.example/
+IAM_TOKEN_AUTH_METHOD = client_secret_basic
+IAM_REFRESH_AUDIENCE_MODE = audience
+IAM_REFRESH_SEND_SCOPES = false
+BAD_TOKEN_AUTH_METHOD = private_key_jwt
+`, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := m.Provider("box") // knob names are case-insensitive
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, *box, Provider{Name: "box", ClientID: "boxid", ClientSecretFile: "/etc/condor/.secrets/box",
+		TokenURL: "https://api.box.com/oauth2/token", AuthStyle: oauth2.AuthStyleInParams,
+		AudienceMode: oauth2refresh.AudienceBoth, SendScopes: true})
+	iam, err := m.Provider("IAM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, iam.Issuer, "https://iam.example/")
+	eq(t, iam.AuthStyle, oauth2.AuthStyleInHeader)
+	eq(t, iam.AudienceMode, oauth2refresh.AudienceParam)
+	eq(t, iam.SendScopes, false)
+	if _, err := m.Provider("bad"); err == nil || !strings.Contains(err.Error(), "TOKEN_AUTH_METHOD") {
+		t.Errorf("bad auth method: %v", err)
+	}
+	s := m.Sorter()
+	eq(t, s.Sort("box"), credfile.KindOAuth2)
+	eq(t, s.Sort("scitokens"), credfile.KindLocal)
+	eq(t, s.Sort("other"), credfile.KindUnknown)
+}
+
+func TestInvalidProviderNames(t *testing.T) {
+	m, err := credmonFrom(t, "LOCAL_CREDMON_PROVIDER_NAMES = good, bad_name, also.bad\nCLIENT_CREDMON_PROVIDER_NAMES = ok-2\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, m.InvalidProviderNames(), []string{"bad_name", "also.bad"})
+	m2, _ := credmonFrom(t, "CREDMON_ALLOW_SPECIAL_CHAR_NAMES = true\nLOCAL_CREDMON_PROVIDER_NAMES = bad_name, also.bad\n", Overrides{})
+	eq(t, len(m2.InvalidProviderNames()), 0)
+}
+
+func TestSame(t *testing.T) {
+	a, _ := credmonFrom(t, "BOX_CLIENT_ID = x\nCREDMON_OAUTH_WORKERS = 4\n", Overrides{})
+	b, _ := credmonFrom(t, "CREDMON_OAUTH_WORKERS = 4\nBOX_CLIENT_ID = x\n", Overrides{})
+	c, _ := credmonFrom(t, "BOX_CLIENT_ID = y\nCREDMON_OAUTH_WORKERS = 4\n", Overrides{})
+	d, _ := credmonFrom(t, "CREDMON_OAUTH_WORKERS = 4\n", Overrides{})
+	e, _ := credmonFrom(t, "BOX_CLIENT_ID = x\nCREDMON_OAUTH_WORKERS = 5\n", Overrides{})
+	eq(t, a.Same(b, []string{"box"}), true)
+	eq(t, a.Same(c, []string{"box"}), false)
+	eq(t, a.Same(d, []string{"box"}), false)
+	eq(t, a.Same(e, nil), false)
+}
+
+func TestParseLogSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"10 Mb", 10 << 20, true}, {"10Mb", 10 << 20, true}, {"500", 500, true}, {" 1 k", 1024, true},
+		{"2 Gb", 2 << 30, true}, {"7 bytes", 7, true}, {"1 Tb", 1 << 40, true},
+		{"1 day", 0, false}, {"5 h", 0, false}, {"Mb", 0, false}, {"", 0, false}, {"-", 0, false}, {"1 x", 0, false},
+	} {
+		got, err := ParseLogSize(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
+			t.Errorf("ParseLogSize(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestCamelLogName(t *testing.T) {
+	eq(t, camelLogName("CREDMON_OAUTH"), "CredmonOauthLog")
+	eq(t, camelLogName("MY__CRED"), "MyCredLog")
+}
+
+func TestReadClientSecret(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ content, want string }{
+		{"secret\n", "secret"}, {"sec ret\r\nsecond line", "sec ret"}, {"tab\there", "tab"},
+	} {
+		p := writeFile(t, dir, "s", tt.content)
+		got, err := ReadClientSecret(p)
+		if err != nil || got != tt.want {
+			t.Errorf("ReadClientSecret(%q) = %q, %v; want %q", tt.content, got, err, tt.want)
+		}
+	}
+	if _, err := ReadClientSecret(writeFile(t, dir, "s", "\n")); err == nil {
+		t.Error("empty secret accepted")
+	}
+	if _, err := ReadClientSecret(dir + "/missing"); err == nil {
+		t.Error("missing secret file accepted")
+	}
+}
