@@ -33,6 +33,9 @@ func BenchmarkMonitorRefresh(b *testing.B) {
 		var ru syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		b.ReportMetric(float64(ru.Utime.Nano()+ru.Stime.Nano())/1e9, "process_cpu_s")
+		st := e.mon.Stats()
+		b.ReportMetric(float64(st.Listings), "dir_listings")
+		b.ReportMetric(float64(st.Passes), "passes")
 		e.stop()
 	}
 }

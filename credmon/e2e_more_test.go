@@ -220,3 +220,36 @@ func TestInsecureTokenURLRefused(t *testing.T) {
 		t.Errorf("%d requests sent to an http:// token URL", e.proxy.Total())
 	}
 }
+
+// TestOwnWritesCauseNoWork: the events our own .top/.use renames cause are
+// recognised (one stat each) and never re-read the user directory.
+func TestOwnWritesCauseNoWork(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.waitFor("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(e.dir, "CREDMON_COMPLETE")); return err == nil })
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	before := e.mon.Stats().Listings
+	if err := e.credd.StoreTop("rita", "myidp", blob); err != nil { // mkdir + .top.tmp + rename: no kick
+		t.Fatal(err)
+	}
+	e.waitFor("rita/myidp.use", func() bool { return e.exists("rita", "myidp.use") })
+	afterRefresh := e.mon.Stats().Listings
+	time.Sleep(300 * time.Millisecond) // let the events of our own writes arrive
+	if late := e.mon.Stats().Listings - afterRefresh; late != 0 {
+		t.Errorf("our own writes caused %d directory listings", late)
+	}
+	// Nor does the next (shallow) periodic pass list the directory our
+	// renames touched.
+	n := e.mon.Stats().Passes
+	e.mon.Rescan()
+	e.waitFor("a pass", func() bool { return e.mon.Stats().Passes > n })
+	if late := e.mon.Stats().Listings - afterRefresh; late != 0 {
+		t.Errorf("a shallow pass after our refresh listed %d directories", late)
+	}
+	if n := afterRefresh - before; n < 1 || n > 2 {
+		t.Errorf("credd's mkdir and .top rename caused %d listings; want 1 or 2", n)
+	}
+	if top := e.readJSON("rita", "myidp.top"); top["refresh_token"] == g.RefreshToken {
+		t.Error("the refresh did not rotate: the test exercised no .top write")
+	}
+}

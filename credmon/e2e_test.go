@@ -28,23 +28,6 @@ import (
 	"github.com/credmon/credmon/credmon/credtest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	t      testing.TB
 	dir    string
@@ -52,7 +35,7 @@ type env struct {
 	proxy  *credtest.FaultProxy
 	credd  *credtest.Credd
 	mon    *credmon.Monitor
-	logs   *syncBuffer
+	logs   *credtest.Buffer
 	cancel context.CancelFunc
 	done   chan error
 	now    func() time.Time
@@ -96,7 +79,7 @@ func routeSIGHUP(m *credmon.Monitor) {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}, now: o.now}
+	e := &env{t: t, logs: &credtest.Buffer{}, now: o.now}
 	e.idp = credtest.StartOIDCProvider(t, o.provider)
 	e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
 	base := t.TempDir()

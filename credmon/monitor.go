@@ -96,10 +96,11 @@ type Monitor struct {
 // Stats are counters for tests and benchmarks.
 type Stats struct {
 	Passes, Refreshes, Failures, Superseded int64
+	Listings                                int64 // user directories read
 }
 
 type stats struct {
-	Passes, Refreshes, Failures, Superseded atomic.Int64
+	Passes, Refreshes, Failures, Superseded, Listings atomic.Int64
 }
 
 // New builds a monitor. It starts nothing; Run does.
@@ -176,7 +177,7 @@ func (m *Monitor) Rescan() {
 // Stats returns a snapshot of the counters; safe to call while Run runs.
 func (m *Monitor) Stats() Stats {
 	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),
-		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load()}
+		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load(), Listings: m.stats.Listings.Load()}
 }
 
 // Run runs the daemon until ctx is done: it writes the pid file, deletes

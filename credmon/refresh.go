@@ -51,6 +51,7 @@ type result struct {
 
 	top, use, meta atomicfile.ID // versions after our writes
 	wroteUse       bool
+	dir            atomicfile.ID // the user directory after our writes
 	issued, expiry time.Time
 	expiryKnown    bool
 	rotated        bool
@@ -170,7 +171,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	// Durability order: the rotated refresh token is on disk before the
 	// access token, so a crash between the two loses nothing (spec item 33).
 	if newRT != top.RefreshToken() {
-		st, err := d.WriteFile(j.name+credfile.SuffixTop, top.WithRefreshToken(newRT), 0o600)
+		st, err := m.replace(d, j.user, j.name+credfile.SuffixTop, top.WithRefreshToken(newRT))
 		if err != nil {
 			// Keep the new refresh token in memory; the next attempt uses it
 			// and tries to persist it again.
@@ -180,19 +181,20 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		} else {
 			r.top = st.ID()
 			r.rotated = true
-			m.ours.Store(j.user+"/"+j.name+credfile.SuffixTop, r.top)
 		}
 	}
 	useBytes, err := credfile.EncodeUse(res.Response, res.Received)
 	if err != nil {
 		return fail(err)
 	}
-	st, err := d.WriteFile(j.name+credfile.SuffixUse, useBytes, 0o600)
+	st, err := m.replace(d, j.user, j.name+credfile.SuffixUse, useBytes)
 	if err != nil {
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
 	r.use, r.wroteUse = st.ID(), true
-	m.ours.Store(j.user+"/"+j.name+credfile.SuffixUse, r.use)
+	if self, err := d.Self(); err == nil {
+		r.dir = self.ID()
+	}
 	if u, err := credfile.ParseUse(useBytes); err == nil {
 		r.issued, r.expiry, r.expiryKnown = u.Lifetime(st.Mtime)
 		if !r.expiryKnown {
@@ -201,6 +203,23 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	}
 	r.outcome = outOK
 	return r
+}
+
+// replace writes file in the user's directory (temp, fsync, rename, dir
+// fsync, mode 0600) and records its identity before the rename, so the
+// event the rename causes is known to be ours when it arrives.
+func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (atomicfile.Stat, error) {
+	p, err := d.Prepare(file, data, 0o600)
+	if err != nil {
+		return atomicfile.Stat{}, err
+	}
+	key := user + "/" + file
+	m.ours.Store(key, p.Stat().ID())
+	if err := p.Commit(); err != nil {
+		m.ours.Delete(key)
+		return atomicfile.Stat{}, err
+	}
+	return p.Stat(), nil
 }
 
 // client builds the token-endpoint client for j: from .meta when present
@@ -286,6 +305,12 @@ func (m *Monitor) handleResult(r *result) {
 		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
 		c.jitter = m.rnd.Float64()
 		c.status = "refreshed"
+		// Our renames changed the directory's mtime; record it so the next
+		// shallow pass does not list it again. A concurrent change by
+		// someone else arrives as its own fsnotify event.
+		if us := m.users[c.user]; us != nil && !r.dir.IsZero() {
+			us.dir = r.dir
+		}
 		args := []any{"rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
 		if r.expiryKnown {
 			args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))

@@ -130,6 +130,7 @@ func (m *Monitor) maybeComplete(p *pass) {
 // listUser reads one user directory. Entries that are not regular files
 // (symlinks, FIFOs, directories) are never token files.
 func (m *Monitor) listUser(user string) userObs {
+	m.stats.Listings.Add(1)
 	d, err := m.dir.OpenDir(user)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {

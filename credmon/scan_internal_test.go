@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,4 +102,32 @@ func BenchmarkIdleShallowPass(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		m.fullPass(context.Background(), false)
 	}
+}
+
+// BenchmarkIdleTenMinutes is one default 10-minute cycle of the periodic
+// reconcile over 10,000 fresh tokens (nine shallow passes, one deep, a
+// forced GC as the runtime does every 2 minutes), reported as process CPU
+// (user + system, GC included).
+func BenchmarkIdleTenMinutes(b *testing.B) {
+	m := idleMonitor(b, 10000)
+	m.fullPass(context.Background(), true)
+	runtime.GC()
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for pass := 1; pass <= DeepPassEvery; pass++ {
+			m.fullPass(context.Background(), pass == DeepPassEvery)
+			if pass%2 == 0 {
+				runtime.GC()
+			}
+		}
+	}
+	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+	b.ReportMetric(cpu.Seconds(), "cpu_s/10min")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap_MiB")
 }

@@ -168,15 +168,22 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	b.ReportMetric(took.Seconds(), "daemon_s")
 	b.ReportMetric(took.Seconds()/bare.Seconds(), "ratio_vs_bare")
 
-	// Idle: the same daemon with N fresh tokens, for the idle window.
+	// Peak RSS of the whole run so far (the refresh burst included).
+	_, burstPeak := procStats(b, d.cmd.Process.Pid)
+	b.ReportMetric(float64(burstPeak)/(1<<20), "refresh_peak_rss_MiB")
+	// Idle: the same daemon with N fresh tokens, for the idle window. Writing
+	// 5 to clear_refs resets the peak (VmHWM) so it covers the window only.
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", d.cmd.Process.Pid), []byte("5"), 0o200); err != nil {
+		b.Logf("cannot reset peak RSS (%v): idle peak includes the refresh burst", err)
+	}
 	cpu0, _ := procStats(b, d.cmd.Process.Pid)
 	time.Sleep(idle)
 	cpu1, peak := procStats(b, d.cmd.Process.Pid)
 	perTen := (cpu1 - cpu0).Seconds() * (10 * time.Minute).Seconds() / idle.Seconds()
 	b.ReportMetric(perTen, "idle_cpu_s_per_10min")
 	b.ReportMetric(perTen/1.0, "idle_cpu_ratio_vs_goal_1s")
-	b.ReportMetric(float64(peak)/(1<<20), "peak_rss_MiB")
-	b.ReportMetric(float64(peak)/(60<<20), "peak_rss_ratio_vs_goal_60MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "idle_peak_rss_MiB")
+	b.ReportMetric(float64(peak)/(60e6), "idle_peak_rss_ratio_vs_goal_60MB")
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.exitCode(time.Minute)
 }

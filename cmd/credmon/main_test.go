@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,23 +40,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type daemon struct {
 	t       testing.TB
 	base    string
@@ -65,7 +47,7 @@ type daemon struct {
 	logFile string
 	cfgFile string
 	cmd     *exec.Cmd
-	stderr  lockedBuffer
+	stderr  credtest.Buffer
 	exited  chan struct{}
 	err     error
 }

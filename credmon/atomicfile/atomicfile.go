@@ -243,50 +243,88 @@ func (d *Dir) ReadFile(name string, max int64) ([]byte, Stat, error) {
 // status of the file now at name. On error the temp file is removed and name
 // is unchanged.
 func (d *Dir) WriteFile(name string, data []byte, perm fs.FileMode) (Stat, error) {
-	if err := checkName(name); err != nil {
-		return Stat{}, err
-	}
-	tmp, fd, err := d.createTemp(perm)
+	p, err := d.Prepare(name, data, perm)
 	if err != nil {
 		return Stat{}, err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = unix.Unlinkat(d.fd, tmp, 0)
-		}
-	}()
+	return p.Stat(), p.Commit()
+}
+
+// Pending is a replacement written and synced to a temp file but not yet
+// renamed into place: its identity is known before anyone can see it.
+type Pending struct {
+	d         *Dir
+	tmp, name string
+	st        Stat
+	done      bool
+}
+
+// Prepare writes data to a temp file next to name, with mode perm, and
+// fsyncs it. Commit puts it in place; Abort removes it.
+func (d *Dir) Prepare(name string, data []byte, perm fs.FileMode) (*Pending, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	tmp, fd, err := d.createTemp(perm)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{d: d, tmp: tmp, name: name}
 	f := os.NewFile(uintptr(fd), d.join(tmp))
-	if _, err := f.Write(data); err != nil {
+	fail := func(err error) (*Pending, error) {
 		f.Close()
-		return Stat{}, fmt.Errorf("writing %s: %w", d.join(tmp), err)
+		p.Abort()
+		return nil, err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(fmt.Errorf("writing %s: %w", d.join(tmp), err))
 	}
 	// fchmod: the umask must not narrow or widen the mode we promise.
 	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return Stat{}, fmt.Errorf("chmod %s: %w", d.join(tmp), err)
+		return fail(fmt.Errorf("chmod %s: %w", d.join(tmp), err))
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return Stat{}, fmt.Errorf("syncing %s: %w", d.join(tmp), err)
+		return fail(fmt.Errorf("syncing %s: %w", d.join(tmp), err))
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		f.Close()
-		return Stat{}, &fs.PathError{Op: "stat", Path: d.join(tmp), Err: err}
+		return fail(&fs.PathError{Op: "stat", Path: d.join(tmp), Err: err})
 	}
+	p.st = fromUnix(&st)
 	if err := f.Close(); err != nil {
-		return Stat{}, fmt.Errorf("closing %s: %w", d.join(tmp), err)
+		p.Abort()
+		return nil, fmt.Errorf("closing %s: %w", d.join(tmp), err)
 	}
-	if err := unix.Renameat(d.fd, tmp, d.fd, name); err != nil {
-		return Stat{}, &fs.PathError{Op: "rename", Path: d.join(name), Err: err}
+	return p, nil
+}
+
+// Stat is the status the file will have at its name (rename keeps it).
+func (p *Pending) Stat() Stat { return p.st }
+
+// Commit renames the temp file over the name and fsyncs the directory. If
+// the rename fails the temp file is removed and the name is unchanged.
+func (p *Pending) Commit() error {
+	if p.done {
+		return errors.New("atomicfile: replacement already committed or aborted")
 	}
-	committed = true
-	if err := unix.Fsync(d.fd); err != nil {
+	p.done = true
+	if err := unix.Renameat(p.d.fd, p.tmp, p.d.fd, p.name); err != nil {
+		_ = unix.Unlinkat(p.d.fd, p.tmp, 0)
+		return &fs.PathError{Op: "rename", Path: p.d.join(p.name), Err: err}
+	}
+	if err := unix.Fsync(p.d.fd); err != nil {
 		// The rename happened; only its durability is in doubt.
-		return fromUnix(&st), fmt.Errorf("syncing directory %s: %w", d.path, err)
+		return fmt.Errorf("syncing directory %s: %w", p.d.path, err)
 	}
-	return fromUnix(&st), nil
+	return nil
+}
+
+// Abort removes the temp file; the name is unchanged.
+func (p *Pending) Abort() {
+	if !p.done {
+		p.done = true
+		_ = unix.Unlinkat(p.d.fd, p.tmp, 0)
+	}
 }
 
 func (d *Dir) createTemp(perm fs.FileMode) (string, int, error) {
