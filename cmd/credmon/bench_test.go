@@ -139,7 +139,11 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	writeTops(b, d.credDir, "u", grants[n:])
 	b.ResetTimer()
 	start := time.Now()
-	d.start()
+	if p := os.Getenv("CREDMON_BENCH_CPUPROFILE"); p != "" {
+		d.start("--cpuprofile", p) // the whole run: refresh burst and idle window
+	} else {
+		d.start()
+	}
 	complete := filepath.Join(d.credDir, "CREDMON_COMPLETE")
 	for {
 		if _, err := os.Stat(complete); err == nil {

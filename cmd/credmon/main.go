@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -45,6 +46,7 @@ type options struct {
 	name, credDir, logFile string
 	debug, verbose         bool
 	version                bool
+	cpuProfile             string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -67,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.BoolVar(&o.verbose, n, false, "log to stderr instead of the log file")
 	}
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until exit (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -90,6 +93,20 @@ func run(args []string, stderr io.Writer) int {
 	if o.version {
 		fmt.Fprintf(stderr, "credmon %s\n", credmon.Version)
 		return exitOK
+	}
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "credmon: %v\n", err)
+			return exitFailure
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "credmon: %v\n", err)
+			return exitFailure
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	// Catch SIGHUP before anything can tell credd our pid: its default
