@@ -1,9 +1,11 @@
 package credmon_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -251,5 +253,45 @@ func TestOwnWritesCauseNoWork(t *testing.T) {
 	}
 	if top := e.readJSON("rita", "myidp.top"); top["refresh_token"] == g.RefreshToken {
 		t.Error("the refresh did not rotate: the test exercised no .top write")
+	}
+}
+
+// TestRotatedTokenKeptInMemoryUntilPersisted: when the rotated refresh
+// token cannot be written to .top (here the .top is immutable, chattr +i,
+// which even root cannot rename over), the .use is still written, the new
+// token is kept in memory and used, and it is persisted soon after the
+// obstacle goes — not at the next half-life.
+func TestRotatedTokenKeptInMemoryUntilPersisted(t *testing.T) {
+	if _, err := exec.LookPath("chattr"); err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and chattr")
+	}
+	e := newEnv(t, envOptions{})
+	g := e.grant("compute.read", "")
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if err := e.credd.StoreTop("sam", "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+	top := e.path("sam", "myidp.top")
+	if out, err := exec.Command("chattr", "+i", top).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i unsupported here: %v %s", err, out)
+	}
+	defer exec.Command("chattr", "-i", top).Run()
+	e.mon.Rescan()
+	e.waitFor("the .use", func() bool { return e.exists("sam", "myidp.use") })
+	e.waitFor("the persist failure", func() bool { return strings.Contains(e.logs.String(), "persisting rotated refresh token failed") })
+	if got, _ := os.ReadFile(top); string(got) != string(blob) {
+		t.Fatal(".top changed although immutable")
+	}
+	if out, err := exec.Command("chattr", "-i", top).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	e.waitFor("the rotated token persisted", func() bool {
+		b, _ := os.ReadFile(top)
+		return string(b) != string(blob)
+	})
+	if rt := e.readJSON("sam", "myidp.top")["refresh_token"].(string); rt == g.RefreshToken {
+		t.Error(".top still holds the spent refresh token")
+	} else if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, rt, nil); status != 200 {
+		t.Errorf("the persisted refresh token does not work: HTTP %d", status)
 	}
 }

@@ -290,9 +290,10 @@ func TestWebAppTokenRefreshedWithRotationScopesAndAudience(t *testing.T) {
 	}
 	assertMode(t, e.path("alice", "webidp.use"), 0o600)
 	assertMode(t, e.path("alice", "webidp.top"), 0o600)
-	if !strings.Contains(e.logs.String(), "Successfully refreshed webidp tokens for user alice") {
-		t.Error(`log lacks "Successfully refreshed webidp tokens for user alice"`)
-	}
+	// Logged after the .use is in place.
+	e.waitFor(`"Successfully refreshed webidp tokens for user alice"`, func() bool {
+		return strings.Contains(e.logs.String(), "Successfully refreshed webidp tokens for user alice")
+	})
 	assertNoSecrets(t, e.logs.String(), g.RefreshToken, top["refresh_token"].(string), use["access_token"].(string), credtest.ClientSecret)
 }
 

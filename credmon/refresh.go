@@ -50,7 +50,6 @@ type result struct {
 	perm    bool
 
 	top, use, meta atomicfile.ID // versions after our writes
-	wroteUse       bool
 	dir            atomicfile.ID // the user directory after our writes
 	issued, expiry time.Time
 	expiryKnown    bool
@@ -191,7 +190,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
-	r.use, r.wroteUse = st.ID(), true
+	r.use = st.ID()
 	if self, err := d.Self(); err == nil {
 		r.dir = self.ID()
 	}
@@ -364,6 +363,13 @@ func (m *Monitor) handleResult(r *result) {
 	}
 	now := m.now()
 	c.due = m.dueTime(c, now)
+	if c.pendingRT != "" && !c.due.IsZero() {
+		// A rotated refresh token lives only in memory: try to persist it
+		// (through another refresh) soon, not at the next half-life.
+		if soon := now.Add(m.cfg.MinBackoff); soon.Before(c.due) {
+			c.due = soon
+		}
+	}
 	m.schedule(c, nil, now)
 }
 

@@ -351,9 +351,10 @@ func TestConfigSources(t *testing.T) {
 	d.writeConfig(fmt.Sprintf("LATE_CLIENT_ID = %s\nLATE_TOKEN_URL = %s/token\nLATE_CLIENT_SECRET_FILE = %s", credtest.ClientIDPost, idp.Issuer, writeSecret(t)))
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.wait("late.use after reconfig", func() bool { _, err := os.Stat(filepath.Join(other, "bob", "late.use")); return err == nil })
-	if !strings.Contains(d.stderr.String(), "Successfully refreshed late tokens for user bob") {
-		t.Error("-v did not log to stderr")
-	}
+	// The line is logged after the .use is in place: wait for it.
+	d.wait("the success line on stderr (-v)", func() bool {
+		return strings.Contains(d.stderr.String(), "Successfully refreshed late tokens for user bob")
+	})
 	d.cmd.Process.Signal(syscall.SIGINT)
 	if code := d.exitCode(20 * time.Second); code != 0 {
 		t.Errorf("exit after SIGINT = %d", code)
