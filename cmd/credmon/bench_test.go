@@ -190,6 +190,9 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	b.ReportMetric(float64(peak)/(60e6), "idle_peak_rss_ratio_vs_goal_60MB")
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.exitCode(time.Minute)
+	if os.Getenv("CREDMON_BENCH_SHOW_STDERR") != "" {
+		b.Logf("daemon stderr:\n%s", d.stderr.String())
+	}
 }
 
 // BenchmarkTopToUseLatency: credd writes a .top (tmp + rename) and kicks the
