@@ -131,14 +131,12 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if !acquire(ctx, j.netSem) {
 		return fail(ctx.Err())
 	}
-	client, err := m.client(ctx, d, j)
+	client, metaID, err := m.client(ctx, d, j)
 	if err != nil {
 		<-j.netSem
 		return fail(err)
 	}
-	if metaSt, err := d.Stat(j.name + credfile.SuffixMeta); err == nil {
-		r.meta = metaSt.ID()
-	}
+	r.meta = metaID
 
 	rt := top.RefreshToken()
 	if j.pendingRT != "" && j.pendingTop == r.top {
@@ -223,8 +221,9 @@ func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (at
 
 // client builds the token-endpoint client for j: from .meta when present
 // (what the web app recorded at login, as the Python credmon does), else
-// from the provider's configuration.
-func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth2refresh.Client, error) {
+// from the provider's configuration. It returns the .meta version it read
+// (zero without one).
+func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth2refresh.Client, atomicfile.ID, error) {
 	c := &oauth2refresh.Client{
 		AllowInsecure: j.cfg.AllowInsecure,
 		HTTPClient:    m.http,
@@ -236,38 +235,38 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 	if j.provider != nil {
 		c.SendScopes, c.AudienceMode = j.provider.SendScopes, j.provider.AudienceMode
 	}
-	metaBytes, _, err := d.ReadFile(j.name+credfile.SuffixMeta, maxCredFile)
+	metaBytes, metaSt, err := d.ReadFile(j.name+credfile.SuffixMeta, maxCredFile)
 	switch {
 	case err == nil:
 		meta, err := credfile.ParseMeta(metaBytes)
 		if err != nil {
-			return nil, &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", err)}
+			return nil, metaSt.ID(), &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", err)}
 		}
 		c.TokenURL, c.ClientID, c.ClientSecret = meta.TokenURL, meta.ClientID, meta.ClientSecret
-		return c, nil
+		return c, metaSt.ID(), nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
+		return nil, atomicfile.ID{}, err
 	}
 	p := j.provider
 	if p == nil || p.ClientID == "" || (p.TokenURL == "" && p.Issuer == "") {
-		return nil, &oauth2refresh.PermanentError{Err: errors.New("no .meta and the provider is not configured")}
+		return nil, atomicfile.ID{}, &oauth2refresh.PermanentError{Err: errors.New("no .meta and the provider is not configured")}
 	}
 	c.ClientID, c.AuthStyle, c.TokenURL = p.ClientID, p.AuthStyle, p.TokenURL
 	if p.ClientSecretFile != "" {
 		secret, err := condorcfg.ReadClientSecret(p.ClientSecretFile)
 		if err != nil {
-			return nil, &oauth2refresh.PermanentError{Err: err}
+			return nil, atomicfile.ID{}, &oauth2refresh.PermanentError{Err: err}
 		}
 		c.ClientSecret = secret
 	}
 	if c.TokenURL == "" {
 		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.HTTPTimeout, m.now)
 		if err != nil {
-			return nil, err
+			return nil, atomicfile.ID{}, err
 		}
 		c.TokenURL = u
 	}
-	return c, nil
+	return c, atomicfile.ID{}, nil
 }
 
 func acquire(ctx context.Context, sem chan struct{}) bool {
