@@ -128,12 +128,8 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
 	}
-	if !acquire(ctx, j.netSem) {
-		return fail(ctx.Err())
-	}
 	client, metaID, err := m.client(ctx, d, j)
 	if err != nil {
-		<-j.netSem
 		return fail(err)
 	}
 	r.meta = metaID
@@ -141,6 +137,9 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	rt := top.RefreshToken()
 	if j.pendingRT != "" && j.pendingTop == r.top {
 		rt = j.pendingRT
+	}
+	if !acquire(ctx, j.netSem) {
+		return fail(ctx.Err())
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
 	res, err := client.Refresh(reqCtx, rt, top.Scopes(), top.Audience(), m.now)
@@ -219,7 +218,8 @@ func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (at
 	return p.Stat(), nil
 }
 
-// client builds the token-endpoint client for j: from .meta when present
+// client builds the token-endpoint client for j (file reads, plus OIDC
+// discovery under an issuer slot when needed): from .meta when present
 // (what the web app recorded at login, as the Python credmon does), else
 // from the provider's configuration. It returns the .meta version it read
 // (zero without one).
@@ -260,7 +260,12 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 		c.ClientSecret = secret
 	}
 	if c.TokenURL == "" {
+		// Discovery talks to the issuer: it takes an issuer slot too.
+		if !acquire(ctx, j.netSem) {
+			return nil, atomicfile.ID{}, ctx.Err()
+		}
 		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.HTTPTimeout, m.now)
+		<-j.netSem
 		if err != nil {
 			return nil, atomicfile.ID{}, err
 		}

@@ -83,24 +83,19 @@ func idleMonitor(tb testing.TB, n int) *Monitor {
 	return m
 }
 
-// BenchmarkIdlePass measures one deep pass over 10,000 users whose tokens
-// are fresh (every directory listed, every file stat'ed).
+// BenchmarkIdlePass measures one pass over 10,000 users whose tokens are
+// fresh: deep (every directory listed, every file stat'ed) and shallow
+// (one stat per user directory), the steady-state cost of the reconcile.
 func BenchmarkIdlePass(b *testing.B) {
-	m := idleMonitor(b, 10000)
-	m.fullPass(context.Background(), true) // the first pass reads every .use
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.fullPass(context.Background(), true)
-	}
-}
-
-// BenchmarkIdleShallowPass is the periodic pass between deep ones.
-func BenchmarkIdleShallowPass(b *testing.B) {
-	m := idleMonitor(b, 10000)
-	m.fullPass(context.Background(), true)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		m.fullPass(context.Background(), false)
+	for _, deep := range []bool{true, false} {
+		b.Run(map[bool]string{true: "deep", false: "shallow"}[deep], func(b *testing.B) {
+			m := idleMonitor(b, 10000)
+			m.fullPass(context.Background(), true) // the first pass reads every .use
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				m.fullPass(context.Background(), deep)
+			}
+		})
 	}
 }
 

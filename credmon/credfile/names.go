@@ -9,16 +9,14 @@ const (
 	SuffixTop  = ".top"
 	SuffixUse  = ".use"
 	SuffixMeta = ".meta"
-	SuffixMark = ".mark"
 )
 
-// Names in the credential directory root that belong to HTCondor, the web app
-// or the daemon's own contract; a scan leaves them alone.
+// Names of the daemon's own contract in the credential directory root. The
+// scan leaves every other name that is not a user directory or a credd key
+// file alone (README.credentials, wsgi_session_key, *.mark, ...).
 const (
 	PidFile          = "pid"
 	CompleteFile     = "CREDMON_COMPLETE"
-	ReadmeFile       = "README.credentials"
-	WSGISessionKey   = "wsgi_session_key"
 	keyFileNameChars = "0123456789abcdef"
 )
 
