@@ -26,7 +26,7 @@ RPM_TOPDIR     := $(CACHE_DIR)/rpmbuild
 RPM_TARBALL    := $(RPM_TOPDIR)/SOURCES/credmon-$(VERSION).tar.gz
 
 .DEFAULT_GOAL := build
-.PHONY: help build test testdeps lint staticcheck bench fuzz demo rpm clean
+.PHONY: help build test testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,8 +75,11 @@ fuzz: ## run each Fuzz target for FUZZTIME (default 10s)
 		done; \
 	done
 
-demo: build testdeps ## the daemon refreshing a stored credential against a local OIDC provider, step by step
+demo: build ## the daemon minting local-issuer tokens for "credd", step by step (needs nothing else)
 	$(GO) run ./examples/demo -credmon $(BIN_DIR)/credmon
+
+demo-oauth: build testdeps ## the daemon refreshing a stored OAuth2 credential against a local OIDC provider (needs node)
+	$(GO) run ./examples/demo-oauth -credmon $(BIN_DIR)/credmon
 
 rpm: ## build the RPMs from a tarball of the tree into dist/ (needs rpmbuild)
 	@command -v rpmbuild >/dev/null 2>&1 || { \

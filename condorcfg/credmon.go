@@ -338,7 +338,7 @@ func camelLogName(name string) string {
 func (m *Credmon) Same(o *Credmon, providers []string) bool {
 	a, b := *m, *o
 	a.cfg, b.cfg = nil, nil
-	if !reflect.DeepEqual(a, b) {
+	if !reflect.DeepEqual(a, b) || !m.SameLocal(o) {
 		return false
 	}
 	for _, p := range providers {
@@ -383,6 +383,10 @@ func (m *Credmon) Prefetch(providers []string) error {
 	var k []string
 	for _, p := range providers {
 		k = append(k, ProviderKnobs(p)...)
+	}
+	// Local providers are few and known from the configuration alone.
+	for _, p := range m.LocalNames {
+		k = append(k, LocalKnobs(p)...)
 	}
 	return m.cfg.Prefetch(k...)
 }

@@ -57,8 +57,10 @@ var builtinDefaults = map[string]string{
 	"SEC_CREDENTIAL_SWEEP_INTERVAL":     "300",
 	"SEC_CREDENTIAL_REFRESH_INTERVAL":   "-1",
 	"LOCAL_CREDMON_TOKEN_USE_JSON":      "true",
-	"LOCAL_CREDMON_TOKEN_VERSION":       "scitokens:2.0",
-	"LOCAL_CREDMON_TOKEN_AUDIENCE":      "",
+	// The manual gives scitoken:2.0 (singular, HTCONDOR-2285); older
+	// param tables carried the plural the C++ library once used.
+	"LOCAL_CREDMON_TOKEN_VERSION":  "scitoken:2.0",
+	"LOCAL_CREDMON_TOKEN_AUDIENCE": "",
 
 	// Standard OAuth endpoints for the providers HTCondor knows.
 	"BOX_AUTHORIZATION_URL":      "https://account.box.com/api/oauth2/authorize",

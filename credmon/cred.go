@@ -35,7 +35,10 @@ type cred struct {
 	failures  int
 	retryAt   time.Time
 	permanent bool // last failure needs a new .top/.meta (or config) to retry
-	lastErr   string
+	// stale: the local issuer's configuration changed since this token's
+	// .use was minted; mint again now.
+	stale   bool
+	lastErr string
 
 	running bool
 	rerun   bool // inputs changed while running: evaluate again after
@@ -72,9 +75,13 @@ func (m *Monitor) classify(c *cred) {
 	}
 	c.provider = provider
 	c.kind = m.cfg.Sorter().Sort(provider)
-	if c.kind != credfile.KindOAuth2 {
-		// Local, client, Vault and Pelican tokens belong to other credmon
-		// types; unknown ones are plain credentials nobody refreshes.
+	c.base = m.oauth
+	if c.kind == credfile.KindLocal {
+		c.base = m.mintLog
+	}
+	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal {
+		// Client, Vault and Pelican tokens belong to other credmon types;
+		// unknown ones are plain credentials nobody refreshes.
 		c.ignore = "owned by the " + c.kind.String() + " credmon type"
 		c.setStatus(hclog.Debug, "not an OAuth2 token; leaving it alone", "kind", c.kind.String())
 	}
@@ -84,13 +91,14 @@ func (m *Monitor) classify(c *cred) {
 // (never by recreating state: a token with a refresh in flight must keep
 // its single in-flight marker, or rotation could be raced). Failures are
 // forgotten, since the configuration may have fixed their cause.
-func (m *Monitor) reclassify() {
+func (m *Monitor) reclassify(staleLocal map[string]bool) {
 	for _, us := range m.users {
 		for _, c := range us.creds {
 			if c.ignore == "deleted" {
 				continue
 			}
 			m.classify(c)
+			c.stale = c.kind == credfile.KindLocal && staleLocal[c.provider]
 			c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
 			c.timerGen++ // the next pass schedules it again under the new policy
 			c.scheduled = time.Time{}
@@ -184,6 +192,9 @@ func idOf(st *atomicfile.Stat) atomicfile.ID {
 // dueTime is the refresh policy applied to c; zero means "never, until
 // something changes".
 func (m *Monitor) dueTime(c *cred, now time.Time) time.Time {
+	if c.kind == credfile.KindLocal {
+		return m.localDueTime(c, now)
+	}
 	if c.metaErr != nil {
 		c.setStatus(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable .meta", c.name, c.user), "error", c.metaErr)
 		return time.Time{}
@@ -201,6 +212,11 @@ func (m *Monitor) dueTime(c *cred, now time.Time) time.Time {
 	if c.permanent {
 		return time.Time{}
 	}
+	return m.usualDueTime(c, now)
+}
+
+// usualDueTime applies the refresh policy to the .use as observed.
+func (m *Monitor) usualDueTime(c *cred, now time.Time) time.Time {
 	due := now
 	if c.hasUse && !c.useBad && c.expiryKnown {
 		due = m.policyFor(c).RefreshAt(c.issued, c.expiry, c.jitter)
@@ -266,6 +282,9 @@ func (m *Monitor) readUse(c *cred, st *atomicfile.Stat) {
 		return
 	}
 	u, err := credfile.ParseUse(b)
+	if err != nil && c.kind == credfile.KindLocal && m.localUseLifetime(c, b, fst.Mtime) {
+		return
+	}
 	if err != nil {
 		c.useBad = true
 		c.setStatus(hclog.Warn, fmt.Sprintf("Access token %s for user %s is unparseable; refreshing it", c.name, c.user), "error", err)
@@ -287,8 +306,8 @@ func (m *Monitor) forget(c *cred) {
 	c.logger().Debug("credential removed")
 }
 
-// enqueue queues c for refresh unless it is queued or running already; the
-// pass (if any) waits for it.
+// enqueue queues c for refresh (or a local mint) unless it is queued or
+// running already; the pass (if any) waits for it.
 func (m *Monitor) enqueue(c *cred, p *pass) {
 	if p != nil {
 		c.waiters = append(c.waiters, p)
@@ -301,6 +320,10 @@ func (m *Monitor) enqueue(c *cred, p *pass) {
 	c.timerGen++
 	c.scheduled = time.Time{}
 	m.busy[c] = struct{}{}
+	if c.kind == credfile.KindLocal {
+		m.localQueue = append(m.localQueue, c)
+		return
+	}
 	m.queue = append(m.queue, c)
 }
 

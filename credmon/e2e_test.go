@@ -39,6 +39,11 @@ type env struct {
 	cancel context.CancelFunc
 	done   chan error
 	now    func() time.Time
+	// cfgFile is the condor_config; with envOptions.reload, rewrite it with
+	// writeConfig and Rescan to apply it.
+	cfgFile     string
+	writeConfig func(extra string)
+	base        string
 }
 
 type envOptions struct {
@@ -48,6 +53,8 @@ type envOptions struct {
 	noStart  bool
 	infoLog  bool // log at Info, the daemon's default level
 	noWatch  bool
+	noIdP    bool // local-issuer tests: no OIDC provider process
+	reload   bool // SIGHUP re-reads cfgFile (rate limit applies)
 }
 
 var (
@@ -80,9 +87,14 @@ func routeSIGHUP(m *credmon.Monitor) {
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, logs: &credtest.Buffer{}, now: o.now}
-	e.idp = credtest.StartOIDCProvider(t, o.provider)
-	e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
+	issuer, proxyURL := "http://127.0.0.1:1", "http://127.0.0.1:1"
+	if !o.noIdP {
+		e.idp = credtest.StartOIDCProvider(t, o.provider)
+		e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
+		issuer, proxyURL = e.idp.Issuer, e.proxy.URL
+	}
 	base := t.TempDir()
+	e.base = base
 	e.dir = filepath.Join(base, "oauth_credentials")
 	secret := filepath.Join(base, "client_secret")
 	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
@@ -106,19 +118,30 @@ DISC_TOKEN_AUTH_METHOD = client_secret_basic
 # Web-app providers (.meta carries the client): CLIENT_ID must be set.
 WEBIDP_CLIENT_ID = %s
 %s
-`, e.dir, credtest.ClientIDPost, secret, e.proxy.URL, credtest.ClientIDBasic, secret, e.idp.Issuer, credtest.ClientIDPost, o.config)
-	cfgFile := filepath.Join(base, "condor_config")
-	if err := os.WriteFile(cfgFile, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+`, e.dir, credtest.ClientIDPost, secret, proxyURL, credtest.ClientIDBasic, secret, issuer, credtest.ClientIDPost, "%s")
+	e.cfgFile = filepath.Join(base, "condor_config")
+	e.writeConfig = func(extra string) {
+		t.Helper()
+		if err := os.WriteFile(e.cfgFile, []byte(strings.Replace(conf, "%s", extra, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
-		Env: []string{"CONDOR_CONFIG=" + cfgFile}})
+	e.writeConfig(o.config)
+	load := func() (*condorcfg.Credmon, error) {
+		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
+			Env: []string{"CONDOR_CONFIG=" + e.cfgFile}})
+		if err != nil {
+			return nil, err
+		}
+		return condorcfg.LoadCredmon(cfg, "CREDMON_OAUTH", condorcfg.Overrides{})
+	}
+	cm, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm, err := condorcfg.LoadCredmon(cfg, "CREDMON_OAUTH", condorcfg.Overrides{})
-	if err != nil {
-		t.Fatal(err)
+	var reload func() (*condorcfg.Credmon, error)
+	if o.reload {
+		reload = load
 	}
 	d, err := credmon.PrepareCredDir(cm.CredDir)
 	if err != nil {
@@ -130,7 +153,7 @@ WEBIDP_CLIENT_ID = %s
 		level = hclog.Info
 	}
 	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: level})
-	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Now: o.now, NoWatch: o.noWatch})
+	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Now: o.now, NoWatch: o.noWatch, Reload: reload})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +578,9 @@ func TestLeavesOtherFilesAlone(t *testing.T) {
 	var mu sync.Mutex
 	offset := time.Duration(0)
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(offset) }
-	e := newEnv(t, envOptions{now: now, noStart: true})
+	// scitokens is not a local provider here, so its .top is a credential
+	// of no type we serve (local minting has its own tests).
+	e := newEnv(t, envOptions{now: now, noStart: true, config: "LOCAL_CREDMON_PROVIDER_NAMES = mylocal"})
 	files := map[string]string{
 		"henry/plain.use":     "plain-token",
 		"henry/scitokens.top": "henry@example.org",

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,20 +47,27 @@ type Options struct {
 	NoWatch bool
 	// Pid is written to the pid file; 0 means os.Getpid().
 	Pid int
+	// CreateKeys generates a missing local-issuer key pair at start and
+	// after a configuration change (EnsureLocalKeys), as the Python credmon
+	// does at start-up. The command sets it; library users and tests
+	// normally manage keys themselves.
+	CreateKeys bool
 }
 
 // Monitor is the credential monitor daemon: it keeps every OAuth2 .use in
 // its credential directory fresh. Create it with New and run it with Run.
 type Monitor struct {
-	opts   Options
-	dir    *atomicfile.Dir
-	log    hclog.Logger
-	oauth  hclog.Logger
-	now    func() time.Time
-	rnd    *rand.Rand
-	http   *http.Client
-	rescan chan struct{}
-	dirty  chan change
+	opts  Options
+	dir   *atomicfile.Dir
+	log   hclog.Logger
+	oauth hclog.Logger
+	// mintLog is the local issuer's logger (LocalCredmon's lines).
+	mintLog hclog.Logger
+	now     func() time.Time
+	rnd     *rand.Rand
+	http    *http.Client
+	rescan  chan struct{}
+	dirty   chan change
 	// ours records the identity of every file a worker wrote (key
 	// "user/file"), so the events our own writes cause are recognised and
 	// cost one stat instead of a directory listing.
@@ -73,6 +82,8 @@ type Monitor struct {
 	reloadDue  bool
 	users      map[string]*userState
 	queue      []*cred
+	localQueue []*cred // local mints: CPU and disk only, never behind issuers
+	localRun   int
 	busy       map[*cred]struct{} // queued or running
 	running    int
 	results    chan *result
@@ -80,6 +91,7 @@ type Monitor struct {
 	passes     map[int]*pass
 	nextPass   int
 	providers  map[string]*providerInfo
+	locals     map[string]*localIssuer
 	// seenProviders are all providers of tokens ever seen: their knobs are
 	// prefetched once and compared on reload.
 	seenProviders map[string]bool
@@ -97,10 +109,13 @@ type Monitor struct {
 type Stats struct {
 	Passes, Refreshes, Failures, Superseded int64
 	Listings                                int64 // user directories read
+	// Completed counts passes whose every refresh has finished (each one
+	// touched CREDMON_COMPLETE).
+	Completed int64
 }
 
 type stats struct {
-	Passes, Refreshes, Failures, Superseded, Listings atomic.Int64
+	Passes, Refreshes, Failures, Superseded, Listings, Completed atomic.Int64
 }
 
 // New builds a monitor. It starts nothing; Run does.
@@ -123,6 +138,7 @@ func New(opts Options) (*Monitor, error) {
 		results:       make(chan *result, 64),
 		passes:        make(map[int]*pass),
 		providers:     make(map[string]*providerInfo),
+		locals:        make(map[string]*localIssuer),
 		seenProviders: map[string]bool{},
 		discovery:     newDiscoveryCache(),
 	}
@@ -130,6 +146,7 @@ func New(opts Options) (*Monitor, error) {
 		m.log = hclog.NewNullLogger()
 	}
 	m.oauth = m.log.Named("oauth")
+	m.mintLog = m.log.Named("local")
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -177,7 +194,8 @@ func (m *Monitor) Rescan() {
 // Stats returns a snapshot of the counters; safe to call while Run runs.
 func (m *Monitor) Stats() Stats {
 	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),
-		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load(), Listings: m.stats.Listings.Load()}
+		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load(), Listings: m.stats.Listings.Load(),
+		Completed: m.stats.Completed.Load()}
 }
 
 // Run runs the daemon until ctx is done: it writes the pid file, deletes
@@ -201,6 +219,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}()
 	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
+	if m.opts.CreateKeys {
+		EnsureLocalKeys(m.cfg, m.mintLog)
+	}
 
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer func() {
@@ -297,13 +318,27 @@ func (m *Monitor) maybeReload() bool {
 		m.log.Debug("configuration unchanged")
 		return false
 	}
+	// Tokens of a local provider whose claims or key changed are re-minted
+	// now: an admin who changes the audience expects jobs to get it.
+	staleLocal := map[string]bool{}
+	for _, p := range append(slices.Clone(m.cfg.LocalNames), cfg.LocalNames...) {
+		a, errA := m.cfg.Local(p)
+		b, errB := cfg.Local(p)
+		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(a, b) {
+			staleLocal[p] = true
+		}
+	}
 	m.cfg = cfg
+	m.locals = make(map[string]*localIssuer)
+	if m.opts.CreateKeys && len(staleLocal) > 0 {
+		EnsureLocalKeys(cfg, m.mintLog)
+	}
 	if cap(m.netSem) != cfg.Workers {
 		m.netSem = make(chan struct{}, cfg.Workers) // jobs in flight keep the old one
 	}
 	m.providers = make(map[string]*providerInfo)
 	m.discovery = newDiscoveryCache()
-	m.reclassify()
+	m.reclassify(staleLocal)
 	m.log.Info("configuration changed; reloaded")
 	return true
 }

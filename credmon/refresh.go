@@ -27,6 +27,7 @@ type job struct {
 	pendingRT  string
 	pendingTop atomicfile.ID
 	netSem     chan struct{}
+	local      *localIssuer // set for local mints
 }
 
 // JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
@@ -57,10 +58,23 @@ type result struct {
 	pendingRT      string
 	pendingTop     atomicfile.ID
 	elapsed        time.Duration
+	local          *localOutcome // set for local mints
 }
 
 // dispatch starts queued jobs while workers are free.
 func (m *Monitor) dispatch(ctx context.Context) {
+	for len(m.localQueue) > 0 && m.localRun < LocalJobs {
+		c := m.localQueue[0]
+		m.localQueue[0] = nil
+		m.localQueue = m.localQueue[1:]
+		if c.ignore != "" {
+			m.finish(c)
+			continue
+		}
+		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, local: m.local(c.provider)}
+		m.localRun++
+		m.start(ctx, j)
+	}
 	for len(m.queue) > 0 && m.running < JobsPerWorker*m.cfg.Workers {
 		c := m.queue[0]
 		m.queue[0] = nil
@@ -74,16 +88,21 @@ func (m *Monitor) dispatch(ctx context.Context) {
 			j.provider = pi.cfg
 		}
 		m.running++
-		m.workers.Add(1)
-		go func() {
-			defer m.workers.Done()
-			r := m.runJob(ctx, j)
-			select {
-			case m.results <- r:
-			case <-ctx.Done():
-			}
-		}()
+		m.start(ctx, j)
 	}
+}
+
+// start runs j on its own goroutine and hands the result to Run.
+func (m *Monitor) start(ctx context.Context, j *job) {
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		r := m.runJob(ctx, j)
+		select {
+		case m.results <- r:
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // runJob refreshes one token. It never panics out: a bug in one token's
@@ -93,9 +112,15 @@ func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
 	defer func() {
 		if p := recover(); p != nil {
 			r = &result{c: j.c, outcome: outFailed, err: fmt.Errorf("internal error: %v", p)}
+			if j.local != nil {
+				r.local = &localOutcome{}
+			}
 		}
 		r.elapsed = time.Since(start)
 	}()
+	if j.local != nil {
+		return m.mint(ctx, j)
+	}
 	return m.refresh(ctx, j)
 }
 
@@ -285,7 +310,11 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 
 // handleResult applies a finished job to the token's state (Run goroutine).
 func (m *Monitor) handleResult(r *result) {
-	m.running--
+	if r.local != nil {
+		m.localRun--
+	} else {
+		m.running--
+	}
 	c := r.c
 	if c.ignore == "deleted" {
 		c.logger().Debug("credential vanished during refresh")
@@ -307,13 +336,18 @@ func (m *Monitor) handleResult(r *result) {
 		}
 		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
 		c.jitter = m.rnd.Float64()
-		c.status = "refreshed"
+		c.stale = false
 		// Our renames changed the directory's mtime; record it so the next
 		// shallow pass does not list it again. A concurrent change by
 		// someone else arrives as its own fsnotify event.
 		if us := m.users[c.user]; us != nil && !r.dir.IsZero() {
 			us.dir = r.dir
 		}
+		if r.local != nil {
+			m.logMint(c, r)
+			break
+		}
+		c.status = "refreshed"
 		args := []any{"rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
 		if r.expiryKnown {
 			args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
@@ -333,9 +367,16 @@ func (m *Monitor) handleResult(r *result) {
 		m.stats.Failures.Add(1)
 		c.failures++
 		msg := oauth2refresh.Describe(r.err)
+		what := fmt.Sprintf("Failed to refresh %s tokens for user %s", c.name, c.user)
+		until := "the credential changes"
+		if r.local != nil {
+			// LocalCredmon's sentence, with the token name for handles.
+			what = fmt.Sprintf("Failed to renew SciToken for user: %s (token %s)", c.user, c.name)
+			until = "the configuration changes"
+		}
 		if r.perm {
 			c.permanent = true
-			c.setStatus(hclog.Error, fmt.Sprintf("Failed to refresh %s tokens for user %s; not retrying until the credential changes", c.name, c.user), "error", msg)
+			c.setStatus(hclog.Error, what+"; not retrying until "+until, "error", msg)
 		} else {
 			backoff := Backoff(c.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
 			c.retryAt = m.now().Add(backoff)
@@ -346,7 +387,7 @@ func (m *Monitor) handleResult(r *result) {
 			if msg != c.lastErr {
 				c.status = ""
 			}
-			c.setStatus(level, fmt.Sprintf("Failed to refresh %s tokens for user %s; will retry", c.name, c.user),
+			c.setStatus(level, what+"; will retry",
 				"error", msg, "attempt", c.failures, "retry_in", backoff.Round(time.Second))
 		}
 		if !r.top.IsZero() {

@@ -127,6 +127,7 @@ func (m *Monitor) maybeComplete(p *pass) {
 	if err := markComplete(m.dir); err != nil {
 		m.log.Error("touching CREDMON_COMPLETE", "error", err)
 	}
+	m.stats.Completed.Add(1)
 }
 
 // listUser reads one user directory. Entries that are not regular files

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/credmon/localissuer"
 )
 
 // Benchmarks of the real binary against the real OIDC provider. Each
@@ -291,3 +292,131 @@ func pct(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkLocalMintLatency measures what condor_submit waits for with a
+// local issuer: from credd's SIGHUP to the user's .use, for single fresh
+// users on an idle daemon and for a burst of CREDMON_BENCH_BURST users
+// submitting at once. The baseline is the floor of the same work done
+// in-process: signing one token and writing one .use durably (temp, fsync,
+// rename, dir fsync).
+func BenchmarkLocalMintLatency(b *testing.B) {
+	singles, burst := 200, envInt("CREDMON_BENCH_BURST", 1000)
+	d := newDaemon(b, "LOCAL_CREDMON_TOKEN_AUDIENCE = https://storage.example.org\nLOCAL_CREDMON_ISSUER = https://ap.example.org")
+	d.start()
+	d.wait("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "CREDMON_COMPLETE")); return err == nil })
+	credd := credtest.NewCredd(b, d.credDir)
+	credd.NoPidCache = true
+
+	// The floor: mint with the daemon's own key and write the file durably.
+	key, err := localissuer.LoadPrivateKey(filepath.Join(d.base, "scitokens-private.pem"), "ES256", "local")
+	if err != nil {
+		b.Fatal(err)
+	}
+	minter := localissuer.Minter{Key: key, Config: localissuer.Config{Issuer: "https://ap.example.org", Lifetime: 20 * time.Minute,
+		Audience: []string{"https://storage.example.org"}, Version: "scitoken:2.0", AuthzTemplate: "read:/user/{username}"}, Now: time.Now}
+	floorDir := b.TempDir()
+	var floor []time.Duration
+	for i := 0; i < singles; i++ {
+		t0 := time.Now()
+		tok, _, err := minter.Mint(localissuer.Request{Username: "floor"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := durableWrite(floorDir, "floor.use", localissuer.EncodeUse(tok, 20*time.Minute, true)); err != nil {
+			b.Fatal(err)
+		}
+		floor = append(floor, time.Since(t0))
+	}
+
+	b.ResetTimer()
+	var single []time.Duration
+	for i := 0; i < singles; i++ {
+		u := fmt.Sprintf("s%03d", i)
+		if err := credd.StoreLocal(u, "scitokens"); err != nil {
+			b.Fatal(err)
+		}
+		lat, err := credd.KickAndWait(context.Background(), u, "scitokens", 50*time.Microsecond)
+		if err != nil {
+			b.Fatal(err)
+		}
+		single = append(single, lat)
+	}
+
+	// The burst: every user's .top stored and kicked as fast as credd can,
+	// then the time from each user's kick to its .use.
+	ats := make([]time.Time, burst)
+	var wg sync.WaitGroup
+	for i := 0; i < burst; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			u := fmt.Sprintf("b%04d", i)
+			if err := credd.StoreLocal(u, "scitokens"); err != nil {
+				b.Error(err)
+				return
+			}
+			ats[i] = time.Now()
+			if err := credd.Kick(); err != nil {
+				b.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	seen := make([]time.Duration, burst)
+	left := burst
+	for deadline := time.Now().Add(5 * time.Minute); left > 0; time.Sleep(100 * time.Microsecond) {
+		now := time.Now()
+		for i := 0; i < burst; i++ {
+			if seen[i] == 0 {
+				if _, err := os.Stat(filepath.Join(d.credDir, fmt.Sprintf("b%04d", i), "scitokens.use")); err == nil {
+					seen[i] = now.Sub(ats[i])
+					left--
+				}
+			}
+		}
+		if now.After(deadline) {
+			b.Fatalf("%d burst users got no .use", left)
+		}
+	}
+	b.StopTimer()
+	fp50 := pct(floor, 50)
+	b.ReportMetric(ms(fp50), "floor_mint_write_p50_ms")
+	b.ReportMetric(ms(pct(single, 50)), "single_p50_ms")
+	b.ReportMetric(ms(pct(single, 99)), "single_p99_ms")
+	b.ReportMetric(pct(single, 50).Seconds()/fp50.Seconds(), "single_p50_ratio_vs_floor")
+	b.ReportMetric(ms(pct(seen, 50)), "burst_p50_ms")
+	b.ReportMetric(ms(pct(seen, 99)), "burst_p99_ms")
+	b.ReportMetric(float64(burst), "burst_size")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.exitCode(time.Minute)
+}
+
+// durableWrite is the floor of a .use replacement: temp, fsync, rename,
+// directory fsync.
+func durableWrite(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	df, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer df.Close()
+	return df.Sync()
+}

@@ -8,6 +8,10 @@
 // SIGTERM/SIGINT/SIGQUIT, 44 when the log cannot be opened, 99 (master: do
 // not restart) for invalid provider names, 1 for other start-up errors,
 // 2 for bad options.
+//
+// It also has administrator subcommands for the local issuer: `credmon
+// issuer` prints the OpenID configuration and JWKS to publish, and `credmon
+// token verify|decode FILE` checks a token (see tools.go).
 package main
 
 import (
@@ -39,6 +43,9 @@ const (
 )
 
 func main() {
+	if isTool(os.Args[1:]) {
+		os.Exit(runTool(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
@@ -170,7 +177,7 @@ func serve(o *options, cm *condorcfg.Credmon, cfgErr error, cfgSource string, lo
 		log.Info(fmt.Sprintf("running as uid %d, not root: credential files will be owned by this uid", os.Geteuid()))
 	}
 
-	mon, err := credmon.New(credmon.Options{Config: cm, Reload: load, Dir: dir, Logger: log})
+	mon, err := credmon.New(credmon.Options{Config: cm, Reload: load, Dir: dir, Logger: log, CreateKeys: true})
 	if err != nil {
 		log.Error("starting", "error", err)
 		return exitFailure

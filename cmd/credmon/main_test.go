@@ -67,8 +67,11 @@ func newDaemon(t testing.TB, extra string) *daemon {
 }
 
 func (d *daemon) writeConfig(extra string) {
-	conf := fmt.Sprintf("SEC_CREDENTIAL_DIRECTORY_OAUTH = %s\nCREDMON_OAUTH_LOG = %s\nCREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = true\n%s\n",
-		d.credDir, d.logFile, extra)
+	// The local issuer's key pair lives in the test's directory, never in
+	// /etc/condor (the daemon creates it at start when missing).
+	conf := fmt.Sprintf("SEC_CREDENTIAL_DIRECTORY_OAUTH = %s\nCREDMON_OAUTH_LOG = %s\nCREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = true\n"+
+		"LOCAL_CREDMON_PRIVATE_KEY = %s\nLOCAL_CREDMON_PUBLIC_KEY = %s\n%s\n",
+		d.credDir, d.logFile, filepath.Join(d.base, "scitokens-private.pem"), filepath.Join(d.base, "scitokens.pem"), extra)
 	if err := os.WriteFile(d.cfgFile, []byte(conf), 0o644); err != nil {
 		d.t.Fatal(err)
 	}

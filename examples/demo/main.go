@@ -1,33 +1,35 @@
-// Command demo shows credmon doing its job end to end on this machine:
-// a local OIDC provider stands in for a site's identity provider, a user
-// logs in, "credd" stores the refresh token and signals the daemon, and the
-// daemon writes the access token a job would receive.
+// Command demo shows credmon doing its main job on this machine with
+// nothing else running: the daemon starts as condor_master would start it,
+// creates the local issuer's key pair, and mints a SciToken for each user
+// "credd" asks for, the way condor_submit asks when a job says
+// `use_oauth_services = scitokens`.
 //
-// Run it with `make demo`. It needs node (for the provider) and nothing
-// else; everything lives in a temporary directory that is removed at exit.
+// Run it with `make demo`. It needs no network, no node, no HTCondor:
+// everything lives in a temporary directory that is removed at exit. The
+// configuration is examples/demo/condor_config.
 package main
 
 import (
 	"bufio"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/credmon/credmon/credmon/credtest"
 )
 
 func main() {
 	bin := flag.String("credmon", "bin/credmon", "the credmon binary to run")
+	config := flag.String("config", "examples/demo/condor_config", "the HTCondor configuration to use")
+	users := flag.Int("users", 200, "users submitting at once in the burst step")
 	flag.Parse()
-	if err := run(*bin); err != nil {
+	if err := run(*bin, *config, *users); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
 	}
@@ -35,8 +37,12 @@ func main() {
 
 func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
 
-func run(bin string) error {
+func run(bin, config string, burst int) error {
 	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	config, err = filepath.Abs(config)
 	if err != nil {
 		return err
 	}
@@ -45,129 +51,162 @@ func run(bin string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	env := append(os.Environ(), "CONDOR_CONFIG="+config, "DEMO_DIR="+tmp)
+	credDir := filepath.Join(tmp, "oauth_credentials")
 
-	step("Starting a local OIDC provider (stands in for the site's IdP: rotating refresh tokens, JWT access tokens)")
-	idp, err := credtest.LaunchOIDCProvider(credtest.ProviderOptions{AccessTokenTTL: 20 * time.Minute})
+	conf, err := os.ReadFile(config)
 	if err != nil {
 		return err
 	}
-	defer idp.Stop()
-	fmt.Printf("    issuer %s\n", idp.Issuer)
+	step("HTCondor configuration (%s), with DEMO_DIR=%s:", config, tmp)
+	fmt.Print(indent(string(conf)))
 
-	credDir := filepath.Join(tmp, "oauth_credentials")
-	secret := filepath.Join(tmp, "myidp_client_secret")
-	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
-		return err
-	}
-	config := filepath.Join(tmp, "condor_config")
-	conf := fmt.Sprintf(`# What an HTCondor access point would have (see examples/condor/40-credmon.conf)
-SEC_CREDENTIAL_DIRECTORY_OAUTH = %s
-MYIDP_CLIENT_ID          = %s
-MYIDP_CLIENT_SECRET_FILE = %s
-MYIDP_ISSUER             = %s
-# The demo IdP speaks plain http on 127.0.0.1; production token URLs must be https.
-CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
-`, credDir, credtest.ClientIDPost, secret, idp.Issuer)
-	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
-		return err
-	}
-	step("HTCondor configuration (%s):", config)
-	fmt.Print(indent(conf))
-
-	step("Starting the daemon as condor_master would: %s -v  (log lines below are prefixed with |)", bin)
+	step("Starting the daemon as condor_master would: %s -v  (its log lines are prefixed with |)", bin)
 	daemon := exec.Command(bin, "-v")
-	daemon.Env = append(os.Environ(), "CONDOR_CONFIG="+config)
+	daemon.Env = env
 	stderr, _ := daemon.StderrPipe()
 	if err := daemon.Start(); err != nil {
 		return err
 	}
+	logDone := make(chan struct{})
+	var quiet atomic.Bool // during the burst: count the log lines instead
+	var hidden atomic.Int64
 	go func() {
+		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if quiet.Load() {
+				hidden.Add(1)
+				continue
+			}
 			fmt.Println("    | " + sc.Text())
 		}
 	}()
 	defer daemon.Process.Kill()
 	pidFile := filepath.Join(credDir, "pid")
-	if err := waitFor(10*time.Second, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
+	if err := waitFor(10*time.Second, time.Millisecond, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
 		return fmt.Errorf("the daemon wrote no pid file: %w", err)
-	}
-
-	step("User alice logs in at the IdP (device flow, approved by a script) asking for a narrow token")
-	scopes, audience := "storage.read:/home/alice,compute.read", "https://storage.example.org"
-	grant, err := idp.DeviceGrant(context.Background(), credtest.GrantRequest{ClientID: credtest.ClientIDPost,
-		ClientSecret: credtest.ClientSecret, Scope: strings.ReplaceAll(scopes, ",", " "), Audience: audience, User: "alice"})
-	if err != nil {
-		return err
-	}
-
-	step("Playing condor_credd: store alice/myidp.top (no .meta: the Python credmon would never serve it), SIGHUP the pid, wait for the .use")
-	userDir := filepath.Join(credDir, "alice")
-	if err := os.Mkdir(userDir, 0o700); err != nil {
-		return err
-	}
-	top, _ := json.Marshal(map[string]string{"refresh_token": grant.RefreshToken, "scopes": scopes, "audience": audience})
-	if err := os.WriteFile(filepath.Join(userDir, "myidp.top.tmp"), top, 0o600); err != nil {
-		return err
-	}
-	if err := os.Rename(filepath.Join(userDir, "myidp.top.tmp"), filepath.Join(userDir, "myidp.top")); err != nil {
-		return err
 	}
 	pidBytes, err := os.ReadFile(pidFile)
 	if err != nil {
 		return err
 	}
 	pid, _ := strconv.Atoi(string(pidBytes))
-	start := time.Now()
-	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
-		return err
-	}
-	usePath := filepath.Join(userDir, "myidp.use")
-	if err := waitFor(20*time.Second, func() bool { _, err := os.Stat(usePath); return err == nil }); err != nil {
-		return fmt.Errorf("no .use within credd's 20 s: %w", err)
-	}
-	fmt.Printf("    alice/myidp.use appeared %v after the SIGHUP (credd polls once a second)\n", time.Since(start).Round(time.Millisecond))
+	time.Sleep(100 * time.Millisecond) // let the start-up lines print first
 
-	use, _ := os.ReadFile(usePath)
-	var useObj map[string]any
-	if err := json.Unmarshal(use, &useObj); err != nil {
-		return err
-	}
-	at, _ := useObj["access_token"].(string)
-	fi, _ := os.Stat(usePath)
-	step("The job's token, %s (mode %v, one line of JSON; token shortened here):", usePath, fi.Mode().Perm())
-	shown := strings.Replace(string(use), at, at[:24]+"…", 1)
-	fmt.Println(indent(shown))
-	claims, err := idp.ParseAccessToken(context.Background(), at)
-	if err != nil {
-		return fmt.Errorf("verifying the access token: %w", err)
-	}
-	step("Its claims, signature verified against the IdP's JWKS:")
-	for _, k := range []string{"iss", "sub", "aud", "scope", "client_id", "iat", "exp"} {
-		v := claims[k]
-		if f, ok := v.(float64); ok && (k == "iat" || k == "exp") {
-			t := time.Unix(int64(f), 0)
-			if d := time.Until(t).Round(time.Second); d > 0 {
-				v = fmt.Sprintf("%s (in %v)", t.Format(time.RFC3339), d)
-			} else {
-				v = fmt.Sprintf("%s (%v ago)", t.Format(time.RFC3339), -d)
-			}
+	step("The key pair the daemon created (never overwritten once it exists):")
+	for _, f := range []string{"scitokens-private.pem", "scitokens.pem"} {
+		fi, err := os.Stat(filepath.Join(tmp, f))
+		if err != nil {
+			return fmt.Errorf("key file: %w", err)
 		}
-		fmt.Printf("    %-9s %v\n", k, v)
+		head, _ := os.ReadFile(filepath.Join(tmp, f))
+		fmt.Printf("    %-22s mode %v  %s\n", f, fi.Mode().Perm(), strings.SplitN(string(head), "\n", 2)[0])
 	}
 
-	newTop, _ := os.ReadFile(filepath.Join(userDir, "myidp.top"))
-	var topObj map[string]string
-	json.Unmarshal(newTop, &topObj)
-	step("alice/myidp.top after the refresh: the IdP rotated the refresh token and it was saved first; scopes and audience kept")
-	fmt.Printf("    refresh token rotated: %v\n    scopes:   %s\n    audience: %s\n", topObj["refresh_token"] != grant.RefreshToken, topObj["scopes"], topObj["audience"])
+	step("Playing condor_credd for `condor_submit` by alice (CREDD_CHECK_CREDS): store alice/scitokens.top, SIGHUP the pid, poll for the .use")
+	took, err := checkCreds(credDir, pid, "alice")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("    alice/scitokens.use appeared %v after the SIGHUP (real credd polls once a second, so submit waits ~1 s)\n", took.Round(10*time.Microsecond))
+	usePath := filepath.Join(credDir, "alice", "scitokens.use")
+	use, _ := os.ReadFile(usePath)
+	fi, _ := os.Stat(usePath)
+	step("The job's token, %s (mode %v, one line of JSON; the token shortened here):", usePath, fi.Mode().Perm())
+	at := strings.SplitN(strings.SplitN(string(use), `"access_token": "`, 2)[1], `"`, 2)[0]
+	fmt.Print(indent(strings.Replace(string(use), at, at[:32]+"…", 1)))
+
+	step("credmon token verify %s  (signature against the issuer's keys; claims with dates)", usePath)
+	if err := tool(bin, env, "token", "verify", "--audience", "https://storage.demo.example.org", usePath); err != nil {
+		return err
+	}
+
+	step("credmon issuer  (the documents to publish at the issuer URL, so verifiers can fetch the key)")
+	if err := tool(bin, env, "issuer"); err != nil {
+		return err
+	}
+
+	step("%d users submit at once: credd stores %d .top files and sends a SIGHUP for each", burst, burst)
+	quiet.Store(true)
+	start := time.Now()
+	for i := 0; i < burst; i++ {
+		if err := storeTop(credDir, fmt.Sprintf("user%03d", i)); err != nil {
+			return err
+		}
+		syscall.Kill(pid, syscall.SIGHUP)
+	}
+	var lat []time.Duration
+	if err := waitFor(20*time.Second, time.Millisecond, func() bool {
+		lat = lat[:0]
+		for i := 0; i < burst; i++ {
+			fi, err := os.Stat(filepath.Join(credDir, fmt.Sprintf("user%03d", i), "scitokens.use"))
+			if err != nil {
+				return false
+			}
+			lat = append(lat, fi.ModTime().Sub(start))
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("burst: %w", err)
+	}
+	time.Sleep(100 * time.Millisecond) // the log lines follow the files
+	quiet.Store(false)
+	fmt.Printf("    (%d daemon log lines not shown: one \"Successfully renewed SciToken for user: userNNN\" per user)\n", hidden.Load())
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	fmt.Printf("    all %d .use files written within %v of the first store (median %v); condor_submit's budget is ~20 s\n",
+		burst, lat[len(lat)-1].Round(time.Millisecond), lat[len(lat)/2].Round(time.Millisecond))
 
 	step("Stopping the daemon as condor_off would (SIGTERM)")
 	daemon.Process.Signal(syscall.SIGTERM)
+	<-logDone
 	err = daemon.Wait()
 	_, pidErr := os.Stat(pidFile)
 	fmt.Printf("    exit status: %v; pid file removed: %v\n", exitStatus(err), os.IsNotExist(pidErr))
-	fmt.Println("\nDone. The same binary runs under condor_master with CREDMON_OAUTH = /usr/sbin/credmon (see README.md).")
+	fmt.Println("\nDone. On an access point: CREDMON_OAUTH = /usr/sbin/credmon (README.md). `make demo-oauth` shows OAuth2 refresh against a local IdP.")
+	return nil
+}
+
+// storeTop does what credd does for a local-issuer service: the user's
+// directory (0700), then <user>/scitokens.top holding "user@domain", written
+// to a temp name and renamed (spec §5.3).
+func storeTop(credDir, user string) error {
+	dir := filepath.Join(credDir, user)
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return err
+	}
+	tmp := filepath.Join(dir, "scitokens.top.tmp")
+	if err := os.WriteFile(tmp, []byte(user+"@ap.demo.example.org"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "scitokens.top"))
+}
+
+// checkCreds plays CREDD_CHECK_CREDS for one user and returns the time from
+// the SIGHUP to the .use (polled every 100 µs to measure the daemon).
+func checkCreds(credDir string, pid int, user string) (time.Duration, error) {
+	if err := storeTop(credDir, user); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return 0, err
+	}
+	use := filepath.Join(credDir, user, "scitokens.use")
+	if err := waitFor(20*time.Second, 100*time.Microsecond, func() bool { _, err := os.Stat(use); return err == nil }); err != nil {
+		return 0, fmt.Errorf("no .use within credd's 20 s: %w", err)
+	}
+	return time.Since(start), nil
+}
+
+func tool(bin string, env []string, args ...string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	fmt.Print(indent(string(out)))
+	if err != nil {
+		return fmt.Errorf("credmon %s: %w", strings.Join(args, " "), err)
+	}
 	return nil
 }
 
@@ -181,8 +220,8 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
-func waitFor(d time.Duration, cond func() bool) error {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+func waitFor(d, every time.Duration, cond func() bool) error {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(every) {
 		if cond() {
 			return nil
 		}

@@ -1,0 +1,326 @@
+package main
+
+// Administrator subcommands of the local issuer: publishing its keys and
+// checking a token. They read the same HTCondor configuration as the daemon.
+//
+//	credmon issuer [--provider P] [--jwks-uri URL] [--write DIR] [openid-configuration | jwks]
+//	credmon token verify [--provider P | --jwks FILE] [--issuer I] [--audience A] FILE
+//	credmon token decode FILE
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/localissuer"
+)
+
+// isTool reports whether args start with an administrator subcommand.
+func isTool(args []string) bool {
+	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token")
+}
+
+func runTool(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case args[0] == "issuer":
+		return runIssuer(args[1:], stdout, stderr)
+	case len(args) > 1 && args[1] == "verify":
+		return runVerify(args[2:], stdout, stderr)
+	case len(args) > 1 && args[1] == "decode":
+		return runDecode(args[2:], stdout, stderr)
+	}
+	fmt.Fprintln(stderr, "usage: credmon token verify [flags] FILE | credmon token decode FILE")
+	return exitUsage
+}
+
+// toolConfig loads the configuration the daemon named name would read.
+func toolConfig(name string) (*condorcfg.Credmon, error) {
+	name = strings.ToUpper(name)
+	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: name, Prefetch: condorcfg.KnobsFor(name)})
+	if err != nil {
+		return nil, err
+	}
+	return condorcfg.LoadCredmon(cfg, name, condorcfg.Overrides{})
+}
+
+// issuerKeys returns the configuration of provider (all local providers
+// when empty: they must share one issuer) and the keys that sign for it.
+func issuerKeys(cm *condorcfg.Credmon, provider string) (string, []*localissuer.Key, error) {
+	providers := cm.LocalNames
+	if provider != "" {
+		providers = []string{provider}
+	}
+	issuer := ""
+	var keys []*localissuer.Key
+	seen := map[string]bool{}
+	for _, p := range providers {
+		l, err := cm.Local(p)
+		if err != nil {
+			return "", nil, err
+		}
+		if issuer != "" && l.Issuer != issuer {
+			return "", nil, fmt.Errorf("local providers have different issuers (%s, %s): choose one with --provider", issuer, l.Issuer)
+		}
+		issuer = l.Issuer
+		if seen[l.PrivateKey+"\x00"+l.KeyID] {
+			continue
+		}
+		seen[l.PrivateKey+"\x00"+l.KeyID] = true
+		k, err := localissuer.LoadPrivateKey(l.PrivateKey, l.Algorithm, l.KeyID)
+		if err != nil {
+			return "", nil, fmt.Errorf("provider %s: %w", p, err)
+		}
+		keys = append(keys, k)
+	}
+	return issuer, keys, nil
+}
+
+func runIssuer(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("credmon issuer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
+	provider := fs.String("provider", "", "local provider (default: every name in LOCAL_CREDMON_PROVIDER_NAMES)")
+	jwksURI := fs.String("jwks-uri", "", "where the JWKS will be served (default <issuer>/.well-known/jwks.json)")
+	write := fs.String("write", "", "write DIR/.well-known/openid-configuration and DIR/.well-known/jwks.json (a web server's document root for the issuer URL)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: credmon issuer [flags] [openid-configuration | jwks]\n\n"+
+			"Prints the documents token verifiers fetch from the local issuer: the OpenID\n"+
+			"configuration (whose jwks_uri names the key set) and the JWKS with the public\n"+
+			"key of every local provider. Publish them at the issuer URL (LOCAL_CREDMON_ISSUER).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	what := fs.Arg(0)
+	if fs.NArg() > 1 || (what != "" && what != "openid-configuration" && what != "jwks") {
+		fs.Usage()
+		return exitUsage
+	}
+	cm, err := toolConfig(*name)
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
+		return exitFailure
+	}
+	issuer, keys, err := issuerKeys(cm, *provider)
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
+		return exitFailure
+	}
+	if *jwksURI == "" {
+		*jwksURI = strings.TrimRight(issuer, "/") + "/.well-known/jwks.json"
+	}
+	oidc, err := localissuer.OpenIDConfiguration(issuer, *jwksURI)
+	if err == nil {
+		oidc = indentJSON(oidc)
+	}
+	jwks, err2 := localissuer.JWKS(keys...)
+	if err := errors.Join(err, err2); err != nil {
+		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
+		return exitFailure
+	}
+	jwks = indentJSON(jwks)
+	if *write != "" {
+		dir := filepath.Join(*write, ".well-known")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
+			return exitFailure
+		}
+		for file, data := range map[string][]byte{"openid-configuration": oidc, "jwks.json": jwks} {
+			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
+				fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
+				return exitFailure
+			}
+		}
+		fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(dir, "openid-configuration"), filepath.Join(dir, "jwks.json"))
+		return exitOK
+	}
+	switch what {
+	case "openid-configuration":
+		stdout.Write(oidc)
+	case "jwks":
+		stdout.Write(jwks)
+	default:
+		fmt.Fprintf(stdout, "# %s/.well-known/openid-configuration\n%s# %s\n%s",
+			strings.TrimRight(issuer, "/"), oidc, *jwksURI, jwks)
+	}
+	return exitOK
+}
+
+func indentJSON(b []byte) []byte {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return b
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
+}
+
+// readToken reads a token from a file ("-" for stdin): a .use in either
+// shape (JSON with access_token, or a bare token) or a bare JWT.
+func readToken(path string) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", err
+	}
+	u, err := credfile.ParseUse(b)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if u.AccessToken == "" {
+		return "", fmt.Errorf("%s holds an empty token (a user denied by AUTHZ_GROUP_REQUIREMENT?)", path)
+	}
+	return u.AccessToken, nil
+}
+
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("credmon token verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
+	provider := fs.String("provider", "", "verify against this local provider's key (default: every local provider)")
+	jwksFile := fs.String("jwks", "", "verify against this JWKS file instead of the configured keys")
+	issuer := fs.String("issuer", "", "require this iss (default: the configured issuer; none with --jwks)")
+	audience := fs.String("audience", "", "require this audience in aud")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: credmon token verify [flags] FILE\n\n"+
+			"Checks the signature, time claims and, when given, issuer and audience of the\n"+
+			"token in FILE (a .use file or a bare JWT; - for stdin). Exit status 0 when valid.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	token, err := readToken(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
+		return exitFailure
+	}
+	var jwks []byte
+	if *jwksFile != "" {
+		if jwks, err = os.ReadFile(*jwksFile); err != nil {
+			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		cm, err := toolConfig(*name)
+		if err != nil {
+			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
+			return exitFailure
+		}
+		iss, keys, err := issuerKeys(cm, *provider)
+		if err != nil {
+			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
+			return exitFailure
+		}
+		if *issuer == "" {
+			*issuer = iss
+		}
+		if jwks, err = localissuer.JWKS(keys...); err != nil {
+			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
+			return exitFailure
+		}
+	}
+	claims, err := localissuer.Verify(token, jwks, localissuer.VerifyOptions{Issuer: *issuer, Audience: *audience})
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon token verify: INVALID: %v\n", err)
+		return exitFailure
+	}
+	header, _ := decodeSegment(token, 0)
+	fmt.Fprintf(stdout, "valid: signature by key %q (%v)\n", header["kid"], header["alg"])
+	printClaims(stdout, claims)
+	return exitOK
+}
+
+func runDecode(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: credmon token decode FILE   (no signature check; see credmon token verify)")
+		return exitUsage
+	}
+	token, err := readToken(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon token decode: %v\n", err)
+		return exitFailure
+	}
+	header, err := decodeSegment(token, 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon token decode: header: %v\n", err)
+		return exitFailure
+	}
+	claims, err := decodeSegment(token, 1)
+	if err != nil {
+		fmt.Fprintf(stderr, "credmon token decode: claims: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, "header:")
+	printClaims(stdout, header)
+	fmt.Fprintln(stdout, "claims (signature NOT checked):")
+	printClaims(stdout, claims)
+	return exitOK
+}
+
+func decodeSegment(token string, i int) (map[string]any, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("not a JWS compact token (%d parts)", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// printClaims prints one claim per line, sorted, with the time claims also
+// as dates relative to now (as htdecodetoken does).
+func printClaims(w io.Writer, claims map[string]any) {
+	keys := make([]string, 0, len(claims))
+	for k := range claims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := claims[k]
+		s, _ := json.Marshal(v)
+		line := string(s)
+		if k == "iat" || k == "nbf" || k == "exp" {
+			var sec float64
+			if err := json.Unmarshal(s, &sec); err == nil {
+				t := time.Unix(int64(sec), 0)
+				d := time.Until(t).Round(time.Second)
+				rel := fmt.Sprintf("in %v", d)
+				if d < 0 {
+					rel = fmt.Sprintf("%v ago", -d)
+				}
+				line = fmt.Sprintf("%s  (%s, %s)", line, t.Format(time.RFC3339), rel)
+			}
+		}
+		fmt.Fprintf(w, "  %-10s %s\n", k, line)
+	}
+}

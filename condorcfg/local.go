@@ -1,0 +1,162 @@
+package condorcfg
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Defaults of the local issuer's knobs, as LocalCredmon.py and the HTCondor
+// manual give them (spec §7.3).
+const (
+	DefaultLocalPrivateKey    = "/etc/condor/scitokens-private.pem"
+	DefaultLocalPublicKey     = "/etc/condor/scitokens.pem"
+	DefaultLocalKeyID         = "local"
+	DefaultLocalAlgorithm     = "ES256"
+	DefaultLocalAuthzTemplate = "read:/user/{username} write:/user/{username}"
+	DefaultLocalLifetime      = 1200 * time.Second
+	// DefaultLocalVersion is "scitoken:2.0" (singular) since HTCONDOR-2285;
+	// the plural spelling is what the C++ SciTokens library used up to 0.6.0
+	// and can still be configured.
+	DefaultLocalVersion = "scitoken:2.0"
+)
+
+// localKnobSuffixes are the X of every LOCAL_CREDMON_[<P>_]<X> knob.
+var localKnobSuffixes = []string{
+	"PRIVATE_KEY", "PUBLIC_KEY", "KEY_ID", "PRIVATE_KEY_ALGORITHM", "ISSUER",
+	"AUTHZ_TEMPLATE", "AUTHZ_TEMPLATE_EXPR", "AUTHZ_GROUP_TEMPLATE", "AUTHZ_GROUP_MAPFILE",
+	"AUTHZ_GROUP_REQUIREMENT", "TOKEN_LIFETIME", "TOKEN_USE_JSON", "TOKEN_AUDIENCE", "TOKEN_VERSION",
+}
+
+// Local is the configuration of one local-issuer provider (a name in
+// LOCAL_CREDMON_PROVIDER_NAMES): every knob X is looked up as
+// LOCAL_CREDMON_<PROVIDER>_<X>, then LOCAL_CREDMON_<X>, then the default,
+// exactly as LocalCredmon.get_credmon_config does.
+type Local struct {
+	Name string
+
+	PrivateKey string // PRIVATE_KEY: PEM (SEC1, PKCS#1 or PKCS#8)
+	PublicKey  string // PUBLIC_KEY: written next to a generated private key
+	KeyID      string // KEY_ID: the JWT header "kid"
+	Algorithm  string // PRIVATE_KEY_ALGORITHM: ES256 or RS256
+	Issuer     string // ISSUER: "iss", https://$(FULL_HOSTNAME) by default
+
+	AuthzTemplate         string // AUTHZ_TEMPLATE: str.format(username=...)
+	AuthzTemplateExpr     string // AUTHZ_TEMPLATE_EXPR: a ClassAd expression, "" = none
+	AuthzGroupTemplate    string // AUTHZ_GROUP_TEMPLATE: str.format(groupname=...) per group
+	AuthzGroupMapfile     string // AUTHZ_GROUP_MAPFILE: "* <user> <g1,g2>" lines
+	AuthzGroupRequirement string // AUTHZ_GROUP_REQUIREMENT: a group name
+
+	Lifetime time.Duration // TOKEN_LIFETIME (whole seconds)
+	// UseJSON is TOKEN_USE_JSON. Unlike the Python credmon (where a
+	// per-provider "false" is a non-empty string and therefore true, §11.16),
+	// every level is read as an HTCondor boolean: an admin who writes false
+	// means false.
+	UseJSON  bool
+	Audience []string // TOKEN_AUDIENCE, split on white space; "aud" is always an array
+	Version  string   // TOKEN_VERSION; empty counts as unset (as in Python)
+}
+
+// LocalKnobs lists the knobs Local reads for provider p, for one batched
+// prefetch.
+func LocalKnobs(p string) []string {
+	k := []string{"FULL_HOSTNAME"}
+	for _, x := range localKnobSuffixes {
+		k = append(k, "LOCAL_CREDMON_"+p+"_"+x, "LOCAL_CREDMON_"+x)
+	}
+	return k
+}
+
+// localLookup applies the per-provider > global > default order.
+func (m *Credmon) localLookup(p, x string) (knob, value string, ok bool) {
+	for _, k := range []string{"LOCAL_CREDMON_" + p + "_" + x, "LOCAL_CREDMON_" + x} {
+		if v, found := m.cfg.Lookup(k); found {
+			return strings.ToUpper(k), v, true
+		}
+	}
+	return "", "", false
+}
+
+// Local reads the knobs of local-issuer provider p. Errors name the knob
+// that was used and its value.
+func (m *Credmon) Local(p string) (*Local, error) {
+	l := &Local{Name: p}
+	var errs []string
+	str := func(x, def string) string {
+		if _, v, ok := m.localLookup(p, x); ok {
+			return v
+		}
+		return def
+	}
+	l.PrivateKey = strings.TrimSpace(str("PRIVATE_KEY", DefaultLocalPrivateKey))
+	l.PublicKey = strings.TrimSpace(str("PUBLIC_KEY", DefaultLocalPublicKey))
+	l.KeyID = strings.TrimSpace(str("KEY_ID", DefaultLocalKeyID))
+	l.Algorithm = strings.ToUpper(strings.TrimSpace(str("PRIVATE_KEY_ALGORITHM", DefaultLocalAlgorithm)))
+	if l.Algorithm != "ES256" && l.Algorithm != "RS256" {
+		knob, _, _ := m.localLookup(p, "PRIVATE_KEY_ALGORITHM")
+		errs = append(errs, fmt.Sprintf("%s = %q: want ES256 or RS256", knob, l.Algorithm))
+	}
+	l.Issuer = strings.TrimSpace(str("ISSUER", ""))
+	if l.Issuer == "" {
+		host := m.cfg.Get("FULL_HOSTNAME")
+		if host == "" {
+			errs = append(errs, "LOCAL_CREDMON_ISSUER is not set and FULL_HOSTNAME is unknown")
+		}
+		l.Issuer = "https://" + host
+	}
+	l.AuthzTemplate = str("AUTHZ_TEMPLATE", DefaultLocalAuthzTemplate)
+	l.AuthzTemplateExpr = strings.TrimSpace(str("AUTHZ_TEMPLATE_EXPR", ""))
+	l.AuthzGroupTemplate = str("AUTHZ_GROUP_TEMPLATE", "")
+	l.AuthzGroupMapfile = strings.TrimSpace(str("AUTHZ_GROUP_MAPFILE", ""))
+	l.AuthzGroupRequirement = strings.TrimSpace(str("AUTHZ_GROUP_REQUIREMENT", ""))
+
+	l.Lifetime = DefaultLocalLifetime
+	if knob, v, ok := m.localLookup(p, "TOKEN_LIFETIME"); ok {
+		// param_integer rules: "1200" or a constant expression ("20*60").
+		n, err := parseInteger(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("%s = %q: not a whole number of seconds", knob, v))
+		case n <= 0:
+			errs = append(errs, fmt.Sprintf("%s = %d: must be positive", knob, n))
+		default:
+			l.Lifetime = time.Duration(n) * time.Second
+		}
+	}
+	l.UseJSON = true
+	if knob, v, ok := m.localLookup(p, "TOKEN_USE_JSON"); ok {
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s = %q: %v", knob, v, err))
+		} else {
+			l.UseJSON = b
+		}
+	}
+	if aud := strings.Fields(str("TOKEN_AUDIENCE", "")); len(aud) > 0 {
+		l.Audience = aud
+	}
+	l.Version = strings.TrimSpace(str("TOKEN_VERSION", DefaultLocalVersion))
+	if l.Version == "" {
+		l.Version = DefaultLocalVersion
+	}
+	if len(errs) > 0 {
+		return l, fmt.Errorf("local issuer %s: %s", p, strings.Join(errs, "; "))
+	}
+	return l, nil
+}
+
+// SameLocal reports whether o configures the local providers exactly as m.
+func (m *Credmon) SameLocal(o *Credmon) bool {
+	if !reflect.DeepEqual(m.LocalNames, o.LocalNames) {
+		return false
+	}
+	for _, p := range m.LocalNames {
+		a, errA := m.Local(p)
+		b, errB := o.Local(p)
+		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(a, b) {
+			return false
+		}
+	}
+	return true
+}

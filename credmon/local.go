@@ -1,0 +1,309 @@
+package credmon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/classad"
+	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/localissuer"
+)
+
+// localIssuer is one local-issuer provider (LOCAL_CREDMON_PROVIDER_NAMES)
+// for the current configuration generation: its knobs, its parsed
+// AUTHZ_TEMPLATE_EXPR and its signing key. Workers share it.
+type localIssuer struct {
+	cfg     *condorcfg.Local
+	err     error        // unusable configuration: no token until it changes
+	expr    classad.Expr // nil: no AUTHZ_TEMPLATE_EXPR
+	exprErr error        // AUTHZ_TEMPLATE_EXPR does not parse: logged, ignored
+
+	mu      sync.Mutex
+	key     *localissuer.Key
+	keyStat keyFileID // the file the key was read from
+	keyErr  error
+}
+
+// keyFileID identifies one version of the key file, so a key replaced on
+// disk (rotation) is picked up at the next mint without a restart.
+type keyFileID struct {
+	dev, ino uint64
+	size     int64
+	mtime    time.Time
+}
+
+func (m *Monitor) local(p string) *localIssuer {
+	if li, ok := m.locals[p]; ok {
+		return li
+	}
+	li := &localIssuer{}
+	li.cfg, li.err = m.cfg.Local(p)
+	if li.err == nil && li.cfg.AuthzTemplateExpr != "" {
+		li.expr, li.exprErr = classad.Parse(li.cfg.AuthzTemplateExpr)
+		if li.exprErr != nil {
+			m.mintLog.Error(fmt.Sprintf("LOCAL_CREDMON_AUTHZ_TEMPLATE_EXPR of provider %s does not parse; ignoring it", p), "error", li.exprErr)
+		}
+	}
+	if li.err != nil {
+		m.mintLog.Error(fmt.Sprintf("local issuer %s is misconfigured; no %s tokens until the configuration is fixed", p, p), "error", li.err)
+	}
+	m.locals[p] = li
+	return li
+}
+
+// signingKey returns the provider's key, re-reading the file when it
+// changed since the last read (one stat per mint).
+func (li *localIssuer) signingKey() (*localissuer.Key, error) {
+	fi, err := os.Stat(li.cfg.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("private key %s: %w", li.cfg.PrivateKey, err)
+	}
+	id := keyFileID{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), st.Ino
+	}
+	li.mu.Lock()
+	defer li.mu.Unlock()
+	if li.key != nil || li.keyErr != nil {
+		if id == li.keyStat {
+			return li.key, li.keyErr
+		}
+	}
+	li.keyStat = id
+	li.key, li.keyErr = localissuer.LoadPrivateKey(li.cfg.PrivateKey, li.cfg.Algorithm, li.cfg.KeyID)
+	return li.key, li.keyErr
+}
+
+// mintConfig is the claim configuration of the provider.
+func (li *localIssuer) mintConfig() localissuer.Config {
+	c := li.cfg
+	return localissuer.Config{
+		Issuer: c.Issuer, Lifetime: c.Lifetime, Audience: c.Audience, Version: c.Version,
+		AuthzTemplate: c.AuthzTemplate, AuthzGroupTemplate: c.AuthzGroupTemplate,
+	}
+}
+
+// localOutcome carries what a mint learned that the Run goroutine logs.
+type localOutcome struct {
+	denied   string // the group the user lacks: an empty token was written
+	warnings []string
+}
+
+// mint writes a fresh locally signed token for j (a worker). The .top's
+// content is ignored: credd writes "<user>@<domain>" there (spec §15.1),
+// and the subject is always the cred-dir user name, as in LocalCredmon.
+func (m *Monitor) mint(ctx context.Context, j *job) *result {
+	r := &result{c: j.c, local: &localOutcome{}}
+	fail := func(err error, permanent bool) *result {
+		r.outcome, r.err, r.perm = outFailed, err, permanent
+		return r
+	}
+	li := j.local
+	if li == nil || li.err != nil {
+		err := errors.New("local issuer not configured")
+		if li != nil {
+			err = li.err
+		}
+		return fail(err, true)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err, false)
+	}
+	d, err := m.dir.OpenDir(j.user)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.outcome = outGone
+			return r
+		}
+		return fail(err, false)
+	}
+	defer d.Close()
+	topSt, err := d.Stat(j.name + credfile.SuffixTop)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.outcome = outGone
+			return r
+		}
+		return fail(err, false)
+	}
+	r.top = topSt.ID()
+
+	cfg := li.cfg
+	req := localissuer.Request{Username: j.user}
+	var groups []string
+	if cfg.AuthzGroupRequirement != "" || cfg.AuthzGroupTemplate != "" {
+		// The mapfile is read on every mint, as LocalCredmon does: group
+		// changes apply without a reconfig.
+		switch data, err := os.ReadFile(cfg.AuthzGroupMapfile); {
+		case cfg.AuthzGroupMapfile == "" && cfg.AuthzGroupRequirement != "":
+			return fail(fmt.Errorf("AUTHZ_GROUP_REQUIREMENT is %q but AUTHZ_GROUP_MAPFILE is not set", cfg.AuthzGroupRequirement), true)
+		case cfg.AuthzGroupMapfile == "":
+			r.local.warnings = append(r.local.warnings, "AUTHZ_GROUP_TEMPLATE is set but AUTHZ_GROUP_MAPFILE is not: no group scopes")
+		case err != nil && cfg.AuthzGroupRequirement != "":
+			// Without the mapfile membership cannot be decided: no token
+			// (not an empty one), retried with backoff.
+			return fail(fmt.Errorf("reading group mapfile: %w", err), false)
+		case err != nil:
+			r.local.warnings = append(r.local.warnings, fmt.Sprintf("reading group mapfile: %v; no group scopes", err))
+		default:
+			groups, _ = localissuer.GroupsFor(data, j.user)
+		}
+	}
+	token := ""
+	if cfg.AuthzGroupRequirement != "" && !slices.Contains(groups, cfg.AuthzGroupRequirement) {
+		// HTCONDOR-3397: an empty token, so condor_submit's wait for the
+		// .use ends instead of hanging until its timeout.
+		r.local.denied = cfg.AuthzGroupRequirement
+	} else {
+		if cfg.AuthzGroupTemplate != "" {
+			req.Groups = groups
+		}
+		if li.expr != nil {
+			ad := classad.NewAd()
+			ad.SetString("Username", j.user)
+			v := classad.Eval(li.expr, ad)
+			if s, ok := v.StringValue(); ok {
+				req.ExprScope, req.HasExprScope = s, true
+			} else {
+				r.local.warnings = append(r.local.warnings,
+					fmt.Sprintf("AUTHZ_TEMPLATE_EXPR evaluated to %s, not a string; ignoring it", v.String()))
+			}
+		}
+		key, err := li.signingKey()
+		if err != nil {
+			return fail(err, false)
+		}
+		minter := localissuer.Minter{Key: key, Config: li.mintConfig(), Now: m.now}
+		token, _, err = minter.Mint(req)
+		if err != nil {
+			// A claim rule (e.g. scitoken:2.0 without an audience) or a
+			// template error: only a configuration change can fix it.
+			return fail(err, true)
+		}
+	}
+	use := localissuer.EncodeUse(token, cfg.Lifetime, cfg.UseJSON)
+	now := m.now()
+	st, err := m.replace(d, j.user, j.name+credfile.SuffixUse, use)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.outcome = outGone
+			return r
+		}
+		return fail(fmt.Errorf("writing .use: %w", err), false)
+	}
+	r.use = st.ID()
+	if self, err := d.Self(); err == nil {
+		r.dir = self.ID()
+	}
+	r.issued, r.expiry, r.expiryKnown = now, now.Add(cfg.Lifetime), true
+	r.outcome = outOK
+	return r
+}
+
+// logMint logs a finished local mint (Run goroutine). The first sentence
+// is LocalCredmon's: HTCondor's tests grep "Successfully renewed".
+func (m *Monitor) logMint(c *cred, r *result) {
+	for _, w := range r.local.warnings {
+		c.setStatus(hclog.Warn, w)
+	}
+	if r.local.denied != "" {
+		c.setStatus(hclog.Warn, fmt.Sprintf("User %s is not a member of group %s required for %s tokens; wrote an empty token",
+			c.user, r.local.denied, c.provider))
+		return
+	}
+	m.mintLog.Info(fmt.Sprintf("Successfully renewed SciToken for user: %s", c.user),
+		"token", c.name, "took", r.elapsed.Round(time.Millisecond))
+}
+
+// localUseLifetime handles the one .use shape ParseUse refuses on purpose:
+// a bare empty token (TOKEN_USE_JSON=false for a user denied by
+// AUTHZ_GROUP_REQUIREMENT). It lives as long as a token would, so a denied
+// user is re-evaluated at the same pace instead of on every pass.
+func (m *Monitor) localUseLifetime(c *cred, b []byte, written time.Time) bool {
+	for _, ch := range b {
+		if ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' {
+			return false
+		}
+	}
+	li := m.local(c.provider)
+	if li.cfg == nil {
+		return false
+	}
+	c.issued, c.expiry, c.expiryKnown = written, written.Add(li.cfg.Lifetime), true
+	return true
+}
+
+// EnsureLocalKeys creates the EC P-256 key pair of every local provider
+// whose private key file does not exist, as the Python credmon does at
+// start-up (spec §4.4 step 3): private key SEC1 PEM 0600, public key SPKI
+// PEM 0644, never overwriting an existing file. Only ES256 providers get a
+// key: a generated EC key could not serve RS256. Errors are logged; OAuth2
+// tokens do not need the key.
+func EnsureLocalKeys(cfg *condorcfg.Credmon, log hclog.Logger) {
+	done := map[string]bool{}
+	for _, p := range cfg.LocalNames {
+		l, err := cfg.Local(p)
+		if err != nil || done[l.PrivateKey] {
+			continue
+		}
+		done[l.PrivateKey] = true
+		if _, err := os.Stat(l.PrivateKey); err == nil {
+			log.Debug("local issuer key present", "provider", p, "path", l.PrivateKey)
+			continue
+		}
+		if l.Algorithm != "ES256" {
+			log.Warn(fmt.Sprintf("local issuer %s: private key %s is missing and PRIVATE_KEY_ALGORITHM is %s; create an RSA key there (only ES256 keys are generated)",
+				p, l.PrivateKey, l.Algorithm))
+			continue
+		}
+		created, err := localissuer.EnsureKeyPair(l.PrivateKey, l.PublicKey)
+		switch {
+		case err != nil:
+			level := hclog.Error
+			if errors.Is(err, fs.ErrNotExist) {
+				level = hclog.Warn // no /etc/condor: an OAuth2-only host
+			}
+			log.Log(level, fmt.Sprintf("cannot create the local issuer key pair %s / %s", l.PrivateKey, l.PublicKey), "error", err)
+		case created:
+			log.Info(fmt.Sprintf("created local issuer key pair: private key %s, public key %s (publish the public key for token verifiers)",
+				l.PrivateKey, l.PublicKey))
+		}
+	}
+}
+
+// LocalJobs bounds local mints in flight. A mint is a signature (tens of
+// microseconds) and a durable file replacement (a few fsyncs), so a small
+// pool keeps the disk busy without queueing behind OAuth2 refreshes: local
+// tokens gate condor_submit (spec §5.3) and must never wait for an issuer.
+const LocalJobs = 16
+
+// localDueTime is the refresh policy of a local token: like an OAuth2
+// token's (real expiry, fraction, jitter, job-copy safety), minus .meta
+// and provider checks, plus re-minting at once after a claim change.
+func (m *Monitor) localDueTime(c *cred, now time.Time) time.Time {
+	li := m.local(c.provider)
+	if li.err != nil {
+		c.setStatus(hclog.Error, fmt.Sprintf("Cannot mint %s for user %s: the local issuer is misconfigured", c.name, c.user), "error", li.err)
+		return time.Time{}
+	}
+	if c.permanent {
+		return time.Time{}
+	}
+	if c.stale {
+		if c.retryAt.After(now) {
+			return c.retryAt
+		}
+		return now
+	}
+	return m.usualDueTime(c, now)
+}

@@ -1,0 +1,196 @@
+// Command demo shows credmon doing its job end to end on this machine:
+// a local OIDC provider stands in for a site's identity provider, a user
+// logs in, "credd" stores the refresh token and signals the daemon, and the
+// daemon writes the access token a job would receive.
+//
+// Run it with `make demo-oauth`. It needs node (for the provider) and nothing
+// else; everything lives in a temporary directory that is removed at exit.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/credmon/credmon/credmon/credtest"
+)
+
+func main() {
+	bin := flag.String("credmon", "bin/credmon", "the credmon binary to run")
+	flag.Parse()
+	if err := run(*bin); err != nil {
+		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
+
+func run(bin string) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "credmon-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	step("Starting a local OIDC provider (stands in for the site's IdP: rotating refresh tokens, JWT access tokens)")
+	idp, err := credtest.LaunchOIDCProvider(credtest.ProviderOptions{AccessTokenTTL: 20 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer idp.Stop()
+	fmt.Printf("    issuer %s\n", idp.Issuer)
+
+	credDir := filepath.Join(tmp, "oauth_credentials")
+	secret := filepath.Join(tmp, "myidp_client_secret")
+	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
+		return err
+	}
+	config := filepath.Join(tmp, "condor_config")
+	conf := fmt.Sprintf(`# What an HTCondor access point would have (see examples/condor/40-credmon.conf)
+SEC_CREDENTIAL_DIRECTORY_OAUTH = %s
+MYIDP_CLIENT_ID          = %s
+MYIDP_CLIENT_SECRET_FILE = %s
+MYIDP_ISSUER             = %s
+# The demo IdP speaks plain http on 127.0.0.1; production token URLs must be https.
+CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
+`, credDir, credtest.ClientIDPost, secret, idp.Issuer)
+	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	step("HTCondor configuration (%s):", config)
+	fmt.Print(indent(conf))
+
+	step("Starting the daemon as condor_master would: %s -v  (log lines below are prefixed with |)", bin)
+	daemon := exec.Command(bin, "-v")
+	daemon.Env = append(os.Environ(), "CONDOR_CONFIG="+config)
+	stderr, _ := daemon.StderrPipe()
+	if err := daemon.Start(); err != nil {
+		return err
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			fmt.Println("    | " + sc.Text())
+		}
+	}()
+	defer daemon.Process.Kill()
+	pidFile := filepath.Join(credDir, "pid")
+	if err := waitFor(10*time.Second, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
+		return fmt.Errorf("the daemon wrote no pid file: %w", err)
+	}
+
+	step("User alice logs in at the IdP (device flow, approved by a script) asking for a narrow token")
+	scopes, audience := "storage.read:/home/alice,compute.read", "https://storage.example.org"
+	grant, err := idp.DeviceGrant(context.Background(), credtest.GrantRequest{ClientID: credtest.ClientIDPost,
+		ClientSecret: credtest.ClientSecret, Scope: strings.ReplaceAll(scopes, ",", " "), Audience: audience, User: "alice"})
+	if err != nil {
+		return err
+	}
+
+	step("Playing condor_credd: store alice/myidp.top (no .meta: the Python credmon would never serve it), SIGHUP the pid, wait for the .use")
+	userDir := filepath.Join(credDir, "alice")
+	if err := os.Mkdir(userDir, 0o700); err != nil {
+		return err
+	}
+	top, _ := json.Marshal(map[string]string{"refresh_token": grant.RefreshToken, "scopes": scopes, "audience": audience})
+	if err := os.WriteFile(filepath.Join(userDir, "myidp.top.tmp"), top, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(userDir, "myidp.top.tmp"), filepath.Join(userDir, "myidp.top")); err != nil {
+		return err
+	}
+	pidBytes, err := os.ReadFile(pidFile)
+	if err != nil {
+		return err
+	}
+	pid, _ := strconv.Atoi(string(pidBytes))
+	start := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return err
+	}
+	usePath := filepath.Join(userDir, "myidp.use")
+	if err := waitFor(20*time.Second, func() bool { _, err := os.Stat(usePath); return err == nil }); err != nil {
+		return fmt.Errorf("no .use within credd's 20 s: %w", err)
+	}
+	fmt.Printf("    alice/myidp.use appeared %v after the SIGHUP (credd polls once a second)\n", time.Since(start).Round(time.Millisecond))
+
+	use, _ := os.ReadFile(usePath)
+	var useObj map[string]any
+	if err := json.Unmarshal(use, &useObj); err != nil {
+		return err
+	}
+	at, _ := useObj["access_token"].(string)
+	fi, _ := os.Stat(usePath)
+	step("The job's token, %s (mode %v, one line of JSON; token shortened here):", usePath, fi.Mode().Perm())
+	shown := strings.Replace(string(use), at, at[:24]+"…", 1)
+	fmt.Println(indent(shown))
+	claims, err := idp.ParseAccessToken(context.Background(), at)
+	if err != nil {
+		return fmt.Errorf("verifying the access token: %w", err)
+	}
+	step("Its claims, signature verified against the IdP's JWKS:")
+	for _, k := range []string{"iss", "sub", "aud", "scope", "client_id", "iat", "exp"} {
+		v := claims[k]
+		if f, ok := v.(float64); ok && (k == "iat" || k == "exp") {
+			t := time.Unix(int64(f), 0)
+			if d := time.Until(t).Round(time.Second); d > 0 {
+				v = fmt.Sprintf("%s (in %v)", t.Format(time.RFC3339), d)
+			} else {
+				v = fmt.Sprintf("%s (%v ago)", t.Format(time.RFC3339), -d)
+			}
+		}
+		fmt.Printf("    %-9s %v\n", k, v)
+	}
+
+	newTop, _ := os.ReadFile(filepath.Join(userDir, "myidp.top"))
+	var topObj map[string]string
+	json.Unmarshal(newTop, &topObj)
+	step("alice/myidp.top after the refresh: the IdP rotated the refresh token and it was saved first; scopes and audience kept")
+	fmt.Printf("    refresh token rotated: %v\n    scopes:   %s\n    audience: %s\n", topObj["refresh_token"] != grant.RefreshToken, topObj["scopes"], topObj["audience"])
+
+	step("Stopping the daemon as condor_off would (SIGTERM)")
+	daemon.Process.Signal(syscall.SIGTERM)
+	err = daemon.Wait()
+	_, pidErr := os.Stat(pidFile)
+	fmt.Printf("    exit status: %v; pid file removed: %v\n", exitStatus(err), os.IsNotExist(pidErr))
+	fmt.Println("\nDone. The same binary runs under condor_master with CREDMON_OAUTH = /usr/sbin/credmon (see README.md).")
+	return nil
+}
+
+func exitStatus(err error) string {
+	if err == nil {
+		return "0"
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return strconv.Itoa(ee.ExitCode())
+	}
+	return err.Error()
+}
+
+func waitFor(d time.Duration, cond func() bool) error {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return nil
+		}
+	}
+	return fmt.Errorf("timed out after %v", d)
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return "    " + strings.Join(lines, "\n    ") + "\n"
+}
