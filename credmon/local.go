@@ -175,8 +175,12 @@ func (m *Monitor) mint(ctx context.Context, j *job) *result {
 			if s, ok := v.StringValue(); ok {
 				req.ExprScope, req.HasExprScope = s, true
 			} else {
+				why := v.String()
+				if reason := v.Reason(); reason != "" {
+					why += " (" + reason + ")"
+				}
 				r.local.warnings = append(r.local.warnings,
-					fmt.Sprintf("AUTHZ_TEMPLATE_EXPR evaluated to %s, not a string; ignoring it", v.String()))
+					fmt.Sprintf("AUTHZ_TEMPLATE_EXPR evaluated to %s, not a string; ignoring it", why))
 			}
 		}
 		key, err := li.signingKey()
@@ -184,7 +188,7 @@ func (m *Monitor) mint(ctx context.Context, j *job) *result {
 			return fail(err, false)
 		}
 		minter := localissuer.Minter{Key: key, Config: li.mintConfig(), Now: m.now}
-		token, _, err = minter.Mint(req)
+		token, err = minter.Mint(req)
 		if err != nil {
 			// A claim rule (e.g. scitoken:2.0 without an audience) or a
 			// template error: only a configuration change can fix it.

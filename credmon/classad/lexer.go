@@ -71,6 +71,9 @@ func (t token) describe() string {
 	case tokError:
 		return "error"
 	case tokOp:
+		if t.text != "" { // is, isnt
+			return "'" + t.text + "'"
+		}
 		return "'" + t.op.String() + "'"
 	}
 	return "'" + punctText[t.kind] + "'"

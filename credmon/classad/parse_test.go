@@ -234,6 +234,7 @@ func TestParseErrorTokens(t *testing.T) {
 		"1 :":         "found ':'",
 		"l[1":         "expected ']' after subscript, found end of input",
 		"1 ! 2":       "found '!'",
+		"isnt":        "found 'isnt'",
 		"'MY'.x":      "attribute selection",
 		"f(1,)":       "expected an expression, found ')'",
 	} {

@@ -107,6 +107,41 @@ type Request struct {
 // space exactly as Python does, so extra spaces in a template survive.
 // Numbers are int64, so they encode as JSON integers, like Python ints.
 func BuildClaims(cfg Config, req Request, now time.Time, jti string) (jwt.MapClaims, error) {
+	cs, err := buildClaimSet(cfg, req, now, jti)
+	if err != nil {
+		return nil, err
+	}
+	claims := jwt.MapClaims{"sub": cs.Sub, "scope": cs.Scope, "iss": cs.Iss, "iat": cs.Iat, "nbf": cs.Nbf, "exp": cs.Exp, "jti": cs.Jti}
+	if cs.WLCGVer != "" {
+		claims["wlcg.ver"] = cs.WLCGVer
+	}
+	if cs.Ver != "" {
+		claims["ver"] = cs.Ver
+	}
+	if len(cs.Aud) > 0 {
+		claims["aud"] = cs.Aud
+	}
+	return claims, nil
+}
+
+// claimSet is the payload BuildClaims describes, as a struct: encoding it
+// is several times cheaper than a map (no reflection over map keys, no
+// sorting), which matters when a thousand users submit at once. Mint signs
+// its JSON; tests check that it decodes to exactly BuildClaims.
+type claimSet struct {
+	Sub     string   `json:"sub"`
+	Scope   string   `json:"scope"`
+	WLCGVer string   `json:"wlcg.ver,omitempty"`
+	Ver     string   `json:"ver,omitempty"`
+	Aud     []string `json:"aud,omitempty"`
+	Iss     string   `json:"iss"`
+	Iat     int64    `json:"iat"`
+	Nbf     int64    `json:"nbf"`
+	Exp     int64    `json:"exp"`
+	Jti     string   `json:"jti"`
+}
+
+func buildClaimSet(cfg Config, req Request, now time.Time, jti string) (*claimSet, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -146,16 +181,13 @@ func BuildClaims(cfg Config, req Request, now time.Time, jti string) (jwt.MapCla
 		}
 	}
 
-	claims := jwt.MapClaims{
-		"sub":   req.Username,
-		"scope": strings.Join(scopes, " "),
-	}
+	claims := &claimSet{Sub: req.Username, Scope: strings.Join(scopes, " ")}
 	version := strings.ToLower(cfg.Version)
 	switch {
 	case version == VersionWLCG || version == VersionWLCG1:
-		claims["wlcg.ver"] = "1.0"
+		claims.WLCGVer = "1.0"
 	case cfg.Version != "":
-		claims["ver"] = cfg.Version
+		claims.Ver = cfg.Version
 	}
 	aud := make([]string, 0, len(cfg.Audience))
 	for _, a := range cfg.Audience {
@@ -165,16 +197,14 @@ func BuildClaims(cfg Config, req Request, now time.Time, jti string) (jwt.MapCla
 	}
 	switch {
 	case len(aud) > 0:
-		claims["aud"] = aud
+		claims.Aud = aud
 	case version == VersionSciToken2:
 		return nil, ErrNoAudience
 	}
 	iat := now.Unix()
-	claims["iss"] = cfg.Issuer
-	claims["iat"] = iat
-	claims["nbf"] = iat
-	claims["exp"] = iat + cfg.lifetimeSeconds()
-	claims["jti"] = jti
+	claims.Iss = cfg.Issuer
+	claims.Iat, claims.Nbf, claims.Exp = iat, iat, iat+cfg.lifetimeSeconds()
+	claims.Jti = jti
 	return claims, nil
 }
 

@@ -311,14 +311,14 @@ func TestMinterUsesNowAndFreshJTI(t *testing.T) {
 
 	// Errors from BuildClaims come back without a token.
 	bad := &localissuer.Minter{Key: m.Key, Config: localissuer.Config{Issuer: "x", Lifetime: time.Second, Version: "scitoken:2.0"}}
-	if tok, _, err := bad.Mint(localissuer.Request{Username: "alice"}); !errors.Is(err, localissuer.ErrNoAudience) || tok != "" {
+	if tok, err := bad.Mint(localissuer.Request{Username: "alice"}); !errors.Is(err, localissuer.ErrNoAudience) || tok != "" {
 		t.Fatalf("Mint without audience = %q, %v; want ErrNoAudience", tok, err)
 	}
 }
 
 func mint2(t *testing.T, m *localissuer.Minter) (string, jwt.MapClaims) {
 	t.Helper()
-	tok, c, err := m.Mint(localissuer.Request{Username: "alice"})
+	tok, c, err := m.MintClaims(localissuer.Request{Username: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func TestParsePrivateKeyPEMMatrix(t *testing.T) {
 				eq(t, "KeyID", k.KeyID, "kid-1")
 				jwks := must(localissuer.JWKS(k))(t)
 				m := &localissuer.Minter{Key: k, Config: baseConfig()}
-				tok, _, err := m.Mint(localissuer.Request{Username: "alice"})
+				tok, err := m.Mint(localissuer.Request{Username: "alice"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -295,7 +295,7 @@ func TestOpaqueSigner(t *testing.T) {
 				n = 20 // fixed-size signatures; only the path is under test
 			}
 			for range n {
-				tok, _, err := m.Mint(localissuer.Request{Username: "alice"})
+				tok, err := m.Mint(localissuer.Request{Username: "alice"})
 				if err != nil {
 					t.Fatal(err)
 				}

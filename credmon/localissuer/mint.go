@@ -7,6 +7,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -101,14 +103,27 @@ type Minter struct {
 	Now    func() time.Time // nil means time.Now
 }
 
-// Mint builds the claims for req (BuildClaims, with a fresh NewJTI) and
-// signs them. It returns the compact JWT and the claims it contains.
-func (m *Minter) Mint(req Request) (token string, claims jwt.MapClaims, err error) {
-	now := time.Now
-	if m.Now != nil {
-		now = m.Now
+// Mint builds the claims for req (the BuildClaims rules, with a fresh
+// NewJTI) and signs them. It returns the compact JWT. This is the daemon's
+// path: claims are encoded from a struct and the JWS is assembled here, with
+// golang-jwt's own signing method doing the hashing and signature.
+func (m *Minter) Mint(req Request) (string, error) {
+	cs, err := buildClaimSet(m.Config, req, m.now(), NewJTI())
+	if err != nil {
+		return "", err
 	}
-	claims, err = BuildClaims(m.Config, req, now(), NewJTI())
+	payload, err := json.Marshal(cs)
+	if err != nil {
+		return "", err
+	}
+	return m.Key.signPayload(payload)
+}
+
+// MintClaims is Mint that also returns the claims, as a map (BuildClaims),
+// signed through golang-jwt's Token API: the reference path, for tools and
+// tests.
+func (m *Minter) MintClaims(req Request) (token string, claims jwt.MapClaims, err error) {
+	claims, err = BuildClaims(m.Config, req, m.now(), NewJTI())
 	if err != nil {
 		return "", nil, err
 	}
@@ -117,6 +132,46 @@ func (m *Minter) Mint(req Request) (token string, claims jwt.MapClaims, err erro
 		return "", nil, err
 	}
 	return token, claims, nil
+}
+
+func (m *Minter) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// signPayload returns the compact JWS of an already encoded payload, with
+// the same header and segments Sign produces (golang-jwt marshals the
+// header map with sorted keys: alg, kid, typ).
+func (k *Key) signPayload(payload []byte) (string, error) {
+	if err := k.check(); err != nil {
+		return "", err
+	}
+	kid, err := json.Marshal(k.KeyID)
+	if err != nil {
+		return "", err
+	}
+	enc := base64.RawURLEncoding
+	header := `{"alg":"` + k.Algorithm + `","kid":` + string(kid) + `,"typ":"JWT"}`
+	sigLen := 64 // ES256: r||s
+	if pub, ok := k.Signer.Public().(*rsa.PublicKey); ok {
+		sigLen = pub.Size()
+	}
+	n := enc.EncodedLen(len(header)) + 1 + enc.EncodedLen(len(payload))
+	buf := make([]byte, n, n+1+enc.EncodedLen(sigLen)) // one allocation for the whole token
+	enc.Encode(buf, []byte(header))
+	hl := enc.EncodedLen(len(header))
+	buf[hl] = '.'
+	enc.Encode(buf[hl+1:], payload)
+	method, key := k.method()
+	sig, err := method.Sign(string(buf), key)
+	if err != nil {
+		return "", fmt.Errorf("signing token with %s key %q: %w", k.Algorithm, k.KeyID, err)
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
 }
 
 // EncodeUse returns the content of a local-issuer .use file (spec §3.2),

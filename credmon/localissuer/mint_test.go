@@ -1,7 +1,10 @@
 package localissuer_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +74,69 @@ func TestMintedUseParses(t *testing.T) {
 	}
 	eq(t, "access_token", v.AccessToken, tok)
 	eq(t, "expires_in", v.ExpiresIn, 1200)
+}
+
+// Mint encodes claims from a struct and assembles the JWS itself (the
+// daemon's fast path); MintClaims goes through BuildClaims and golang-jwt's
+// Token API (the reference). For every claim rule both must produce the same
+// header and payload, and Mint's token must verify.
+func TestMintFastPathMatchesReference(t *testing.T) {
+	key := esKey(t, "k<&>1") // a kid that json.Marshal escapes
+	jwks, err := localissuer.JWKS(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := map[string]func(*localissuer.Config){
+		"scitoken":     func(c *localissuer.Config) {},
+		"wlcg":         func(c *localissuer.Config) { c.Version = "WLCG:1.0" },
+		"no version":   func(c *localissuer.Config) { c.Version = ""; c.Audience = nil },
+		"other ver":    func(c *localissuer.Config) { c.Version = "scitokens:1.0"; c.Audience = []string{"a", "", "b"} },
+		"group scopes": func(c *localissuer.Config) { c.AuthzGroupTemplate = "read:/g/{groupname} {{x}}" },
+	}
+	reqs := []localissuer.Request{
+		{Username: "alice"},
+		{Username: "bob", ExprScope: "compute.create \"q\"", HasExprScope: true, Groups: []string{"g1", "", "g2"}},
+		{Username: "ünï<code>"},
+	}
+	for name, mod := range configs {
+		for _, req := range reqs {
+			cfg := baseConfig()
+			mod(&cfg)
+			m := &localissuer.Minter{Key: key, Config: cfg, Now: func() time.Time { return fixedNow }}
+			fast, err := m.Mint(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, req.Username, err)
+			}
+			ref, _, err := m.MintClaims(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp, rp := strings.Split(fast, "."), strings.Split(ref, ".")
+			if fp[0] != rp[0] {
+				t.Errorf("%s: header %s; reference %s", name, fp[0], rp[0])
+			}
+			fc, rc := decodeJSONSegment(t, fp[1]), decodeJSONSegment(t, rp[1])
+			delete(fc, "jti")
+			delete(rc, "jti")
+			if !reflect.DeepEqual(fc, rc) {
+				t.Errorf("%s %s: payload\n%v\nreference\n%v", name, req.Username, fc, rc)
+			}
+			if _, err := localissuer.Verify(fast, jwks, localissuer.VerifyOptions{Now: func() time.Time { return fixedNow }}); err != nil {
+				t.Errorf("%s: fast token does not verify: %v", name, err)
+			}
+		}
+	}
+}
+
+func decodeJSONSegment(t *testing.T, seg string) map[string]any {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

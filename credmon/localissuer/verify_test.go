@@ -47,7 +47,7 @@ func TestJWKSRoundTrip(t *testing.T) {
 	eq(t, "RSA n length", len(rsaJWK.N), 342) // 256 bytes
 
 	for _, k := range []*localissuer.Key{es, rs} {
-		tok, claims, err := fixedMinter(k).Mint(localissuer.Request{Username: "alice"})
+		tok, claims, err := fixedMinter(k).MintClaims(localissuer.Request{Username: "alice"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ json.dump({"claims": claims, "header": header}, sys.stdout)
 		t.Run(k.Algorithm, func(t *testing.T) {
 			m := &localissuer.Minter{Key: k, Config: baseConfig()} // real clock: PyJWT checks exp
 			m.Config.Audience = []string{"https://a.example", "https://b.example"}
-			tok, claims, err := m.Mint(localissuer.Request{Username: "alice"})
+			tok, claims, err := m.MintClaims(localissuer.Request{Username: "alice"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +271,7 @@ func TestSciTokensCppVerifies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &localissuer.Minter{Key: k, Config: baseConfig()}
 			m.Config.Version, m.Config.Audience = tc.version, tc.audience
-			tok, _, err := m.Mint(localissuer.Request{Username: "alice", Groups: []string{"g"}})
+			tok, err := m.Mint(localissuer.Request{Username: "alice", Groups: []string{"g"}})
 			if err != nil {
 				t.Fatal(err)
 			}
