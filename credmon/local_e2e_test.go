@@ -8,6 +8,10 @@ package credmon_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -417,5 +421,48 @@ func TestLocalClaimsMatchReferenceRules(t *testing.T) {
 	_ = json.Unmarshal(wantJSON, &wantMap)
 	if !reflect.DeepEqual(got, wantMap) {
 		t.Errorf("claims\n got %v\nwant %v", got, wantMap)
+	}
+}
+
+// An RS256 provider with a PKCS#8 key, next to the default ES256 one.
+func TestLocalRS256Provider(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(rk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPath := filepath.Join(t.TempDir(), "rsa.pem")
+	if err := os.WriteFile(rsaPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, ecPriv := localEnv(t, fmt.Sprintf(`
+LOCAL_CREDMON_PROVIDER_NAMES = scitokens rsatok
+LOCAL_CREDMON_RSATOK_PRIVATE_KEY = %s
+LOCAL_CREDMON_RSATOK_PRIVATE_KEY_ALGORITHM = RS256
+LOCAL_CREDMON_RSATOK_KEY_ID = rsa-1
+`, rsaPath))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := e.credd.CheckLocalCreds(ctx, "kim", "rsatok", "scitokens"); err != nil {
+		t.Fatal(err)
+	}
+	key, err := localissuer.LoadPrivateKey(rsaPath, "RS256", "rsa-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := localissuer.JWKS(key)
+	tok := e.readJSON("kim", "rsatok.use")["access_token"].(string)
+	claims, err := localissuer.Verify(tok, jwks, localissuer.VerifyOptions{Issuer: "https://ap.example.org", Audience: localAud})
+	if err != nil {
+		t.Fatalf("RS256 token: %v", err)
+	}
+	if claims["sub"] != "kim" {
+		t.Errorf("sub = %v", claims["sub"])
+	}
+	if _, h := verifyLocal(t, e.readJSON("kim", "scitokens.use")["access_token"].(string), ecPriv, "test-key"); h["alg"] != "ES256" {
+		t.Errorf("the ES256 provider's token has alg %v", h["alg"])
 	}
 }

@@ -207,6 +207,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 	if pid == 0 {
 		pid = os.Getpid()
 	}
+	if m.opts.CreateKeys {
+		// Before the pid file, as the Python credmon does: once credd can
+		// signal us, local tokens can be minted.
+		EnsureLocalKeys(m.cfg, m.mintLog)
+	}
 	if err := markIncomplete(m.dir); err != nil {
 		return fmt.Errorf("removing CREDMON_COMPLETE: %w", err)
 	}
@@ -219,9 +224,6 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}()
 	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
-	if m.opts.CreateKeys {
-		EnsureLocalKeys(m.cfg, m.mintLog)
-	}
 
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer func() {

@@ -1,0 +1,293 @@
+package oidcagent
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// EnvConfigDir names the variable that, when set to an existing directory,
+// is oidc-agent's directory (settings.h OIDC_CONFIG_DIR_ENV_NAME).
+const EnvConfigDir = "OIDC_CONFIG_DIR"
+
+// IssuerConfigFile is the per-user issuer list oidc-agent keeps in its
+// directory and creates, empty, with the directory.
+const IssuerConfigFile = "issuer.config"
+
+// ErrNoConfigDir means none of oidc-agent's candidate directories exists.
+var ErrNoConfigDir = errors.New("oidcagent: no oidc-agent directory")
+
+// maxAccountFileSize bounds what Load reads. Account files are 1–3 KiB
+// (one with a dynamically registered client is the largest).
+const maxAccountFileSize = 1 << 20
+
+// ConfigDirCandidates returns the directories oidc-agent considers, in its
+// order (oidc_file_io.c getPossibleOidcDirLocations): $OIDC_CONFIG_DIR if
+// set, then $HOME/.config/oidc-agent, then $HOME/.oidc-agent. oidc-agent
+// resolves ~ with $HOME, so without HOME only the first can apply.
+func ConfigDirCandidates() []string {
+	var c []string
+	if d := os.Getenv(EnvConfigDir); d != "" {
+		c = append(c, filepath.Clean(d))
+	}
+	if home := os.Getenv("HOME"); home != "" {
+		c = append(c, filepath.Join(home, ".config", "oidc-agent"), filepath.Join(home, ".oidc-agent"))
+	}
+	return c
+}
+
+// FindConfigDir returns the first candidate directory that exists
+// (oidc_file_io.c getOidcDir), the one oidc-agent reads accounts from. Note
+// that an $OIDC_CONFIG_DIR that does not exist is skipped, not an error:
+// oidc-agent 4.2.6 then silently uses ~/.config/oidc-agent or ~/.oidc-agent
+// (verified). A directory that cannot be opened for lack of permission is
+// skipped too, as oidc-agent does; a candidate that is not a directory is
+// an error (oidc-agent exits).
+func FindConfigDir() (string, error) {
+	cands := ConfigDirCandidates()
+	for _, d := range cands {
+		ok, err := dirExists(d)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%w: none of %s exists", ErrNoConfigDir, strings.Join(cands, ", "))
+}
+
+// CreateConfigDir returns FindConfigDir's directory if there is one, and
+// otherwise creates the first candidate whose parent exists, as oidc-gen
+// does (oidc_file_io.c createOidcDir): so ~/.config/oidc-agent when
+// ~/.config exists, else ~/.oidc-agent. Unlike oidc-gen (mode 0777 minus
+// umask) it creates the directory with mode 0700; like it, it puts an empty
+// issuer.config in it.
+func CreateConfigDir() (string, error) {
+	if d, err := FindConfigDir(); err == nil || !errors.Is(err, ErrNoConfigDir) {
+		return d, err
+	}
+	for _, d := range ConfigDirCandidates() {
+		ok, err := dirExists(filepath.Dir(d))
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			continue
+		}
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return "", fmt.Errorf("oidcagent: creating %s: %w", d, err)
+		}
+		f, err := os.OpenFile(filepath.Join(d, IssuerConfigFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return "", fmt.Errorf("oidcagent: creating %s: %w", filepath.Join(d, IssuerConfigFile), err)
+		}
+		if err := f.Close(); err != nil {
+			return "", fmt.Errorf("oidcagent: creating %s: %w", filepath.Join(d, IssuerConfigFile), err)
+		}
+		return d, nil
+	}
+	return "", fmt.Errorf("%w: no parent directory of %s exists", ErrNoConfigDir, strings.Join(ConfigDirCandidates(), ", "))
+}
+
+// dirExists is file_io.c dirExists: opendir succeeds → true; ENOENT or
+// EACCES → false; anything else (ENOTDIR, ...) → error.
+func dirExists(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return false, nil
+		}
+		return false, fmt.Errorf("oidcagent: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("oidcagent: %w", err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("oidcagent: %s is not a directory", path)
+	}
+	return true, nil
+}
+
+// ValidName checks an account short name for use as a file name in the
+// oidc-agent directory. Beyond what a file name needs (not empty, ".", ".."
+// and no "/" or NUL), it refuses names oidc-agent does not list as accounts
+// (fileUtils.c getAccountConfigFileList / isAccountConfigFile): hidden
+// ".…" names — which also keeps them apart from Save's temporary files — and
+// names ending in ".config" or containing ".clientconfig".
+func ValidName(name string) error {
+	var why string
+	switch {
+	case name == "":
+		why = "empty"
+	case name == "." || name == "..":
+		why = "not a file name"
+	case strings.ContainsAny(name, "/\x00"):
+		why = `contains "/" or NUL`
+	case strings.HasPrefix(name, "."):
+		why = "starts with a dot (oidc-agent ignores hidden files)"
+	case strings.HasSuffix(name, ".config") || strings.Contains(name, ".clientconfig"):
+		why = "is reserved for oidc-agent's own configuration files"
+	default:
+		return nil
+	}
+	return fmt.Errorf("oidcagent: invalid account name %q: %s", name, why)
+}
+
+// Load reads, decrypts and parses the account file dir/name. A symlink at
+// dir/name is followed, as oidc-agent follows it. Errors wrap
+// ErrBadPassword, ErrCorrupt, ErrUnsupported or the fs error (fs.ErrNotExist
+// for a missing account).
+func Load(dir, name string, password []byte) (*Account, error) {
+	if err := ValidName(name); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, name)
+	data, err := readLimited(path, maxAccountFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("oidcagent: reading account %s: %w", path, err)
+	}
+	plain, err := Decrypt(data, password)
+	if err != nil {
+		return nil, fmt.Errorf("decrypting account %s: %w", path, err)
+	}
+	defer clear(plain)
+	a, err := ParseAccount(plain)
+	if err != nil {
+		return nil, fmt.Errorf("parsing account %s: %w", path, err)
+	}
+	return a, nil
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrCorrupt, limit)
+	}
+	return data, nil
+}
+
+// Save encrypts acct with password and atomically replaces dir/name with
+// it: a temporary file in dir, written, fsynced and renamed over the old
+// file, then dir fsynced, so a reader (oidc-agent, another credmon-token)
+// sees the old file or the new one, never a partial one, and a crash keeps
+// one of them. The new file keeps the old one's permission bits and owner
+// (changing the owner needs the privilege to do so); a new file gets mode
+// 0600. A symlink at dir/name is replaced, never followed. acct's name must
+// be name, since oidc-agent loads the account under the name inside it.
+//
+// oidc-agent itself rewrites files in place with fopen("w") (file_io.c
+// writeFile), so a concurrent oidc-agent can still see our file half
+// written only while it is writing its own.
+func Save(dir, name string, acct *Account, password []byte) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	if n := acct.Name(); n != name {
+		return fmt.Errorf("oidcagent: account name %q does not match the file name %q", n, name)
+	}
+	plain, err := acct.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	data, err := Encrypt(plain, password)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(dir, name, data)
+}
+
+// writeFileAtomic replaces dir/name with data; see Save.
+func writeFileAtomic(dir, name string, data []byte) (err error) {
+	final := filepath.Join(dir, name)
+	perm := fs.FileMode(0o600)
+	uid, gid := -1, -1
+	switch st, lerr := os.Lstat(final); {
+	case lerr == nil && st.Mode().IsRegular():
+		perm = st.Mode().Perm()
+		if s, ok := st.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(s.Uid), int(s.Gid)
+		}
+	case lerr == nil && st.Mode()&fs.ModeSymlink != 0:
+		// rename replaces the link itself; the new file gets the defaults.
+	case lerr == nil:
+		return fmt.Errorf("oidcagent: %s is not a regular file (%s)", final, st.Mode().Type())
+	case !errors.Is(lerr, fs.ErrNotExist):
+		return fmt.Errorf("oidcagent: %w", lerr)
+	}
+
+	// O_EXCL with a random name: never opens an existing file or link.
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("oidcagent: creating temporary file for %s: %w", final, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if uid >= 0 {
+		st, serr := f.Stat()
+		if serr != nil {
+			return fmt.Errorf("oidcagent: %w", serr)
+		}
+		// Compared with the temporary file, not our ids: a setgid
+		// directory already gives it the directory's group.
+		if s, ok := st.Sys().(*syscall.Stat_t); !ok || int(s.Uid) != uid || int(s.Gid) != gid {
+			if err = f.Chown(uid, gid); err != nil {
+				return fmt.Errorf("oidcagent: keeping owner %d:%d of %s: %w", uid, gid, final, err)
+			}
+		}
+	}
+	// After Chown, which may clear set-id bits.
+	if err = f.Chmod(perm); err != nil {
+		return fmt.Errorf("oidcagent: %w", err)
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("oidcagent: writing %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("oidcagent: syncing %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("oidcagent: closing %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("oidcagent: %w", err)
+	}
+	if err = syncDir(dir); err != nil {
+		return fmt.Errorf("oidcagent: %s was replaced, but syncing its directory failed: %w", final, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}
