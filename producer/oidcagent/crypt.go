@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/nacl/secretbox"
@@ -94,7 +95,9 @@ var legacyParams = []struct {
 // few KiB; the bound only keeps a bogus number from meaning anything.
 const maxCipherLen = 1 << 24
 
-var versionRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)`)
+// versionRE is compiled on first use: credmon-token's cron path (a fresh
+// token, nothing decrypted) should not pay for it at process start.
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)`) })
 
 // deriveKeys is crypt_keyDerivation_base64: crypto_pwhash(out, 64, ...) —
 // Argon2id(password, salt, t=2, m=64 MiB, p=1) to 64 bytes, of which the
@@ -405,7 +408,7 @@ func decodeHex(s string, want int) ([]byte, error) {
 // parseVersion reads "MAJOR.MINOR.PATCH" and ignores what follows, like
 // versionUtils.c versionAtLeast's sscanf("%hu.%hu.%hu").
 func parseVersion(s string) ([3]uint64, bool) {
-	m := versionRE.FindStringSubmatch(s)
+	m := versionRE().FindStringSubmatch(s)
 	if m == nil {
 		return [3]uint64{}, false
 	}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/producer/bearer"
+	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/producer/oidcagent"
+)
+
+// getOptions are the flags of get.
+type getOptions struct {
+	af           accountFlags
+	out          string
+	minsecs      time.Duration
+	audience     string
+	scope        string
+	account      string
+	clientID     string
+	secretFile   string
+	tokenURL     string
+	issuer       string
+	audienceMode string
+	noNewline    bool
+	verbose      bool
+}
+
+func runGet(ctx context.Context, args []string, s *stdio) int {
+	fl := flag.NewFlagSet("credmon-token get", flag.ContinueOnError)
+	fl.SetOutput(s.err)
+	var o getOptions
+	o.af.register(fl)
+	fl.StringVar(&o.out, "o", "", "write the token here (default: WLCG bearer token discovery, see `credmon-token path`)")
+	fl.StringVar(&o.out, "outfile", "", "same as -o")
+	var minsecs int
+	fl.IntVar(&minsecs, "minsecs", 3600, "do nothing when the existing token has more than this many seconds left (and the requested audience and scopes)")
+	fl.StringVar(&o.audience, "audience", "", "request a token for this audience")
+	fl.StringVar(&o.scope, "scope", "", "request these scopes (space separated)")
+	fl.StringVar(&o.account, "account", "", "the stored account (credmon-token setup / oidc-gen) to refresh")
+	fl.StringVar(&o.clientID, "client-id", "", "client credentials grant with this client (no account needed)")
+	fl.StringVar(&o.secretFile, "client-secret-file", "", "the client's secret, for --client-id")
+	fl.StringVar(&o.tokenURL, "token-url", "", "token endpoint for --client-id (default: discovered from --issuer)")
+	fl.StringVar(&o.issuer, "issuer", "", "issuer: discovery for --client-id, and the first login when the account does not exist yet")
+	fl.StringVar(&o.audienceMode, "audience-mode", "audience", "how the audience is sent: audience, resource (RFC 8707) or both")
+	fl.BoolVar(&o.noNewline, "no-newline", false, "write the token without a trailing newline")
+	fl.BoolVar(&o.verbose, "v", false, "say what was done and why")
+	fl.Usage = func() {
+		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n\n"+
+			"Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the\n"+
+			"existing file still has more than --minsecs seconds (and the requested audience and scopes), it\n"+
+			"does nothing, with no network; else it refreshes the account and writes the new token.")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fl.NArg() > 0 {
+		fl.Usage()
+		return exitUsage
+	}
+	o.minsecs = time.Duration(minsecs) * time.Second
+
+	loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
+	if o.out != "" {
+		loc = bearer.Location{Path: o.out, Source: "-o"}
+	}
+	scopes := strings.Fields(o.scope)
+
+	// The cron path: no configuration, no network, no account decryption
+	// when the token on disk is still good.
+	tok, err := bearer.ReadTokenFile(loc.Path)
+	if err != nil && o.verbose {
+		fmt.Fprintf(s.err, "%s: %v\n", loc.Path, err)
+	}
+	if err == nil {
+		info, err := bearer.Inspect(tok)
+		if err != nil && o.verbose {
+			fmt.Fprintf(s.err, "%s: %v\n", loc.Path, err)
+		}
+		if err == nil {
+			ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, o.audience, scopes)
+			if ok {
+				if o.verbose {
+					fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
+				}
+				return exitOK
+			}
+			if o.verbose {
+				fmt.Fprintf(s.err, "%s needs a new token: %s\n", loc.Path, why)
+			}
+		}
+	}
+
+	token, err := o.fetch(ctx, s, scopes)
+	if err != nil {
+		return fail(s, "get", err)
+	}
+	if err := bearer.WriteFile(loc.Path, token, bearer.WriteOptions{Mode: 0o600, UID: -1, GID: -1, Newline: !o.noNewline}); err != nil {
+		return fail(s, "get", fmt.Errorf("writing %s: %w", loc.Path, err))
+	}
+	if o.verbose {
+		fmt.Fprintf(s.err, "wrote %s (%s)\n", loc.Path, loc.Source)
+	}
+	return exitOK
+}
+
+// fetch gets a new access token from the chosen source.
+func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (string, error) {
+	mode, err := oauth2refresh.ParseAudienceMode(o.audienceMode)
+	if err != nil {
+		return "", configError{err}
+	}
+	var auds []string
+	if o.audience != "" {
+		auds = []string{o.audience}
+	}
+	cl := o.af.client()
+	switch {
+	case o.clientID != "":
+		return o.clientCredentials(ctx, cl, scopes)
+	case o.account == "":
+		return "", configErrorf("give --account NAME (an account stored by `credmon-token setup` or oidc-gen) or --client-id")
+	}
+
+	pw, err := o.af.password()
+	if err != nil {
+		return "", err
+	}
+	dir, dirErr := o.af.findDir(false)
+	var acct *oidcagent.Account
+	if dirErr == nil {
+		acct, err = oidcagent.Load(dir, o.account, pw)
+	}
+	if dirErr != nil || errors.Is(err, fs.ErrNotExist) {
+		// First run: no stored credential.
+		if !isTerminal(os.Stdin) || o.issuer == "" {
+			return "", needsLogin{fmt.Errorf("no stored account %q", o.account)}
+		}
+		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
+		args := []string{o.account, "--issuer", o.issuer}
+		if o.af.dir != "" {
+			args = append(args, "--config-dir", o.af.dir)
+		}
+		if o.af.pwFile != "" {
+			args = append(args, "--pw-file", o.af.pwFile)
+		}
+		if o.af.insec {
+			args = append(args, "--insecure")
+		}
+		if code := runSetup(ctx, args, &stdio{in: s.in, out: s.err, err: s.err}); code != exitOK {
+			return "", needsLogin{fmt.Errorf("setup of %q failed", o.account)}
+		}
+		if dir, err = o.af.findDir(false); err != nil {
+			return "", err
+		}
+		acct, err = oidcagent.Load(dir, o.account, pw)
+	}
+	if err != nil {
+		return "", fmt.Errorf("account %q: %w", o.account, err)
+	}
+	if acct.RefreshToken() == "" {
+		return "", needsLogin{fmt.Errorf("account %q holds no refresh token", o.account)}
+	}
+	tokenURL, err := oauth2refresh.Discover(ctx, cl.HTTPClient, acct.IssuerURL())
+	if err != nil {
+		return "", fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
+	}
+	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
+		AuthStyle: oauth2.AuthStyleInHeader, AudienceMode: mode, SendScopes: true, AllowInsecure: cl.AllowInsecure,
+		HTTPClient: cl.HTTPClient, UserAgent: cl.UserAgent}
+	res, err := rc.Refresh(ctx, acct.RefreshToken(), scopes, auds, time.Now)
+	if isInvalidClient(err) && acct.ClientSecret() != "" {
+		// Clients registered for client_secret_post refuse Basic before
+		// looking at the grant, so the refresh token is still unused.
+		rc.AuthStyle = oauth2.AuthStyleInParams
+		res, err = rc.Refresh(ctx, acct.RefreshToken(), scopes, auds, time.Now)
+	}
+	if err != nil {
+		return "", err
+	}
+	if res.RefreshToken != "" && res.RefreshToken != acct.RefreshToken() {
+		// The rotated refresh token is saved before the access token is
+		// written: losing it would need a human to log in again.
+		acct.SetRefreshToken(res.RefreshToken)
+		if err := oidcagent.Save(dir, o.account, acct, pw); err != nil {
+			return "", fmt.Errorf("saving the rotated refresh token of %q: %w", o.account, err)
+		}
+	}
+	at, _ := res.Response.String("access_token")
+	return at, nil
+}
+
+func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, scopes []string) (string, error) {
+	tokenURL := o.tokenURL
+	if tokenURL == "" {
+		if o.issuer == "" {
+			return "", configErrorf("--client-id needs --token-url or --issuer")
+		}
+		md, err := cl.Discover(ctx, o.issuer)
+		if err != nil {
+			return "", fmt.Errorf("discovery at %s: %w", o.issuer, err)
+		}
+		tokenURL = md.TokenEndpoint
+	}
+	auth := oidc.ClientAuth{ClientID: o.clientID, Style: oauth2.AuthStyleInParams}
+	if o.secretFile != "" {
+		b, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return "", err
+		}
+		auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
+	}
+	tok, err := cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
+func isInvalidClient(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && (re.ErrorCode == "invalid_client" || (re.Response != nil && re.Response.StatusCode == 401))
+}
+
+func runPath(_ context.Context, args []string, s *stdio) int {
+	if len(args) > 0 {
+		fmt.Fprintln(s.err, "usage: credmon-token path   (prints where get writes: $BEARER_TOKEN_FILE, else $XDG_RUNTIME_DIR/bt_u<uid>, else /tmp/bt_u<uid>)")
+		return exitUsage
+	}
+	loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
+	fmt.Fprintln(s.out, loc.Path)
+	return exitOK
+}
+
+func runDecode(_ context.Context, args []string, s *stdio) int {
+	if len(args) > 1 {
+		fmt.Fprintln(s.err, "usage: credmon-token decode [FILE]   (default: the discovered bearer token)")
+		return exitUsage
+	}
+	var tok string
+	var err error
+	if len(args) == 1 {
+		tok, err = bearer.ReadTokenFile(args[0])
+	} else {
+		tok, _, err = bearer.Find(os.LookupEnv, os.Geteuid())
+	}
+	if err != nil {
+		return fail(s, "decode", err)
+	}
+	info, err := bearer.Inspect(tok)
+	if err != nil {
+		return fail(s, "decode", err)
+	}
+	fmt.Fprint(s.out, bearer.Describe(info, time.Now()))
+	return exitOK
+}

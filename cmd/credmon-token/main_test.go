@@ -1,0 +1,334 @@
+package main
+
+// Tests of the credmon-token binary against the real OIDC provider process
+// (credtest), with the device flow approved through the provider's own
+// pages, and with the real oidc-agent 4.2.6 where it is installed.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/producer/oidcagent"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "credmon-token-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "credmon-token")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building credmon-token: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type robot struct {
+	t       *testing.T
+	idp     *credtest.Provider
+	base    string
+	acctDir string
+	pwFile  string
+	env     []string
+}
+
+func newRobot(t *testing.T) *robot {
+	t.Helper()
+	r := &robot{t: t, idp: credtest.StartOIDCProvider(t, credtest.ProviderOptions{}), base: t.TempDir()}
+	r.acctDir = filepath.Join(r.base, "oidc-agent")
+	r.pwFile = filepath.Join(r.base, "pw")
+	if err := os.WriteFile(r.pwFile, []byte("robot-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "OIDC") || strings.HasPrefix(kv, "BEARER_TOKEN") || strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+			continue
+		}
+		r.env = append(r.env, kv)
+	}
+	return r
+}
+
+// run runs credmon-token with args; stdin is not a terminal.
+func (r *robot) run(args ...string) (code int, stdout, stderr string) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = r.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		r.t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+var (
+	uriRE  = regexp.MustCompile(`(?m)^\s+(http\S+)\s*$`)
+	codeRE = regexp.MustCompile(`enter the code (\S+)`)
+)
+
+// setup runs `credmon-token setup` and approves its device code as login.
+func (r *robot) setup(name, login string, extra ...string) string {
+	r.t.Helper()
+	args := append([]string{"setup", name, "--issuer", r.idp.Issuer, "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure"}, extra...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = r.env
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	var all strings.Builder
+	sc := bufio.NewScanner(stderr)
+	approved := false
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+		if m := codeRE.FindStringSubmatch(sc.Text()); m != nil && !approved {
+			uris := uriRE.FindAllStringSubmatch(all.String(), -1)
+			if len(uris) == 0 {
+				r.t.Fatalf("no verification URI in:\n%s", all.String())
+			}
+			if err := r.idp.ApproveDevice(context.Background(), uris[len(uris)-1][1], "", login); err != nil {
+				r.t.Fatalf("approving: %v\n%s", err, all.String())
+			}
+			approved = true
+		}
+	}
+	io.Copy(io.Discard, stderr)
+	if err := cmd.Wait(); err != nil {
+		r.t.Fatalf("setup: %v\nstderr:\n%s", err, all.String())
+	}
+	return out.String()
+}
+
+func TestSetupGetRenewStatus(t *testing.T) {
+	r := newRobot(t)
+	out := r.setup("robot", "rosa", "--scope", "openid offline_access storage.read:/data")
+	if !strings.Contains(out, "[account robot]") || !strings.Contains(out, "password_file = "+r.pwFile) {
+		t.Errorf("setup printed %q; want the [account robot] section with the password file", out)
+	}
+	acct, err := oidcagent.Load(r.acctDir, "robot", []byte("robot-password"))
+	if err != nil {
+		t.Fatalf("the stored account does not load: %v", err)
+	}
+	rt0 := acct.RefreshToken()
+	if rt0 == "" || acct.IssuerURL() != r.idp.Issuer+"/" || acct.ClientID() == "" {
+		t.Fatalf("account: issuer %q client %q rt %v", acct.IssuerURL(), acct.ClientID(), rt0 != "")
+	}
+
+	// get: a narrowed token where -o says; the rotated RT saved first.
+	tokFile := filepath.Join(r.base, "bt")
+	getArgs := []string{"get", "--account", "robot", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure",
+		"-o", tokFile, "--audience", "https://storage.example.org", "--scope", "storage.read:/data", "--minsecs", "60"}
+	if code, _, errOut := r.run(getArgs...); code != 0 {
+		t.Fatalf("get: exit %d: %s", code, errOut)
+	}
+	raw, _ := os.ReadFile(tokFile)
+	claims := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw)))
+	if fmt.Sprint(claims["aud"]) != "https://storage.example.org" && fmt.Sprint(claims["aud"]) != "[https://storage.example.org]" {
+		t.Errorf("aud = %v", claims["aud"])
+	}
+	if claims["sub"] != "rosa" || !strings.Contains(fmt.Sprint(claims["scope"]), "storage.read:/data") {
+		t.Errorf("claims = %v", claims)
+	}
+	if fi, _ := os.Stat(tokFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v", fi.Mode().Perm())
+	}
+	acct, _ = oidcagent.Load(r.acctDir, "robot", []byte("robot-password"))
+	if acct.RefreshToken() == rt0 {
+		t.Error("the rotated refresh token was not saved")
+	}
+
+	// Fresh: nothing fetched, nothing rewritten (a refresh would rotate).
+	acctBefore, _ := os.ReadFile(filepath.Join(r.acctDir, "robot"))
+	if code, _, errOut := r.run(getArgs...); code != 0 {
+		t.Fatalf("second get: exit %d: %s", code, errOut)
+	}
+	if after, _ := os.ReadFile(tokFile); !bytes.Equal(after, raw) {
+		t.Error("a fresh token was replaced")
+	}
+	if after, _ := os.ReadFile(filepath.Join(r.acctDir, "robot")); !bytes.Equal(after, acctBefore) {
+		t.Error("the account was refreshed although the token was fresh")
+	}
+	// A different audience is not satisfied by the file: a new token.
+	if code, _, errOut := r.run(append(getArgs, "--audience", "https://other.example.org")...); code != 0 {
+		t.Fatalf("get with another audience: exit %d: %s", code, errOut)
+	}
+	if after, _ := os.ReadFile(tokFile); bytes.Equal(after, raw) {
+		t.Error("a token for another audience was not fetched")
+	}
+
+	// renew: osg-token-renewer's config.ini, unchanged format.
+	renewed := filepath.Join(r.base, "renewed.token")
+	ini := filepath.Join(r.base, "config.ini")
+	os.WriteFile(ini, []byte(fmt.Sprintf("[account robot]\npassword_file = %s\n\n[token storage]\naccount = robot\ntoken_path = %s\n"+
+		"audience = https://storage.example.org\nscope = storage.read:/data\nmin_lifetime = 60\n", r.pwFile, renewed)), 0o644)
+	if code, _, errOut := r.run("renew", "--config", ini, "--config-dir", r.acctDir, "--insecure"); code != 0 {
+		t.Fatalf("renew: exit %d: %s", code, errOut)
+	}
+	raw2, _ := os.ReadFile(renewed)
+	r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw2)))
+
+	code, out, errOut := r.run("status", "--json", "--config", ini, "--config-dir", r.acctDir)
+	var st struct {
+		Tokens []struct {
+			Token        string `json:"token"`
+			Present      bool   `json:"present"`
+			RemainingSec int64  `json:"remaining_seconds"`
+		} `json:"tokens"`
+		Accounts []struct {
+			Account string `json:"account"`
+			Issuer  string `json:"issuer"`
+			Error   string `json:"error"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 {
+		t.Fatalf("status: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	if len(st.Tokens) != 1 || !st.Tokens[0].Present || st.Tokens[0].RemainingSec <= 60 ||
+		len(st.Accounts) != 1 || strings.TrimSuffix(st.Accounts[0].Issuer, "/") != r.idp.Issuer || st.Accounts[0].Error != "" {
+		t.Errorf("status = %+v", st)
+	}
+
+	// The account made by setup is one oidc-agent 4.2.6 loads and serves.
+	if _, err := exec.LookPath("oidc-add"); err != nil {
+		if os.Getenv("CREDMON_REQUIRE_OIDC_AGENT") == "1" {
+			t.Fatal("oidc-agent-cli is not installed")
+		}
+		t.Log("oidc-agent-cli not installed: skipping the oidc-add check")
+		return
+	}
+	a := startAgent(t, r.acctDir)
+	if out, err := a.run("oidc-add", "--pw-file="+r.pwFile, "robot"); err != nil || !strings.Contains(out, "success") {
+		t.Fatalf("oidc-add of our account: %v %s", err, out)
+	}
+	out2, err := a.run("oidc-token", "robot")
+	if err != nil {
+		t.Fatalf("oidc-token: %v", err)
+	}
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(out2)); c["sub"] != "rosa" {
+		t.Errorf("oidc-token's token sub = %v", c["sub"])
+	}
+}
+
+// Cron with no stored account and no terminal: exit 4 and one line that
+// says what to do. A missing password is a configuration error (3).
+func TestGetNeedsHuman(t *testing.T) {
+	r := newRobot(t)
+	code, _, errOut := r.run("get", "--account", "nobody", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "-o", filepath.Join(r.base, "bt"))
+	if code != exitNeedsLogin || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "credmon-token setup") {
+		t.Errorf("exit %d, stderr %q; want %d and one line naming setup", code, errOut, exitNeedsLogin)
+	}
+	if code, _, _ := r.run("get", "--account", "nobody", "--config-dir", r.acctDir, "-o", filepath.Join(r.base, "bt")); code != exitConfig {
+		t.Errorf("no password source: exit %d; want %d", code, exitConfig)
+	}
+	if code, _, _ := r.run("get"); code != exitConfig {
+		t.Errorf("no source at all: exit %d; want %d", code, exitConfig)
+	}
+	if code, _, _ := r.run("frobnicate"); code != exitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+func TestPathFollowsBearerTokenDiscovery(t *testing.T) {
+	r := newRobot(t)
+	uid := strconv.Itoa(os.Geteuid())
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, "/tmp/bt_u" + uid},
+		{[]string{"XDG_RUNTIME_DIR=/run/user/77"}, "/run/user/77/bt_u" + uid},
+		{[]string{"XDG_RUNTIME_DIR="}, "/tmp/bt_u" + uid},
+		{[]string{"BEARER_TOKEN_FILE=/srv/tok", "XDG_RUNTIME_DIR=/run/user/77"}, "/srv/tok"},
+		{[]string{"BEARER_TOKEN_FILE=", "XDG_RUNTIME_DIR=/run/user/77"}, "/run/user/77/bt_u" + uid},
+	} {
+		r2 := *r
+		r2.env = append(append([]string(nil), r.env...), tc.env...)
+		code, out, _ := r2.run("path")
+		if code != 0 || strings.TrimSpace(out) != tc.want {
+			t.Errorf("env %v: path %q (exit %d); want %s", tc.env, out, code, tc.want)
+		}
+	}
+}
+
+// agent is a private oidc-agent 4.2.6 over dir.
+type agent struct {
+	t   *testing.T
+	env []string
+}
+
+func startAgent(t *testing.T, dir string) *agent {
+	t.Helper()
+	base, err := os.MkdirTemp("", "ctagent-") // short: the socket path must fit sun_path
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	a := &agent{t: t}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OIDC") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "TMPDIR=") {
+			a.env = append(a.env, kv)
+		}
+	}
+	a.env = append(a.env, "HOME="+base, "TMPDIR="+base, "OIDC_CONFIG_DIR="+dir)
+	out, err := a.run("oidc-agent", "--json", "-a", filepath.Join(base, "s"), "--no-autoload", "--no-autoreauthenticate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Socket string `json:"socket"`
+		PID    string `json:"dpid"`
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatalf("oidc-agent printed %q", out)
+	}
+	a.env = append(a.env, "OIDC_SOCK="+info.Socket, "OIDCD_PID="+info.PID)
+	t.Cleanup(func() { a.run("oidc-agent", "-k") })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := a.run("oidc-agent", "--status"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("oidc-agent does not answer")
+		}
+	}
+	return a
+}
+
+func (a *agent) run(prog string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Env = a.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %v: %w: %s", prog, args, err, errb.String())
+	}
+	return out.String(), nil
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/producer/oidcagent"
+)
+
+// accountFlags are the flags that locate and unlock an oidc-agent account.
+type accountFlags struct {
+	dir     string
+	pwFile  string
+	pwEnv   string
+	pwFD    int
+	timeout time.Duration
+	insec   bool
+}
+
+func (a *accountFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.dir, "config-dir", "", "oidc-agent account directory (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
+	fs.StringVar(&a.pwFile, "pw-file", "", "read the account's encryption password from the first line of this file")
+	fs.StringVar(&a.pwEnv, "pw-env", "", "read the password from this environment variable (default "+oidcagent.EnvPassword+" when set)")
+	fs.IntVar(&a.pwFD, "pw-fd", -1, "read the password from this file descriptor (e.g. 9 with 9<file)")
+	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "bound on each request to the issuer")
+	fs.BoolVar(&a.insec, "insecure", false, "allow http:// issuers (tests and labs only)")
+}
+
+// password returns the encryption password from the chosen source; a
+// password is never taken from the command line (ps would show it).
+func (a *accountFlags) password() ([]byte, error) {
+	switch {
+	case a.pwFile != "":
+		return oidcagent.PasswordFromFile(a.pwFile)
+	case a.pwFD >= 0:
+		return oidcagent.PasswordFromFD(a.pwFD)
+	case a.pwEnv != "":
+		return oidcagent.PasswordFromEnv(a.pwEnv)
+	case os.Getenv(oidcagent.EnvPassword) != "":
+		return oidcagent.PasswordFromEnv(oidcagent.EnvPassword)
+	}
+	return nil, configError{fmt.Errorf("%w: give --pw-file, --pw-fd or --pw-env (or set %s)", oidcagent.ErrNoPassword, oidcagent.EnvPassword)}
+}
+
+func (a *accountFlags) findDir(create bool) (string, error) {
+	if a.dir != "" {
+		if create {
+			if err := os.MkdirAll(a.dir, 0o700); err != nil {
+				return "", err
+			}
+		}
+		return a.dir, nil
+	}
+	d, err := oidcagent.FindConfigDir()
+	if err == nil || !create {
+		return d, err
+	}
+	return oidcagent.CreateConfigDir()
+}
+
+func (a *accountFlags) client() *oidc.Client {
+	return &oidc.Client{HTTPClient: httpClient(a.timeout), AllowInsecure: insecureAllowed(a.insec), UserAgent: "credmon-token/" + Version}
+}
+
+func runSetup(ctx context.Context, args []string, s *stdio) int {
+	fl := flag.NewFlagSet("credmon-token setup", flag.ContinueOnError)
+	fl.SetOutput(s.err)
+	var af accountFlags
+	af.register(fl)
+	issuer := fl.String("issuer", "", "the issuer URL (OIDC discovery)")
+	scope := fl.String("scope", "", "scopes to request, space separated (default: openid offline_access plus what --scopes-from-issuer picks)")
+	audience := fl.String("audience", "", "audience to request at login")
+	manual := fl.Bool("manual", false, "use a pre-registered client (--client-id, --client-secret-file) instead of dynamic registration")
+	clientID := fl.String("client-id", "", "pre-registered client id (implies --manual)")
+	secretFile := fl.String("client-secret-file", "", "file holding the pre-registered client's secret (none: a public client)")
+	authBasic := fl.Bool("client-secret-basic", false, "authenticate the client with HTTP Basic instead of form parameters")
+	configIni := fl.String("print-config-for", "", "password file path to show in the printed [account] section (default: --pw-file)")
+	fl.Usage = func() {
+		fmt.Fprintln(s.err, "usage: credmon-token setup NAME --issuer URL [flags]\n\n"+
+			"Logs in once with the OAuth2 device flow (RFC 8628) and stores the account NAME, encrypted, in\n"+
+			"oidc-agent's account format, so credmon-token (and oidc-agent) can refresh it without a human.\n"+
+			"Prints the [account NAME] section to add to osg-token-renewer's config.ini.")
+		fl.PrintDefaults()
+	}
+	name, rest := splitName(args)
+	if err := fl.Parse(rest); err != nil {
+		return exitUsage
+	}
+	if name == "" || fl.NArg() > 0 || *issuer == "" {
+		fl.Usage()
+		return exitUsage
+	}
+	if err := oidcagent.ValidName(name); err != nil {
+		return fail(s, "setup", configError{err})
+	}
+	pw, err := af.password()
+	if err != nil {
+		return fail(s, "setup", err)
+	}
+	dir, err := af.findDir(true)
+	if err != nil {
+		return fail(s, "setup", err)
+	}
+	cl := af.client()
+	md, err := cl.Discover(ctx, *issuer)
+	if err != nil {
+		return fail(s, "setup", fmt.Errorf("discovery at %s: %w", *issuer, err))
+	}
+	if md.DeviceAuthorizationEndpoint == "" {
+		return fail(s, "setup", configErrorf("issuer %s does not offer the device flow (no device_authorization_endpoint)", *issuer))
+	}
+	scopes := strings.Fields(*scope)
+	if len(scopes) == 0 {
+		scopes = []string{"openid", "offline_access"}
+	} else if !contains(scopes, "offline_access") {
+		// Without offline_access most issuers give no refresh token, and
+		// the account would be useless to a robot.
+		scopes = append(scopes, "offline_access")
+	}
+
+	auth := oidc.ClientAuth{Style: oauth2.AuthStyleInParams}
+	if *authBasic {
+		auth.Style = oauth2.AuthStyleInHeader
+	}
+	var reg *oidc.Registration
+	if *manual || *clientID != "" {
+		if *clientID == "" {
+			return fail(s, "setup", configErrorf("--manual needs --client-id"))
+		}
+		auth.ClientID = *clientID
+		if *secretFile != "" {
+			b, err := os.ReadFile(*secretFile)
+			if err != nil {
+				return fail(s, "setup", err)
+			}
+			auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
+		}
+	} else {
+		if md.RegistrationEndpoint == "" {
+			return fail(s, "setup", configErrorf("issuer %s has no registration endpoint: use --client-id (and --client-secret-file)", *issuer))
+		}
+		reg, err = cl.Register(ctx, md, oidc.RegistrationRequest{
+			ClientName:   "credmon-token " + name,
+			Scope:        strings.Join(registrationScopes(scopes, md.ScopesSupported), " "),
+			GrantTypes:   []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
+			RedirectURIs: []string{"http://localhost:8765"},
+			// oidc-gen registers native clients too (spec §2.9).
+			ApplicationType:         "native",
+			TokenEndpointAuthMethod: "client_secret_post",
+		})
+		if err != nil {
+			return fail(s, "setup", fmt.Errorf("dynamic client registration: %w", err))
+		}
+		auth.ClientID, auth.ClientSecret = reg.ClientID, reg.ClientSecret
+		fmt.Fprintf(s.err, "Registered client %s at %s\n", reg.ClientID, md.RegistrationEndpoint)
+	}
+
+	da, err := cl.StartDevice(ctx, md, auth, scopes, *audience)
+	if err != nil {
+		return fail(s, "setup", fmt.Errorf("device authorization: %w", err))
+	}
+	if da.VerificationURIComplete != "" {
+		fmt.Fprintf(s.err, "\nTo authorize, open\n\n    %s\n\nor go to %s and enter the code %s\n\n", da.VerificationURIComplete, da.VerificationURI, da.UserCode)
+	} else {
+		fmt.Fprintf(s.err, "\nTo authorize, go to\n\n    %s\n\nand enter the code %s\n\n", da.VerificationURI, da.UserCode)
+	}
+	tty := isTerminal(os.Stderr)
+	tok, err := cl.PollDevice(ctx, md, auth, da, func(left, interval time.Duration) {
+		if tty {
+			fmt.Fprintf(s.err, "\rwaiting for approval: %v left, checking every %v   ", left.Round(time.Second), interval)
+		}
+	})
+	if tty {
+		fmt.Fprintln(s.err)
+	}
+	switch {
+	case errors.Is(err, oidc.ErrAccessDenied):
+		return fail(s, "setup", fmt.Errorf("the login was denied at the issuer"))
+	case errors.Is(err, oidc.ErrExpiredToken):
+		return fail(s, "setup", fmt.Errorf("the code expired before it was approved: run setup again"))
+	case err != nil:
+		return fail(s, "setup", err)
+	}
+	if tok.RefreshToken == "" {
+		return fail(s, "setup", fmt.Errorf("the issuer returned no refresh token (was offline_access granted?)"))
+	}
+
+	acct := oidcagent.NewAccount(name)
+	// oidc-gen stores the issuer with a trailing slash and oidc-agent 4.x
+	// builds its discovery URL from that form (without it oidc-add cannot
+	// find the token endpoint); our own discovery accepts both.
+	acct.SetIssuerURL(strings.TrimSuffix(md.Issuer, "/") + "/")
+	acct.SetClientID(auth.ClientID)
+	acct.SetClientSecret(auth.ClientSecret)
+	acct.SetRefreshToken(tok.RefreshToken)
+	acct.SetScope(strings.Join(scopes, " "))
+	acct.SetAudience(*audience)
+	acct.SetRedirectURIs([]string{"http://localhost:8765"})
+	if md.DeviceAuthorizationEndpoint != "" {
+		acct.SetString(oidcagent.KeyDeviceAuthorizationEndpoint, md.DeviceAuthorizationEndpoint)
+	}
+	if err := oidcagent.Save(dir, name, acct, pw); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fail(s, "setup", err)
+		}
+		return fail(s, "setup", fmt.Errorf("saving the account: %w", err))
+	}
+	path := filepath.Join(dir, name)
+	fmt.Fprintf(s.err, "Stored account %s in %s (encrypted; oidc-agent can load it too).\n", name, path)
+	pwPath := *configIni
+	if pwPath == "" {
+		pwPath = af.pwFile
+	}
+	if pwPath == "" {
+		pwPath = "/etc/osg/token-renewer/" + name + ".pw   # a file holding the password you used"
+	}
+	fmt.Fprintf(s.out, "[account %s]\npassword_file = %s\n", name, pwPath)
+	return exitOK
+}
+
+// splitName takes a leading NAME argument so that flags may follow it
+// (Go's flag package stops at the first non-flag).
+func splitName(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// registrationScopes is what a client may be registered for: a WLCG path
+// scope such as storage.read:/data is registered as the advertised
+// storage.read:/ it narrows (issuers validate registration scopes against
+// scopes_supported, and grant narrower paths at login).
+func registrationScopes(want, supported []string) []string {
+	if len(supported) == 0 {
+		return want
+	}
+	var out []string
+	for _, s := range want {
+		pick := s
+		if !contains(supported, s) {
+			for _, p := range supported {
+				if strings.HasSuffix(p, ":/") && strings.HasPrefix(s, p) {
+					pick = p
+					break
+				}
+			}
+		}
+		if !contains(out, pick) {
+			out = append(out, pick)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

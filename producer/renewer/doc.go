@@ -1,0 +1,130 @@
+// Package renewer is the engine of "credmon-token renew", the replacement
+// for the OSG Token Renewal Service (osg-token-renewer). It reads
+// osg-token-renewer's config.ini unchanged, takes over the oidc-agent
+// account files its setup made (package oidcagent) without running
+// oidc-agent, and writes the same token files, fixing the service's known
+// problems on the way (the project's spec osg-token-renewer-oidc-agent.md,
+// §4 and §5). References below (§n) are to that spec.
+//
+// # Configuration (ParseConfig, LoadConfig)
+//
+// The file is $OSG_TOKEN_RENEWER_CONFIG_PATH, else
+// /etc/osg/token-renewer/config.ini (§1.2, §1.9). It is read with Python
+// configparser's default rules, as osg-token-renewer reads it (ini.go has
+// the list: "=" or ":", case-insensitive keys, whole-line "#"/";"
+// comments, no inline comments, indented continuation lines, [DEFAULT],
+// BasicInterpolation with %(key)s and %%, duplicate sections and keys are
+// errors). Sections are [account NAME] and [token NAME]; anything else is
+// an error ("Unrecognized config section"). Validation follows
+// osg-token-renewer: only accounts some token uses are checked, the first
+// problem stops the parse, unknown keys are ignored. Errors are
+// *ConfigError and name the file, line, section and key.
+//
+// [account NAME] is either an oidc-agent account (password_file: the
+// file's first line is the password of the account file NAME in the
+// oidc-agent directory, Renewer.AccountDir or oidcagent.FindConfigDir) or,
+// without password_file, a client-credentials client (token_request_url,
+// client_id, client_secret). password_file wins when both are present.
+//
+// [token NAME] has account and token_path (required), audience and scope
+// (space-separated lists, sent verbatim) and min_lifetime (seconds; a
+// value that is not a non-negative integer fails that token only, as in
+// osg-token-renewer's client-credentials mode).
+//
+// Extensions, all optional; their defaults are osg-token-renewer's
+// behaviour:
+//
+//	owner, group    token file owner (name or number); default: the
+//	                process's ids, keeping an existing file's group when
+//	                allowed (an in-place rewrite, which is what
+//	                osg-token-renewer does, never changes them)
+//	mode            octal permission bits; default: an existing file's
+//	                bits, else 0600 (§1.6)
+//	newline         end the file with "\n"; default yes: osg-token-renewer
+//	                writes access_token+"\n" in both modes (§1.4, §1.5);
+//	                "no" serves consumers that choke on it (glideinwms#77)
+//	audience_mode   audience, resource or both (also on [account]);
+//	                default audience: one "audience" parameter, as the
+//	                client-credentials mode and oidc-agent 4.x / legacy_aud_mode
+//	                send it; resource is RFC 8707, one per audience (§2.7, §5)
+//	timeout         per-token bound on the network work, seconds or a Go
+//	                duration; default 20 s (DefaultTokenTimeout)
+//	client_secret_file
+//	                [account] alternative to client_secret: first line of a file
+//
+// # A run (Renewer.RunOnce)
+//
+// Every token is attempted and one failure never stops the others; the
+// Report lists each token as skipped-fresh, renewed or failed with an
+// ErrorClass (config, secret, account, reauth, rejected, transient,
+// write). Report.ExitCode gives 0 when nothing failed, 1 when something
+// failed (osg-token-renewer's only failure code), 2 when some refresh
+// token is no longer accepted (invalid_grant: a person must run the setup
+// again; nothing interactive is ever started, unlike oidc-agent's
+// auto-reauthentication, §2.7, §4.1). ExitCodeOf maps run errors: 75 for
+// ErrAlreadyRunning, 78 for configuration errors (osg-token-renewer: 1).
+//
+//   - min_lifetime: when set and the token file holds a JWT whose exp is
+//     more than min_lifetime away and whose aud and scope contain the
+//     configured ones, nothing is fetched and no account is decrypted
+//     (§1.5). Unlike osg-token-renewer, this applies in both modes (it was
+//     a no-op in oidc-agent mode, §1.4). Without min_lifetime a token is
+//     fetched on every run, as before.
+//   - Refresh (oidc-agent accounts): discovery of the issuer's token
+//     endpoint (once per issuer per run), then the refresh grant with HTTP
+//     Basic client authentication, scope only when configured (RFC 6749
+//     treats an omitted scope as the original grant; osg-token-renewer's
+//     blank-scope quirk is not reproduced, §5), audience per audience_mode.
+//   - Client credentials: golang.org/x/oauth2/clientcredentials with HTTP
+//     Basic, scope verbatim, audience per audience_mode (§1.5).
+//   - Accounts are decrypted once per run (Argon2id, ~100 ms and 64 MiB
+//     each); accounts are worked on in parallel (Workers, default 4), the
+//     tokens of one account one after the other, because every refresh may
+//     rotate the refresh token the next one needs.
+//   - Rotated refresh tokens are written back to the account file
+//     (oidcagent.Save: atomic, same format, so oidc-agent can still use it)
+//     before any token file fetched with them is written. Since every save
+//     costs an Argon2id derivation, saves are grouped: at most
+//     DefaultCommitInterval (1 s) after a rotation and at the end of the
+//     account's tokens, followed by the token files fetched meanwhile. A
+//     failed save fails those tokens (class write) and keeps the new
+//     refresh token in memory for the next attempt.
+//   - Token files are written atomically: a temporary file in the same
+//     directory, fsync, rename, directory fsync. A symlink at token_path is
+//     replaced, never followed; readers never see a truncated token
+//     (osg-token-renewer truncates in place, §1.6).
+//   - Time: each token is bounded by its timeout, the run by ctx (or
+//     DefaultRunTimeout, 5 min, when ctx has no deadline: the oneshot unit
+//     of osg-token-renewer could hang forever, §1.8). No HTTP retries
+//     within a run: a refresh whose answer was lost may already have
+//     rotated the token, and replaying the old one makes issuers with
+//     reuse detection revoke the grant; the next run (timer, or Watch's
+//     backoff) retries.
+//   - Lock: runs exclude each other with flock(2) on LockPath (default
+//     $RUNTIME_DIRECTORY/renew.lock under systemd's RuntimeDirectory=,
+//     else the config path + ".lock"). A second run waits up to LockWait
+//     (DefaultLockWait, 30 s) — a timer run that meets a manual one then
+//     simply follows it — and otherwise fails with ErrAlreadyRunning.
+//     The kernel drops the lock of a dead process: no stale locks.
+//
+// # Long-running mode (Renewer.Watch)
+//
+// Watch schedules each token from its own expiry instead of a fixed timer
+// (§4.5): renew at half the lifetime ±10% jitter, or when min_lifetime
+// plus a margin remains if that is sooner (nextRenewal), never sooner than
+// MinInterval from now. At start, tokens whose file is still usable are
+// scheduled from it without a request. Failures back off exponentially
+// from BackoffMin to BackoffMax with jitter (backoffDelay); permanent ones
+// wait the maximum. Reload (the CLI's SIGHUP) re-reads the configuration;
+// unchanged token sections keep their schedule. Account files are kept
+// decrypted between rounds and re-read when they change on disk.
+//
+// # Deliberate differences from osg-token-renewer
+//
+// A missing config file is an error wrapping fs.ErrNotExist
+// (osg-token-renewer silently renews nothing and exits 0; callers may
+// reproduce that). http:// issuers and token URLs are refused unless
+// AllowInsecure. Client ids and secrets in HTTP Basic are form-encoded
+// first (RFC 6749 §2.3.1), as x/oauth2 does; oidc-agent and requests send
+// them raw, which differs only for reserved characters.
+package renewer

@@ -1,0 +1,100 @@
+package renewer
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestNextRenewal(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	pol := schedulePolicy{Ratio: 0.5, Jitter: 0.1, Margin: time.Minute, MinInterval: 10 * time.Second}
+	for _, tt := range []struct {
+		name           string
+		issued, expiry time.Time
+		now            time.Time
+		minLife        time.Duration
+		u              float64
+		want           time.Time
+	}{
+		{"half-life, no jitter", t0, t0.Add(time.Hour), t0, 0, 0.5, t0.Add(30 * time.Minute)},
+		{"jitter low edge", t0, t0.Add(time.Hour), t0, 0, 0, t0.Add(27 * time.Minute)},
+		{"jitter high edge", t0, t0.Add(time.Hour), t0, 0, 1, t0.Add(33 * time.Minute)},
+		{"min_lifetime earlier than half-life", t0, t0.Add(time.Hour), t0, 40 * time.Minute, 0.5, t0.Add(19 * time.Minute)},
+		{"min_lifetime later than half-life", t0, t0.Add(time.Hour), t0, 10 * time.Minute, 0.5, t0.Add(30 * time.Minute)},
+		{"margin capped for short tokens", t0, t0.Add(100 * time.Second), t0, 60 * time.Second, 0.5, t0.Add(30 * time.Second)},
+		{"min_lifetime >= lifetime is ignored", t0, t0.Add(20 * time.Minute), t0, time.Hour, 0.5, t0.Add(10 * time.Minute)},
+		{"floor: due in the past", t0, t0.Add(time.Hour), t0.Add(50 * time.Minute), 0, 0.5, t0.Add(50*time.Minute + 10*time.Second)},
+		{"floor: exactly at now+min", t0, t0.Add(20 * time.Second), t0, 0, 0.5, t0.Add(10 * time.Second)},
+		{"floor: 1ns before", t0, t0.Add(20*time.Second - 2), t0, 0, 0.5, t0.Add(10 * time.Second)},
+		{"expired token", t0, t0.Add(time.Minute), t0.Add(2 * time.Minute), 0, 0.5, t0.Add(2*time.Minute + 10*time.Second)},
+		{"unknown issued: lifetime from now", time.Time{}, t0.Add(time.Hour), t0, 0, 0.5, t0.Add(30 * time.Minute)},
+		{"unknown expiry", t0, time.Time{}, t0, 0, 0.5, t0.Add(DefaultUnknownExpiryInterval)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := nextRenewal(pol, tt.issued, tt.expiry, tt.now, tt.minLife, tt.u)
+			if !got.Equal(tt.want) {
+				t.Errorf("nextRenewal = %v; want %v", got.Sub(t0), tt.want.Sub(t0))
+			}
+		})
+	}
+}
+
+func TestBackoffDelay(t *testing.T) {
+	lo, hi := 10*time.Second, 5*time.Minute
+	for _, tt := range []struct {
+		name      string
+		failures  int
+		permanent bool
+		u         float64
+		want      time.Duration
+	}{
+		{"first, no jitter", 1, false, 1, 10 * time.Second},
+		{"first, full jitter", 1, false, 0, 7500 * time.Millisecond},
+		{"second", 2, false, 1, 20 * time.Second},
+		{"fifth", 5, false, 1, 160 * time.Second},
+		{"capped", 6, false, 1, 5 * time.Minute},
+		{"capped far out", 1000, false, 1, 5 * time.Minute},
+		{"permanent waits max", 1, true, 1, 5 * time.Minute},
+		{"permanent jittered", 1, true, 0, 225 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := backoffDelay(tt.failures, tt.permanent, lo, hi, tt.u); got != tt.want {
+				t.Errorf("backoffDelay = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	ok := TokenResult{Outcome: Renewed}
+	skip := TokenResult{Outcome: Skipped}
+	fail := TokenResult{Outcome: Failed, Class: ClassTransient}
+	reauth := TokenResult{Outcome: Failed, Class: ClassReauth}
+	for _, tt := range []struct {
+		name string
+		rep  *Report
+		want int
+	}{
+		{"empty", &Report{}, ExitOK},
+		{"renewed and skipped", &Report{Tokens: []TokenResult{ok, skip}}, ExitOK},
+		{"one failed", &Report{Tokens: []TokenResult{ok, fail, skip}}, ExitFailed},
+		{"reauth wins", &Report{Tokens: []TokenResult{fail, reauth, ok}}, ExitReauth},
+		{"nil report", nil, ExitFailed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.rep.ExitCode(); got != tt.want {
+				t.Errorf("ExitCode() = %d; want %d", got, tt.want)
+			}
+		})
+	}
+	if got := ExitCodeOf(ErrAlreadyRunning); got != ExitLocked {
+		t.Errorf("ExitCodeOf(ErrAlreadyRunning) = %d; want %d", got, ExitLocked)
+	}
+	if got := ExitCodeOf(&ConfigError{}); got != ExitConfig {
+		t.Errorf("ExitCodeOf(ConfigError) = %d; want %d", got, ExitConfig)
+	}
+	if got := ExitCodeOf(errors.New("x")); got != ExitFailed {
+		t.Errorf("ExitCodeOf(other) = %d; want %d", got, ExitFailed)
+	}
+}

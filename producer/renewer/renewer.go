@@ -1,0 +1,768 @@
+package renewer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/producer/oidcagent"
+)
+
+// DefaultRunTimeout bounds RunOnce when its context has no deadline, so a
+// hung issuer can never block a oneshot unit forever (osg-token-renewer's
+// unit has no timeout at all, spec §1.8 and §4.1).
+const DefaultRunTimeout = 5 * time.Minute
+
+// DefaultWorkers is how many accounts are worked on at once. Each account
+// decryption allocates 64 MiB for Argon2id (spec §2.4); tokens of one
+// account are always renewed one after the other, because each refresh
+// may rotate the refresh token the next one needs.
+const DefaultWorkers = 4
+
+// Log keys, used for every log line of this package.
+const (
+	logToken     = "token"
+	logAccount   = "account"
+	logPath      = "path"
+	logRemaining = "remaining"
+	logClass     = "class"
+	logError     = "error"
+	logNext      = "next"
+	logBackoff   = "backoff"
+)
+
+// Renewer renews the tokens of a Config. Set the fields before the first
+// call; RunOnce may be called concurrently (the lock serialises runs).
+type Renewer struct {
+	Config *Config
+	// HTTPClient talks to the issuers; nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives the progress; nil means no logging.
+	Log hclog.Logger
+	// AccountDir is the oidc-agent directory holding the account files;
+	// empty means oidcagent.FindConfigDir (OIDC_CONFIG_DIR, else
+	// ~/.config/oidc-agent, else ~/.oidc-agent: for osg-token-svc that is
+	// /var/spool/osg-token-svc/.oidc-agent, spec §1.1).
+	AccountDir string
+	// AllowInsecure permits http:// issuers and token URLs (tests only).
+	AllowInsecure bool
+	// LockPath is the flock(2) file that keeps two runs apart. Empty means
+	// $RUNTIME_DIRECTORY/renew.lock when systemd sets RUNTIME_DIRECTORY,
+	// else Config.Path+".lock"; with neither, runs are not locked.
+	LockPath string
+	// LockWait is how long a run waits for the lock; zero means
+	// DefaultLockWait, negative means do not wait.
+	LockWait time.Duration
+	// Workers bounds how many accounts are renewed at once; zero means
+	// DefaultWorkers.
+	Workers int
+
+	// Watch settings, see Watch.
+	MinInterval time.Duration
+	BackoffMin  time.Duration
+	BackoffMax  time.Duration
+
+	mu       sync.Mutex
+	reloadCh chan struct{}
+}
+
+// Outcome is what happened to one token.
+type Outcome int
+
+const (
+	// Skipped: min_lifetime is set and the token file on disk is still
+	// good for longer, with the configured audience and scope; nothing
+	// was fetched.
+	Skipped Outcome = iota + 1
+	// Renewed: a new token was fetched and written.
+	Renewed
+	// Failed: see TokenResult.Class and Err.
+	Failed
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Skipped:
+		return "skipped-fresh"
+	case Renewed:
+		return "renewed"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// ErrorClass classifies a failure for the operator and the exit status.
+type ErrorClass string
+
+const (
+	// ClassConfig: the token's section is unusable (an invalid min_lifetime).
+	ClassConfig ErrorClass = "config"
+	// ClassSecret: password_file or client_secret_file cannot be read.
+	ClassSecret ErrorClass = "secret"
+	// ClassAccount: the oidc-agent account file is missing, corrupt, or
+	// the password is wrong.
+	ClassAccount ErrorClass = "account"
+	// ClassReauth: the issuer rejected the refresh token (invalid_grant:
+	// expired or revoked). A person must authorise the account again
+	// (osg-token-renewer-setup / credmon-token setup); retrying cannot help.
+	// Nothing interactive is ever started (spec §4.1, §5).
+	ClassReauth ErrorClass = "reauth"
+	// ClassRejected: another permanent refusal (invalid_client,
+	// invalid_scope, invalid_target, unauthorized_client, a bad URL).
+	ClassRejected ErrorClass = "rejected"
+	// ClassTransient: network errors, timeouts, 5xx, 429, garbage answers.
+	ClassTransient ErrorClass = "transient"
+	// ClassWrite: the token file, or the account file with a rotated
+	// refresh token, could not be written.
+	ClassWrite ErrorClass = "write"
+)
+
+// TokenResult is the outcome for one [token] section.
+type TokenResult struct {
+	Token   string
+	Account string
+	Path    string
+	Outcome Outcome
+	// Class and Err are set when Outcome is Failed.
+	Class ErrorClass
+	Err   error
+	// Expiry is when the token now in the file expires (zero: unknown,
+	// e.g. an opaque token without expires_in). IssuedAt is its iat, or
+	// when it was received.
+	Expiry   time.Time
+	IssuedAt time.Time
+	// Rotated: the issuer returned a new refresh token, and it was saved
+	// to the account file before the token file was written.
+	Rotated  bool
+	Duration time.Duration
+}
+
+// Report is the result of a run, one TokenResult per token in file order.
+type Report struct {
+	Started  time.Time
+	Finished time.Time
+	Tokens   []TokenResult
+}
+
+// Exit statuses for a renewal command. osg-token-renewer exits 1 for any
+// failure (spec §1.7); 1 keeps that meaning, the others refine it.
+const (
+	ExitOK = 0
+	// ExitFailed: at least one token failed.
+	ExitFailed = 1
+	// ExitReauth: at least one token failed because its refresh token is
+	// no longer accepted; a person has to re-authorise the account.
+	ExitReauth = 2
+	// ExitLocked: another run held the lock (EX_TEMPFAIL).
+	ExitLocked = 75
+	// ExitConfig: the configuration could not be read (EX_CONFIG);
+	// osg-token-renewer uses 1.
+	ExitConfig = 78
+)
+
+// ExitCode maps the report to an exit status: ExitOK when every token was
+// renewed or skipped, ExitReauth when some token needs re-authorisation,
+// else ExitFailed when some token failed.
+func (rep *Report) ExitCode() int {
+	if rep == nil {
+		return ExitFailed
+	}
+	code := ExitOK
+	for _, t := range rep.Tokens {
+		if t.Outcome != Failed {
+			continue
+		}
+		if t.Class == ClassReauth {
+			return ExitReauth
+		}
+		code = ExitFailed
+	}
+	return code
+}
+
+// Count returns how many tokens had outcome o.
+func (rep *Report) Count(o Outcome) int {
+	n := 0
+	for _, t := range rep.Tokens {
+		if t.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// ExitCodeOf maps an error from RunOnce or LoadConfig to an exit status
+// (for a nil error use Report.ExitCode).
+func ExitCodeOf(err error) int {
+	var ce *ConfigError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrAlreadyRunning):
+		return ExitLocked
+	case errors.As(err, &ce), errors.Is(err, fs.ErrNotExist):
+		return ExitConfig
+	}
+	return ExitFailed
+}
+
+func (r *Renewer) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Renewer) log() hclog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return hclog.NewNullLogger()
+}
+
+func (r *Renewer) httpClient() *http.Client {
+	if r.HTTPClient != nil {
+		return r.HTTPClient
+	}
+	return http.DefaultClient
+}
+
+func (r *Renewer) config() *Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Config
+}
+
+func (r *Renewer) lock(ctx context.Context, cfg *Config) (*fileLock, error) {
+	path := r.LockPath
+	if path == "" {
+		path = lockPathFor(cfg.Path)
+	}
+	if path == "" {
+		return nil, nil
+	}
+	wait := r.LockWait
+	switch {
+	case wait == 0:
+		wait = DefaultLockWait
+	case wait < 0:
+		wait = 0
+	}
+	return acquireLock(ctx, path, wait)
+}
+
+// RunOnce renews every token of the configuration once, as one
+// osg-token-renewer run does (spec §1.3): every token is attempted, one
+// failure never stops the others, and the report lists each outcome. The
+// error is for the run as a whole: the lock (ErrAlreadyRunning) or the
+// context. Without a deadline on ctx the run is bounded by
+// DefaultRunTimeout; each token by its timeout.
+func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
+	cfg := r.config()
+	if cfg == nil {
+		return nil, errors.New("renewer: no configuration")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultRunTimeout)
+		defer cancel()
+	}
+	l, err := r.lock(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
+	rep := &Report{Started: r.now()}
+	rep.Tokens = r.renew(ctx, cfg, cfg.Tokens, false, newAccountCache())
+	rep.Finished = r.now()
+	return rep, nil
+}
+
+// DefaultCommitInterval bounds how long a rotated refresh token may live
+// only in memory while further tokens of the same account are fetched.
+// Saving the account file costs an Argon2id derivation (~100 ms, 64 MiB,
+// spec §2.4) because every write needs a fresh salt; saving after every
+// refresh would make an account with many tokens cost 100 ms per token.
+// So the rotated refresh token is saved at most this long after the
+// rotation (and always at the end of the account's tokens), and the
+// access tokens fetched meanwhile are written right after that save:
+// never before it (spec §5: persist the refresh token first).
+const DefaultCommitInterval = time.Second
+
+// renew works on tokens, grouped by account: accounts in parallel (at most
+// Workers), the tokens of one account in order. force skips the
+// min_lifetime check.
+func (r *Renewer) renew(ctx context.Context, cfg *Config, tokens []*Token, force bool, cache *accountCache) []TokenResult {
+	res := make([]TokenResult, len(tokens))
+	groups := map[string][]int{}
+	var order []string
+	for i, t := range tokens {
+		if _, ok := groups[t.Account]; !ok {
+			order = append(order, t.Account)
+		}
+		groups[t.Account] = append(groups[t.Account], i)
+	}
+	workers := r.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, name := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(idx []int) {
+			defer func() { <-sem; wg.Done() }()
+			r.renewAccount(ctx, cfg, tokens, idx, force, cache, res)
+		}(groups[name])
+	}
+	wg.Wait()
+	return res
+}
+
+// pending is a fetched access token waiting for its account's rotated
+// refresh token to be saved.
+type pending struct {
+	i    int
+	t    *Token
+	data []byte
+	tr   TokenResult
+}
+
+// renewAccount renews the tokens idx (all of one account) in order and
+// stores their results in res.
+func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token, idx []int, force bool, cache *accountCache, res []TokenResult) {
+	var pend []pending
+	var st *acctState
+	if a := cfg.Accounts[tokens[idx[0]].Account]; a != nil && a.Mode == ModeOIDC {
+		st = cache.entry(a.Name)
+		st.mu.Lock()
+		defer st.mu.Unlock()
+	}
+	flush := func(saveErr error) {
+		for _, p := range pend {
+			if saveErr != nil {
+				p.tr.Outcome, p.tr.Err = Failed, saveErr
+			} else {
+				r.writeToken(p.t, p.data, &p.tr)
+			}
+			res[p.i] = r.finish(p.t, p.tr)
+		}
+		pend = pend[:0]
+	}
+	for k, i := range idx {
+		t := tokens[i]
+		start := time.Now()
+		tr, data := r.fetchToken(ctx, cfg, t, force, cache, st)
+		tr.Duration = time.Since(start)
+		if data == nil {
+			res[i] = r.finish(t, tr)
+			continue
+		}
+		pend = append(pend, pending{i: i, t: t, data: data, tr: tr})
+		switch {
+		case st == nil || !st.dirty:
+			flush(nil)
+		case k == len(idx)-1 || time.Since(st.dirtySince) >= DefaultCommitInterval:
+			flush(st.save())
+		}
+	}
+	if len(pend) > 0 {
+		// The last tokens failed after an earlier rotation.
+		flush(st.save())
+	}
+}
+
+// finish classifies and logs a result.
+func (r *Renewer) finish(t *Token, tr TokenResult) TokenResult {
+	log := r.log().With(logToken, t.Name, logAccount, t.Account)
+	switch tr.Outcome {
+	case Failed:
+		tr.Class = classify(tr.Err)
+		msg := oauth2refresh.Describe(tr.Err)
+		if tr.Class == ClassReauth {
+			msg += "; the account must be authorised again"
+		}
+		log.Error("token not renewed", logClass, tr.Class, logError, msg)
+	case Renewed:
+		args := []any{logPath, t.Path, "rotated", tr.Rotated}
+		if !tr.Expiry.IsZero() {
+			args = append(args, logRemaining, tr.Expiry.Sub(r.now()).Round(time.Second))
+		}
+		log.Info("token renewed", args...)
+	case Skipped:
+		log.Debug("token still fresh, not renewing", logRemaining, tr.Expiry.Sub(r.now()).Round(time.Second))
+	}
+	return tr
+}
+
+// writeToken writes a fetched token's file and completes tr.
+func (r *Renewer) writeToken(t *Token, data []byte, tr *TokenResult) {
+	start := time.Now()
+	defer func() { tr.Duration += time.Since(start) }()
+	if err := writeTokenFile(t.Path, data, writeSpec{uid: t.UID, gid: t.GID, mode: t.Mode}); err != nil {
+		tr.Outcome, tr.Err = Failed, classErr(ClassWrite, fmt.Errorf("writing token %s: %w", t.Path, err))
+		return
+	}
+	tr.Outcome = Renewed
+}
+
+// fetchToken decides whether t needs a new token and fetches it. A nil
+// data means tr is final (skipped or failed); otherwise data is the file
+// content to write once the account is saved. st is t's account state
+// (locked) in ModeOIDC, else nil.
+func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force bool, cache *accountCache, st *acctState) (tr TokenResult, data []byte) {
+	tr = TokenResult{Token: t.Name, Account: t.Account, Path: t.Path}
+	fail := func(err error) (TokenResult, []byte) {
+		tr.Outcome, tr.Err = Failed, err
+		return tr, nil
+	}
+	if t.Invalid != nil {
+		return fail(classErr(ClassConfig, t.Invalid))
+	}
+	acct := cfg.Accounts[t.Account]
+	if acct == nil {
+		return fail(classErr(ClassConfig, fmt.Errorf("token %s: no [account %s] section", t.Name, t.Account)))
+	}
+	if !force && t.HasMinLifetime {
+		ti, err := readTokenFile(t.Path)
+		switch {
+		case err == nil && fresh(ti, t, r.now()):
+			tr.Outcome, tr.Expiry, tr.IssuedAt = Skipped, ti.Expiry, ti.IssuedAt
+			return tr, nil
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			r.log().Debug("cannot read the old token's expiry, renewing", logToken, t.Name, logError, err)
+		}
+	}
+	tctx, cancel := context.WithTimeout(ctx, t.timeout())
+	defer cancel()
+	var (
+		access   string
+		expiry   time.Time
+		received time.Time
+		err      error
+	)
+	switch {
+	case acct.Mode == ModeOIDC && st != nil:
+		access, expiry, received, tr.Rotated, err = r.refresh(tctx, acct, t, cache, st)
+	case acct.Mode == ModeClientCredentials:
+		access, expiry, received, err = r.clientCredentials(tctx, acct, t)
+	default:
+		err = classErr(ClassConfig, fmt.Errorf("account %s has no mode", acct.Name))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	tr.Expiry, tr.IssuedAt = expiry, received
+	if ti, err := parseToken(access); err == nil {
+		tr.Expiry = ti.Expiry
+		if !ti.IssuedAt.IsZero() {
+			tr.IssuedAt = ti.IssuedAt
+		}
+	}
+	data = []byte(access)
+	if t.Newline {
+		data = append(data, '\n')
+	}
+	return tr, data
+}
+
+// refresh obtains an access token with the account's refresh token. A
+// rotated refresh token replaces the old one in memory (the old one is
+// void: reusing it would make the issuer revoke the grant) and marks the
+// account dirty; the caller saves it before writing the token file.
+// st.mu is held by the caller.
+func (r *Renewer) refresh(ctx context.Context, acct *Account, t *Token, cache *accountCache, st *acctState) (access string, expiry, received time.Time, rotated bool, err error) {
+	if err = r.loadAccount(st, acct, cache.round()); err != nil {
+		return
+	}
+	issuer := st.acct.IssuerURL()
+	tokenURL, err := cache.tokenURL(ctx, r.httpClient(), issuer)
+	if err != nil {
+		err = fmt.Errorf("discovering the token endpoint of %s: %w", issuer, err)
+		return
+	}
+	c := &oauth2refresh.Client{
+		TokenURL:      tokenURL,
+		ClientID:      st.acct.ClientID(),
+		ClientSecret:  st.acct.ClientSecret(),
+		AuthStyle:     oauth2.AuthStyleInHeader, // oidc-agent uses Basic (spec §2.7)
+		AudienceMode:  t.audienceMode(acct),
+		SendScopes:    true,
+		AllowInsecure: r.AllowInsecure,
+		HTTPClient:    r.httpClient(),
+	}
+	if c.ClientSecret == "" {
+		c.AuthStyle = oauth2.AuthStyleInParams // public client: client_id in the body
+	}
+	res, err := c.Refresh(ctx, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
+	if err != nil {
+		return
+	}
+	if res.RefreshToken != "" && res.RefreshToken != st.acct.RefreshToken() {
+		st.acct.SetRefreshToken(res.RefreshToken)
+		if !st.dirty {
+			st.dirty, st.dirtySince = true, time.Now()
+		}
+		rotated = true
+	}
+	access, _ = res.Response.String("access_token")
+	received = res.Received
+	if n, ok := res.Response.Number("expires_in"); ok && n > 0 {
+		expiry = received.Add(time.Duration(n * float64(time.Second)))
+	}
+	return
+}
+
+// save writes a rotated refresh token to the account file (atomically,
+// oidcagent.Save). On failure the account stays dirty and the next
+// refresh retries.
+func (st *acctState) save() error {
+	if !st.dirty {
+		return nil
+	}
+	if err := oidcagent.Save(st.dir, st.name, st.acct, st.password); err != nil {
+		return classErr(ClassWrite, fmt.Errorf("saving the rotated refresh token of account %s: %w", st.name, err))
+	}
+	st.dirty = false
+	st.sig = statSig(st.path())
+	return nil
+}
+
+// loadAccount decrypts the account file unless st holds a current copy.
+func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error {
+	if st.acct != nil && (st.dirty || st.sig == statSig(st.path())) {
+		return nil
+	}
+	if st.err != nil && st.errRound == round {
+		return st.err
+	}
+	st.acct = nil
+	err := func() error {
+		dir := r.AccountDir
+		if dir == "" {
+			d, err := oidcagent.FindConfigDir()
+			if err != nil {
+				return classErr(ClassAccount, err)
+			}
+			dir = d
+		}
+		pw, err := oidcagent.PasswordFromFile(acct.PasswordFile)
+		if err != nil {
+			return classErr(ClassSecret, fmt.Errorf("account %s: password_file: %w", acct.Name, err))
+		}
+		st.dir = dir
+		sig := statSig(st.path())
+		a, err := oidcagent.Load(dir, acct.Name, pw)
+		if err != nil {
+			clear(pw)
+			return classErr(ClassAccount, err)
+		}
+		if a.RefreshToken() == "" {
+			clear(pw)
+			return classErr(ClassReauth, fmt.Errorf("account %s has no refresh token", acct.Name))
+		}
+		st.acct, st.password, st.sig = a, pw, sig
+		return nil
+	}()
+	st.err, st.errRound = err, round
+	return err
+}
+
+// clientCredentials performs osg-token-renewer 1.0.0's client-credentials
+// request (spec §1.5) with golang.org/x/oauth2/clientcredentials: HTTP
+// Basic client authentication, scope verbatim, audience as configured.
+func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token) (access string, expiry, received time.Time, err error) {
+	secret := acct.ClientSecret
+	if acct.ClientSecretFile != "" {
+		b, ferr := oidcagent.PasswordFromFile(acct.ClientSecretFile)
+		if ferr != nil {
+			err = classErr(ClassSecret, fmt.Errorf("account %s: client_secret_file: %w", acct.Name, ferr))
+			return
+		}
+		secret = string(b)
+	}
+	u, perr := url.Parse(acct.TokenRequestURL)
+	if perr != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		err = classErr(ClassRejected, fmt.Errorf("account %s: invalid token_request_url %q", acct.Name, acct.TokenRequestURL))
+		return
+	}
+	if u.Scheme != "https" && !r.AllowInsecure {
+		err = classErr(ClassRejected, fmt.Errorf("account %s: token_request_url %s is not https", acct.Name, acct.TokenRequestURL))
+		return
+	}
+	cc := clientcredentials.Config{
+		ClientID:       acct.ClientID,
+		ClientSecret:   secret,
+		TokenURL:       acct.TokenRequestURL,
+		AuthStyle:      oauth2.AuthStyleInHeader,
+		EndpointParams: url.Values{},
+	}
+	if t.Scope != "" {
+		cc.Scopes = []string{t.Scope} // verbatim, as osg-token-renewer sends it
+	}
+	if auds := strings.Fields(t.Audience); len(auds) > 0 {
+		switch t.audienceMode(acct) {
+		case oauth2refresh.AudienceParam:
+			cc.EndpointParams.Set("audience", strings.Join(auds, " "))
+		case oauth2refresh.AudienceResource:
+			cc.EndpointParams["resource"] = auds
+		case oauth2refresh.AudienceBoth:
+			cc.EndpointParams.Set("audience", strings.Join(auds, " "))
+			cc.EndpointParams["resource"] = auds
+		}
+	}
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.httpClient())
+	tok, err := cc.Token(ctx)
+	if err != nil {
+		return
+	}
+	received = r.now()
+	return tok.AccessToken, tok.Expiry, received, nil
+}
+
+// accountCache holds decrypted accounts and discovered token endpoints.
+// RunOnce uses a new one per run (each account decrypted at most once per
+// run); Watch keeps one, re-reading an account file when it changes.
+type accountCache struct {
+	mu        sync.Mutex
+	accounts  map[string]*acctState
+	endpoints map[string]string
+	rnd       uint64
+}
+
+func newAccountCache() *accountCache {
+	return &accountCache{accounts: map[string]*acctState{}, endpoints: map[string]string{}}
+}
+
+func (c *accountCache) entry(name string) *acctState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.accounts[name]
+	if st == nil {
+		st = &acctState{name: name}
+		c.accounts[name] = st
+	}
+	return st
+}
+
+func (c *accountCache) round() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rnd
+}
+
+// nextRound forgets failures and discovery results, so that the next
+// round retries them.
+func (c *accountCache) nextRound() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rnd++
+	c.endpoints = map[string]string{}
+}
+
+func (c *accountCache) tokenURL(ctx context.Context, hc *http.Client, issuer string) (string, error) {
+	c.mu.Lock()
+	u, ok := c.endpoints[issuer]
+	c.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := oauth2refresh.Discover(ctx, hc, issuer)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.endpoints[issuer] = u
+	c.mu.Unlock()
+	return u, nil
+}
+
+// acctState is one account's decrypted state; mu serialises its tokens.
+type acctState struct {
+	mu       sync.Mutex
+	name     string
+	dir      string
+	acct     *oidcagent.Account
+	password []byte
+	sig      fileSig
+	dirty    bool // holds a rotated refresh token not yet saved
+	// dirtySince is when the unsaved rotation happened.
+	dirtySince time.Time
+	err        error
+	errRound   uint64
+}
+
+func (st *acctState) path() string {
+	if st.dir == "" {
+		return ""
+	}
+	return st.dir + string(os.PathSeparator) + st.name
+}
+
+// fileSig identifies a version of a file (rename gives a new inode).
+type fileSig struct {
+	ino   uint64
+	size  int64
+	mtime time.Time
+}
+
+func statSig(path string) fileSig {
+	if path == "" {
+		return fileSig{}
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSig{}
+	}
+	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = st.Ino
+	}
+	return s
+}
+
+// classified carries an error's class to the report.
+type classified struct {
+	class ErrorClass
+	err   error
+}
+
+func (c *classified) Error() string { return c.err.Error() }
+func (c *classified) Unwrap() error { return c.err }
+
+func classErr(class ErrorClass, err error) error { return &classified{class, err} }
+
+// classify sorts a failure: invalid_grant (and invalid_token) mean the
+// refresh token is dead (spec §2.7, §5); other permanent OAuth errors are
+// rejections; the rest (network, timeouts, 5xx, 429) are transient.
+func classify(err error) ErrorClass {
+	var c *classified
+	if errors.As(err, &c) {
+		return c.class
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_token") {
+		return ClassReauth
+	}
+	if oauth2refresh.IsPermanent(err) {
+		return ClassRejected
+	}
+	return ClassTransient
+}

@@ -1,0 +1,221 @@
+package renewer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sys/unix"
+)
+
+// maxTokenFileBytes bounds how much of an existing token file is read.
+// WLCG access tokens are a few KiB.
+const maxTokenFileBytes = 1 << 20
+
+// tokenInfo is what an access token says about itself, read without
+// verifying it (as osg-token-renewer reads the old token's exp, spec §1.5).
+type tokenInfo struct {
+	Expiry   time.Time
+	IssuedAt time.Time // zero when the token has no iat
+	Audience []string
+	Scopes   []string
+}
+
+// parseToken decodes a JWT access token without checking its signature.
+func parseToken(tok string) (*tokenInfo, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(strings.TrimSpace(tok), claims); err != nil {
+		return nil, err
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return nil, errors.New("token has no exp claim")
+	}
+	ti := &tokenInfo{Expiry: exp.Time}
+	if iat, err := claims.GetIssuedAt(); err == nil && iat != nil {
+		ti.IssuedAt = iat.Time
+	}
+	if aud, err := claims.GetAudience(); err == nil {
+		ti.Audience = aud
+	}
+	switch s := claims["scope"].(type) {
+	case string:
+		ti.Scopes = strings.Fields(s)
+	}
+	if ti.Scopes == nil {
+		if l, ok := claims["scp"].([]any); ok {
+			for _, v := range l {
+				if s, ok := v.(string); ok {
+					ti.Scopes = append(ti.Scopes, s)
+				}
+			}
+		}
+	}
+	return ti, nil
+}
+
+// readTokenFile reads the token at path without following a symlink at
+// path (a symlink reads as "no usable token").
+func readTokenFile(path string) (*tokenInfo, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxTokenFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxTokenFileBytes)
+	}
+	return parseToken(string(data))
+}
+
+// covers reports whether have contains every word of want (a
+// space-separated list; empty wants nothing).
+func covers(have []string, want string) bool {
+	set := map[string]bool{}
+	for _, h := range have {
+		set[h] = true
+	}
+	for _, w := range strings.Fields(want) {
+		if !set[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// fresh reports whether the token file may be kept: it says it is valid
+// for more than minLifetime after now and has the audiences and scopes
+// the token section asks for. A scope the issuer expands (CILogon's
+// wlcg.capabilityset) never matches, which degrades to renewing every run,
+// osg-token-renewer's behaviour.
+func fresh(ti *tokenInfo, t *Token, now time.Time) bool {
+	if ti == nil || !t.HasMinLifetime {
+		return false
+	}
+	return ti.Expiry.Sub(now) > t.MinLifetime && covers(ti.Audience, t.Audience) && covers(ti.Scopes, t.Scope)
+}
+
+// writeSpec says how a token file is written.
+type writeSpec struct {
+	uid, gid int          // -1: default
+	mode     *fs.FileMode // nil: keep the existing file's, else 0600
+}
+
+// defaultTokenMode is osg-token-renewer's mode for a new token file
+// (os.open(..., 0o600), spec §1.6).
+const defaultTokenMode fs.FileMode = 0o600
+
+// writeTokenFile atomically replaces path with data: a dot-prefixed
+// temporary file in the same directory (O_EXCL, so never an existing file
+// or link), chown, chmod, write, fsync, rename, directory fsync. A symlink
+// at path is replaced, never followed; a directory or other non-regular
+// file there is an error. Readers see the old token or the new one, never
+// a truncated one (osg-token-renewer truncates in place, spec §1.6).
+//
+// Without owner/group/mode settings the result matches what
+// osg-token-renewer's in-place rewrite leaves: an existing file's mode and
+// group are kept (the group when the process may chown to it), a new file
+// gets 0600 and the process's ids.
+func writeTokenFile(path string, data []byte, ws writeSpec) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	perm := defaultTokenMode
+	keepUID, keepGID := -1, -1
+	switch st, lerr := os.Lstat(path); {
+	case lerr == nil && st.Mode().IsRegular():
+		perm = st.Mode().Perm()
+		if s, ok := st.Sys().(*syscall.Stat_t); ok {
+			keepUID, keepGID = int(s.Uid), int(s.Gid)
+		}
+	case lerr == nil && st.Mode()&fs.ModeSymlink != 0:
+		// Replaced by the rename, not followed.
+	case lerr == nil:
+		return fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	case !errors.Is(lerr, fs.ErrNotExist):
+		return lerr
+	}
+	if ws.mode != nil {
+		perm = *ws.mode
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("creating temporary file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	s, _ := st.Sys().(*syscall.Stat_t)
+	curUID, curGID := -1, -1
+	if s != nil {
+		curUID, curGID = int(s.Uid), int(s.Gid)
+	}
+	wantUID, wantGID := ws.uid, ws.gid
+	if wantUID >= 0 || wantGID >= 0 {
+		if (wantUID >= 0 && wantUID != curUID) || (wantGID >= 0 && wantGID != curGID) {
+			if err = f.Chown(wantUID, wantGID); err != nil {
+				return fmt.Errorf("setting owner %d:%d of %s: %w", wantUID, wantGID, path, err)
+			}
+		}
+	}
+	// Keep an existing file's group (and owner, when privileged) as its
+	// in-place rewrite would; best effort, as that rewrite never changes them.
+	if ws.uid < 0 && ws.gid < 0 && keepUID >= 0 && (keepUID != curUID || keepGID != curGID) {
+		if f.Chown(keepUID, keepGID) != nil && keepGID != curGID {
+			_ = f.Chown(-1, keepGID)
+		}
+	}
+	// After Chown, which may clear set-id bits.
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, derr := os.Open(dir)
+	if derr == nil {
+		derr = d.Sync()
+		d.Close()
+	}
+	if derr != nil {
+		return fmt.Errorf("%s was replaced, but syncing its directory failed: %w", path, derr)
+	}
+	return nil
+}
