@@ -16,6 +16,7 @@ import (
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidc"
 	"github.com/credmon/credmon/producer/oidcagent"
+	"github.com/credmon/credmon/producer/renewer"
 )
 
 // getOptions are the flags of get.
@@ -26,6 +27,8 @@ type getOptions struct {
 	audience     string
 	scope        string
 	account      string
+	token        string
+	config       string
 	clientID     string
 	secretFile   string
 	tokenURL     string
@@ -33,6 +36,7 @@ type getOptions struct {
 	audienceMode string
 	noNewline    bool
 	verbose      bool
+	inlineSecret string // client_secret from config.ini
 }
 
 func runGet(ctx context.Context, args []string, s *stdio) int {
@@ -47,6 +51,8 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	fl.StringVar(&o.audience, "audience", "", "request a token for this audience")
 	fl.StringVar(&o.scope, "scope", "", "request these scopes (space separated)")
 	fl.StringVar(&o.account, "account", "", "the stored account (credmon-token setup / oidc-gen) to refresh")
+	fl.StringVar(&o.token, "token", "", "use the account, audience and scope of this [token NAME] of config.ini (flags override them)")
+	fl.StringVar(&o.config, "config", "", "config.ini for --token (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
 	fl.StringVar(&o.clientID, "client-id", "", "client credentials grant with this client (no account needed)")
 	fl.StringVar(&o.secretFile, "client-secret-file", "", "the client's secret, for --client-id")
 	fl.StringVar(&o.tokenURL, "token-url", "", "token endpoint for --client-id (default: discovered from --issuer)")
@@ -69,6 +75,11 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		return exitUsage
 	}
 	o.minsecs = time.Duration(minsecs) * time.Second
+	if o.token != "" {
+		if err := o.fromConfig(); err != nil {
+			return fail(s, "get", err)
+		}
+	}
 
 	loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
 	if o.out != "" {
@@ -200,6 +211,53 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (stri
 	return at, nil
 }
 
+// fromConfig fills the source (and, unless given, audience and scope) from
+// a [token NAME] section of osg-token-renewer's config.ini, so a robot and
+// the renewal service share one description of a token.
+func (o *getOptions) fromConfig() error {
+	path := o.config
+	if path == "" {
+		path = renewer.ConfigPath()
+	}
+	cfg, err := renewer.LoadConfig(path)
+	if err != nil {
+		return configError{err}
+	}
+	var tok *renewer.Token
+	for _, t := range cfg.Tokens {
+		if t.Name == o.token {
+			tok = t
+		}
+	}
+	if tok == nil {
+		return configErrorf("%s has no [token %s]", path, o.token)
+	}
+	acct := cfg.Accounts[tok.Account]
+	if acct == nil {
+		return configErrorf("[token %s] names account %q, which %s does not define", o.token, tok.Account, path)
+	}
+	if o.audience == "" {
+		o.audience = tok.Audience
+	}
+	if o.scope == "" {
+		o.scope = tok.Scope
+	}
+	switch acct.Mode {
+	case renewer.ModeOIDC:
+		o.account = acct.Name
+		if o.af.pwFile == "" && o.af.pwEnv == "" && o.af.pwFD < 0 {
+			o.af.pwFile = acct.PasswordFile
+		}
+	default:
+		o.clientID, o.tokenURL = acct.ClientID, acct.TokenRequestURL
+		o.secretFile = acct.ClientSecretFile
+		if acct.ClientSecret != "" {
+			o.inlineSecret = acct.ClientSecret
+		}
+	}
+	return nil
+}
+
 func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, scopes []string) (string, error) {
 	tokenURL := o.tokenURL
 	if tokenURL == "" {
@@ -212,7 +270,7 @@ func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, sco
 		}
 		tokenURL = md.TokenEndpoint
 	}
-	auth := oidc.ClientAuth{ClientID: o.clientID, Style: oauth2.AuthStyleInParams}
+	auth := oidc.ClientAuth{ClientID: o.clientID, ClientSecret: o.inlineSecret, Style: oauth2.AuthStyleInParams}
 	if o.secretFile != "" {
 		b, err := os.ReadFile(o.secretFile)
 		if err != nil {
@@ -221,6 +279,13 @@ func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, sco
 		auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
 	}
 	tok, err := cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
+	var te *oidc.TokenError
+	if errors.As(err, &te) && te.Code == "invalid_client" && auth.ClientSecret != "" {
+		// A client registered for client_secret_basic: the grant was
+		// refused before it was looked at, so trying again is safe.
+		auth.Style = oauth2.AuthStyleInHeader
+		tok, err = cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -295,7 +295,7 @@ func startAgent(t *testing.T, dir string) *agent {
 			a.env = append(a.env, kv)
 		}
 	}
-	a.env = append(a.env, "HOME="+base, "TMPDIR="+base, "OIDC_CONFIG_DIR="+dir)
+	a.env = append(a.env, "HOME="+base, "TMPDIR="+base, "OIDC_CONFIG_DIR="+dir, "OIDC_ENCRYPTION_PW=robot-password")
 	out, err := a.run("oidc-agent", "--json", "-a", filepath.Join(base, "s"), "--no-autoload", "--no-autoreauthenticate")
 	if err != nil {
 		t.Fatal(err)
@@ -331,4 +331,134 @@ func (a *agent) run(prog string, args ...string) (string, error) {
 		return out.String(), fmt.Errorf("%s %v: %w: %s", prog, args, err, errb.String())
 	}
 	return out.String(), nil
+}
+
+// An account whose refresh token the issuer no longer accepts: renew exits
+// 4 and status says a human must log in; the other token is still renewed.
+// get --token takes the account, audience and scope from config.ini.
+func TestRenewReauthAndGetToken(t *testing.T) {
+	r := newRobot(t)
+	os.MkdirAll(r.acctDir, 0o700)
+	mk := func(name, login string) string {
+		g := r.idp.NewRefreshToken(t, credtest.GrantRequest{Scope: "storage.read:/", User: login})
+		a := oidcagent.NewAccount(name)
+		a.SetIssuerURL(r.idp.Issuer + "/")
+		a.SetClientID(credtest.ClientIDBasic)
+		a.SetClientSecret(credtest.ClientSecret)
+		a.SetRefreshToken(g.RefreshToken)
+		if err := oidcagent.Save(r.acctDir, name, a, []byte("robot-password")); err != nil {
+			t.Fatal(err)
+		}
+		return g.RefreshToken
+	}
+	mk("good", "gail")
+	bad := mk("revoked", "rex")
+	r.idp.Revoke(t, credtest.ClientIDBasic, credtest.ClientSecret, bad)
+
+	ini := filepath.Join(r.base, "config.ini")
+	os.WriteFile(ini, []byte(fmt.Sprintf("[account good]\npassword_file = %[1]s\n[account revoked]\npassword_file = %[1]s\n"+
+		"[token a]\naccount = good\ntoken_path = %[2]s/a.tok\nscope = storage.read:/\n"+
+		"[token b]\naccount = revoked\ntoken_path = %[2]s/b.tok\n", r.pwFile, r.base)), 0o644)
+	state := filepath.Join(r.base, "status.json")
+	code, _, errOut := r.run("renew", "--config", ini, "--config-dir", r.acctDir, "--insecure", "--state", state)
+	if code != exitNeedsLogin || !strings.Contains(errOut, "token b") {
+		t.Errorf("renew: exit %d (want %d), stderr %q", code, exitNeedsLogin, errOut)
+	}
+	if raw, err := os.ReadFile(filepath.Join(r.base, "a.tok")); err != nil {
+		t.Error("the good token was not written")
+	} else {
+		r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw)))
+	}
+	code, out, _ := r.run("status", "--config", ini, "--config-dir", r.acctDir, "--state", state)
+	if code == 0 || !strings.Contains(out, "a human must run `credmon-token setup revoked`") || !strings.Contains(out, "last renew") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+
+	// get --token: the [token a] section is the source.
+	bt := filepath.Join(r.base, "bt")
+	if code, _, errOut := r.run("get", "--token", "a", "--config", ini, "--config-dir", r.acctDir, "--insecure", "-o", bt); code != 0 {
+		t.Fatalf("get --token: exit %d %s", code, errOut)
+	}
+	raw, _ := os.ReadFile(bt)
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "gail" {
+		t.Errorf("get --token: sub %v", c["sub"])
+	}
+	if code, _, _ := r.run("get", "--token", "nope", "--config", ini); code != exitConfig {
+		t.Errorf("get --token nope: exit %d; want %d", code, exitConfig)
+	}
+}
+
+var (
+	ansiRE     = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	userCodeRE = regexp.MustCompile(`enter the code:\s*(\S+)`)
+	visitRE    = regexp.MustCompile(`(?i)visit:\s*(\S*)`)
+)
+
+// An account made by the real oidc-gen 4.2.6 (device flow, pre-registered
+// client) is used by `credmon-token get` as it is; the rotated refresh token
+// we write back keeps it loadable by oidc-add.
+func TestGetUsesOIDCGenAccount(t *testing.T) {
+	if _, err := exec.LookPath("oidc-gen"); err != nil {
+		if os.Getenv("CREDMON_REQUIRE_OIDC_AGENT") == "1" {
+			t.Fatal("oidc-agent-cli is not installed")
+		}
+		t.Skip("oidc-agent-cli not installed")
+	}
+	r := newRobot(t)
+	os.MkdirAll(r.acctDir, 0o700)
+	a := startAgent(t, r.acctDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "oidc-gen", "--issuer", r.idp.Issuer, "--flow", "device",
+		"--scope", "openid offline_access storage.read:/", "--client-id", credtest.ClientIDBasic,
+		"--client-secret", credtest.ClientSecret, "--redirect-uri", "http://localhost:8765",
+		"--pw-env", "--confirm-default", "--no-url-call", "--prompt=none", "genacct")
+	cmd.Env = append(append([]string(nil), a.env...), "OIDC_ENCRYPTION_PW=robot-password")
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); pw.Close() }()
+	var all strings.Builder
+	uri, approved := "", false
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := ansiRE.ReplaceAllString(sc.Text(), "")
+		all.WriteString(line + "\n")
+		if m := visitRE.FindStringSubmatch(line); m != nil {
+			uri = m[1]
+		} else if uri == "" && strings.HasPrefix(strings.TrimSpace(line), "http") {
+			uri = strings.TrimSpace(line)
+		}
+		if m := userCodeRE.FindStringSubmatch(line); m != nil && !approved {
+			if err := r.idp.ApproveDevice(ctx, uri, m[1], "gene"); err != nil {
+				t.Fatalf("approving: %v\n%s", err, all.String())
+			}
+			approved = true
+		}
+	}
+	if !strings.Contains(all.String(), "Everything setup correctly") {
+		t.Fatalf("oidc-gen failed:\n%s", all.String())
+	}
+
+	bt := filepath.Join(r.base, "bt")
+	r.env = append(r.env, "OIDC_ENCRYPTION_PW=robot-password")
+	if code, _, errOut := r.run("get", "--account", "genacct", "--config-dir", r.acctDir, "--insecure", "-o", bt); code != 0 {
+		t.Fatalf("get with oidc-gen's account: exit %d %s", code, errOut)
+	}
+	raw, _ := os.ReadFile(bt)
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "gene" {
+		t.Errorf("sub = %v", c["sub"])
+	}
+	// After our write-back of the rotated refresh token, oidc-agent still
+	// loads the account and its token works.
+	if out, err := a.run("oidc-add", "--pw-env", "genacct"); err != nil {
+		t.Fatalf("oidc-add after our write-back: %v %s", err, out)
+	}
+	out, err := a.run("oidc-token", "genacct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.idp.VerifyAccessToken(t, strings.TrimSpace(out))
 }

@@ -20,9 +20,9 @@ import (
 )
 
 type renewFlags struct {
-	config, accountDir, lock string
-	timeout                  time.Duration
-	insecure, verbose        bool
+	config, accountDir, lock, state string
+	timeout                         time.Duration
+	insecure, verbose               bool
 }
 
 func (r *renewFlags) register(fl *flag.FlagSet) {
@@ -30,6 +30,7 @@ func (r *renewFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&r.accountDir, "config-dir", "", "oidc-agent account directory (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
 	fl.StringVar(&r.lock, "lock", "", "lock file that keeps two runs apart (default $RUNTIME_DIRECTORY/renew.lock, else <config>.lock)")
 	fl.DurationVar(&r.timeout, "timeout", renewer.DefaultRunTimeout, "bound on the whole run (not with --watch)")
+	fl.StringVar(&r.state, "state", "", "where renew records each token's last outcome for status (default $STATE_DIRECTORY/status.json, else $XDG_STATE_HOME or ~/.local/state/credmon-token/status.json)")
 	fl.BoolVar(&r.insecure, "insecure", false, "allow http:// issuers (tests and labs only)")
 	fl.BoolVar(&r.verbose, "v", false, "log every token, not only failures")
 }
@@ -105,6 +106,9 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		}
 		return fail(s, "renew", err)
 	}
+	if err := saveState(rf.statePath(), rep); err != nil {
+		fmt.Fprintf(s.err, "credmon-token renew: recording the outcome for status: %v\n", err)
+	}
 	code := exitOK
 	for _, t := range rep.Tokens {
 		switch t.Outcome {
@@ -152,6 +156,73 @@ type tokenStatus struct {
 	Audience     []string  `json:"audience,omitempty"`
 	Scopes       []string  `json:"scopes,omitempty"`
 	Warning      string    `json:"warning,omitempty"`
+	// LastRun is what the last `renew` did for this token (from the state
+	// file), so a failure is visible without reading the journal.
+	LastRun *lastOutcome `json:"last_run,omitempty"`
+}
+
+// lastOutcome is one token's entry in the state file.
+type lastOutcome struct {
+	At      time.Time `json:"at"`
+	Outcome string    `json:"outcome"`
+	Class   string    `json:"class,omitempty"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// statePath is where renew records outcomes: systemd's StateDirectory when
+// the unit has one, else the XDG state directory.
+func (r *renewFlags) statePath() string {
+	if r.state != "" {
+		return r.state
+	}
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return filepath.Join(d, "status.json")
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "credmon-token", "status.json")
+}
+
+// saveState merges rep into the state file (temp + rename, 0600: errors
+// may name paths and accounts, never secrets).
+func saveState(path string, rep *renewer.Report) error {
+	if path == "" {
+		return nil
+	}
+	state := loadState(path)
+	for _, t := range rep.Tokens {
+		lo := &lastOutcome{At: rep.Finished, Outcome: t.Outcome.String()}
+		if t.Err != nil {
+			lo.Class, lo.Error = string(t.Class), t.Err.Error()
+		}
+		state[t.Token] = lo
+	}
+	b, err := json.MarshalIndent(state, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func loadState(path string) map[string]*lastOutcome {
+	state := map[string]*lastOutcome{}
+	if b, err := os.ReadFile(path); err == nil {
+		_ = json.Unmarshal(b, &state) // a damaged file is replaced
+	}
+	return state
 }
 
 type accountStatus struct {
@@ -186,8 +257,9 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 	now := time.Now()
 	var toks []tokenStatus
 	code := exitOK
+	state := loadState(rf.statePath())
 	for _, t := range cfg.Tokens {
-		ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path}
+		ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path, LastRun: state[t.Name]}
 		tok, err := bearer.ReadTokenFile(t.Path)
 		if err == nil {
 			ts.Present = true
@@ -204,6 +276,9 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 		}
 		if err != nil {
 			ts.Error = err.Error()
+		}
+		if ts.LastRun != nil && ts.LastRun.Class == string(renewer.ClassReauth) {
+			ts.Warning = "the last renewal was refused (invalid_grant): a human must run `credmon-token setup " + t.Account + "`"
 		}
 		if ts.Error != "" || ts.Warning != "" {
 			code = exitFailure
@@ -266,6 +341,13 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 		fmt.Fprintf(s.out, "token %-20s %s\n    file %s, account %s\n", t.Token, state, t.Path, t.Account)
 		if len(t.Audience) > 0 || len(t.Scopes) > 0 {
 			fmt.Fprintf(s.out, "    aud %v scope %v\n", t.Audience, t.Scopes)
+		}
+		if lr := t.LastRun; lr != nil {
+			fmt.Fprintf(s.out, "    last renew %s: %s", lr.At.Format(time.RFC3339), lr.Outcome)
+			if lr.Error != "" {
+				fmt.Fprintf(s.out, " (%s: %s)", lr.Class, lr.Error)
+			}
+			fmt.Fprintln(s.out)
 		}
 		if t.Warning != "" {
 			fmt.Fprintf(s.out, "    WARNING: %s\n", t.Warning)
