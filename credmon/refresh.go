@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -226,9 +227,13 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	return r
 }
 
-// replace writes file in the user's directory (temp, fsync, rename, dir
-// fsync, mode 0600) and records its identity before the rename, so the
-// event the rename causes is known to be ours when it arrives.
+// replace writes file in the user's directory (temp, fsync, rename, mode
+// 0600) and records its identity before the rename, so the event the
+// rename causes is known to be ours when it arrives. A .top's rename is
+// made durable (directory fsync) before anything else happens: it holds the
+// only copy of a rotated refresh token. A .use's is not: it is derived from
+// the .top, and if a power failure undoes its rename the previous .use
+// reappears, which the daemon sees as due and replaces at start.
 func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (atomicfile.Stat, error) {
 	p, err := d.Prepare(file, data, 0o600)
 	if err != nil {
@@ -236,7 +241,11 @@ func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (at
 	}
 	key := user + "/" + file
 	m.ours.Store(key, p.Stat().ID())
-	if err := p.Commit(); err != nil {
+	commit := p.Commit
+	if strings.HasSuffix(file, credfile.SuffixUse) {
+		commit = p.CommitUnsynced
+	}
+	if err := commit(); err != nil {
 		m.ours.Delete(key)
 		return atomicfile.Stat{}, err
 	}

@@ -43,8 +43,12 @@ func envDur(name string, def time.Duration) time.Duration {
 const benchWorkers = 8
 
 // bareRefresh refreshes every token with a plain HTTP client at the
-// daemon's concurrency: the floor the daemon is compared with.
-func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant) time.Duration {
+// daemon's concurrency: the floor the daemon is compared with. With a
+// non-empty dir it also does the file work any durable credmon must do per
+// rotated token: write the new refresh token (temp, fsync, rename, dir
+// fsync) and the access token (temp, fsync, rename) in a per-user
+// directory — the floor of the daemon's design on this machine's disk.
+func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant, dir ...string) time.Duration {
 	b.Helper()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchWorkers, IdleConnTimeout: 4 * time.Second}}
 	jobs := make(chan string)
@@ -68,6 +72,20 @@ func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant) time.Du
 				resp.Body.Close()
 				if resp.StatusCode != 200 || body["access_token"] == nil {
 					failed.Store(rt, resp.StatusCode)
+					continue
+				}
+				if len(dir) > 0 {
+					u := filepath.Join(dir[0], rt[:12])
+					top, _ := json.Marshal(map[string]any{"refresh_token": body["refresh_token"]})
+					delete(body, "refresh_token")
+					use, _ := json.Marshal(body)
+					if err := os.Mkdir(u, 0o700); err != nil && !os.IsExist(err) {
+						failed.Store(rt, err)
+					} else if err := durableWrite(u, "myidp.top", top); err != nil {
+						failed.Store(rt, err)
+					} else if err := renameWrite(u, "myidp.use", use); err != nil {
+						failed.Store(rt, err)
+					}
 				}
 			}
 		}()
@@ -127,9 +145,16 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	// One-hour tokens: none falls due during the idle window.
 	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour})
 	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
-	grants := idp.CloneRefreshTokens(b, req, 2*n, 4)
+	grants := idp.CloneRefreshTokens(b, req, 3*n, 4)
 
 	bare := bareRefresh(b, idp.TokenURL, grants[:n])
+	// The user directories exist beforehand, as for the daemon.
+	floorDir := b.TempDir()
+	for _, g := range grants[2*n:] {
+		os.Mkdir(filepath.Join(floorDir, g.RefreshToken[:12]), 0o700)
+	}
+	bareWrites := bareRefresh(b, idp.TokenURL, grants[2*n:], floorDir)
+	grants = grants[:2*n]
 
 	d := newDaemon(b, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = %d",
 		credtest.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
@@ -172,6 +197,8 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	b.ReportMetric(bare.Seconds(), "bare_s")
 	b.ReportMetric(took.Seconds(), "daemon_s")
 	b.ReportMetric(took.Seconds()/bare.Seconds(), "ratio_vs_bare")
+	b.ReportMetric(bareWrites.Seconds(), "bare_with_file_writes_s")
+	b.ReportMetric(took.Seconds()/bareWrites.Seconds(), "ratio_vs_bare_with_file_writes")
 
 	// Peak RSS of the whole run so far (the refresh burst included).
 	_, burstPeak := procStats(b, d.cmd.Process.Pid)
@@ -389,6 +416,28 @@ func BenchmarkLocalMintLatency(b *testing.B) {
 	b.ReportMetric(float64(burst), "burst_size")
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.exitCode(time.Minute)
+}
+
+// renameWrite is durableWrite without the directory fsync (how the daemon
+// replaces a .use).
+func renameWrite(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, name))
 }
 
 // durableWrite is the floor of a .use replacement: temp, fsync, rename,

@@ -214,3 +214,33 @@ func TestCheckWritable(t *testing.T) {
 		t.Errorf("CheckWritable on read-only dir = %v", err)
 	}
 }
+
+// CommitUnsynced replaces like Commit (new content at the name, no temp
+// left, the identity Prepare promised) and refuses a second commit.
+func TestCommitUnsynced(t *testing.T) {
+	d, p := open(t)
+	if _, err := d.WriteFile("x.use", []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pend, err := d.Prepare("x.use", []byte("new"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pend.CommitUnsynced(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(p, "x.use")); string(b) != "new" {
+		t.Errorf("content %q", b)
+	}
+	st, err := d.Stat("x.use")
+	if err != nil || st.ID() != pend.Stat().ID() {
+		t.Errorf("identity after commit %v (%v); Prepare promised %v", st.ID(), err, pend.Stat().ID())
+	}
+	if err := pend.CommitUnsynced(); err == nil {
+		t.Error("a second commit succeeded")
+	}
+	entries, _ := os.ReadDir(p)
+	if len(entries) != 1 {
+		t.Errorf("entries %v; want only x.use", entries)
+	}
+}
