@@ -159,6 +159,9 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (stri
 		}
 		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
 		args := []string{o.account, "--issuer", o.issuer}
+		if o.scope != "" {
+			args = append(args, "--scope", o.scope)
+		}
 		if o.af.dir != "" {
 			args = append(args, "--config-dir", o.af.dir)
 		}
@@ -277,6 +280,9 @@ func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, sco
 			return "", err
 		}
 		auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
+	}
+	if auth.ClientSecret == "" {
+		return "", configErrorf("the client credentials grant needs the client's secret: give --client-secret-file")
 	}
 	tok, err := cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
 	var te *oidc.TokenError

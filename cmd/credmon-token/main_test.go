@@ -462,3 +462,98 @@ func TestGetUsesOIDCGenAccount(t *testing.T) {
 	}
 	r.idp.VerifyAccessToken(t, strings.TrimSpace(out))
 }
+
+// Exit statuses the issue names: issuer unreachable (5), issuer refused (6),
+// file permissions (7); and --list-scopes for scripted scope choice.
+func TestExitCodesAndListScopes(t *testing.T) {
+	r := newRobot(t)
+	code, out, errOut := r.run("setup", "--issuer", r.idp.Issuer, "--insecure", "--list-scopes")
+	if code != 0 || !strings.Contains(out, "offline_access\n") || !strings.Contains(out, "openid\n") {
+		t.Errorf("--list-scopes: exit %d\n%s%s", code, out, errOut)
+	}
+	secret := filepath.Join(r.base, "secret")
+	os.WriteFile(secret, []byte("wrong-secret\n"), 0o600)
+	bt := filepath.Join(r.base, "bt")
+	if code, _, errOut := r.run("get", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret,
+		"--issuer", r.idp.Issuer, "--insecure", "-o", bt); code != exitRefused {
+		t.Errorf("wrong client secret: exit %d (%s); want %d", code, errOut, exitRefused)
+	}
+	if code, _, _ := r.run("get", "--client-id", "x", "--token-url", "http://127.0.0.1:1/token", "--insecure", "-o", bt); code != exitConfig {
+		t.Errorf("client credentials without a secret: exit %d; want %d", code, exitConfig)
+	}
+	if code, _, errOut := r.run("get", "--client-id", "x", "--client-secret-file", secret, "--token-url", "http://127.0.0.1:1/token", "--insecure", "-o", bt); code != exitUnreachable {
+		t.Errorf("nothing listening: exit %d (%s); want %d", code, errOut, exitUnreachable)
+	}
+	// A token file owned by someone else is never replaced.
+	os.WriteFile(bt, []byte("planted\n"), 0o600)
+	os.Chown(bt, 12345, 12345)
+	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
+	code, _, errOut = r.run("get", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret,
+		"--issuer", r.idp.Issuer, "--insecure", "-o", bt)
+	if code != exitPermission || !strings.Contains(errOut, "owned by uid 12345") {
+		t.Errorf("someone else's file: exit %d (%s); want %d", code, errOut, exitPermission)
+	}
+	if b, _ := os.ReadFile(bt); string(b) != "planted\n" {
+		t.Errorf("the other user's file was changed: %q", b)
+	}
+}
+
+// First run with a human at a terminal (a pty from script(1)): get runs the
+// device flow itself, stores the account, then writes the token.
+func TestGetFirstRunAtTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	r := newRobot(t)
+	bt := filepath.Join(r.base, "bt")
+	inner := strings.Join([]string{binary, "get", "--account", "firstrun", "--issuer", r.idp.Issuer, "--insecure",
+		"--pw-file", r.pwFile, "--config-dir", r.acctDir, "-o", bt}, " ")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "script", "-qefc", inner, "/dev/null")
+	cmd.Env = r.env
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The human's answer to the scope prompt (the issuer's list is shown).
+	io.WriteString(stdin, "openid offline_access storage.read:/\n")
+	waited := make(chan error, 1)
+	go func() { err := cmd.Wait(); pw.Close(); waited <- err }()
+	var all strings.Builder
+	sc := bufio.NewScanner(pr)
+	approved := false
+	for sc.Scan() {
+		line := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), "\r")
+		all.WriteString(line + "\n")
+		if m := codeRE.FindStringSubmatch(line); m != nil && !approved {
+			uris := uriRE.FindAllStringSubmatch(all.String(), -1)
+			if len(uris) == 0 {
+				t.Fatalf("no verification URI:\n%s", all.String())
+			}
+			if err := r.idp.ApproveDevice(ctx, uris[len(uris)-1][1], "", "fran"); err != nil {
+				t.Fatalf("approving: %v\n%s", err, all.String())
+			}
+			approved = true
+		}
+	}
+	if err := <-waited; err != nil {
+		t.Fatalf("get at a terminal: %v\n%s", err, all.String())
+	}
+	if !strings.Contains(all.String(), "No stored account") || !strings.Contains(all.String(), "storage.read:/\n") {
+		t.Errorf("no first-run message:\n%s", all.String())
+	}
+	raw, err := os.ReadFile(bt)
+	if err != nil {
+		t.Fatalf("no token written:\n%s", all.String())
+	}
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "fran" {
+		t.Errorf("sub = %v", c["sub"])
+	}
+	if _, err := oidcagent.Load(r.acctDir, "firstrun", []byte("robot-password")); err != nil {
+		t.Errorf("the account was not stored: %v", err)
+	}
+}

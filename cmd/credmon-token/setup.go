@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -78,7 +79,8 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	var af accountFlags
 	af.register(fl)
 	issuer := fl.String("issuer", "", "the issuer URL (OIDC discovery)")
-	scope := fl.String("scope", "", "scopes to request, space separated (default: openid offline_access plus what --scopes-from-issuer picks)")
+	scope := fl.String("scope", "", "scopes to request, space separated (default: asked at a terminal, from the issuer's scopes_supported; else openid offline_access); offline_access is always added")
+	listScopes := fl.Bool("list-scopes", false, "print the issuer's scopes_supported, one per line, and exit")
 	audience := fl.String("audience", "", "audience to request at login")
 	manual := fl.Bool("manual", false, "use a pre-registered client (--client-id, --client-secret-file) instead of dynamic registration")
 	clientID := fl.String("client-id", "", "pre-registered client id (implies --manual)")
@@ -95,6 +97,16 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	name, rest := splitName(args)
 	if err := fl.Parse(rest); err != nil {
 		return exitUsage
+	}
+	if *listScopes && *issuer != "" && fl.NArg() == 0 {
+		md, err := af.client().Discover(ctx, *issuer)
+		if err != nil {
+			return fail(s, "setup", fmt.Errorf("discovery at %s: %w", *issuer, err))
+		}
+		for _, sc := range md.ScopesSupported {
+			fmt.Fprintln(s.out, sc)
+		}
+		return exitOK
 	}
 	if name == "" || fl.NArg() > 0 || *issuer == "" {
 		fl.Usage()
@@ -120,6 +132,9 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 		return fail(s, "setup", configErrorf("issuer %s does not offer the device flow (no device_authorization_endpoint)", *issuer))
 	}
 	scopes := strings.Fields(*scope)
+	if len(scopes) == 0 && len(md.ScopesSupported) > 0 && isTerminal(os.Stdin) && isTerminal(os.Stderr) {
+		scopes = askScopes(s, md.ScopesSupported)
+	}
 	if len(scopes) == 0 {
 		scopes = []string{"openid", "offline_access"}
 	} else if !contains(scopes, "offline_access") {
@@ -226,6 +241,18 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	}
 	fmt.Fprintf(s.out, "[account %s]\npassword_file = %s\n", name, pwPath)
 	return exitOK
+}
+
+// askScopes shows the issuer's scopes and reads the wanted ones (a human
+// at a terminal; scripts use --scope).
+func askScopes(s *stdio, supported []string) []string {
+	fmt.Fprintf(s.err, "The issuer supports these scopes:\n")
+	for _, sc := range supported {
+		fmt.Fprintf(s.err, "    %s\n", sc)
+	}
+	fmt.Fprintf(s.err, "Scopes to request, space separated (WLCG paths may be narrowed, e.g. storage.read:/data)\n[openid offline_access]: ")
+	line, _ := bufio.NewReader(s.in).ReadString('\n')
+	return strings.Fields(line)
 }
 
 // splitName takes a leading NAME argument so that flags may follow it

@@ -144,13 +144,15 @@ func checkReplace(path string, owner int) error {
 	m := fi.Mode()
 	if m&fs.ModeSymlink != 0 {
 		target, _ := os.Readlink(path)
-		return fmt.Errorf("refusing to write %s: it is a symlink (to %q), which is neither followed nor replaced; set BEARER_TOKEN_FILE or -o to the real file", path, target)
+		return fmt.Errorf("refusing to write %s: it is a symlink (to %q), which is neither followed nor replaced; set BEARER_TOKEN_FILE or -o to the real file: %w", path, target, fs.ErrPermission)
 	}
 	if !m.IsRegular() {
 		return fmt.Errorf("refusing to write %s: it is a %s, not a regular file", path, fileKind(m))
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != owner {
-		return fmt.Errorf("refusing to replace %s: owned by uid %d, not uid %d; someone else may have created it to read the token (remove it if it is stale)", path, st.Uid, owner)
+		// Wraps fs.ErrPermission: callers map it to "file permission
+		// error", which is what the operator has to fix.
+		return fmt.Errorf("refusing to replace %s: owned by uid %d, not uid %d; someone else may have created it to read the token (remove it if it is stale): %w", path, st.Uid, owner, fs.ErrPermission)
 	}
 	return nil
 }
