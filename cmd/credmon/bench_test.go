@@ -420,29 +420,13 @@ func BenchmarkLocalMintLatency(b *testing.B) {
 
 // renameWrite is durableWrite without the directory fsync (how the daemon
 // replaces a .use).
-func renameWrite(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, name))
-}
+func renameWrite(dir, name string, data []byte) error { return writeFloor(dir, name, data, false) }
 
-// durableWrite is the floor of a .use replacement: temp, fsync, rename,
+// durableWrite is the floor of a .top replacement: temp, fsync, rename,
 // directory fsync.
-func durableWrite(dir, name string, data []byte) error {
+func durableWrite(dir, name string, data []byte) error { return writeFloor(dir, name, data, true) }
+
+func writeFloor(dir, name string, data []byte, syncDir bool) error {
 	tmp := filepath.Join(dir, "."+name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -461,6 +445,9 @@ func durableWrite(dir, name string, data []byte) error {
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return err
+	}
+	if !syncDir {
+		return nil
 	}
 	df, err := os.Open(dir)
 	if err != nil {

@@ -8,7 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/credmon/credmon/producer/internal/safewrite"
 )
 
 // EnvConfigDir names the variable that, when set to an existing directory,
@@ -213,81 +214,13 @@ func Save(dir, name string, acct *Account, password []byte) error {
 	return writeFileAtomic(dir, name, data)
 }
 
-// writeFileAtomic replaces dir/name with data; see Save.
-func writeFileAtomic(dir, name string, data []byte) (err error) {
-	final := filepath.Join(dir, name)
-	perm := fs.FileMode(0o600)
-	uid, gid := -1, -1
-	switch st, lerr := os.Lstat(final); {
-	case lerr == nil && st.Mode().IsRegular():
-		perm = st.Mode().Perm()
-		if s, ok := st.Sys().(*syscall.Stat_t); ok {
-			uid, gid = int(s.Uid), int(s.Gid)
-		}
-	case lerr == nil && st.Mode()&fs.ModeSymlink != 0:
-		// rename replaces the link itself; the new file gets the defaults.
-	case lerr == nil:
-		return fmt.Errorf("oidcagent: %s is not a regular file (%s)", final, st.Mode().Type())
-	case !errors.Is(lerr, fs.ErrNotExist):
-		return fmt.Errorf("oidcagent: %w", lerr)
-	}
-
-	// O_EXCL with a random name: never opens an existing file or link.
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
+// writeFileAtomic replaces dir/name with data, keeping an existing file's
+// mode and owner (a new file gets 0600); see Save.
+func writeFileAtomic(dir, name string, data []byte) error {
+	err := safewrite.Replace(filepath.Join(dir, name), data, safewrite.Options{
+		DefaultMode: 0o600, UID: -1, GID: -1, KeepOwner: true, StrictKeep: true})
 	if err != nil {
-		return fmt.Errorf("oidcagent: creating temporary file for %s: %w", final, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if uid >= 0 {
-		st, serr := f.Stat()
-		if serr != nil {
-			return fmt.Errorf("oidcagent: %w", serr)
-		}
-		// Compared with the temporary file, not our ids: a setgid
-		// directory already gives it the directory's group.
-		if s, ok := st.Sys().(*syscall.Stat_t); !ok || int(s.Uid) != uid || int(s.Gid) != gid {
-			if err = f.Chown(uid, gid); err != nil {
-				return fmt.Errorf("oidcagent: keeping owner %d:%d of %s: %w", uid, gid, final, err)
-			}
-		}
-	}
-	// After Chown, which may clear set-id bits.
-	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("oidcagent: %w", err)
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("oidcagent: writing %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("oidcagent: syncing %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("oidcagent: closing %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, final); err != nil {
-		return fmt.Errorf("oidcagent: %w", err)
-	}
-	if err = syncDir(dir); err != nil {
-		return fmt.Errorf("oidcagent: %s was replaced, but syncing its directory failed: %w", final, err)
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
 }

@@ -6,13 +6,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sys/unix"
+
+	"github.com/credmon/credmon/producer/internal/safewrite"
 )
 
 // maxTokenFileBytes bounds how much of an existing token file is read.
@@ -135,87 +135,11 @@ const defaultTokenMode fs.FileMode = 0o600
 // osg-token-renewer's in-place rewrite leaves: an existing file's mode and
 // group are kept (the group when the process may chown to it), a new file
 // gets 0600 and the process's ids.
-func writeTokenFile(path string, data []byte, ws writeSpec) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	perm := defaultTokenMode
-	keepUID, keepGID := -1, -1
-	switch st, lerr := os.Lstat(path); {
-	case lerr == nil && st.Mode().IsRegular():
-		perm = st.Mode().Perm()
-		if s, ok := st.Sys().(*syscall.Stat_t); ok {
-			keepUID, keepGID = int(s.Uid), int(s.Gid)
-		}
-	case lerr == nil && st.Mode()&fs.ModeSymlink != 0:
-		// Replaced by the rename, not followed.
-	case lerr == nil:
-		return fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
-	case !errors.Is(lerr, fs.ErrNotExist):
-		return lerr
-	}
-	if ws.mode != nil {
-		perm = *ws.mode
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("creating temporary file for %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	s, _ := st.Sys().(*syscall.Stat_t)
-	curUID, curGID := -1, -1
-	if s != nil {
-		curUID, curGID = int(s.Uid), int(s.Gid)
-	}
-	wantUID, wantGID := ws.uid, ws.gid
-	if wantUID >= 0 || wantGID >= 0 {
-		if (wantUID >= 0 && wantUID != curUID) || (wantGID >= 0 && wantGID != curGID) {
-			if err = f.Chown(wantUID, wantGID); err != nil {
-				return fmt.Errorf("setting owner %d:%d of %s: %w", wantUID, wantGID, path, err)
-			}
-		}
-	}
-	// Keep an existing file's group (and owner, when privileged) as its
-	// in-place rewrite would; best effort, as that rewrite never changes them.
-	if ws.uid < 0 && ws.gid < 0 && keepUID >= 0 && (keepUID != curUID || keepGID != curGID) {
-		if f.Chown(keepUID, keepGID) != nil && keepGID != curGID {
-			_ = f.Chown(-1, keepGID)
-		}
-	}
-	// After Chown, which may clear set-id bits.
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, derr := os.Open(dir)
-	if derr == nil {
-		derr = d.Sync()
-		d.Close()
-	}
-	if derr != nil {
-		return fmt.Errorf("%s was replaced, but syncing its directory failed: %w", path, derr)
-	}
-	return nil
+func writeTokenFile(path string, data []byte, ws writeSpec) error {
+	return safewrite.Replace(path, data, safewrite.Options{
+		Mode: ws.mode, DefaultMode: defaultTokenMode, UID: ws.uid, GID: ws.gid,
+		// Keep an existing file's owner and group, best effort, as the
+		// in-place rewrite of osg-token-renewer would, unless set.
+		KeepOwner: ws.uid < 0 && ws.gid < 0,
+	})
 }
