@@ -1,6 +1,8 @@
 // Package credmon is the credential monitor daemon: a drop-in replacement
-// for HTCondor's Python condor_credmon_oauth that keeps every OAuth2 access
-// token (.use) in the OAuth credential directory fresh.
+// for HTCondor's Python condor_credmon_oauth that keeps every access token
+// (.use) in the OAuth credential directory fresh: OAuth2 tokens by refresh
+// grants at their issuer, local-issuer tokens (LOCAL_CREDMON_*) by minting
+// and signing them in-process (local.go, package localissuer).
 //
 // # Contract with HTCondor
 //
@@ -32,8 +34,10 @@
 // .top/.meta to change.
 //
 // A refresh writes the rotated refresh token to .top before writing .use,
-// each by temp file + fsync + rename + directory fsync (package
-// atomicfile), through directory descriptors that never follow symlinks. A
+// each by temp file + fsync + rename (package atomicfile), through
+// directory descriptors that never follow symlinks; the .top's rename is
+// made durable by a directory fsync before the .use is written (a .use is
+// derived data: a power failure can only bring back the previous one). A
 // .top replaced while the request was on the wire (a new login) wins: our
 // result is discarded and the new .top refreshed.
 //
@@ -43,7 +47,13 @@
 // expiry − (SEC_CREDENTIAL_REFRESH + margin), so a job's copy, re-fetched
 // every SEC_CREDENTIAL_REFRESH, never expires.
 //
+// Local mints have their own small worker pool (LocalJobs), so a hung
+// issuer holding every OAuth2 slot never delays the .use condor_submit is
+// waiting for. A local token is re-minted from its own exp by the same
+// Policy, at once when a reload changed its provider's claims, and with the
+// key re-read whenever the key file changes.
+//
 // Ownership follows credd's CredSorter (credfile.Sorter): this package
-// refreshes OAuth2 tokens; local-issuer, client, Vault, Pelican and plain
-// credentials are left untouched.
+// refreshes OAuth2 tokens and mints local-issuer ones; client, Vault,
+// Pelican and plain credentials are left untouched.
 package credmon
