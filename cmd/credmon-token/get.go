@@ -48,7 +48,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	fl.StringVar(&o.out, "outfile", "", "same as -o")
 	var minsecs int
 	fl.IntVar(&minsecs, "minsecs", 3600, "do nothing when the existing token has more than this many seconds left (and the requested audience and scopes)")
-	fl.StringVar(&o.audience, "audience", "", "request a token for this audience")
+	fl.StringVar(&o.audience, "audience", "", "request a token for this audience (several: space separated)")
 	fl.StringVar(&o.scope, "scope", "", "request these scopes (space separated)")
 	fl.StringVar(&o.account, "account", "", "the stored account (credmon-token setup / oidc-gen) to refresh")
 	fl.StringVar(&o.token, "token", "", "use the account, audience and scope of this [token NAME] of config.ini (flags override them)")
@@ -99,7 +99,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 			fmt.Fprintf(s.err, "%s: %v\n", loc.Path, err)
 		}
 		if err == nil {
-			ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, o.audience, scopes)
+			ok, why := satisfiesAll(info, time.Now(), o.minsecs, strings.Fields(o.audience), scopes)
 			if ok {
 				if o.verbose {
 					fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
@@ -131,10 +131,7 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (stri
 	if err != nil {
 		return "", configError{err}
 	}
-	var auds []string
-	if o.audience != "" {
-		auds = []string{o.audience}
-	}
+	auds := strings.Fields(o.audience)
 	cl := o.af.client()
 	switch {
 	case o.clientID != "":
@@ -296,6 +293,20 @@ func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, sco
 		return "", err
 	}
 	return tok.AccessToken, nil
+}
+
+// satisfiesAll is bearer.Satisfies for every requested audience (a
+// config.ini audience may list several).
+func satisfiesAll(info *bearer.Info, now time.Time, minsecs time.Duration, auds, scopes []string) (bool, string) {
+	if len(auds) == 0 {
+		return bearer.Satisfies(info, now, minsecs, "", scopes)
+	}
+	for _, a := range auds {
+		if ok, why := bearer.Satisfies(info, now, minsecs, a, scopes); !ok {
+			return false, why
+		}
+	}
+	return true, ""
 }
 
 func isInvalidClient(err error) bool {
