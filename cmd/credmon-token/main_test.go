@@ -557,3 +557,27 @@ func TestGetFirstRunAtTerminal(t *testing.T) {
 		t.Errorf("the account was not stored: %v", err)
 	}
 }
+
+// setup with a pre-registered confidential client (--client-id and
+// --client-secret-file, no registration) stores an account get can use.
+func TestSetupManualClient(t *testing.T) {
+	r := newRobot(t)
+	secret := filepath.Join(r.base, "client-secret")
+	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
+	out := r.setup("manual", "mani", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret)
+	if !strings.Contains(out, "[account manual]") {
+		t.Errorf("setup printed %q", out)
+	}
+	acct, err := oidcagent.Load(r.acctDir, "manual", []byte("robot-password"))
+	if err != nil || acct.ClientID() != credtest.ClientIDPost || acct.ClientSecret() != credtest.ClientSecret {
+		t.Fatalf("account: %v, client %q", err, acct.ClientID())
+	}
+	bt := filepath.Join(r.base, "bt")
+	if code, _, errOut := r.run("get", "--account", "manual", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure", "-o", bt); code != 0 {
+		t.Fatalf("get: exit %d %s", code, errOut)
+	}
+	raw, _ := os.ReadFile(bt)
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "mani" || c["client_id"] != credtest.ClientIDPost {
+		t.Errorf("claims %v", c)
+	}
+}
