@@ -1,0 +1,15 @@
+// Command credmon is a drop-in replacement for HTCondor's Python
+// condor_credmon_oauth. condor_master starts it as CREDMON_OAUTH:
+//
+//	CREDMON_OAUTH = /usr/sbin/credmon
+//
+// It accepts the Python credmon's options (-n/--name, -c/--cred-dir,
+// -l/--log-file, -d/--debug, -v/--verbose) and exits as it does: 0 on
+// SIGTERM/SIGINT/SIGQUIT, 44 when the log cannot be opened, 99 (master: do
+// not restart) for invalid provider names, 1 for other start-up errors,
+// 2 for bad options.
+//
+// It also has administrator subcommands for the local issuer: `credmon
+// issuer` prints the OpenID configuration and JWKS to publish, and `credmon
+// token verify|decode FILE` checks a token (see tools.go).
+package main
