@@ -581,3 +581,18 @@ func TestSetupManualClient(t *testing.T) {
 		t.Errorf("claims %v", c)
 	}
 }
+
+func TestDecode(t *testing.T) {
+	r := newRobot(t)
+	g := r.idp.NewRefreshToken(t, credtest.GrantRequest{Scope: "storage.read:/", User: "dora"})
+	f := filepath.Join(r.base, "tok")
+	os.WriteFile(f, []byte(g.AccessToken+"\n"), 0o600)
+	code, out, errOut := r.run("decode", f)
+	if code != 0 || !strings.Contains(out, "dora") || !strings.Contains(out, "exp") || !strings.Contains(out, r.idp.Issuer) {
+		t.Errorf("decode: exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(f, []byte("not a token\n"), 0o600)
+	if code, _, _ := r.run("decode", f); code == 0 {
+		t.Error("decode of garbage succeeded")
+	}
+}
