@@ -5,18 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oauth2refresh"
-	"github.com/credmon/credmon/producer/oidc"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/renewer"
+	"github.com/credmon/credmon/producer/source"
 )
 
 // getOptions are the flags of get.
@@ -125,35 +122,56 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	return exitOK
 }
 
-// fetch gets a new access token from the chosen source.
-func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (string, error) {
+// source builds the token source the flags name.
+func (o *getOptions) source() (source.Source, error) {
 	mode, err := oauth2refresh.ParseAudienceMode(o.audienceMode)
 	if err != nil {
-		return "", configError{err}
+		return nil, configError{err}
 	}
-	auds := strings.Fields(o.audience)
 	cl := o.af.client()
 	switch {
 	case o.clientID != "":
-		return o.clientCredentials(ctx, cl, scopes)
+		cc := &source.ClientCredentials{TokenURL: o.tokenURL, Issuer: o.issuer, ClientID: o.clientID,
+			ClientSecret: o.inlineSecret, Client: cl, AudienceParam: o.audienceMode}
+		if o.secretFile != "" {
+			b, err := os.ReadFile(o.secretFile)
+			if err != nil {
+				return nil, err
+			}
+			cc.ClientSecret = strings.TrimRight(string(b), "\r\n")
+		}
+		if cc.ClientSecret == "" {
+			return nil, configErrorf("the client credentials grant needs the client's secret: give --client-secret-file")
+		}
+		if cc.TokenURL == "" && cc.Issuer == "" {
+			return nil, configErrorf("--client-id needs --token-url or --issuer")
+		}
+		return cc, nil
 	case o.account == "":
-		return "", configErrorf("give --account NAME (an account stored by `credmon-token setup` or oidc-gen) or --client-id")
+		return nil, configErrorf("give --account NAME (an account stored by `credmon-token setup` or oidc-gen) or --client-id")
 	}
-
 	pw, err := o.af.password()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := o.af.findDir(false)
+	if err != nil && !errors.Is(err, oidcagent.ErrNoConfigDir) {
+		return nil, err
+	}
+	return &source.Account{Dir: dir, Name: o.account, Password: pw, Client: cl, AudienceMode: mode}, nil
+}
+
+// fetch gets a new access token from the chosen source. An account that
+// does not exist yet is created by the device flow when a human is at a
+// terminal and the issuer is known; otherwise a human must run setup.
+func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (string, error) {
+	src, err := o.source()
 	if err != nil {
 		return "", err
 	}
-	dir, dirErr := o.af.findDir(false)
-	var acct *oidcagent.Account
-	if dirErr == nil {
-		acct, err = oidcagent.Load(dir, o.account, pw)
-	}
-	if dirErr != nil || errors.Is(err, fs.ErrNotExist) {
-		// First run: no stored credential.
-		if !isTerminal(os.Stdin) || o.issuer == "" {
-			return "", needsLogin{fmt.Errorf("no stored account %q", o.account)}
-		}
+	req := source.Request{Audiences: strings.Fields(o.audience), Scopes: scopes}
+	tok, err := src.Token(ctx, req)
+	if errors.Is(err, source.ErrNoCredential) && isTerminal(os.Stdin) && o.issuer != "" {
 		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
 		args := []string{o.account, "--issuer", o.issuer}
 		if o.scope != "" {
@@ -171,44 +189,18 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (stri
 		if code := runSetup(ctx, args, &stdio{in: s.in, out: s.err, err: s.err}); code != exitOK {
 			return "", needsLogin{fmt.Errorf("setup of %q failed", o.account)}
 		}
-		if dir, err = o.af.findDir(false); err != nil {
+		if src, err = o.source(); err != nil { // the directory may be new
 			return "", err
 		}
-		acct, err = oidcagent.Load(dir, o.account, pw)
+		tok, err = src.Token(ctx, req)
 	}
-	if err != nil {
-		return "", fmt.Errorf("account %q: %w", o.account, err)
-	}
-	if acct.RefreshToken() == "" {
-		return "", needsLogin{fmt.Errorf("account %q holds no refresh token", o.account)}
-	}
-	tokenURL, err := oauth2refresh.Discover(ctx, cl.HTTPClient, acct.IssuerURL())
-	if err != nil {
-		return "", fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
-	}
-	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
-		AuthStyle: oauth2.AuthStyleInHeader, AudienceMode: mode, SendScopes: true, AllowInsecure: cl.AllowInsecure,
-		HTTPClient: cl.HTTPClient, UserAgent: cl.UserAgent}
-	res, err := rc.Refresh(ctx, acct.RefreshToken(), scopes, auds, time.Now)
-	if isInvalidClient(err) && acct.ClientSecret() != "" {
-		// Clients registered for client_secret_post refuse Basic before
-		// looking at the grant, so the refresh token is still unused.
-		rc.AuthStyle = oauth2.AuthStyleInParams
-		res, err = rc.Refresh(ctx, acct.RefreshToken(), scopes, auds, time.Now)
+	if errors.Is(err, source.ErrNeedsLogin) {
+		return "", needsLogin{err}
 	}
 	if err != nil {
 		return "", err
 	}
-	if res.RefreshToken != "" && res.RefreshToken != acct.RefreshToken() {
-		// The rotated refresh token is saved before the access token is
-		// written: losing it would need a human to log in again.
-		acct.SetRefreshToken(res.RefreshToken)
-		if err := oidcagent.Save(dir, o.account, acct, pw); err != nil {
-			return "", fmt.Errorf("saving the rotated refresh token of %q: %w", o.account, err)
-		}
-	}
-	at, _ := res.Response.String("access_token")
-	return at, nil
+	return tok.AccessToken, nil
 }
 
 // fromConfig fills the source (and, unless given, audience and scope) from
@@ -258,43 +250,6 @@ func (o *getOptions) fromConfig() error {
 	return nil
 }
 
-func (o *getOptions) clientCredentials(ctx context.Context, cl *oidc.Client, scopes []string) (string, error) {
-	tokenURL := o.tokenURL
-	if tokenURL == "" {
-		if o.issuer == "" {
-			return "", configErrorf("--client-id needs --token-url or --issuer")
-		}
-		md, err := cl.Discover(ctx, o.issuer)
-		if err != nil {
-			return "", fmt.Errorf("discovery at %s: %w", o.issuer, err)
-		}
-		tokenURL = md.TokenEndpoint
-	}
-	auth := oidc.ClientAuth{ClientID: o.clientID, ClientSecret: o.inlineSecret, Style: oauth2.AuthStyleInParams}
-	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
-		if err != nil {
-			return "", err
-		}
-		auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
-	}
-	if auth.ClientSecret == "" {
-		return "", configErrorf("the client credentials grant needs the client's secret: give --client-secret-file")
-	}
-	tok, err := cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
-	var te *oidc.TokenError
-	if errors.As(err, &te) && te.Code == "invalid_client" && auth.ClientSecret != "" {
-		// A client registered for client_secret_basic: the grant was
-		// refused before it was looked at, so trying again is safe.
-		auth.Style = oauth2.AuthStyleInHeader
-		tok, err = cl.ClientCredentials(ctx, tokenURL, auth, scopes, o.audience, o.audienceMode)
-	}
-	if err != nil {
-		return "", err
-	}
-	return tok.AccessToken, nil
-}
-
 // satisfiesAll is bearer.Satisfies for every requested audience (a
 // config.ini audience may list several).
 func satisfiesAll(info *bearer.Info, now time.Time, minsecs time.Duration, auds, scopes []string) (bool, string) {
@@ -307,11 +262,6 @@ func satisfiesAll(info *bearer.Info, now time.Time, minsecs time.Duration, auds,
 		}
 	}
 	return true, ""
-}
-
-func isInvalidClient(err error) bool {
-	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && (re.ErrorCode == "invalid_client" || (re.Response != nil && re.Response.StatusCode == 401))
 }
 
 func runPath(_ context.Context, args []string, s *stdio) int {

@@ -1,0 +1,19 @@
+// Package source is where credmon-token gets access tokens from: one
+// interface, Source, and its implementations.
+//
+//   - Account: an oidc-agent account file (made by `credmon-token setup` or
+//     oidc-gen) whose refresh token is exchanged for an access token; a
+//     rotated refresh token is saved to the file before the access token is
+//     returned.
+//   - ClientCredentials: the OAuth2 client-credentials grant.
+//
+// A Vault source (htgettoken's paths: kerberos or OIDC login, then
+// secret/oauth/creds) and Kerberos-authenticated sources implement the same
+// interface; `credmon-token get` and future callers only see Source.
+//
+// Errors a caller must tell apart are sentinels: ErrNeedsLogin (a human has
+// to log in: no stored credential, or the issuer refused it) and
+// ErrNoCredential (nothing stored yet, a subset of ErrNeedsLogin). Issuer
+// errors keep their types (*oauth2.RetrieveError, *oidc.TokenError) so
+// callers can classify them.
+package source
