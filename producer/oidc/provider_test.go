@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -218,7 +215,7 @@ func TestAgainstProvider(t *testing.T) {
 		}
 		clk.onSleep = func(n int, _ time.Duration) bool {
 			if n == 2 {
-				if err := denyDevice(ctx, p.HTTPClient().Transport, da.VerificationURIComplete); err != nil {
+				if err := p.DenyDevice(ctx, da.VerificationURIComplete, ""); err != nil {
 					t.Errorf("aborting on the confirm page: %v", err)
 				}
 			}
@@ -429,91 +426,4 @@ func (e *intervalEnforcer) counts() (slowDowns, forwarded int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.slowDowns, e.forwarded
-}
-
-var (
-	formRE  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE = regexp.MustCompile(`(?is)<input\b[^>]*>`)
-	attrRE  = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
-)
-
-// denyDevice does what a user who clicks "[ Abort ]" on oidc-provider's
-// "Confirm Device" page does: open verification_uri_complete (a form with
-// the xsrf token and the user code), submit it, and submit the confirm
-// form with abort=yes instead of confirm=yes. The provider then marks the
-// code access_denied (lib/actions/code_verification.js). credtest only
-// approves, so the few steps are spelled out here.
-func denyDevice(ctx context.Context, rt http.RoundTripper, verificationURIComplete string) error {
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Transport: rt, Jar: jar}
-	page, err := fetch(ctx, hc, http.MethodGet, verificationURIComplete, nil)
-	if err != nil {
-		return err
-	}
-	for step := 0; step < 2; step++ {
-		m := formRE.FindSubmatch(page)
-		if m == nil {
-			return fmt.Errorf("step %d: no form on the page", step)
-		}
-		action := ""
-		for _, a := range attrRE.FindAllSubmatch(m[1], -1) {
-			if strings.EqualFold(string(a[1]), "action") {
-				action = html.UnescapeString(string(a[2]))
-			}
-		}
-		fields := url.Values{}
-		for _, in := range inputRE.FindAll(m[2], -1) {
-			attrs := map[string]string{}
-			for _, a := range attrRE.FindAllSubmatch(in, -1) {
-				attrs[strings.ToLower(string(a[1]))] = html.UnescapeString(string(a[2]))
-			}
-			if attrs["name"] != "" {
-				fields.Set(attrs["name"], attrs["value"])
-			}
-		}
-		if fields.Get("confirm") != "" {
-			fields.Del("confirm")
-			fields.Set("abort", "yes")
-			_, err := fetch(ctx, hc, http.MethodPost, action, fields)
-			// The provider answers the abort with an error page; only the
-			// token endpoint's answer matters.
-			if err != nil && !errors.Is(err, errHTTPStatus) {
-				return err
-			}
-			return nil
-		}
-		if page, err = fetch(ctx, hc, http.MethodPost, action, fields); err != nil {
-			return err
-		}
-	}
-	return errors.New("no confirm form reached")
-}
-
-var errHTTPStatus = errors.New("non-2xx status")
-
-func fetch(ctx context.Context, hc *http.Client, method, target string, form url.Values) ([]byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
-	if err != nil {
-		return nil, err
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	page, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return page, fmt.Errorf("%s %s: HTTP %d: %w", method, target, resp.StatusCode, errHTTPStatus)
-	}
-	return page, nil
 }
