@@ -265,7 +265,9 @@ func TestRotatedTokenKeptInMemoryUntilPersisted(t *testing.T) {
 	if _, err := exec.LookPath("chattr"); err != nil || os.Geteuid() != 0 {
 		t.Skip("needs root and chattr")
 	}
-	e := newEnv(t, envOptions{})
+	// The .top is made immutable before the daemon starts: a running
+	// daemon would refresh it the moment it appeared.
+	e := newEnv(t, envOptions{noStart: true})
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("sam", "myidp", blob); err != nil {
@@ -276,7 +278,7 @@ func TestRotatedTokenKeptInMemoryUntilPersisted(t *testing.T) {
 		t.Skipf("chattr +i unsupported here: %v %s", err, out)
 	}
 	defer exec.Command("chattr", "-i", top).Run()
-	e.mon.Rescan()
+	e.start()
 	e.waitFor("the .use", func() bool { return e.exists("sam", "myidp.use") })
 	e.waitFor("the persist failure", func() bool { return strings.Contains(e.logs.String(), "persisting rotated refresh token failed") })
 	if got, _ := os.ReadFile(top); string(got) != string(blob) {
