@@ -296,16 +296,23 @@ func BenchmarkTopToUseLatency(b *testing.B) {
 		many = append(many, useLatency(fmt.Sprintf("b%04d", i), ats[i]))
 	}
 	b.StopTimer()
-	bp50 := pct(bareLat, 50)
-	b.ReportMetric(ms(bp50), "bare_refresh_p50_ms")
-	b.ReportMetric(ms(pct(single, 50)), "single_p50_ms")
-	b.ReportMetric(ms(pct(single, 99)), "single_p99_ms")
-	b.ReportMetric(pct(single, 50).Seconds()/bp50.Seconds(), "single_p50_ratio_vs_bare")
-	b.ReportMetric(ms(pct(many, 50)), "burst_p50_ms")
-	b.ReportMetric(ms(pct(many, 99)), "burst_p99_ms")
-	b.ReportMetric(float64(burst), "burst_size")
+	reportLatencies(b, "bare_refresh", "bare", bareLat, single, many)
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.exitCode(time.Minute)
+}
+
+// reportLatencies prints the latency figures of one benchmark: the
+// baseline's p50, single-request p50/p99 and their ratio to the baseline,
+// and the burst's p50/p99.
+func reportLatencies(b *testing.B, baseName, ratioTo string, base, single, burst []time.Duration) {
+	bp50 := pct(base, 50)
+	b.ReportMetric(ms(bp50), baseName+"_p50_ms")
+	b.ReportMetric(ms(pct(single, 50)), "single_p50_ms")
+	b.ReportMetric(ms(pct(single, 99)), "single_p99_ms")
+	b.ReportMetric(pct(single, 50).Seconds()/bp50.Seconds(), "single_p50_ratio_vs_"+ratioTo)
+	b.ReportMetric(ms(pct(burst, 50)), "burst_p50_ms")
+	b.ReportMetric(ms(pct(burst, 99)), "burst_p99_ms")
+	b.ReportMetric(float64(len(burst)), "burst_size")
 }
 
 func pct(ds []time.Duration, p int) time.Duration {
@@ -406,14 +413,7 @@ func BenchmarkLocalMintLatency(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	fp50 := pct(floor, 50)
-	b.ReportMetric(ms(fp50), "floor_mint_write_p50_ms")
-	b.ReportMetric(ms(pct(single, 50)), "single_p50_ms")
-	b.ReportMetric(ms(pct(single, 99)), "single_p99_ms")
-	b.ReportMetric(pct(single, 50).Seconds()/fp50.Seconds(), "single_p50_ratio_vs_floor")
-	b.ReportMetric(ms(pct(seen, 50)), "burst_p50_ms")
-	b.ReportMetric(ms(pct(seen, 99)), "burst_p99_ms")
-	b.ReportMetric(float64(burst), "burst_size")
+	reportLatencies(b, "floor_mint_write", "floor", floor, single, seen)
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.exitCode(time.Minute)
 }

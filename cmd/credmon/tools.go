@@ -54,6 +54,16 @@ func toolConfig(name string) (*condorcfg.Credmon, error) {
 	return condorcfg.LoadCredmon(cfg, name, condorcfg.Overrides{})
 }
 
+// configuredKeys reads the configuration of daemon name and returns the
+// issuer and signing keys of provider (see issuerKeys).
+func configuredKeys(name, provider string) (string, []*localissuer.Key, error) {
+	cm, err := toolConfig(name)
+	if err != nil {
+		return "", nil, err
+	}
+	return issuerKeys(cm, provider)
+}
+
 // issuerKeys returns the configuration of provider (all local providers
 // when empty: they must share one issuer) and the keys that sign for it.
 func issuerKeys(cm *condorcfg.Credmon, provider string) (string, []*localissuer.Key, error) {
@@ -108,12 +118,7 @@ func runIssuer(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cm, err := toolConfig(*name)
-	if err != nil {
-		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
-		return exitFailure
-	}
-	issuer, keys, err := issuerKeys(cm, *provider)
+	issuer, keys, err := configuredKeys(*name, *provider)
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
 		return exitFailure
@@ -223,12 +228,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	} else {
-		cm, err := toolConfig(*name)
-		if err != nil {
-			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
-			return exitFailure
-		}
-		iss, keys, err := issuerKeys(cm, *provider)
+		iss, keys, err := configuredKeys(*name, *provider)
 		if err != nil {
 			fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
 			return exitFailure

@@ -139,8 +139,15 @@ func find(env Env, uid int, tmp string) (token string, loc Location, err error) 
 		}
 		tried = append(tried, p+" (empty)")
 	}
+	// The per-user locations: a missing or empty file moves on to the
+	// next; any other refusal stops the search.
+	var dirs []Location
 	if d, ok := env.runtimeDir(); ok {
-		loc = Location{Path: filepath.Join(d, FileName(uid)), Source: EnvXDGRuntimeDir}
+		dirs = append(dirs, Location{Path: filepath.Join(d, FileName(uid)), Source: EnvXDGRuntimeDir})
+	}
+	dirs = append(dirs, Location{Path: filepath.Join(tmp, FileName(uid)), Source: TmpDir})
+	for _, l := range dirs {
+		loc = l
 		tok, err := ReadTokenFile(loc.Path)
 		switch {
 		case err == nil:
@@ -152,18 +159,6 @@ func find(env Env, uid int, tmp string) (token string, loc Location, err error) 
 		default:
 			return "", loc, err
 		}
-	}
-	loc = Location{Path: filepath.Join(tmp, FileName(uid)), Source: TmpDir}
-	tok, err := ReadTokenFile(loc.Path)
-	switch {
-	case err == nil:
-		return tok, loc, nil
-	case errors.Is(err, ErrEmptyToken):
-		tried = append(tried, loc.Path+" (empty)")
-	case errors.Is(err, fs.ErrNotExist):
-		tried = append(tried, loc.Path)
-	default:
-		return "", loc, err
 	}
 	return "", loc, fmt.Errorf("%w (tried %s)", ErrNoToken, strings.Join(tried, ", "))
 }
