@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "credmon")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	out, err := credtest.GoBuild(binary, ".")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building credmon: %v\n%s", err, out)
 		os.Exit(1)

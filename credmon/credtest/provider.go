@@ -84,6 +84,11 @@ type ProviderOptions struct {
 	// DebugRequests logs every POST and its response (DEBUG_REQ) to the
 	// captured output shown when the test fails.
 	DebugRequests bool
+	// RefreshDelay holds every refresh_token grant this long before the
+	// provider processes it (REFRESH_DELAY_MS, whole milliseconds): the round
+	// trip to a remote IdP, which costs a client time but not CPU. Other
+	// grants (and so CloneRefreshTokens) are not delayed.
+	RefreshDelay time.Duration
 	// Env holds extra NAME=value entries for the node process.
 	Env []string
 	// ReadyTimeout replaces DefaultReadyTimeout.
@@ -341,7 +346,7 @@ func (p *Provider) baseURL() string { return "http://127.0.0.1:" + strconv.Itoa(
 // serverEnvNames are the variables server.mjs reads. They are removed from
 // the inherited environment so that, say, NO_ROTATE=1 in a developer's shell
 // cannot change what a test gets.
-var serverEnvNames = []string{"PORT", "HOST", "ISSUER", "AT_TTL", "NO_ROTATE", "DEFAULT_AUD", "AT_ALG", "FRESH_GRANT", "STORE_SIZE", "DEBUG_REQ", "STRICT_CLIENT_AUTH"}
+var serverEnvNames = []string{"PORT", "HOST", "ISSUER", "AT_TTL", "NO_ROTATE", "DEFAULT_AUD", "AT_ALG", "FRESH_GRANT", "STORE_SIZE", "DEBUG_REQ", "STRICT_CLIENT_AUTH", "REFRESH_DELAY_MS"}
 
 func (p *Provider) env() []string {
 	var env []string
@@ -382,6 +387,9 @@ outer:
 	}
 	if o.StoreSize > 0 {
 		env = append(env, "STORE_SIZE="+strconv.Itoa(o.StoreSize))
+	}
+	if o.RefreshDelay > 0 {
+		env = append(env, "REFRESH_DELAY_MS="+strconv.FormatInt(max(o.RefreshDelay.Milliseconds(), 1), 10))
 	}
 	return append(env, o.Env...)
 }

@@ -282,6 +282,7 @@ func TestProviderOptions(t *testing.T) {
 		AccessTokenTTL:  90 * time.Second,
 		AccessTokenAlg:  "ES256",
 		DefaultAudience: "https://default.example.test",
+		RefreshDelay:    400 * time.Millisecond,
 	})
 	g := p.NewRefreshToken(t, credtest.GrantRequest{})
 	if g.ExpiresIn != 90 {
@@ -295,9 +296,15 @@ func TestProviderOptions(t *testing.T) {
 		t.Errorf("aud = %v; want the DefaultAudience option", got)
 	}
 	for i := range 2 {
+		// RefreshDelay is a floor (a timer before processing): only "at
+		// least" can be asserted, and it tells the option applied from not.
+		start := time.Now()
 		body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, nil)
 		if status != 200 {
 			t.Fatalf("refresh %d: HTTP %d %v", i, status, body)
+		}
+		if took := time.Since(start); took < 400*time.Millisecond {
+			t.Errorf("refresh %d answered in %v; RefreshDelay is 400ms", i, took)
 		}
 		if rt, _ := body["refresh_token"].(string); rt != "" && rt != g.RefreshToken {
 			t.Errorf("refresh %d rotated the token with NoRotate", i)

@@ -12,6 +12,8 @@
 //    registered token_endpoint_auth_method. oidc-provider itself treats client_secret_basic and
 //    client_secret_post as interchangeable for any secret-based client, so without this a credmon that uses
 //    the wrong method is never caught.
+//  - REFRESH_DELAY_MS (0 by default) holds every refresh_token grant that long before it is processed: the round
+//    trip to a remote IdP, without spending this machine's CPU (benchmarks compare clients under WAN-like latency).
 // Other env: HOST, ISSUER, DEFAULT_AUD, AT_ALG (RS256|ES256), NO_ROTATE, FRESH_GRANT, STORE_SIZE, DEBUG_REQ.
 import Provider, { errors } from 'oidc-provider';
 import * as jose from 'jose';
@@ -29,6 +31,7 @@ const BASE_SCOPES = ['storage.read:/', 'storage.modify:/', 'storage.create:/', '
 const TE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT_TTL = Number(process.env.AT_TTL || 600);
 const STRICT_CLIENT_AUTH = !!process.env.STRICT_CLIENT_AUTH;
+const REFRESH_DELAY_MS = Number(process.env.REFRESH_DELAY_MS || 0);
 // Endpoints where a client authenticates with a form body (checked when STRICT_CLIENT_AUTH is set).
 const CLIENT_AUTH_PATHS = ['/token', '/device/auth', '/token/revocation', '/token/introspection'];
 
@@ -170,6 +173,7 @@ provider.use(async (ctx, next) => {
   if (ctx.method === 'POST' && ctx.path === '/token' && ctx.is('application/x-www-form-urlencoded')) {
     const chunks = []; for await (const c of ctx.req) chunks.push(c);
     const body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+    if (REFRESH_DELAY_MS > 0 && body.grant_type === 'refresh_token') await new Promise((r) => setTimeout(r, REFRESH_DELAY_MS));
     // Checked before anything else touches the request, so a refused request cannot consume a refresh token.
     if (STRICT_CLIENT_AUTH && await rejectClientAuthMismatch(ctx, body)) return;
     const aud = body.audience;
