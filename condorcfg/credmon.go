@@ -74,6 +74,9 @@ type Credmon struct {
 	MaxLog    int64  // MAX_<NAME>_LOG > MAX_DEFAULT_LOG
 	MaxNumLog int    // MAX_NUM_<NAME>_LOG > MAX_NUM_DEFAULT_LOG > 1
 	Debug     bool   // D_FULLDEBUG in <NAME>_DEBUG, or -d
+	// TimeFormat is DEBUG_TIME_FORMAT, the strftime(3) format of the log's
+	// time stamps; "" means dprintf's default "%m/%d/%y %H:%M:%S".
+	TimeFormat string
 
 	AllowSpecialNames bool // CREDMON_ALLOW_SPECIAL_CHAR_NAMES
 
@@ -114,7 +117,7 @@ func KnobsFor(name string) []string {
 	k := []string{
 		"SEC_CREDENTIAL_DIRECTORY_OAUTH", "SEC_CREDENTIAL_DIRECTORY", "LOG",
 		n + "_LOG", "MAX_" + n + "_LOG", "MAX_DEFAULT_LOG", "MAX_NUM_" + n + "_LOG", "MAX_NUM_DEFAULT_LOG",
-		n + "_DEBUG", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES",
+		n + "_DEBUG", "DEBUG_TIME_FORMAT", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES",
 		"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME", "CLIENT_CREDMON_PROVIDER_NAMES",
 		"OAUTH2_CREDMON_PROVIDER_NAMES", "VAULT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
 		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH",
@@ -196,6 +199,8 @@ func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 	m.MaxNumLog = int(maxNum)
 	m.Debug = ov.Debug || strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_FULLDEBUG") ||
 		strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_ALL")
+
+	m.TimeFormat = c.Get("DEBUG_TIME_FORMAT")
 
 	m.AllowSpecialNames, err = c.Bool("CREDMON_ALLOW_SPECIAL_CHAR_NAMES", false)
 	fail(err)
@@ -366,6 +371,38 @@ func (m *Credmon) InvalidProviderNames() []string {
 		}
 	}
 	return bad
+}
+
+// Unimplemented returns one message per configured credential type that
+// credd hands to a credmon this daemon does not implement (client
+// credentials, Vault, Pelican): which knob makes it so, which providers,
+// and which credmon must run for them. Those tokens are left untouched, so
+// credd would wait for .use files that never come, or Vault tokens would go
+// stale, without a word; the daemon logs these at start and when a reload
+// changes them.
+func (m *Credmon) Unimplemented() []string {
+	const tail = ", which this daemon does not implement; their files are left untouched"
+	var msgs []string
+	if len(m.ClientNames) > 0 {
+		msgs = append(msgs, fmt.Sprintf("CLIENT_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the client-credentials credmon (ClientCredmon of the Python condor_credmon_oauth)%s, and credd waits in vain for their .use files",
+			strings.Join(m.ClientNames, ", "), tail))
+	}
+	if len(m.VaultNames) > 0 {
+		msgs = append(msgs, fmt.Sprintf("VAULT_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the Vault credmon (condor_credmon_vault)%s",
+			strings.Join(m.VaultNames, ", "), tail))
+	} else if m.VaultEnabled && m.VaultAll {
+		why := "VAULT_CREDMON_PROVIDER_NAMES is *"
+		if _, ok := m.cfg.Lookup("VAULT_CREDMON_PROVIDER_NAMES"); !ok {
+			why = "SEC_CREDENTIAL_STORER is set"
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: tokens of every provider without <P>_CLIENT_ID that no other list names belong to the Vault credmon (condor_credmon_vault)%s",
+			why, tail))
+	}
+	if len(m.PelicanNames) > 0 {
+		msgs = append(msgs, fmt.Sprintf("PELICAN_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the Pelican credmon (PelicanCredmon of the Python condor_credmon_oauth)%s",
+			strings.Join(m.PelicanNames, ", "), tail))
+	}
+	return msgs
 }
 
 // Sorter returns credd's ownership rules for this configuration.

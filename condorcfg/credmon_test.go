@@ -248,3 +248,63 @@ func TestReadClientSecret(t *testing.T) {
 		t.Error("missing secret file accepted")
 	}
 }
+
+// TestDebugTimeFormat: DEBUG_TIME_FORMAT (HTCondor's log time-stamp
+// format) reaches the typed view as written; subsystem overrides apply.
+func TestDebugTimeFormat(t *testing.T) {
+	m, err := credmonFrom(t, "", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, m.TimeFormat, "%m/%d/%y %H:%M:%S") // HTCondor's param default
+	m, err = credmonFrom(t, "DEBUG_TIME_FORMAT = \"%Y-%m-%d %H:%M:%S\"\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, m.TimeFormat, `"%Y-%m-%d %H:%M:%S"`) // dprintf strips the quotes, as dprintf_config does
+	m, err = credmonFrom(t, "DEBUG_TIME_FORMAT = %c\nCREDMON_OAUTH.DEBUG_TIME_FORMAT = %s\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, m.TimeFormat, "%s")
+	if !contains(KnobsFor("CREDMON_OAUTH"), "DEBUG_TIME_FORMAT") {
+		t.Error("DEBUG_TIME_FORMAT is not prefetched")
+	}
+}
+
+// TestUnimplemented: the credmon types credd may hand tokens to that this
+// daemon does not implement, each named with its knob, its providers and
+// the credmon that must run for them.
+func TestUnimplemented(t *testing.T) {
+	for _, tt := range []struct {
+		name, config string
+		want         []string
+	}{
+		{"none", "", nil},
+		{"Vault list", "VAULT_CREDMON_PROVIDER_NAMES = vaulty, other",
+			[]string{"VAULT_CREDMON_PROVIDER_NAMES lists vaulty, other: those tokens belong to the Vault credmon (condor_credmon_vault), which this daemon does not implement; their files are left untouched"}},
+		{"Vault everything", "VAULT_CREDMON_PROVIDER_NAMES = *",
+			[]string{"VAULT_CREDMON_PROVIDER_NAMES is *: tokens of every provider without <P>_CLIENT_ID that no other list names belong to the Vault credmon (condor_credmon_vault)"}},
+		{"storer", "SEC_CREDENTIAL_STORER = /usr/bin/condor_credential_storer",
+			[]string{"SEC_CREDENTIAL_STORER is set: tokens of every provider without <P>_CLIENT_ID"}},
+		{"client and pelican", "CLIENT_CREDMON_PROVIDER_NAMES = robots\nPELICAN_CREDMON_PROVIDER_NAMES = osdf",
+			[]string{"CLIENT_CREDMON_PROVIDER_NAMES lists robots: those tokens belong to the client-credentials credmon",
+				"PELICAN_CREDMON_PROVIDER_NAMES lists osdf: those tokens belong to the Pelican credmon"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := credmonFrom(t, tt.config, Overrides{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.Unimplemented()
+			if len(got) != len(tt.want) {
+				t.Fatalf("Unimplemented() = %q; want %d messages", got, len(tt.want))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("message %d = %q; want it to start with %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}

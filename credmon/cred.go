@@ -39,6 +39,11 @@ type cred struct {
 	// .use was minted; mint again now.
 	stale   bool
 	lastErr string
+	// plain: the issuer refused the .top's scopes/audience (invalid_target
+	// or invalid_scope), so this token is refreshed without them, as the
+	// Python credmon does, until its .top, .meta or the configuration
+	// changes.
+	plain bool
 
 	running bool
 	rerun   bool // inputs changed while running: evaluate again after
@@ -100,6 +105,7 @@ func (m *Monitor) reclassify(staleLocal map[string]bool) {
 			m.classify(c)
 			c.stale = c.kind == credfile.KindLocal && staleLocal[c.provider]
 			c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
+			c.plain = false
 			c.timerGen++ // the next pass schedules it again under the new policy
 			c.scheduled = time.Time{}
 			c.top, c.meta, c.use = atomicfile.ID{}, atomicfile.ID{}, atomicfile.ID{}
@@ -142,6 +148,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 			c.logger().Debug("credential changed; clearing backoff")
 		}
 		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
+		c.plain = false
 		c.top = topID
 		if metaID != c.meta {
 			c.meta = metaID

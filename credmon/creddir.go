@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -21,12 +22,20 @@ const CredDirMode = 0o2770
 // PrepareCredDir resolves the credential directory the way the Python
 // credmon's get_cred_dir does: create it (02770) if missing, then refuse it
 // when any "other" permission bit is set or when this process lacks rwx
-// access. It also refuses a symlink and proves writability with a temp file.
+// access. It also proves writability with a temp file.
+//
+// A configured path that is (or runs through) a symbolic link is resolved
+// once, here, as the Python credmon's os.path calls follow it: sites link
+// /var/lib/condor/oauth_credentials to another volume. The checks apply to
+// the real directory, and the returned Dir's Path is the resolved path
+// (the caller logs it when it differs). Nothing inside the directory is
+// ever followed: every later access is relative to the open descriptor
+// with O_NOFOLLOW (package atomicfile).
 func PrepareCredDir(path string) (*atomicfile.Dir, error) {
 	if path == "" {
 		return nil, errors.New("no credential directory: set SEC_CREDENTIAL_DIRECTORY_OAUTH or pass --cred-dir")
 	}
-	fi, err := os.Lstat(path)
+	_, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.Mkdir(path, CredDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("creating credential directory: %w", err)
@@ -35,13 +44,23 @@ func PrepareCredDir(path string) (*atomicfile.Dir, error) {
 		if err := os.Chmod(path, CredDirMode|fs.ModeSetgid); err != nil {
 			return nil, fmt.Errorf("setting mode of credential directory: %w", err)
 		}
-		fi, err = os.Lstat(path)
+		_, err = os.Lstat(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checking credential directory: %w", err)
 	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolving credential directory %s: %w", path, err)
+	}
+	fi, err := os.Lstat(real)
+	if err != nil {
+		return nil, fmt.Errorf("checking credential directory %s: %w", real, err)
+	}
+	path = real
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("credential directory %s is a symbolic link; refusing it", path)
+		// Replaced by a link since we resolved it: refuse rather than chase.
+		return nil, fmt.Errorf("credential directory %s changed into a symbolic link while starting", path)
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("credential directory %s is not a directory", path)

@@ -55,6 +55,10 @@ type envOptions struct {
 	noWatch  bool
 	noIdP    bool // local-issuer tests: no OIDC provider process
 	reload   bool // SIGHUP re-reads cfgFile (rate limit applies)
+	// reloadHook, with reload, runs on the monitor's goroutine at the
+	// start of every configuration read, e.g. to hold the daemon inside a
+	// slow pass.
+	reloadHook func()
 }
 
 var (
@@ -117,8 +121,12 @@ DISC_ISSUER = %s
 DISC_TOKEN_AUTH_METHOD = client_secret_basic
 # Web-app providers (.meta carries the client): CLIENT_ID must be set.
 WEBIDP_CLIENT_ID = %s
+# For the tests' own lines: $(CREDTEST_PROXY_URL), $(CREDTEST_ISSUER), $(CREDTEST_SECRET_FILE).
+CREDTEST_PROXY_URL = %s
+CREDTEST_ISSUER = %s
+CREDTEST_SECRET_FILE = %s
 %s
-`, e.dir, credtest.ClientIDPost, secret, proxyURL, credtest.ClientIDBasic, secret, issuer, credtest.ClientIDPost, "%s")
+`, e.dir, credtest.ClientIDPost, secret, proxyURL, credtest.ClientIDBasic, secret, issuer, credtest.ClientIDPost, proxyURL, issuer, secret, "%s")
 	e.cfgFile = filepath.Join(base, "condor_config")
 	e.writeConfig = func(extra string) {
 		t.Helper()
@@ -141,7 +149,12 @@ WEBIDP_CLIENT_ID = %s
 	}
 	var reload func() (*condorcfg.Credmon, error)
 	if o.reload {
-		reload = load
+		reload = func() (*condorcfg.Credmon, error) {
+			if o.reloadHook != nil {
+				o.reloadHook()
+			}
+			return load()
+		}
 	}
 	d, err := credmon.PrepareCredDir(cm.CredDir)
 	if err != nil {

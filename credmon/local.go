@@ -169,9 +169,7 @@ func (m *Monitor) mint(ctx context.Context, j *job) *result {
 			req.Groups = groups
 		}
 		if li.expr != nil {
-			ad := classad.NewAd()
-			ad.SetString("Username", j.user)
-			v := classad.Eval(li.expr, ad)
+			v := authzExprValue(li.expr, j.user)
 			if s, ok := v.StringValue(); ok {
 				req.ExprScope, req.HasExprScope = s, true
 			} else {
@@ -214,6 +212,19 @@ func (m *Monitor) mint(ctx context.Context, j *job) *result {
 	return r
 }
 
+// authzExprValue evaluates AUTHZ_TEMPLATE_EXPR as LocalCredmon does (spec
+// §7.3): in an ad with the user name as the string Username and the
+// expression itself bound to Scopes, by evaluating Scopes. So the
+// expression sees both attributes; one that reads Scopes refers to itself,
+// which is a circular reference (ERROR), as in the Python credmon, not
+// UNDEFINED.
+func authzExprValue(expr classad.Expr, user string) classad.Value {
+	ad := classad.NewAd()
+	ad.SetString("Username", user)
+	ad.Set("Scopes", expr)
+	return ad.Eval("Scopes")
+}
+
 // logMint logs a finished local mint (Run goroutine). The first sentence
 // is LocalCredmon's: HTCondor's tests grep "Successfully renewed".
 func (m *Monitor) logMint(c *cred, r *result) {
@@ -225,8 +236,10 @@ func (m *Monitor) logMint(c *cred, r *result) {
 			c.user, r.local.denied, c.provider))
 		return
 	}
-	m.mintLog.Info(fmt.Sprintf("Successfully renewed SciToken for user: %s", c.user),
-		"token", c.name, "took", r.elapsed.Round(time.Millisecond))
+	// Exactly LocalCredmon's sentence, nothing appended: HTCondor's tests
+	// and admins' scripts match it. Details go to a D_FULLDEBUG line.
+	m.mintLog.Info(fmt.Sprintf("Successfully renewed SciToken for user: %s", c.user))
+	m.mintLog.Debug("mint details", "user", c.user, "token", c.name, "took", r.elapsed.Round(time.Millisecond))
 }
 
 // localUseLifetime handles the one .use shape ParseUse refuses on purpose:

@@ -470,3 +470,65 @@ LOCAL_CREDMON_RSATOK_KEY_ID = rsa-1
 		t.Errorf("the ES256 provider's token has alg %v", h["alg"])
 	}
 }
+
+// TestLocalAuthzExprAdHasScopes: AUTHZ_TEMPLATE_EXPR is evaluated as
+// LocalCredmon does (spec §7.3): in an ad holding the string Username and
+// the expression itself as Scopes, by evaluating Scopes. An expression can
+// therefore see that Scopes is defined; reading its value is a circular
+// reference (an error, logged and ignored, as in Python).
+func TestLocalAuthzExprAdHasScopes(t *testing.T) {
+	e, priv := localEnv(t, `
+LOCAL_CREDMON_AUTHZ_TEMPLATE_EXPR = ifThenElse(isUndefined(Scopes), "read:/no-scopes-attribute", strcat("read:/expr/", Username))
+LOCAL_CREDMON_SELF_AUTHZ_TEMPLATE_EXPR = strcat("read:/expr/", Scopes)
+LOCAL_CREDMON_PROVIDER_NAMES = scitokens self
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := e.credd.CheckLocalCreds(ctx, "ivy", "scitokens", "self"); err != nil {
+		t.Fatalf("CREDD_CHECK_CREDS: %v", err)
+	}
+	claims, _ := verifyLocal(t, e.readJSON("ivy", "scitokens.use")["access_token"].(string), priv, "test-key")
+	if claims["scope"] != "read:/user/ivy write:/user/ivy read:/expr/ivy" {
+		t.Errorf("scope = %q; want the template plus read:/expr/ivy", claims["scope"])
+	}
+	claims, _ = verifyLocal(t, e.readJSON("ivy", "self.use")["access_token"].(string), priv, "test-key")
+	if claims["scope"] != "read:/user/ivy write:/user/ivy" {
+		t.Errorf("self-referencing expression: scope = %q; want the template alone", claims["scope"])
+	}
+	e.waitLog("circular reference")
+}
+
+// TestLocalStoreAndWait: a local-issuer service stored through credd's
+// STORE_CRED with the wait flag (htcondor credential add oauth2 --service
+// scitokens; spec items 43, 44) gets its .use before credd gives up.
+func TestLocalStoreAndWait(t *testing.T) {
+	e, priv := localEnv(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	took, err := e.credd.AddAndWait(ctx, "jack", "scitokens", []byte("jack@ap.example.org"))
+	if err != nil {
+		t.Fatalf("credd STORE_CRED with wait: %v (after %v)", err, took)
+	}
+	e.waitFor("the mint counted", func() bool { return e.mon.Stats().Refreshes >= 1 })
+	claims, _ := verifyLocal(t, e.readJSON("jack", "scitokens.use")["access_token"].(string), priv, "test-key")
+	if claims["sub"] != "jack" {
+		t.Errorf("sub = %v; want jack (the directory's user, not the .top's content)", claims["sub"])
+	}
+	if e.credd.Kicks() != 1 {
+		t.Errorf("credd kicked %d times; want 1", e.credd.Kicks())
+	}
+}
+
+// TestSuccessLinesExact: the success sentences are the Python credmon's,
+// with nothing appended (HTCondor's tests and admins match them); the
+// details are a separate debug line.
+func TestSuccessLinesExact(t *testing.T) {
+	e, _ := localEnv(t, "", func(o *envOptions) { o.infoLog = false })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := e.credd.CheckLocalCreds(ctx, "kate", "scitokens"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitLog("mint details")
+	exactSuccessLine(t, e.logs.String(), "local", "Successfully renewed SciToken for user: kate")
+}

@@ -103,6 +103,9 @@ type Monitor struct {
 	// netSem bounds requests to issuers (Workers); file I/O of finished
 	// requests runs beside it, so slow disks do not idle the issuer slots.
 	netSem chan struct{}
+	// unimplemented are the warnings about credential types of other
+	// credmons last logged (see warnUnimplemented).
+	unimplemented []string
 }
 
 // Stats are counters for tests and benchmarks.
@@ -112,10 +115,13 @@ type Stats struct {
 	// Completed counts passes whose every refresh has finished (each one
 	// touched CREDMON_COMPLETE).
 	Completed int64
+	// Reloads counts configuration reads (Options.Reload calls), which
+	// SIGHUP triggers at most once per ReloadInterval.
+	Reloads int64
 }
 
 type stats struct {
-	Passes, Refreshes, Failures, Superseded, Listings, Completed atomic.Int64
+	Passes, Refreshes, Failures, Superseded, Listings, Completed, Reloads atomic.Int64
 }
 
 // New builds a monitor. It starts nothing; Run does.
@@ -195,7 +201,7 @@ func (m *Monitor) Rescan() {
 func (m *Monitor) Stats() Stats {
 	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),
 		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load(), Listings: m.stats.Listings.Load(),
-		Completed: m.stats.Completed.Load()}
+		Completed: m.stats.Completed.Load(), Reloads: m.stats.Reloads.Load()}
 }
 
 // Run runs the daemon until ctx is done: it writes the pid file, deletes
@@ -224,6 +230,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}()
 	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
+	m.warnUnimplemented()
 
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer func() {
@@ -271,12 +278,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 			m.fullPass(workCtx, changed)
 		case <-reloadTimer:
+			// A reload deferred by the rate limit. The SIGHUP that asked
+			// for it already had its pass; another is needed only if the
+			// configuration changed (a burst of SIGHUPs costs at most one
+			// extra pass, spec item 8).
 			reloadTimer = nil
-			changed := m.maybeReload()
-			if changed {
+			if m.maybeReload() {
 				ticker.Reset(m.cfg.ScanInterval)
+				m.fullPass(workCtx, true)
 			}
-			m.fullPass(workCtx, changed)
 		case c := <-m.dirty:
 			m.drainDirty(workCtx, c)
 		case <-ticker.C:
@@ -304,6 +314,7 @@ func (m *Monitor) maybeReload() bool {
 	}
 	m.lastReload = now
 	m.reloadDue = false
+	m.stats.Reloads.Add(1)
 	cfg, err := m.opts.Reload()
 	if err != nil {
 		m.log.Error("reloading configuration; keeping the previous one", "error", err)
@@ -342,7 +353,22 @@ func (m *Monitor) maybeReload() bool {
 	m.discovery = newDiscoveryCache()
 	m.reclassify(staleLocal)
 	m.log.Info("configuration changed; reloaded")
+	m.warnUnimplemented()
 	return true
+}
+
+// warnUnimplemented logs, once each, the configuration's credential types
+// that belong to credmons this daemon does not implement (client
+// credentials, Vault, Pelican; spec §7.5, checklist item 47): at start, and
+// after a reload that changed them. Per-token lines stay at debug level.
+func (m *Monitor) warnUnimplemented() {
+	msgs := m.cfg.Unimplemented()
+	for _, msg := range msgs {
+		if !slices.Contains(m.unimplemented, msg) {
+			m.log.Warn(msg)
+		}
+	}
+	m.unimplemented = msgs
 }
 
 // drainDirty collects every pending change signal, then rescans each user

@@ -29,6 +29,9 @@ type job struct {
 	pendingTop atomicfile.ID
 	netSem     chan struct{}
 	local      *localIssuer // set for local mints
+	// plain: send neither scope nor audience/resource (the issuer refused
+	// them for this token before; see cred.plain).
+	plain bool
 }
 
 // JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
@@ -60,6 +63,10 @@ type result struct {
 	pendingTop     atomicfile.ID
 	elapsed        time.Duration
 	local          *localOutcome // set for local mints
+	// refused is the OAuth error code (invalid_target, invalid_scope) with
+	// which the issuer refused the requested scopes/audience; the refresh
+	// was then retried without them. refusedWhat names what was sent.
+	refused, refusedWhat string
 }
 
 // dispatch starts queued jobs while workers are free.
@@ -84,7 +91,7 @@ func (m *Monitor) dispatch(ctx context.Context) {
 			m.finish(c)
 			continue
 		}
-		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop, netSem: m.netSem}
+		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop, netSem: m.netSem, plain: c.plain}
 		if pi := m.provider(c.provider); pi.err == nil {
 			j.provider = pi.cfg
 		}
@@ -164,12 +171,26 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if j.pendingRT != "" && j.pendingTop == r.top {
 		rt = j.pendingRT
 	}
+	scopes, audiences := top.Scopes(), top.Audience()
+	if j.plain {
+		scopes, audiences = nil, nil
+	}
 	if !acquire(ctx, j.netSem) {
 		return fail(ctx.Err())
 	}
 	reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
-	res, err := client.Refresh(reqCtx, rt, top.Scopes(), top.Audience(), m.now)
+	res, err := client.Refresh(reqCtx, rt, scopes, audiences, m.now)
 	cancel()
+	if code := oauth2refresh.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) {
+		// The issuer refused what we asked for on top of the Python
+		// credmon's request (an error response: the refresh token was not
+		// used). Ask again exactly as the Python credmon does, so that
+		// sending scopes/audience never leaves a token worse off.
+		r.refused, r.refusedWhat = code, sentTarget(client, scopes, audiences)
+		reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+		res, err = client.Refresh(reqCtx, rt, nil, nil, m.now)
+		cancel()
+	}
 	<-j.netSem
 	if err != nil {
 		return fail(err)
@@ -225,6 +246,20 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	}
 	r.outcome = outOK
 	return r
+}
+
+// sentTarget names what a refresh with scopes and audiences sends beyond
+// the Python credmon's request, for log lines.
+func sentTarget(c *oauth2refresh.Client, scopes, audiences []string) string {
+	aud := c.AudienceMode != oauth2refresh.AudienceNone && len(audiences) > 0
+	scope := c.SendScopes && len(scopes) > 0
+	switch {
+	case aud && scope:
+		return "audience and scopes"
+	case aud:
+		return "audience"
+	}
+	return "scopes"
 }
 
 // replace writes file in the user's directory (temp, fsync, rename, mode
@@ -298,7 +333,7 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 		if !acquire(ctx, j.netSem) {
 			return nil, atomicfile.ID{}, ctx.Err()
 		}
-		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.HTTPTimeout, m.now)
+		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.AllowInsecure, j.cfg.HTTPTimeout, m.now)
 		<-j.netSem
 		if err != nil {
 			return nil, atomicfile.ID{}, err
@@ -330,6 +365,19 @@ func (m *Monitor) handleResult(r *result) {
 		m.finish(c)
 		return
 	}
+	if r.refused != "" && (r.outcome == outOK || r.outcome == outFailed) && !c.plain {
+		// Remembered until the .top, the .meta or the configuration
+		// changes (evaluate, reclassify): asking again every time would
+		// cost a refused request per refresh.
+		c.plain = true
+		msg := fmt.Sprintf("Provider %s refused the requested %s for %s tokens of user %s (%s); ", c.provider, r.refusedWhat, c.name, c.user, r.refused)
+		if r.outcome == outOK {
+			msg += "refreshed them without, as the Python credmon does"
+		} else {
+			msg += "the retry without them failed too"
+		}
+		m.oauth.Warn(msg + "; they are not requested again for this token until its .top or the configuration changes")
+	}
 	if r.outcome == outOK && r.pendingRT == "" {
 		c.pendingRT = ""
 	} else if r.pendingRT != "" {
@@ -357,12 +405,17 @@ func (m *Monitor) handleResult(r *result) {
 			break
 		}
 		c.status = "refreshed"
-		args := []any{"rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
-		if r.expiryKnown {
-			args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
+		// HTCondor's own tests and admins match this sentence, exactly as
+		// OAuthCredmon writes it: nothing may be appended. The details go
+		// to a separate D_FULLDEBUG line.
+		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user))
+		if m.oauth.IsDebug() {
+			args := []any{"user", c.user, "token", c.name, "rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
+			if r.expiryKnown {
+				args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
+			}
+			m.oauth.Debug("refresh details", args...)
 		}
-		// HTCondor's own tests and admins grep for this sentence.
-		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user), args...)
 	case outSuperseded:
 		m.stats.Superseded.Add(1)
 		c.logger().Info("credential replaced during refresh; discarded our result and will refresh the new one")
@@ -464,7 +517,11 @@ func newDiscoveryCache() *discoveryCache {
 	return &discoveryCache{entries: map[string]discoveryEntry{}, flight: map[string]*discoveryCall{}}
 }
 
-func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, timeout time.Duration, now func() time.Time) (string, error) {
+// tokenURL returns the issuer's token endpoint. Both the issuer and the
+// endpoint must be https unless allowInsecure (the token URL rule); the
+// cache is rebuilt on every configuration change, so the flag is constant
+// for its lifetime.
+func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, allowInsecure bool, timeout time.Duration, now func() time.Time) (string, error) {
 	dc.mu.Lock()
 	if e, ok := dc.entries[issuer]; ok && now().Sub(e.at) < discoveryTTL {
 		dc.mu.Unlock()
@@ -484,7 +541,7 @@ func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer 
 	dc.mu.Unlock()
 
 	reqCtx, cancel := context.WithTimeout(ctx, timeout)
-	call.url, call.err = oauth2refresh.Discover(reqCtx, hc, issuer)
+	call.url, call.err = oauth2refresh.DiscoverTokenURL(reqCtx, hc, issuer, allowInsecure)
 	cancel()
 
 	dc.mu.Lock()

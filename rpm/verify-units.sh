@@ -49,4 +49,27 @@ for timer in "$tmp"/units/*.timer; do
         exit 1
     fi
 done
+# The service user and its home: applied to an empty root, as the package
+# would apply them.
+root="$tmp/root"
+mkdir -p "$root/etc"
+if command -v systemd-sysusers >/dev/null 2>&1; then
+    systemd-sysusers --root="$root" "$here/credmon-token.sysusers" >/dev/null 2>&1
+    grep -q '^credmon-token:' "$root/etc/passwd" || {
+        echo "verify-units.sh: credmon-token.sysusers created no credmon-token user" >&2
+        exit 1
+    }
+    units+=("credmon-token.sysusers")
+    if command -v systemd-tmpfiles >/dev/null 2>&1; then
+        systemd-tmpfiles --root="$root" --create "$here/credmon-token.tmpfiles"
+        for want in "var/lib/credmon-token 750" "run/credmon-token 755"; do
+            set -- $want
+            [ "$(stat -c %a "$root/$1" 2>/dev/null)" = "$2" ] || {
+                echo "verify-units.sh: credmon-token.tmpfiles did not create /$1 with mode $2" >&2
+                exit 1
+            }
+        done
+        units+=("credmon-token.tmpfiles")
+    fi
+fi
 printf 'ok: %s\n' "${units[@]##*/}"

@@ -41,7 +41,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	fl.SetOutput(s.err)
 	var o getOptions
 	o.af.register(fl)
-	fl.StringVar(&o.out, "o", "", "write the token here (default: WLCG bearer token discovery, see `credmon-token path`)")
+	fl.StringVar(&o.out, "o", "", "write the token here (default: WLCG bearer token discovery, see: credmon-token path)")
 	fl.StringVar(&o.out, "outfile", "", "same as -o")
 	var minsecs int
 	fl.IntVar(&minsecs, "minsecs", 3600, "do nothing when the existing token has more than this many seconds left (and the requested audience and scopes)")
@@ -173,24 +173,23 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (stri
 	tok, err := src.Token(ctx, req)
 	if errors.Is(err, source.ErrNoCredential) && isTerminal(os.Stdin) && o.issuer != "" {
 		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
-		args := []string{o.account, "--issuer", o.issuer}
-		if o.scope != "" {
-			args = append(args, "--scope", o.scope)
+		// The password already read is handed over: a --pw-fd or a pipe
+		// cannot be read twice, and --pw-env is not a file to name.
+		var pw []byte
+		if a, ok := src.(*source.Account); ok {
+			pw = a.Password
 		}
-		if o.af.dir != "" {
-			args = append(args, "--config-dir", o.af.dir)
-		}
-		if o.af.pwFile != "" {
-			args = append(args, "--pw-file", o.af.pwFile)
-		}
-		if o.af.insec {
-			args = append(args, "--insecure")
-		}
-		if code := runSetup(ctx, args, &stdio{in: s.in, out: s.err, err: s.err}); code != exitOK {
+		p := setupParams{name: o.account, issuer: o.issuer, scope: o.scope, af: o.af, pw: pw,
+			pwPath: passwordFileForConfig("", o.af)}
+		if code := doSetup(ctx, &stdio{in: s.in, out: s.err, err: s.err}, p); code != exitOK {
 			return "", needsLogin{fmt.Errorf("setup of %q failed", o.account)}
 		}
-		if src, err = o.source(); err != nil { // the directory may be new
-			return "", err
+		if a, ok := src.(*source.Account); ok && a.Dir == "" {
+			// setup created the account directory; the password is not
+			// read again (a descriptor cannot be).
+			if a.Dir, err = o.af.findDir(false); err != nil {
+				return "", err
+			}
 		}
 		tok, err = src.Token(ctx, req)
 	}

@@ -154,8 +154,12 @@ func fail(s *stdio, cmd string, err error) int {
 	return code
 }
 
-// httpClient is the client every command uses: bounded connect and
-// response times, no redirects on token endpoints.
+// httpClient is the client every command uses: bounded connect and TLS
+// handshake times, no redirects on token endpoints, and timeout as the
+// bound on each whole exchange and on waiting for response headers. A
+// zero timeout sets neither, for callers whose contexts bound each
+// request (renew: the token's own timeout, which may exceed any fixed
+// bound chosen here).
 func httpClient(timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{

@@ -50,20 +50,45 @@ type robot struct {
 	env     []string
 }
 
-func newRobot(t *testing.T) *robot {
+// newRobot is a robot with a provider (opts, if given).
+func newRobot(t *testing.T, opts ...credtest.ProviderOptions) *robot {
 	t.Helper()
-	r := &robot{t: t, idp: credtest.StartOIDCProvider(t, credtest.ProviderOptions{}), base: t.TempDir()}
+	var o credtest.ProviderOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return robotWith(t, &o)
+}
+
+// robotWith is a robot whose provider has opts (nil: no provider). Its
+// account directory is not created: setup does that.
+func robotWith(t *testing.T, opts *credtest.ProviderOptions) *robot {
+	t.Helper()
+	r := &robot{t: t, base: t.TempDir()}
+	if opts != nil {
+		r.idp = credtest.StartOIDCProvider(t, *opts)
+	}
 	r.acctDir = filepath.Join(r.base, "oidc-agent")
 	r.pwFile = filepath.Join(r.base, "pw")
 	if err := os.WriteFile(r.pwFile, []byte("robot-password\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "OIDC") || strings.HasPrefix(kv, "BEARER_TOKEN") || strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+		if strings.HasPrefix(kv, "OIDC") || strings.HasPrefix(kv, "BEARER_TOKEN") || strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") ||
+			strings.HasPrefix(kv, "RUNTIME_DIRECTORY=") || strings.HasPrefix(kv, "STATE_DIRECTORY=") {
 			continue
 		}
 		r.env = append(r.env, kv)
 	}
+	// As systemd gives them to the units: the run lock and status.json of
+	// every command here stay in the test's directory (the defaults for
+	// root are /run/credmon-token and /var/lib/credmon-token).
+	for _, d := range []string{"run", "state"} {
+		if err := os.Mkdir(filepath.Join(r.base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.env = append(r.env, "RUNTIME_DIRECTORY="+filepath.Join(r.base, "run"), "STATE_DIRECTORY="+filepath.Join(r.base, "state"))
 	return r
 }
 
@@ -93,9 +118,15 @@ var (
 // setup runs `credmon-token setup` and approves its device code as login.
 func (r *robot) setup(name, login string, extra ...string) string {
 	r.t.Helper()
-	args := append([]string{"setup", name, "--issuer", r.idp.Issuer, "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure"}, extra...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = r.env
+	return r.setupCmd(login, exec.Command(binary, append([]string{"setup", name, "--issuer", r.idp.Issuer,
+		"--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure"}, extra...)...))
+}
+
+// setupCmd runs a prepared `credmon-token setup` command (its own password
+// source) and approves its device code as login; it returns stdout.
+func (r *robot) setupCmd(login string, cmd *exec.Cmd) string {
+	r.t.Helper()
+	cmd.Env = append(cmd.Env, r.env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	stderr, _ := cmd.StderrPipe()
@@ -512,13 +543,23 @@ func TestGetFirstRunAtTerminal(t *testing.T) {
 		t.Skip("script(1) not installed")
 	}
 	r := newRobot(t)
-	bt := filepath.Join(r.base, "bt")
-	inner := strings.Join([]string{binary, "get", "--account", "firstrun", "--issuer", r.idp.Issuer, "--insecure",
-		"--pw-file", r.pwFile, "--config-dir", r.acctDir, "-o", bt}, " ")
+	// The password reaches setup from get whatever its source: a file, or
+	// an environment variable (a descriptor is read once, like the pipe
+	// behind --pw-env in a cron job).
+	for _, pwArgs := range [][]string{{"--pw-file", r.pwFile}, {"--pw-env", "ROBOT_PW"}} {
+		t.Run(pwArgs[0], func(t *testing.T) { getFirstRun(t, r, pwArgs) })
+	}
+}
+
+func getFirstRun(t *testing.T, r *robot, pwArgs []string) {
+	account := "firstrun" + strings.TrimPrefix(pwArgs[0], "--pw-")
+	bt := filepath.Join(r.base, account+".bt")
+	inner := strings.Join(append([]string{binary, "get", "--account", account, "--issuer", r.idp.Issuer, "--insecure",
+		"--config-dir", r.acctDir, "-o", bt}, pwArgs...), " ")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "script", "-qefc", inner, "/dev/null")
-	cmd.Env = r.env
+	cmd.Env = append(r.env, "ROBOT_PW=robot-password")
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
@@ -560,7 +601,7 @@ func TestGetFirstRunAtTerminal(t *testing.T) {
 	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "fran" {
 		t.Errorf("sub = %v", c["sub"])
 	}
-	if _, err := oidcagent.Load(r.acctDir, "firstrun", []byte("robot-password")); err != nil {
+	if _, err := oidcagent.Load(r.acctDir, account, []byte("robot-password")); err != nil {
 		t.Errorf("the account was not stored: %v", err)
 	}
 }
@@ -601,5 +642,74 @@ func TestDecode(t *testing.T) {
 	os.WriteFile(f, []byte("not a token\n"), 0o600)
 	if code, _, _ := r.run("decode", f); code == 0 {
 		t.Error("decode of garbage succeeded")
+	}
+}
+
+// An issuer that holds clients to their registered authentication method
+// (many do; oidc-provider only with StrictClientAuth): setup registers
+// for HTTP Basic, as oidc-agent authenticates, and a pre-registered
+// client_secret_post client works with --client-secret-post; get works
+// with both.
+func TestStrictClientAuth(t *testing.T) {
+	r := newRobot(t, credtest.ProviderOptions{StrictClientAuth: true})
+	r.setup("dcr", "dora")
+	secret := filepath.Join(r.base, "client-secret")
+	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
+	r.setup("postclient", "polly", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret, "--client-secret-post")
+	r.setup("basicclient", "bess", "--client-id", credtest.ClientIDBasic, "--client-secret-file", secret)
+	for name, sub := range map[string]string{"dcr": "dora", "postclient": "polly", "basicclient": "bess"} {
+		bt := filepath.Join(r.base, name+".bt")
+		if code, _, errOut := r.run("get", "--account", name, "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure", "-o", bt); code != 0 {
+			t.Errorf("get %s: exit %d %s", name, code, errOut)
+			continue
+		}
+		raw, _ := os.ReadFile(bt)
+		if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != sub {
+			t.Errorf("%s: sub = %v", name, c["sub"])
+		}
+	}
+	// The client setup registered is one for HTTP Basic, what oidc-agent
+	// sends (get alone would not tell: it falls back to form parameters).
+	acct, err := oidcagent.Load(r.acctDir, "dcr", []byte("robot-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, status, err := r.idp.Refresh(context.Background(), acct.ClientID(), acct.ClientSecret(), acct.RefreshToken(), nil)
+	if err != nil || status != 200 {
+		t.Errorf("HTTP Basic refresh with the registered client: %d %v %v", status, err, body)
+	}
+}
+
+// The [account] section setup prints is valid config.ini as printed: the
+// password file actually used (behind --pw-fd too), and with --pw-env the
+// OSG convention plus a comment on a line of its own (configparser has no
+// inline comments).
+func TestSetupPrintsUsablePasswordFile(t *testing.T) {
+	r := newRobot(t)
+	base := []string{"--issuer", r.idp.Issuer, "--config-dir", r.acctDir, "--insecure"}
+
+	env := exec.Command(binary, append([]string{"setup", "viaenv", "--pw-env", "ROBOT_PW"}, base...)...)
+	env.Env = []string{"ROBOT_PW=robot-password"}
+	out := r.setupCmd("erin", env)
+	want := "# Create /etc/osg/tokens/viaenv.pw holding the password you used (first line), readable by the renewal service.\n" +
+		"[account viaenv]\npassword_file = /etc/osg/tokens/viaenv.pw\n"
+	if out != want {
+		t.Errorf("--pw-env printed\n%q\nwant\n%q", out, want)
+	}
+
+	f, err := os.Open(r.pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd := exec.Command(binary, append([]string{"setup", "viafd", "--pw-fd", "3"}, base...)...)
+	fd.ExtraFiles = []*os.File{f} // descriptor 3 in the child
+	if out := r.setupCmd("finn", fd); out != "[account viafd]\npassword_file = "+r.pwFile+"\n" {
+		t.Errorf("--pw-fd printed %q; want the file behind the descriptor, %s", out, r.pwFile)
+	}
+	for _, name := range []string{"viaenv", "viafd"} {
+		if _, err := oidcagent.Load(r.acctDir, name, []byte("robot-password")); err != nil {
+			t.Errorf("account %s: %v", name, err)
+		}
 	}
 }

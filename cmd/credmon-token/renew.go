@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,14 +25,23 @@ type renewFlags struct {
 	config, accountDir, lock, state string
 	timeout                         time.Duration
 	insecure, verbose               bool
+	// clientTimeout, when set, bounds every HTTP exchange of the renewer
+	// as a whole. renew leaves it zero: each token's timeout (config.ini
+	// "timeout", default 20 s) bounds its requests through the context,
+	// and a fixed client bound would cut longer ones short. Tests set it
+	// to show that difference.
+	clientTimeout time.Duration
 }
 
 func (r *renewFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&r.config, "config", "", "osg-token-renewer's config.ini (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
 	fl.StringVar(&r.accountDir, "config-dir", "", "oidc-agent account directory (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
-	fl.StringVar(&r.lock, "lock", "", "lock file that keeps two runs apart (default $RUNTIME_DIRECTORY/renew.lock, else <config>.lock)")
+	fl.StringVar(&r.lock, "lock", "", "lock file that keeps two runs apart (default, however renew is started: $RUNTIME_DIRECTORY/renew.lock; "+
+		"as root or the owner of /run/credmon-token, /run/credmon-token/renew.lock; else $XDG_RUNTIME_DIR/credmon-token/renew.lock; "+
+		"else $TMPDIR/credmon-token-<uid>/renew.lock)")
 	fl.DurationVar(&r.timeout, "timeout", renewer.DefaultRunTimeout, "bound on the whole run (not with --watch)")
-	fl.StringVar(&r.state, "state", "", "where renew records each token's last outcome for status (default $STATE_DIRECTORY/status.json, else $XDG_STATE_HOME or ~/.local/state/credmon-token/status.json)")
+	fl.StringVar(&r.state, "state", "", "where renew records each token's last outcome for status (default, however renew is started: $STATE_DIRECTORY/status.json; "+
+		"as root or the owner of "+serviceStateDir+", "+rootStatePath+"; else ${XDG_STATE_HOME:-~/.local/state}/credmon-token/status.json)")
 	fl.BoolVar(&r.insecure, "insecure", false, "allow http:// issuers (tests and labs only)")
 	fl.BoolVar(&r.verbose, "v", false, "log every token, not only failures")
 }
@@ -51,10 +62,17 @@ func (r *renewFlags) renewer(s *stdio) (*renewer.Renewer, error) {
 	if r.verbose {
 		level = hclog.Info
 	}
+	statePath := r.statePath()
 	return &renewer.Renewer{
-		Config: cfg, HTTPClient: httpClient(renewer.DefaultTokenTimeout), AccountDir: r.accountDir,
+		Config: cfg, HTTPClient: httpClient(r.clientTimeout), AccountDir: r.accountDir,
 		AllowInsecure: insecureAllowed(r.insecure), LockPath: r.lock,
 		Log: hclog.New(&hclog.LoggerOptions{Name: "credmon-token", Output: s.err, Level: level}),
+		// After every run, and every --watch round, under the run lock.
+		OnReport: func(rep *renewer.Report) {
+			if err := saveState(statePath, rep); err != nil {
+				fmt.Fprintf(s.err, "credmon-token renew: recording the outcome for status: %v\n", err)
+			}
+		},
 	}, nil
 }
 
@@ -68,7 +86,11 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		fmt.Fprintln(s.err, "usage: credmon-token renew [--watch] [flags]\n\n"+
 			"Renews every [token] of osg-token-renewer's config.ini (read unchanged): refresh-token accounts\n"+
 			"stored by oidc-gen or credmon-token setup, and client-credentials accounts. Every token is tried;\n"+
-			"the exit status is non-zero when any failed (4 when a human must log in again).")
+			"the exit status is non-zero when any failed (4 when a human must log in again).\n\n"+
+			"Runs exclude each other with --lock, whose default is the same for the systemd unit, the timer\n"+
+			"and a manual run; each token's refresh holds its oidc-agent account file locked, so a concurrent\n"+
+			"`credmon-token get` of the same account waits instead of reusing its refresh token. Outcomes are\n"+
+			"recorded in --state after every run and every --watch round, for `credmon-token status`.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -105,9 +127,6 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 			return exitFailure
 		}
 		return fail(s, "renew", err)
-	}
-	if err := saveState(rf.statePath(), rep); err != nil {
-		fmt.Fprintf(s.err, "credmon-token renew: recording the outcome for status: %v\n", err)
 	}
 	code := exitOK
 	for _, t := range rep.Tokens {
@@ -169,19 +188,51 @@ type lastOutcome struct {
 	Error   string    `json:"error,omitempty"`
 }
 
-// statePath is where renew records outcomes: systemd's StateDirectory when
-// the unit has one, else the XDG state directory.
+// serviceStateDir is the units' StateDirectory=credmon-token.
+const serviceStateDir = "/var/lib/credmon-token"
+
+// rootStatePath is root's default state file, in serviceStateDir: status
+// run by hand shows what the timer's runs did.
+const rootStatePath = serviceStateDir + "/status.json"
+
+// statePath is where renew records outcomes and status reads them.
 func (r *renewFlags) statePath() string {
 	if r.state != "" {
 		return r.state
 	}
-	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
-		return filepath.Join(d, "status.json")
+	home, _ := os.UserHomeDir()
+	return defaultStatePath(os.Getenv, os.Geteuid(), home, func(dir string) (int, bool) {
+		uid, _, ok := dirOwner(dir)
+		return uid, ok
+	})
+}
+
+// defaultStatePath chooses the state file from its arguments alone, so
+// that renew and status agree however each was started (the run lock's
+// default follows the same rules):
+//
+//  1. $STATE_DIRECTORY/status.json when systemd sets it (the first of a
+//     colon-separated list);
+//  2. for root, and for the user that owns an existing serviceStateDir
+//     (the units' service user), rootStatePath;
+//  3. $XDG_STATE_HOME (when absolute, as the XDG spec says) or
+//     home/.local/state, then credmon-token/status.json.
+//
+// Empty when there is no place at all (no home): renew then records
+// nothing. ownerOf reports the owner of an existing directory.
+func defaultStatePath(getenv func(string) string, uid int, home string, ownerOf func(dir string) (int, bool)) string {
+	if d := getenv("STATE_DIRECTORY"); d != "" {
+		return filepath.Join(strings.SplitN(d, ":", 2)[0], "status.json")
 	}
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
+	if uid == 0 {
+		return rootStatePath
+	}
+	if owner, ok := ownerOf(serviceStateDir); ok && owner == uid {
+		return rootStatePath
+	}
+	base := getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(base) {
+		if home == "" {
 			return ""
 		}
 		base = filepath.Join(home, ".local", "state")
@@ -210,19 +261,68 @@ func saveState(path string, rep *renewer.Report) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return replaceStateFile(path, b)
 }
 
+// replaceStateFile writes b to a new temporary file next to path and
+// renames it over path. The temporary file has a random name and is
+// created exclusively: root may write into the service user's
+// StateDirectory, where a planted path+".tmp" symlink must not redirect
+// the write. When root writes there, the file is given to the directory's
+// owner so that the service can still merge into it.
+func replaceStateFile(path string, b []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if os.Geteuid() == 0 {
+		if owner, group, ok := dirOwner(dir); ok && owner != 0 {
+			_ = f.Chown(owner, group) // best effort: status as root still works
+		}
+	}
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// loadState reads the state file; never through a symlink (root reads the
+// service user's directory).
 func loadState(path string) map[string]*lastOutcome {
 	state := map[string]*lastOutcome{}
-	if b, err := os.ReadFile(path); err == nil {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return state
+	}
+	defer f.Close()
+	if b, err := io.ReadAll(io.LimitReader(f, 16<<20)); err == nil {
 		_ = json.Unmarshal(b, &state) // a damaged file is replaced
 	}
 	return state
+}
+
+// dirOwner returns the owner and group of the directory dir (not a
+// symlink).
+func dirOwner(dir string) (uid, gid int, ok bool) {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return 0, 0, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return int(st.Uid), int(st.Gid), true
 }
 
 type accountStatus struct {
@@ -235,6 +335,9 @@ type accountStatus struct {
 	RefreshRemaining int64     `json:"refresh_token_remaining_seconds,omitempty"`
 	Error            string    `json:"error,omitempty"`
 	Warning          string    `json:"warning,omitempty"`
+	// Unused: no [token] names the account (it is listed all the same,
+	// so a login about to expire shows before a token needs it).
+	Unused bool `json:"unused,omitempty"`
 }
 
 // ReloginWarning is how early status warns that a refresh token whose
@@ -259,27 +362,7 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 	code := exitOK
 	state := loadState(rf.statePath())
 	for _, t := range cfg.Tokens {
-		ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path, LastRun: state[t.Name]}
-		tok, err := bearer.ReadTokenFile(t.Path)
-		if err == nil {
-			ts.Present = true
-			var info *bearer.Info
-			if info, err = bearer.Inspect(tok); err == nil {
-				ts.Audience, ts.Scopes = info.Audience, info.Scopes
-				if info.HasExpiry {
-					ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
-					if !info.Expiry.After(now) {
-						ts.Warning = "expired"
-					}
-				}
-			}
-		}
-		if err != nil {
-			ts.Error = err.Error()
-		}
-		if ts.LastRun != nil && ts.LastRun.Class == string(renewer.ClassReauth) {
-			ts.Warning = "the last renewal was refused (invalid_grant): a human must run `credmon-token setup " + t.Account + "`"
-		}
+		ts := tokenStatusOf(t, state[t.Name], now)
 		if ts.Error != "" || ts.Warning != "" {
 			code = exitFailure
 		}
@@ -290,35 +373,10 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 	if dir == "" {
 		dir, _ = oidcagent.FindConfigDir()
 	}
-	for _, name := range sortedAccounts(cfg) {
-		a := cfg.Accounts[name]
-		as := accountStatus{Account: name, Mode: "client_credentials"}
-		if a.Mode == renewer.ModeOIDC {
-			as.Mode = "refresh_token"
-			as.File = filepath.Join(dir, name)
-			if fi, err := os.Stat(as.File); err == nil {
-				as.LastRotation = fi.ModTime()
-			}
-			pw, err := oidcagent.PasswordFromFile(a.PasswordFile)
-			var acct *oidcagent.Account
-			if err == nil {
-				acct, err = oidcagent.Load(dir, name, pw)
-			}
-			if err != nil {
-				as.Error = err.Error()
-				code = exitFailure
-			} else {
-				as.Issuer = acct.IssuerURL()
-				// A refresh token that is a JWT says when it expires;
-				// opaque ones do not, and status says nothing it cannot know.
-				if info, err := bearer.Inspect(acct.RefreshToken()); err == nil && info.HasExpiry {
-					as.RefreshExpiry = info.Expiry
-					as.RefreshRemaining = int64(info.Expiry.Sub(now).Seconds())
-					if info.Expiry.Sub(now) < ReloginWarning {
-						as.Warning = "the refresh token expires soon: a human must run `credmon-token setup " + name + "` before then"
-					}
-				}
-			}
+	for _, a := range cfg.AllAccounts {
+		as := accountStatusOf(a, dir, now)
+		if as.Error != "" {
+			code = exitFailure
 		}
 		accts = append(accts, as)
 	}
@@ -358,6 +416,9 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 		if a.Issuer != "" {
 			fmt.Fprintf(s.out, " at %s", a.Issuer)
 		}
+		if a.Unused {
+			fmt.Fprint(s.out, " (used by no token)")
+		}
 		fmt.Fprintln(s.out)
 		if !a.LastRotation.IsZero() {
 			fmt.Fprintf(s.out, "    refresh token written %s (%s)\n", a.LastRotation.Format(time.RFC3339), relative(a.LastRotation.Sub(now)))
@@ -382,14 +443,69 @@ func relative(d time.Duration) string {
 	return "in " + d.Round(time.Second).String()
 }
 
-func sortedAccounts(cfg *renewer.Config) []string {
-	seen := map[string]bool{}
-	var names []string
-	for _, t := range cfg.Tokens {
-		if _, ok := cfg.Accounts[t.Account]; ok && !seen[t.Account] {
-			seen[t.Account] = true
-			names = append(names, t.Account)
+// tokenStatusOf describes one [token]: its file, and what the last renew
+// recorded for it.
+func tokenStatusOf(t *renewer.Token, last *lastOutcome, now time.Time) tokenStatus {
+	ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path, LastRun: last}
+	tok, err := bearer.ReadTokenFile(t.Path)
+	if err == nil {
+		ts.Present = true
+		var info *bearer.Info
+		if info, err = bearer.Inspect(tok); err == nil {
+			ts.Audience, ts.Scopes = info.Audience, info.Scopes
+			if info.HasExpiry {
+				ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
+				if !info.Expiry.After(now) {
+					ts.Warning = "expired"
+				}
+			}
 		}
 	}
-	return names
+	if err != nil {
+		ts.Error = err.Error()
+	}
+	if last != nil && last.Class == string(renewer.ClassReauth) {
+		ts.Warning = "the last renewal was refused (invalid_grant): a human must run `credmon-token setup " + t.Account + "`"
+	}
+	return ts
+}
+
+// accountStatusOf describes one [account]: for an oidc-agent account, its
+// file, issuer and what its refresh token says about its expiry.
+func accountStatusOf(a *renewer.Account, dir string, now time.Time) accountStatus {
+	as := accountStatus{Account: a.Name, Unused: a.Unused}
+	switch {
+	case a.Invalid != nil:
+		as.Mode, as.Error = "invalid", a.Invalid.Error()
+		return as
+	case a.Mode == renewer.ModeClientCredentials:
+		as.Mode = "client_credentials"
+		return as
+	}
+	as.Mode = "refresh_token"
+	as.File = filepath.Join(dir, a.Name)
+	if fi, err := os.Stat(as.File); err == nil {
+		as.LastRotation = fi.ModTime()
+	}
+	pw, err := oidcagent.PasswordFromFile(a.PasswordFile)
+	var acct *oidcagent.Account
+	if err == nil {
+		acct, err = oidcagent.Load(dir, a.Name, pw)
+		clear(pw)
+	}
+	if err != nil {
+		as.Error = err.Error()
+		return as
+	}
+	as.Issuer = acct.IssuerURL()
+	// A refresh token that is a JWT says when it expires; opaque ones do
+	// not, and status says nothing it cannot know.
+	if info, err := bearer.Inspect(acct.RefreshToken()); err == nil && info.HasExpiry {
+		as.RefreshExpiry = info.Expiry
+		as.RefreshRemaining = int64(info.Expiry.Sub(now).Seconds())
+		if info.Expiry.Sub(now) < ReloginWarning {
+			as.Warning = "the refresh token expires soon: a human must run `credmon-token setup " + a.Name + "` before then"
+		}
+	}
+	return as
 }

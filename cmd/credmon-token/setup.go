@@ -85,8 +85,8 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	manual := fl.Bool("manual", false, "use a pre-registered client (--client-id, --client-secret-file) instead of dynamic registration")
 	clientID := fl.String("client-id", "", "pre-registered client id (implies --manual)")
 	secretFile := fl.String("client-secret-file", "", "file holding the pre-registered client's secret (none: a public client)")
-	authBasic := fl.Bool("client-secret-basic", false, "authenticate the client with HTTP Basic instead of form parameters")
-	configIni := fl.String("print-config-for", "", "password file path to show in the printed [account] section (default: --pw-file)")
+	authPost := fl.Bool("client-secret-post", false, "a pre-registered client authenticates with form parameters instead of HTTP Basic")
+	configIni := fl.String("print-config-for", "", "password file path to show in the printed [account] section (default: --pw-file, or the file behind --pw-fd)")
 	fl.Usage = func() {
 		fmt.Fprintln(s.err, "usage: credmon-token setup NAME --issuer URL [flags]\n\n"+
 			"Logs in once with the OAuth2 device flow (RFC 8628) and stores the account NAME, encrypted, in\n"+
@@ -115,23 +115,72 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	if err := oidcagent.ValidName(name); err != nil {
 		return fail(s, "setup", configError{err})
 	}
+	p := setupParams{name: name, issuer: *issuer, scope: *scope, audience: *audience, clientID: *clientID,
+		secretFile: *secretFile, manual: *manual || *clientID != "", authPost: *authPost, af: af,
+		pwPath: passwordFileForConfig(*configIni, af)}
 	pw, err := af.password()
 	if err != nil {
 		return fail(s, "setup", err)
 	}
+	p.pw = pw
+	return doSetup(ctx, s, p)
+}
+
+// setupParams is a parsed `setup` command line, with the password already
+// read (a descriptor or pipe can be read once: `get` hands its own over).
+type setupParams struct {
+	name, issuer, scope, audience string
+	clientID, secretFile          string
+	manual, authPost              bool
+	af                            accountFlags
+	pw                            []byte
+	// pwPath is the password file to print in the [account] section; empty
+	// when the password did not come from a file.
+	pwPath string
+}
+
+// passwordFileForConfig is the password_file to print for config.ini:
+// --print-config-for, else --pw-file, else the regular file behind
+// --pw-fd (9</etc/osg/tokens/NAME.pw); empty when there is none (an
+// environment variable, a pipe).
+func passwordFileForConfig(explicit string, af accountFlags) string {
+	switch {
+	case explicit != "":
+		return explicit
+	case af.pwFile != "":
+		if abs, err := filepath.Abs(af.pwFile); err == nil {
+			return abs
+		}
+		return af.pwFile
+	case af.pwFD >= 0:
+		target, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", af.pwFD))
+		if err != nil || !filepath.IsAbs(target) {
+			return "" // pipe:[…], socket:[…]
+		}
+		if fi, err := os.Stat(target); err == nil && fi.Mode().IsRegular() {
+			return target
+		}
+	}
+	return ""
+}
+
+// doSetup registers (or uses) a client, runs the device flow and stores the
+// account.
+func doSetup(ctx context.Context, s *stdio, p setupParams) int {
+	name, af, pw := p.name, p.af, p.pw
 	dir, err := af.findDir(true)
 	if err != nil {
 		return fail(s, "setup", err)
 	}
 	cl := af.client()
-	md, err := cl.Discover(ctx, *issuer)
+	md, err := cl.Discover(ctx, p.issuer)
 	if err != nil {
-		return fail(s, "setup", fmt.Errorf("discovery at %s: %w", *issuer, err))
+		return fail(s, "setup", fmt.Errorf("discovery at %s: %w", p.issuer, err))
 	}
 	if md.DeviceAuthorizationEndpoint == "" {
-		return fail(s, "setup", configErrorf("issuer %s does not offer the device flow (no device_authorization_endpoint)", *issuer))
+		return fail(s, "setup", configErrorf("issuer %s does not offer the device flow (no device_authorization_endpoint)", p.issuer))
 	}
-	scopes := strings.Fields(*scope)
+	scopes := strings.Fields(p.scope)
 	if len(scopes) == 0 && len(md.ScopesSupported) > 0 && isTerminal(os.Stdin) && isTerminal(os.Stderr) {
 		scopes = askScopes(s, md.ScopesSupported)
 	}
@@ -143,18 +192,22 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 		scopes = append(scopes, "offline_access")
 	}
 
-	auth := oidc.ClientAuth{Style: oauth2.AuthStyleInParams}
-	if *authBasic {
-		auth.Style = oauth2.AuthStyleInHeader
+	// HTTP Basic, as oidc-agent authenticates (spec §2.7) and as every
+	// issuer must accept (RFC 6749 §2.3.1); dynamically registered clients
+	// are registered for it, so strict issuers accept our refreshes and
+	// oidc-agent's alike.
+	auth := oidc.ClientAuth{Style: oauth2.AuthStyleInHeader}
+	if p.authPost {
+		auth.Style = oauth2.AuthStyleInParams
 	}
 	var reg *oidc.Registration
-	if *manual || *clientID != "" {
-		if *clientID == "" {
+	if p.manual {
+		if p.clientID == "" {
 			return fail(s, "setup", configErrorf("--manual needs --client-id"))
 		}
-		auth.ClientID = *clientID
-		if *secretFile != "" {
-			b, err := os.ReadFile(*secretFile)
+		auth.ClientID = p.clientID
+		if p.secretFile != "" {
+			b, err := os.ReadFile(p.secretFile)
 			if err != nil {
 				return fail(s, "setup", err)
 			}
@@ -162,7 +215,7 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 		}
 	} else {
 		if md.RegistrationEndpoint == "" {
-			return fail(s, "setup", configErrorf("issuer %s has no registration endpoint: use --client-id (and --client-secret-file)", *issuer))
+			return fail(s, "setup", configErrorf("issuer %s has no registration endpoint: use --client-id (and --client-secret-file)", p.issuer))
 		}
 		reg, err = cl.Register(ctx, md, oidc.RegistrationRequest{
 			ClientName:   "credmon-token " + name,
@@ -171,7 +224,7 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 			RedirectURIs: []string{"http://localhost:8765"},
 			// oidc-gen registers native clients too (spec §2.9).
 			ApplicationType:         "native",
-			TokenEndpointAuthMethod: "client_secret_post",
+			TokenEndpointAuthMethod: "client_secret_basic",
 		})
 		if err != nil {
 			return fail(s, "setup", fmt.Errorf("dynamic client registration: %w", err))
@@ -180,7 +233,7 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 		fmt.Fprintf(s.err, "Registered client %s at %s\n", reg.ClientID, md.RegistrationEndpoint)
 	}
 
-	da, err := cl.StartDevice(ctx, md, auth, scopes, *audience)
+	da, err := cl.StartDevice(ctx, md, auth, scopes, p.audience)
 	if err != nil {
 		return fail(s, "setup", fmt.Errorf("device authorization: %w", err))
 	}
@@ -219,7 +272,7 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	acct.SetClientSecret(auth.ClientSecret)
 	acct.SetRefreshToken(tok.RefreshToken)
 	acct.SetScope(strings.Join(scopes, " "))
-	acct.SetAudience(*audience)
+	acct.SetAudience(p.audience)
 	acct.SetRedirectURIs([]string{"http://localhost:8765"})
 	if md.DeviceAuthorizationEndpoint != "" {
 		acct.SetString(oidcagent.KeyDeviceAuthorizationEndpoint, md.DeviceAuthorizationEndpoint)
@@ -232,12 +285,12 @@ func runSetup(ctx context.Context, args []string, s *stdio) int {
 	}
 	path := filepath.Join(dir, name)
 	fmt.Fprintf(s.err, "Stored account %s in %s (encrypted; oidc-agent can load it too).\n", name, path)
-	pwPath := *configIni
+	pwPath := p.pwPath
 	if pwPath == "" {
-		pwPath = af.pwFile
-	}
-	if pwPath == "" {
-		pwPath = "/etc/osg/token-renewer/" + name + ".pw   # a file holding the password you used"
+		// No file held the password: show OSG's convention, and say on a
+		// line of its own (config.ini has no inline comments) what to do.
+		pwPath = "/etc/osg/tokens/" + name + ".pw"
+		fmt.Fprintf(s.out, "# Create %s holding the password you used (first line), readable by the renewal service.\n", pwPath)
 	}
 	fmt.Fprintf(s.out, "[account %s]\npassword_file = %s\n", name, pwPath)
 	return exitOK

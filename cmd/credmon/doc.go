@@ -4,10 +4,11 @@
 //	CREDMON_OAUTH = /usr/sbin/credmon
 //
 // It accepts the Python credmon's options (-n/--name, -c/--cred-dir,
-// -l/--log-file, -d/--debug, -v/--verbose) and exits as it does: 0 on
-// SIGTERM/SIGINT/SIGQUIT, 44 when the log cannot be opened, 99 (master: do
-// not restart) for invalid provider names, 1 for other start-up errors,
-// 2 for bad options.
+// -l/--log-file, -d/--debug, -v/--verbose) in every spelling its argparse
+// parser accepts (-dv, -nNAME, --name=NAME, unambiguous prefixes such as
+// --cred), and exits as it does: 0 on SIGTERM/SIGINT/SIGQUIT, 44 when the
+// log cannot be opened, 99 (master: do not restart) for invalid provider
+// names, 1 for other start-up errors, 2 for bad options.
 //
 // It also has administrator subcommands for the local issuer: `credmon
 // issuer` prints the OpenID configuration and JWKS to publish, and `credmon

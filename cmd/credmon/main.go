@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -63,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until exit (for performance work)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(argparseArgs(args)); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -73,6 +75,119 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o.name = strings.ToUpper(o.name)
 	return o, nil
+}
+
+// Options as the Python credmon's argparse parser defines them
+// (credmon/utils/utils.py parse_args): single-letter options that take no
+// value, single-letter options that take one, and every long name the
+// flag set knows.
+const (
+	shortBools  = "dv"
+	shortValues = "ncl"
+)
+
+var longOptions = []string{"name", "cred-dir", "log-file", "debug", "verbose", "version", "cpuprofile", "help"}
+
+// longValues are the long options that take a value.
+var longValues = []string{"name", "cred-dir", "log-file", "cpuprofile"}
+
+// argparseArgs rewrites the spellings argparse accepts and the flag
+// package does not into ones it does, so that a CREDMON_OAUTH_ARGS written
+// for the Python credmon works unchanged:
+//
+//   - combined short options: -dv is -d -v, and -dvn NAME / -dvnNAME end
+//     with an option that takes the rest (or the next argument) as value;
+//   - a value attached to a short option: -nNAME, -c/dir, -lFILE;
+//   - an unambiguous prefix of a long option: --cred /dir, --log=FILE.
+//
+// Everything else is left as is (--name=X, -n X, Go's single-dash long
+// names such as -version), and so is anything after "--"; unknown options
+// stay unknown, so the flag package reports them (exit status 2, like
+// argparse).
+func argparseArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(out, args[i:]...)
+		case strings.HasPrefix(a, "--"):
+			out = append(out, expandLong(a))
+		case len(a) > 2 && a[0] == '-' && a[2] != '=':
+			out = append(out, expandShort(a)...)
+		default:
+			out = append(out, a)
+		}
+		// An option still waiting for its value takes the next argument
+		// as is, even if it starts with "-" (e.g. --log-file -).
+		if last := out[len(out)-1]; takesValue(last) && i+1 < len(args) {
+			i++
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
+// takesValue reports whether a (rewritten) argument is an option whose
+// value is the next argument: "-n", "--name", "-name", without "=".
+func takesValue(a string) bool {
+	name := strings.TrimLeft(a, "-")
+	if name == a || strings.Contains(name, "=") {
+		return false
+	}
+	return (len(name) == 1 && strings.Contains(shortValues, name)) || slices.Contains(longValues, name)
+}
+
+// expandLong completes an abbreviated --option[=value]; an exact, unknown
+// or ambiguous name is returned unchanged.
+func expandLong(a string) string {
+	name, value, hasValue := strings.Cut(a[2:], "=")
+	if slices.Contains(longOptions, name) || name == "" {
+		return a
+	}
+	match := ""
+	for _, l := range longOptions {
+		if strings.HasPrefix(l, name) {
+			if match != "" {
+				return a // ambiguous: let the flag package refuse it
+			}
+			match = l
+		}
+	}
+	if match == "" {
+		return a
+	}
+	if hasValue {
+		return "--" + match + "=" + value
+	}
+	return "--" + match
+}
+
+// expandShort splits "-dv", "-nNAME" and "-dvnNAME" into separate options.
+// A single-dash long name known to the flag set ("-version", "-name X",
+// "-name=X") and anything with a letter that is not a short option are
+// returned unchanged.
+func expandShort(a string) []string {
+	if name, _, _ := strings.Cut(a[1:], "="); slices.Contains(longOptions, name) {
+		return []string{a}
+	}
+	var out []string
+	for i := 1; i < len(a); i++ {
+		c := a[i]
+		switch {
+		case strings.IndexByte(shortBools, c) >= 0:
+			out = append(out, "-"+string(c))
+		case strings.IndexByte(shortValues, c) >= 0:
+			out = append(out, "-"+string(c))
+			if rest := a[i+1:]; rest != "" {
+				out = append(out, rest)
+			}
+			return out
+		default:
+			return []string{a}
+		}
+	}
+	return out
 }
 
 func run(args []string, stderr io.Writer) int {
@@ -108,13 +223,18 @@ func run(args []string, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
 
 	var cfgSource string
+	var lg *dprintf.Log
 	load := func() (*condorcfg.Credmon, error) {
 		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: o.name, Prefetch: condorcfg.KnobsFor(o.name)})
 		if err != nil {
 			return nil, err
 		}
 		cfgSource = cfg.Source()
-		return condorcfg.LoadCredmon(cfg, o.name, condorcfg.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
+		cm, err := condorcfg.LoadCredmon(cfg, o.name, condorcfg.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
+		if err == nil && lg != nil {
+			lg.SetTimeFormat(cm.TimeFormat) // condor_reconfig re-reads DEBUG_TIME_FORMAT, as dprintf does
+		}
+		return cm, err
 	}
 	cm, cfgErr := load()
 	if cm == nil {
@@ -129,7 +249,8 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "credmon: no log file: set %s_LOG or LOG, or pass --log-file or -v\n", o.name)
 		return exitLogError
 	}
-	lg, err := dprintf.Open(dprintf.Options{Path: logPath, MaxBytes: cm.MaxLog, MaxNum: cm.MaxNumLog, Debug: cm.Debug, Name: "credmon"})
+	lg, err = dprintf.Open(dprintf.Options{Path: logPath, MaxBytes: cm.MaxLog, MaxNum: cm.MaxNumLog, Debug: cm.Debug, Name: "credmon",
+		TimeFormat: cm.TimeFormat})
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon: opening log: %v\n", err)
 		return exitLogError
@@ -159,6 +280,10 @@ func serve(o *options, cm *condorcfg.Credmon, cfgErr error, cfgSource string, lo
 		return exitFailure
 	}
 	defer dir.Close()
+	if real := dir.Path(); real != filepath.Clean(cm.CredDir) {
+		// A symlink to another volume is common; say where files really go.
+		log.Info(fmt.Sprintf("credential directory %s resolves to %s; using %s", cm.CredDir, real, real))
+	}
 	if os.Geteuid() != 0 {
 		log.Info(fmt.Sprintf("running as uid %d, not root: credential files will be owned by this uid", os.Geteuid()))
 	}

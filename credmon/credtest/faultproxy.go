@@ -1,14 +1,18 @@
 package credtest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +25,7 @@ type Mode struct {
 	kind  modeKind
 	delay time.Duration
 	code  string
+	param string
 }
 
 type modeKind int
@@ -33,6 +38,7 @@ const (
 	modeDown
 	modeBadJSON
 	modeErrorJSON
+	modeErrorJSONIfParam
 )
 
 // The fixed modes. They are variables only because Go has no struct
@@ -66,6 +72,15 @@ func Slow(d time.Duration) Mode { return Mode{kind: modeSlow, delay: d} }
 // without contacting the target.
 func ErrorJSON(code string) Mode { return Mode{kind: modeErrorJSON, code: code} }
 
+// ErrorJSONIfParam answers like ErrorJSON(code) when the request's form
+// body has the parameter param, and forwards the request unchanged
+// otherwise: an issuer that refuses a parameter (say "resource" with
+// invalid_target, or "scope" with invalid_scope) before looking at the
+// grant, while the same request without it works.
+func ErrorJSONIfParam(code, param string) Mode {
+	return Mode{kind: modeErrorJSONIfParam, code: code, param: param}
+}
+
 // String names the mode for logs and test failures.
 func (m Mode) String() string {
 	switch m.kind {
@@ -83,6 +98,8 @@ func (m Mode) String() string {
 		return "BadJSON"
 	case modeErrorJSON:
 		return fmt.Sprintf("ErrorJSON(%q)", m.code)
+	case modeErrorJSONIfParam:
+		return fmt.Sprintf("ErrorJSONIfParam(%q, %q)", m.code, m.param)
 	}
 	return fmt.Sprintf("Mode(%d)", int(m.kind))
 }
@@ -112,6 +129,7 @@ type FaultProxy struct {
 	mode      Mode
 	pathModes map[string]Mode
 	counts    map[string]int
+	params    map[string][][]string
 }
 
 // NewFaultProxy starts a proxy to target (a base URL such as
@@ -126,6 +144,7 @@ func NewFaultProxy(t testing.TB, target string) *FaultProxy {
 		closing:   make(chan struct{}),
 		pathModes: map[string]Mode{},
 		counts:    map[string]int{},
+		params:    map[string][][]string{},
 		transport: &http.Transport{IdleConnTimeout: 2 * time.Second, MaxIdleConnsPerHost: 64},
 	}
 	p.rp = &httputil.ReverseProxy{
@@ -205,11 +224,25 @@ func (p *FaultProxy) Total() int {
 	return n
 }
 
-// ResetCounts zeroes the counters.
+// ResetCounts zeroes the counters and forgets the recorded parameters.
 func (p *FaultProxy) ResetCounts() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.counts)
+	clear(p.params)
+}
+
+// Params returns, for each form-encoded POST for path in arrival order
+// (whatever the mode), the sorted names of its form parameters. Only names
+// are kept, never values, which hold refresh tokens and client secrets.
+func (p *FaultProxy) Params(path string) [][]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([][]string, len(p.params[path]))
+	for i, names := range p.params[path] {
+		out[i] = slices.Clone(names)
+	}
+	return out
 }
 
 // Close stops the proxy: hung and delayed requests are released (their
@@ -227,8 +260,23 @@ func (p *FaultProxy) Close() {
 }
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
+	var form url.Values
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// Read the body to record its parameter names, then hand the same
+		// bytes on to whichever mode handles the request.
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			form, _ = url.ParseQuery(string(body))
+		}
+	}
 	p.mu.Lock()
 	p.counts[r.URL.Path]++
+	if form != nil {
+		names := slices.Sorted(maps.Keys(form))
+		p.params[r.URL.Path] = append(p.params[r.URL.Path], names)
+	}
 	m, ok := p.pathModes[r.URL.Path]
 	if !ok {
 		m = p.mode
@@ -268,12 +316,22 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, badJSONBody)
+	case modeErrorJSONIfParam:
+		if !form.Has(m.param) {
+			p.rp.ServeHTTP(w, r)
+			return
+		}
+		writeErrorJSON(w, m.code)
 	case modeErrorJSON:
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "{\"error\":%q}", m.code)
+		writeErrorJSON(w, m.code)
 	}
+}
+
+func writeErrorJSON(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusBadRequest)
+	fmt.Fprintf(w, "{\"error\":%q}", code)
 }
 
 // hangUp closes the client connection without a response. SO_LINGER 0 makes

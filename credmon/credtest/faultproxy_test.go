@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,5 +231,55 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 5s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFaultProxyErrorIfParam: the conditional refusal answers only
+// requests carrying the parameter, forwards the rest with their body
+// intact, and the proxy records every form's parameter names (not values).
+func TestFaultProxyErrorIfParam(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		forwarded []string
+	)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		forwarded = append(forwarded, string(b))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at"}`)
+	}))
+	t.Cleanup(target.Close)
+	fp := credtest.NewFaultProxy(t, target.URL)
+	fp.SetPathMode("/token", credtest.ErrorJSONIfParam("invalid_target", "resource"))
+	client := &http.Client{Timeout: 5 * time.Second}
+	send := func(form url.Values) (int, string) {
+		resp, err := client.PostForm(fp.URL+"/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := send(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"secret-rt"}, "resource": {"https://a"}}); code != 400 || !strings.Contains(body, `"invalid_target"`) {
+		t.Errorf("with resource: %d %s; want 400 invalid_target", code, body)
+	}
+	if code, _ := send(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"secret-rt"}}); code != 200 {
+		t.Errorf("without resource: %d; want the target's 200", code)
+	}
+	mu.Lock()
+	if len(forwarded) != 1 || forwarded[0] != "grant_type=refresh_token&refresh_token=secret-rt" {
+		t.Errorf("forwarded bodies = %q; want only the second request, intact", forwarded)
+	}
+	mu.Unlock()
+	got := fp.Params("/token")
+	want := [][]string{{"grant_type", "refresh_token", "resource"}, {"grant_type", "refresh_token"}}
+	if len(got) != 2 || strings.Join(got[0], ",") != strings.Join(want[0], ",") || strings.Join(got[1], ",") != strings.Join(want[1], ",") {
+		t.Errorf("Params = %q; want %q", got, want)
+	}
+	if s := credtest.ErrorJSONIfParam("invalid_target", "resource").String(); s != `ErrorJSONIfParam("invalid_target", "resource")` {
+		t.Errorf("String() = %s", s)
 	}
 }

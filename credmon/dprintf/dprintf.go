@@ -164,6 +164,20 @@ func stripQuotes(s string) string {
 	return s
 }
 
+// SetTimeFormat replaces the time-stamp format (DEBUG_TIME_FORMAT after a
+// reconfig), with Options.TimeFormat's rules: quotes stripped, "" meaning
+// DefaultTimeFormat. Lines written afterwards use it.
+func (l *Log) SetTimeFormat(f string) {
+	f = stripQuotes(f)
+	if f == "" {
+		f = DefaultTimeFormat
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.format = f
+	l.hdr = nil // the cached header was made with the old format
+}
+
 // Logger returns an hclog.Logger named Options.Name that writes to l. All
 // loggers derived from it share one level (SetLevel on any changes all).
 func (l *Log) Logger() hclog.Logger {

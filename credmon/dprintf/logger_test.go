@@ -269,3 +269,18 @@ func FuzzLineIsWhole(f *testing.F) {
 		}
 	})
 }
+
+// TestSetTimeFormat: a reconfig's DEBUG_TIME_FORMAT applies to the next
+// line (the cached header of the same second is not reused).
+func TestSetTimeFormat(t *testing.T) {
+	l, buf := openBuffer(t, Options{})
+	l.Logger().Info("a")
+	l.SetTimeFormat(`"%Y-%m-%dT%H:%M:%S %j %Q"`)
+	l.Logger().Info("b")
+	l.SetTimeFormat("")
+	l.Logger().Info("c")
+	want := "11/23/26 11:05:01 a\n2026-11-23T11:05:01 327 %Q b\n11/23/26 11:05:01 c\n"
+	if got := buf.String(); got != want {
+		t.Errorf("output = %q; want %q", got, want)
+	}
+}

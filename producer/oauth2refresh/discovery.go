@@ -6,14 +6,24 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
-// Discover fetches <issuer>/.well-known/openid-configuration (OpenID
-// Connect Discovery 1.0 §4) and returns its token_endpoint. The document's
-// issuer must equal the one asked for (§4.3), so a misconfigured proxy
-// cannot send refresh tokens to another server.
-func Discover(ctx context.Context, hc *http.Client, issuer string) (string, error) {
+// DiscoverTokenURL fetches <issuer>/.well-known/openid-configuration
+// (OpenID Connect Discovery 1.0 §4) and returns its token_endpoint. The
+// document's issuer must equal the one asked for (§4.3), so a misconfigured
+// proxy cannot send refresh tokens to another server.
+//
+// Both the issuer and the token endpoint it names must be https unless
+// allowInsecure is set (the rule Client.Refresh applies to token URLs):
+// a discovery document fetched over plain http could name any token
+// endpoint, and the refresh token would follow it. A refused URL is a
+// PermanentError wrapping ErrInsecureURL, and nothing is sent.
+func DiscoverTokenURL(ctx context.Context, hc *http.Client, issuer string, allowInsecure bool) (string, error) {
+	if err := checkURL("issuer", issuer, allowInsecure); err != nil {
+		return "", err
+	}
 	if hc == nil {
 		hc = http.DefaultClient
 	}
@@ -48,5 +58,21 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (string, erro
 	if doc.TokenEndpoint == "" {
 		return "", &PermanentError{Err: fmt.Errorf("discovery document at %s has no token_endpoint", wellKnown)}
 	}
+	if err := checkURL("discovered token endpoint", doc.TokenEndpoint, allowInsecure); err != nil {
+		return "", err
+	}
 	return doc.TokenEndpoint, nil
+}
+
+// checkURL refuses a URL that is not absolute http(s) with a host, and an
+// http one unless allowInsecure; what names the URL in the message.
+func checkURL(what, raw string, allowInsecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return &PermanentError{Err: fmt.Errorf("invalid %s URL %q", what, raw)}
+	}
+	if u.Scheme != "https" && !allowInsecure {
+		return &PermanentError{Err: fmt.Errorf("%s %s: %w", what, redactURL(u), ErrInsecureURL)}
+	}
+	return nil
 }

@@ -47,6 +47,20 @@ func IsPermanent(err error) bool {
 	return false
 }
 
+// RefusedTarget returns the OAuth error code when err is the token
+// endpoint refusing the requested resource or audience (RFC 8707
+// invalid_target) or scope (RFC 6749 §5.2 invalid_scope), and "" otherwise.
+// Such an answer is an error response to the request as a whole, so the
+// refresh token was not used; the same grant without "scope", "audience"
+// and "resource" (the Python credmon's request) may succeed.
+func RefusedTarget(err error) string {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && (re.ErrorCode == "invalid_target" || re.ErrorCode == "invalid_scope") {
+		return re.ErrorCode
+	}
+	return ""
+}
+
 // Describe renders err for a log line without response bodies (which may
 // echo tokens): the OAuth error code, description and HTTP status.
 func Describe(err error) string {

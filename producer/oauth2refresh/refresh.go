@@ -83,8 +83,16 @@ type Result struct {
 	Received time.Time
 }
 
-// ErrInsecureURL is returned for a non-https token URL without AllowInsecure.
-var ErrInsecureURL = errors.New("oauth2refresh: token URL is not https (set the insecure switch only for tests)")
+// ErrInsecureURL is returned for a non-https token URL without AllowInsecure,
+// and by DiscoverTokenURL for a non-https issuer or discovered endpoint.
+var ErrInsecureURL = errors.New("oauth2refresh: URL is not https (set the insecure switch only for tests)")
+
+// SendsTarget reports whether Refresh with these scopes and audiences
+// sends a "scope", "audience" or "resource" parameter, which the Python
+// credmon never sends: an issuer may refuse them (see RefusedTarget).
+func (c *Client) SendsTarget(scopes, audiences []string) bool {
+	return (c.SendScopes && len(scopes) > 0) || (c.AudienceMode != AudienceNone && len(audiences) > 0)
+}
 
 // Refresh performs grant_type=refresh_token. scopes and audiences are sent
 // as configured; empty lists send nothing. now stamps Result.Received.
@@ -94,7 +102,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audie
 		return nil, &PermanentError{Err: fmt.Errorf("invalid token URL %q", c.TokenURL)}
 	}
 	if u.Scheme != "https" && !c.AllowInsecure {
-		return nil, &PermanentError{Err: ErrInsecureURL}
+		return nil, &PermanentError{Err: fmt.Errorf("token URL %s: %w", redactURL(u), ErrInsecureURL)}
 	}
 	form := url.Values{
 		"grant_type":    {"refresh_token"},

@@ -203,3 +203,58 @@ func TestRefreshBoundsResponseSize(t *testing.T) {
 		t.Error("accepted a response over MaxResponseBytes")
 	}
 }
+
+func TestRefusedTarget(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want string
+	}{
+		{`{"error":"invalid_target"}`, "invalid_target"},
+		{`{"error":"invalid_scope","error_description":"refresh token missing requested scope"}`, "invalid_scope"},
+		{`{"error":"invalid_grant"}`, ""},
+		{`{"error":"invalid_request"}`, ""},
+	} {
+		srv, _ := endpoint(t, 400, tt.body, "application/json")
+		cl := &Client{TokenURL: srv.URL, ClientID: "c", AllowInsecure: true}
+		_, err := cl.Refresh(context.Background(), "RT", nil, nil, nil)
+		if got := RefusedTarget(err); got != tt.want {
+			t.Errorf("RefusedTarget(%s) = %q; want %q", tt.body, got, tt.want)
+		}
+	}
+	if got := RefusedTarget(errors.New("network")); got != "" {
+		t.Errorf("RefusedTarget(network error) = %q; want \"\"", got)
+	}
+}
+
+func TestSendsTarget(t *testing.T) {
+	scopes, auds := []string{"read:/x"}, []string{"https://a"}
+	for _, tt := range []struct {
+		mode       AudienceMode
+		sendScopes bool
+		scopes     []string
+		auds       []string
+		want       bool
+	}{
+		{AudienceBoth, true, scopes, auds, true},
+		{AudienceNone, true, scopes, auds, true},
+		{AudienceNone, false, scopes, auds, false},
+		{AudienceResource, false, scopes, auds, true},
+		{AudienceBoth, true, nil, nil, false},
+		{AudienceParam, false, scopes, nil, false},
+	} {
+		c := &Client{AudienceMode: tt.mode, SendScopes: tt.sendScopes}
+		if got := c.SendsTarget(tt.scopes, tt.auds); got != tt.want {
+			t.Errorf("SendsTarget(mode %v, send scopes %v, %q, %q) = %v; want %v", tt.mode, tt.sendScopes, tt.scopes, tt.auds, got, tt.want)
+		}
+		// It must agree with what Refresh puts on the wire.
+		srv, got := endpoint(t, 200, okBody, "application/json")
+		c.TokenURL, c.ClientID, c.AllowInsecure = srv.URL, "cid", true
+		if _, err := c.Refresh(context.Background(), "RT", tt.scopes, tt.auds, nil); err != nil {
+			t.Fatal(err)
+		}
+		sent := got.form.Has("scope") || got.form.Has("audience") || got.form.Has("resource")
+		if sent != tt.want {
+			t.Errorf("mode %v, send scopes %v: Refresh sent target parameters = %v; SendsTarget says %v", tt.mode, tt.sendScopes, sent, tt.want)
+		}
+	}
+}

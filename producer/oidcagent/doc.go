@@ -84,6 +84,18 @@
 // it does not know, such as ones credmon-token adds, survive, and it keeps
 // the file's mode (verified with 4.2.6).
 //
+// # Locking
+//
+// oidc-agent keeps no lock (it owns its files alone). credmon-token's
+// processes do not: get and renew may refresh the same account at the same
+// time, and an issuer that rotates refresh tokens revokes the whole grant
+// when one is used twice. LockAccount is an exclusive flock(2) on the
+// account file, held from Load to Save; because Save replaces the file by
+// rename, it locks the file it opened and then checks that the name still
+// leads to it (lock-then-verify), starting over when it does not. No lock
+// file is added to the directory, where oidc-agent would list it as an
+// account.
+//
 // # Passwords
 //
 // PasswordFromFile, PasswordFromFD and PasswordFromEnv reproduce

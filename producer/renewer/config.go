@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +85,11 @@ type Account struct {
 	AudienceMode *oauth2refresh.AudienceMode
 	// Line is where the section starts.
 	Line int
+	// Unused: no token names this account. osg-token-renewer does not
+	// validate such a section, so a problem in it does not fail the file:
+	// it is Invalid instead (and Mode is then zero).
+	Unused  bool
+	Invalid error
 }
 
 // Token is a [token NAME] section.
@@ -131,12 +135,14 @@ type Token struct {
 
 // Config is a parsed config.ini.
 type Config struct {
-	// Path is the file's name as given to ParseConfig (for messages, and
-	// for the default lock path).
+	// Path is the file's name as given to ParseConfig (for messages).
 	Path string
 	// Accounts are the accounts referenced by some token (osg-token-
 	// renewer validates only those), by name.
 	Accounts map[string]*Account
+	// AllAccounts is every [account] section in file order: those of
+	// Accounts, and the Unused ones (for status).
+	AllAccounts []*Account
 	// Tokens in file order.
 	Tokens []*Token
 }
@@ -194,6 +200,7 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 		vals map[string]string
 	}
 	accounts := map[string]sect{}
+	var accountOrder []string
 	var tokens []sect
 	tokenNames := map[string]bool{}
 	for _, s := range ini.sections {
@@ -216,6 +223,7 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 				return nil, &ConfigError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("account %q is defined twice", words[1])}
 			}
 			accounts[words[1]] = sect{s, vals}
+			accountOrder = append(accountOrder, words[1])
 		case sectToken:
 			if tokenNames[words[1]] {
 				return nil, &ConfigError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("token %q is defined twice", words[1])}
@@ -303,6 +311,18 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 			}
 		}
 		cfg.Tokens = append(cfg.Tokens, t)
+	}
+	for _, aname := range accountOrder {
+		a := cfg.Accounts[aname]
+		if a == nil {
+			as := accounts[aname]
+			var err error
+			if a, err = parseAccount(name, ini, aname, as.s, as.vals); err != nil {
+				a = &Account{Name: aname, Line: as.s.line, Invalid: err}
+			}
+			a.Unused = true
+		}
+		cfg.AllAccounts = append(cfg.AllAccounts, a)
 	}
 	return cfg, nil
 }
@@ -452,16 +472,4 @@ func (t *Token) audienceMode(a *Account) oauth2refresh.AudienceMode {
 		return *a.AudienceMode
 	}
 	return DefaultAudienceMode
-}
-
-// lockPathFor is the default lock file for a configuration at path.
-func lockPathFor(path string) string {
-	if rd := os.Getenv("RUNTIME_DIRECTORY"); rd != "" {
-		// systemd RuntimeDirectory=; may list several, colon-separated.
-		return filepath.Join(strings.SplitN(rd, ":", 2)[0], "renew.lock")
-	}
-	if path == "" {
-		return ""
-	}
-	return path + ".lock"
 }

@@ -2,6 +2,7 @@ package renewer
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -227,6 +228,17 @@ timeout = 5
 	if _, ok := cfg.Accounts["unused"]; ok {
 		t.Error("an account no token uses was validated (osg-token-renewer ignores it)")
 	}
+	// Every section is listed for status, the unused one with its problem.
+	var names []string
+	for _, a := range cfg.AllAccounts {
+		names = append(names, a.Name)
+	}
+	if fmt.Sprint(names) != "[a unused cc]" {
+		t.Errorf("AllAccounts = %v; want [a unused cc] (file order)", names)
+	}
+	if u := cfg.AllAccounts[1]; !u.Unused || u.Invalid == nil || cfg.AllAccounts[0].Unused || cfg.AllAccounts[0] != cfg.Accounts["a"] {
+		t.Errorf("AllAccounts = %+v %+v; want a used, unused flagged and invalid", cfg.AllAccounts[0], u)
+	}
 	bad, ext, cc := cfg.Tokens[0], cfg.Tokens[1], cfg.Tokens[2]
 	if bad.Invalid == nil || !strings.Contains(bad.Invalid.Error(), "min_lifetime for token 'bad' is not a non-negative integer") {
 		t.Errorf("bad.Invalid = %v", bad.Invalid)
@@ -268,13 +280,5 @@ func TestLoadConfigAndPath(t *testing.T) {
 	cfg, err := LoadConfig(p)
 	if err != nil || cfg.Path != p {
 		t.Fatalf("LoadConfig = %v, %v", cfg, err)
-	}
-	t.Setenv("RUNTIME_DIRECTORY", "")
-	if got := lockPathFor(p); got != p+".lock" {
-		t.Errorf("lockPathFor = %q", got)
-	}
-	t.Setenv("RUNTIME_DIRECTORY", "/run/credmon-token:/run/other")
-	if got := lockPathFor(p); got != "/run/credmon-token/renew.lock" {
-		t.Errorf("lockPathFor = %q", got)
 	}
 }

@@ -25,6 +25,9 @@
 // oidc-agent directory, Renewer.AccountDir or oidcagent.FindConfigDir) or,
 // without password_file, a client-credentials client (token_request_url,
 // client_id, client_secret). password_file wins when both are present.
+// Config.Accounts holds the accounts some token uses; Config.AllAccounts
+// lists every section in file order, the others marked Unused and, when
+// broken, Invalid rather than failing the file (for status).
 //
 // [token NAME] has account and token_path (required), audience and scope
 // (space-separated lists, sent verbatim) and min_lifetime (seconds; a
@@ -47,8 +50,12 @@
 //	                default audience: one "audience" parameter, as the
 //	                client-credentials mode and oidc-agent 4.x / legacy_aud_mode
 //	                send it; resource is RFC 8707, one per audience (§2.7, §5)
-//	timeout         per-token bound on the network work, seconds or a Go
-//	                duration; default 20 s (DefaultTokenTimeout)
+//	timeout         per-token bound on the network work (discovery and
+//	                the grant), seconds or a Go duration; default 20 s
+//	                (DefaultTokenTimeout). It is applied through the
+//	                request context, so Renewer.HTTPClient must not
+//	                have a shorter overall Timeout (the CLI's has none,
+//	                only connect and TLS handshake bounds)
 //	client_secret_file
 //	                [account] alternative to client_secret: first line of a file
 //
@@ -71,10 +78,29 @@
 //     a no-op in oidc-agent mode, §1.4). Without min_lifetime a token is
 //     fetched on every run, as before.
 //   - Refresh (oidc-agent accounts): discovery of the issuer's token
-//     endpoint (once per issuer per run), then the refresh grant with HTTP
-//     Basic client authentication, scope only when configured (RFC 6749
-//     treats an omitted scope as the original grant; osg-token-renewer's
-//     blank-scope quirk is not reproduced, §5), audience per audience_mode.
+//     endpoint (once per issuer per run), then the refresh grant, scope
+//     only when configured (RFC 6749 treats an omitted scope as the
+//     original grant; osg-token-renewer's blank-scope quirk is not
+//     reproduced, §5), audience per audience_mode. The client
+//     authenticates with HTTP Basic, as oidc-agent does (§2.7), and when
+//     the issuer refuses that as invalid_client, with client_secret_post
+//     (clients registered by credmon-token setup use it): the grant is
+//     refused before it is looked at, so the retry cannot replay the
+//     refresh token. The method that worked is kept for the account's
+//     next tokens. This is source.RefreshAccount, which credmon-token get
+//     uses too, so the two cannot drift apart.
+//   - Account lock: an oidc-agent account's file is locked
+//     (oidcagent.LockAccount, a flock on the file itself) from the first
+//     token that needs a refresh to the end of the account's tokens. A
+//     concurrent credmon-token get (or any other holder) of the same
+//     account waits, instead of refreshing with the same refresh token,
+//     which an issuer that rotates refresh tokens takes for a stolen one
+//     and answers by revoking the grant. After the lock is taken the
+//     cached account is re-read if its file changed (another holder
+//     rotated it). Since a save replaces the file by rename, the renewer
+//     locks the new file right after its own save and only then lets go
+//     of the old one. Waiting is bounded by oidcagent.DefaultLockWait;
+//     a busy account fails its tokens as transient.
 //   - Client credentials: golang.org/x/oauth2/clientcredentials with HTTP
 //     Basic, scope verbatim, audience per audience_mode (§1.5).
 //   - Accounts are decrypted once per run (Argon2id, ~100 ms and 64 MiB
@@ -100,12 +126,24 @@
 //     rotated the token, and replaying the old one makes issuers with
 //     reuse detection revoke the grant; the next run (timer, or Watch's
 //     backoff) retries.
-//   - Lock: runs exclude each other with flock(2) on LockPath (default
-//     $RUNTIME_DIRECTORY/renew.lock under systemd's RuntimeDirectory=,
-//     else the config path + ".lock"). A second run waits up to LockWait
-//     (DefaultLockWait, 30 s) — a timer run that meets a manual one then
-//     simply follows it — and otherwise fails with ErrAlreadyRunning.
-//     The kernel drops the lock of a dead process: no stale locks.
+//   - Lock: runs exclude each other with flock(2) on LockPath. Its
+//     default does not depend on how the run was started, so a manual
+//     run and the timer's exclude each other: $RUNTIME_DIRECTORY/renew.lock
+//     when systemd sets it; else, for root and for the user owning an
+//     existing /run/credmon-token (the units' RuntimeDirectory, which a
+//     unit with User= gives to that user), /run/credmon-token/renew.lock
+//     (root makes the directory, 0755, when missing; a lock file root
+//     creates there is given to the directory's owner); else
+//     $XDG_RUNTIME_DIR/credmon-token/renew.lock; else
+//     $TMPDIR/credmon-token-<uid>/renew.lock. The last two directories are
+//     made 0700 and must be the user's own (refused otherwise). A second
+//     run waits up to LockWait (DefaultLockWait, 30 s) — a timer run that
+//     meets a manual one then simply follows it — and otherwise fails
+//     with ErrAlreadyRunning. The kernel drops the lock of a dead
+//     process: no stale locks.
+//   - Report hook: Renewer.OnReport gets the report of every RunOnce and
+//     of every Watch round while the lock is still held (the CLI records
+//     outcomes for status there, one run at a time).
 //
 // # Long-running mode (Renewer.Watch)
 //

@@ -19,6 +19,7 @@ import (
 
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidcagent"
+	"github.com/credmon/credmon/producer/source"
 )
 
 // DefaultRunTimeout bounds RunOnce when its context has no deadline, so a
@@ -62,8 +63,13 @@ type Renewer struct {
 	// AllowInsecure permits http:// issuers and token URLs (tests only).
 	AllowInsecure bool
 	// LockPath is the flock(2) file that keeps two runs apart. Empty means
-	// $RUNTIME_DIRECTORY/renew.lock when systemd sets RUNTIME_DIRECTORY,
-	// else Config.Path+".lock"; with neither, runs are not locked.
+	// the default, the same however the run is started (defaultLock):
+	// $RUNTIME_DIRECTORY/renew.lock when systemd sets RUNTIME_DIRECTORY;
+	// else, for root and for the owner of an existing /run/credmon-token
+	// (the units' RuntimeDirectory), /run/credmon-token/renew.lock; else
+	// $XDG_RUNTIME_DIR/credmon-token/renew.lock; else
+	// $TMPDIR/credmon-token-<uid>/renew.lock in a directory of the user's
+	// own with mode 0700. Missing directories are made.
 	LockPath string
 	// LockWait is how long a run waits for the lock; zero means
 	// DefaultLockWait, negative means do not wait.
@@ -71,6 +77,12 @@ type Renewer struct {
 	// Workers bounds how many accounts are renewed at once; zero means
 	// DefaultWorkers.
 	Workers int
+
+	// OnReport, when set, is called with the report of every RunOnce and
+	// of every Watch round (the tokens that were due), while the run lock
+	// is still held: the CLI records outcomes for status there, and two
+	// runs never record at once.
+	OnReport func(*Report)
 
 	// Watch settings, see Watch.
 	MinInterval time.Duration
@@ -249,13 +261,14 @@ func (r *Renewer) config() *Config {
 	return r.Config
 }
 
-func (r *Renewer) lock(ctx context.Context, cfg *Config) (*fileLock, error) {
+func (r *Renewer) lock(ctx context.Context) (*fileLock, error) {
 	path := r.LockPath
 	if path == "" {
-		path = lockPathFor(cfg.Path)
-	}
-	if path == "" {
-		return nil, nil
+		p, err := defaultLockPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
 	}
 	wait := r.LockWait
 	switch {
@@ -283,7 +296,7 @@ func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 		ctx, cancel = context.WithTimeout(ctx, DefaultRunTimeout)
 		defer cancel()
 	}
-	l, err := r.lock(ctx, cfg)
+	l, err := r.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +304,14 @@ func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 	rep := &Report{Started: r.now()}
 	rep.Tokens = r.renew(ctx, cfg, cfg.Tokens, false, newAccountCache())
 	rep.Finished = r.now()
+	r.report(rep)
 	return rep, nil
+}
+
+func (r *Renewer) report(rep *Report) {
+	if r.OnReport != nil {
+		r.OnReport(rep)
+	}
 }
 
 // DefaultCommitInterval bounds how long a rotated refresh token may live
@@ -346,7 +366,10 @@ type pending struct {
 }
 
 // renewAccount renews the tokens idx (all of one account) in order and
-// stores their results in res.
+// stores their results in res. An oidc-agent account's file is locked
+// (oidcagent.LockAccount) from the first refresh to the end of its tokens,
+// so that no other process (credmon-token get, a renewer elsewhere)
+// refreshes with the same refresh token meanwhile.
 func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token, idx []int, force bool, cache *accountCache, res []TokenResult) {
 	var pend []pending
 	var st *acctState
@@ -354,6 +377,7 @@ func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token
 		st = cache.entry(a.Name)
 		st.mu.Lock()
 		defer st.mu.Unlock()
+		defer st.unlockFile()
 	}
 	flush := func(saveErr error) {
 		for _, p := range pend {
@@ -379,8 +403,17 @@ func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token
 		switch {
 		case st == nil || !st.dirty:
 			flush(nil)
-		case k == len(idx)-1 || time.Since(st.dirtySince) >= DefaultCommitInterval:
+		case k == len(idx)-1:
 			flush(st.save())
+		case time.Since(st.dirtySince) >= DefaultCommitInterval:
+			err := st.save()
+			if err == nil {
+				// The save replaced the file: lock the new one now, not
+				// at the next token, so another process is not let in
+				// between. A failure shows at the next token.
+				_ = r.holdAccount(ctx, cfg.Accounts[t.Account], st)
+			}
+			flush(err)
 		}
 	}
 	if len(pend) > 0 {
@@ -450,6 +483,13 @@ func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force b
 			r.log().Debug("cannot read the old token's expiry, renewing", logToken, t.Name, logError, err)
 		}
 	}
+	if acct.Mode == ModeOIDC && st != nil {
+		// Before the token's timeout starts: waiting for another
+		// process's hold is not network time.
+		if err := r.holdAccount(ctx, acct, st); err != nil {
+			return fail(err)
+		}
+	}
 	tctx, cancel := context.WithTimeout(ctx, t.timeout())
 	defer cancel()
 	var (
@@ -483,17 +523,57 @@ func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force b
 	return tr, data
 }
 
+// holdAccount makes sure this process holds the lock on st's account file
+// before the account is loaded and refreshed. The lock is taken for the
+// first token that needs a refresh (fresh tokens need none) and kept until
+// renewAccount ends. Our own Save replaces the file by rename, which leaves
+// our lock on the old file; then the new file is locked before the old
+// lock is let go, so no other process can get in between. loadAccount then
+// re-reads the file if it changed since it was cached (statSig).
+func (r *Renewer) holdAccount(ctx context.Context, acct *Account, st *acctState) error {
+	if st.unlock != nil && statSig(st.path()).ino == st.lockedIno {
+		return nil
+	}
+	if st.unlock == nil {
+		dir, err := r.accountDir()
+		if err != nil {
+			return classErr(ClassAccount, err)
+		}
+		st.dir = dir
+	}
+	lctx, cancel := context.WithTimeout(ctx, oidcagent.DefaultLockWait)
+	defer cancel()
+	unlock, err := oidcagent.LockAccount(lctx, st.dir, acct.Name)
+	if errors.Is(err, oidcagent.ErrAccountBusy) {
+		return err // transient: the next run or round tries again
+	}
+	if err != nil {
+		return classErr(ClassAccount, err)
+	}
+	st.unlockFile() // the replaced file's lock, once the new one is held
+	st.unlock, st.lockedIno = unlock, statSig(st.path()).ino
+	return nil
+}
+
+// accountDir is the oidc-agent directory: AccountDir, else oidc-agent's.
+func (r *Renewer) accountDir() (string, error) {
+	if r.AccountDir != "" {
+		return r.AccountDir, nil
+	}
+	return oidcagent.FindConfigDir()
+}
+
 // refresh obtains an access token with the account's refresh token. A
 // rotated refresh token replaces the old one in memory (the old one is
 // void: reusing it would make the issuer revoke the grant) and marks the
 // account dirty; the caller saves it before writing the token file.
-// st.mu is held by the caller.
+// st.mu and the account's file lock are held by the caller.
 func (r *Renewer) refresh(ctx context.Context, acct *Account, t *Token, cache *accountCache, st *acctState) (access string, expiry, received time.Time, rotated bool, err error) {
 	if err = r.loadAccount(st, acct, cache.round()); err != nil {
 		return
 	}
 	issuer := st.acct.IssuerURL()
-	tokenURL, err := cache.tokenURL(ctx, r.httpClient(), issuer)
+	tokenURL, err := cache.tokenURL(ctx, r.httpClient(), issuer, r.AllowInsecure)
 	if err != nil {
 		err = fmt.Errorf("discovering the token endpoint of %s: %w", issuer, err)
 		return
@@ -502,19 +582,17 @@ func (r *Renewer) refresh(ctx context.Context, acct *Account, t *Token, cache *a
 		TokenURL:      tokenURL,
 		ClientID:      st.acct.ClientID(),
 		ClientSecret:  st.acct.ClientSecret(),
-		AuthStyle:     oauth2.AuthStyleInHeader, // oidc-agent uses Basic (spec §2.7)
+		AuthStyle:     st.authStyle, // first time: Basic, as oidc-agent (spec §2.7)
 		AudienceMode:  t.audienceMode(acct),
 		SendScopes:    true,
 		AllowInsecure: r.AllowInsecure,
 		HTTPClient:    r.httpClient(),
 	}
-	if c.ClientSecret == "" {
-		c.AuthStyle = oauth2.AuthStyleInParams // public client: client_id in the body
-	}
-	res, err := c.Refresh(ctx, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
+	res, err := source.RefreshAccount(ctx, c, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
 	if err != nil {
 		return
 	}
+	st.authStyle = c.AuthStyle // the account's next tokens skip a refused method
 	if res.RefreshToken != "" && res.RefreshToken != st.acct.RefreshToken() {
 		st.acct.SetRefreshToken(res.RefreshToken)
 		if !st.dirty {
@@ -545,7 +623,8 @@ func (st *acctState) save() error {
 	return nil
 }
 
-// loadAccount decrypts the account file unless st holds a current copy.
+// loadAccount decrypts the account file (in st.dir, set by holdAccount)
+// unless st holds a current copy.
 func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error {
 	if st.acct != nil && (st.dirty || st.sig == statSig(st.path())) {
 		return nil
@@ -555,21 +634,12 @@ func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error 
 	}
 	st.acct = nil
 	err := func() error {
-		dir := r.AccountDir
-		if dir == "" {
-			d, err := oidcagent.FindConfigDir()
-			if err != nil {
-				return classErr(ClassAccount, err)
-			}
-			dir = d
-		}
 		pw, err := oidcagent.PasswordFromFile(acct.PasswordFile)
 		if err != nil {
 			return classErr(ClassSecret, fmt.Errorf("account %s: password_file: %w", acct.Name, err))
 		}
-		st.dir = dir
 		sig := statSig(st.path())
-		a, err := oidcagent.Load(dir, acct.Name, pw)
+		a, err := oidcagent.Load(st.dir, acct.Name, pw)
 		if err != nil {
 			clear(pw)
 			return classErr(ClassAccount, err)
@@ -677,14 +747,14 @@ func (c *accountCache) nextRound() {
 	c.endpoints = map[string]string{}
 }
 
-func (c *accountCache) tokenURL(ctx context.Context, hc *http.Client, issuer string) (string, error) {
+func (c *accountCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, allowInsecure bool) (string, error) {
 	c.mu.Lock()
 	u, ok := c.endpoints[issuer]
 	c.mu.Unlock()
 	if ok {
 		return u, nil
 	}
-	u, err := oauth2refresh.Discover(ctx, hc, issuer)
+	u, err := oauth2refresh.DiscoverTokenURL(ctx, hc, issuer, allowInsecure)
 	if err != nil {
 		return "", err
 	}
@@ -707,6 +777,21 @@ type acctState struct {
 	dirtySince time.Time
 	err        error
 	errRound   uint64
+	// unlock releases the account file's lock (holdAccount); lockedIno
+	// is the inode it locked.
+	unlock    func()
+	lockedIno uint64
+	// authStyle is the client authentication the issuer last accepted
+	// (zero: not known yet).
+	authStyle oauth2.AuthStyle
+}
+
+// unlockFile releases the account file's lock, if held.
+func (st *acctState) unlockFile() {
+	if st.unlock != nil {
+		st.unlock()
+		st.unlock = nil
+	}
 }
 
 func (st *acctState) path() string {

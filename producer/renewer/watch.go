@@ -49,7 +49,8 @@ func watchKey(t *Token) string {
 // are retried after a capped exponential backoff with jitter. Due tokens
 // are renewed as RunOnce would (same lock, accounts kept decrypted
 // between rounds and re-read when their file changes), except that the
-// min_lifetime skip does not apply: a due token is renewed.
+// min_lifetime skip does not apply: a due token is renewed. OnReport gets
+// each round's report.
 func (r *Renewer) Watch(ctx context.Context) error {
 	cfg := r.config()
 	if cfg == nil {
@@ -107,7 +108,7 @@ func (r *Renewer) Watch(ctx context.Context) error {
 		}
 		if len(due) > 0 {
 			cache.nextRound()
-			l, err := r.lock(ctx, cfg)
+			l, err := r.lock(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -118,7 +119,13 @@ func (r *Renewer) Watch(ctx context.Context) error {
 				}
 				continue
 			}
+			started := r.now()
 			results := r.renew(ctx, cfg, due, true, cache)
+			if ctx.Err() == nil {
+				// Not on shutdown: the round's tokens failed only because
+				// it was cut short, and recording that would mislead.
+				r.report(&Report{Started: started, Finished: r.now(), Tokens: results})
+			}
 			l.release()
 			if ctx.Err() != nil {
 				return nil

@@ -4,8 +4,18 @@
 //   - Account: an oidc-agent account file (made by `credmon-token setup` or
 //     oidc-gen) whose refresh token is exchanged for an access token; a
 //     rotated refresh token is saved to the file before the access token is
-//     returned.
+//     returned. The file is locked (oidcagent.LockAccount) from load to
+//     save, so credmon-token renew, or another get, never refreshes with
+//     the same refresh token at the same time: issuers that rotate
+//     refresh tokens revoke the grant when one is used twice. The wait is
+//     bounded by LockWait (oidcagent.DefaultLockWait); a busy account is
+//     then an error wrapping oidcagent.ErrAccountBusy.
 //   - ClientCredentials: the OAuth2 client-credentials grant.
+//
+// RefreshAccount is the refresh grant of an account's client, shared with
+// the renewer (package renewer): HTTP Basic first, as oidc-agent
+// authenticates, then client_secret_post when the issuer refuses the
+// client as invalid_client, which it does before looking at the grant.
 //
 // A Vault source (htgettoken's paths: kerberos or OIDC login, then
 // secret/oauth/creds) and Kerberos-authenticated sources implement the same

@@ -52,13 +52,20 @@ type Account struct {
 	// AudienceMode is how audiences are sent (audience, resource, both).
 	AudienceMode oauth2refresh.AudienceMode
 	Now          func() time.Time
+	// LockWait bounds the wait for another process's hold on the account
+	// (oidcagent.LockAccount); zero means oidcagent.DefaultLockWait.
+	LockWait time.Duration
 }
 
 // Describe implements Source.
 func (a *Account) Describe() string { return "oidc-agent account " + a.Name }
 
-// Token implements Source: load the account, discover its token endpoint,
-// refresh, save a rotated refresh token, return the access token.
+// Token implements Source: lock the account, load it, discover its token
+// endpoint, refresh, save a rotated refresh token, unlock, return the
+// access token. The lock (held from load to save) keeps another process —
+// credmon-token renew, another get — from refreshing with the same refresh
+// token, which an issuer that rotates refresh tokens punishes by revoking
+// the grant.
 func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
 	now := a.Now
 	if now == nil {
@@ -69,34 +76,16 @@ func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
 		// would read a file of that name in the working directory).
 		return nil, fmt.Errorf("account %q: no account directory: %w", a.Name, ErrNoCredential)
 	}
-	acct, err := oidcagent.Load(a.Dir, a.Name, a.Password)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("account %q: %w", a.Name, ErrNoCredential)
-	case err != nil:
-		return nil, fmt.Errorf("account %q: %w", a.Name, err)
-	case acct.RefreshToken() == "":
-		return nil, fmt.Errorf("account %q holds no refresh token: %w", a.Name, ErrNeedsLogin)
-	}
-	hc := a.Client.HTTPClient
-	tokenURL, err := oauth2refresh.Discover(ctx, hc, acct.IssuerURL())
+	unlock, err := a.lock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
+		return nil, err
 	}
-	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
-		AuthStyle: oauth2.AuthStyleInHeader, AudienceMode: a.AudienceMode, SendScopes: true,
-		AllowInsecure: a.Client.AllowInsecure, HTTPClient: hc, UserAgent: a.Client.UserAgent}
-	res, err := rc.Refresh(ctx, acct.RefreshToken(), req.Scopes, req.Audiences, now)
-	if isInvalidClient(err) && acct.ClientSecret() != "" {
-		// Clients registered for client_secret_post refuse Basic before
-		// looking at the grant, so the refresh token is still unused.
-		rc.AuthStyle = oauth2.AuthStyleInParams
-		res, err = rc.Refresh(ctx, acct.RefreshToken(), req.Scopes, req.Audiences, now)
+	defer unlock()
+	acct, err := a.load()
+	if err != nil {
+		return nil, err
 	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-		return nil, fmt.Errorf("account %q: %w (%w)", a.Name, ErrNeedsLogin, err)
-	}
+	res, err := a.refresh(ctx, acct, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +103,55 @@ func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
 		t.Expiry = res.Received.Add(time.Duration(sec * float64(time.Second)))
 	}
 	return t, nil
+}
+
+// lock takes the account's lock, waiting at most LockWait within ctx.
+func (a *Account) lock(ctx context.Context) (func(), error) {
+	wait := a.LockWait
+	if wait <= 0 {
+		wait = oidcagent.DefaultLockWait
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	unlock, err := oidcagent.LockAccount(lctx, a.Dir, a.Name)
+	if err != nil {
+		return nil, fmt.Errorf("account %q: %w", a.Name, err)
+	}
+	return unlock, nil
+}
+
+// load reads the account; a missing one, or one without a refresh token,
+// needs a human.
+func (a *Account) load() (*oidcagent.Account, error) {
+	acct, err := oidcagent.Load(a.Dir, a.Name, a.Password)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("account %q: %w", a.Name, ErrNoCredential)
+	case err != nil:
+		return nil, fmt.Errorf("account %q: %w", a.Name, err)
+	case acct.RefreshToken() == "":
+		return nil, fmt.Errorf("account %q holds no refresh token: %w", a.Name, ErrNeedsLogin)
+	}
+	return acct, nil
+}
+
+// refresh discovers the token endpoint and performs the refresh grant
+// (RefreshAccount); invalid_grant means a human must log in again.
+func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Request, now func() time.Time) (*oauth2refresh.Result, error) {
+	hc := a.Client.HTTPClient
+	tokenURL, err := oauth2refresh.DiscoverTokenURL(ctx, hc, acct.IssuerURL(), a.Client.AllowInsecure)
+	if err != nil {
+		return nil, fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
+	}
+	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
+		AudienceMode: a.AudienceMode, SendScopes: true,
+		AllowInsecure: a.Client.AllowInsecure, HTTPClient: hc, UserAgent: a.Client.UserAgent}
+	res, err := RefreshAccount(ctx, rc, acct.RefreshToken(), req.Scopes, req.Audiences, now)
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+		return nil, fmt.Errorf("account %q: %w (%w)", a.Name, ErrNeedsLogin, err)
+	}
+	return res, err
 }
 
 // ClientCredentials is the OAuth2 client-credentials grant.
@@ -160,9 +198,4 @@ func (c *ClientCredentials) Token(ctx context.Context, req Request) (*Token, err
 		return nil, err
 	}
 	return &Token{AccessToken: tok.AccessToken, Expiry: tok.Expiry}, nil
-}
-
-func isInvalidClient(err error) bool {
-	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && (re.ErrorCode == "invalid_client" || (re.Response != nil && re.Response.StatusCode == 401))
 }
