@@ -119,6 +119,8 @@ func exitCodeFor(err error) int {
 		return exitNeedsLogin
 	case errors.As(err, &ce), errors.Is(err, oidcagent.ErrBadPassword), errors.Is(err, oidcagent.ErrNoPassword):
 		return exitConfig
+	case errors.Is(err, oidc.ErrAccessDenied):
+		return exitRefused // a human said no at the issuer's page
 	case errors.As(err, &te):
 		if te.Code == "invalid_grant" {
 			return exitNeedsLogin

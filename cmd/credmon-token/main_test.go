@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -711,5 +713,45 @@ func TestSetupPrintsUsablePasswordFile(t *testing.T) {
 		if _, err := oidcagent.Load(r.acctDir, name, []byte("robot-password")); err != nil {
 			t.Errorf("account %s: %v", name, err)
 		}
+	}
+}
+
+// A human who refuses the login at the issuer's page: setup stops at once
+// with exit 6 (refused) and a message that says so, and stores nothing.
+func TestSetupDenied(t *testing.T) {
+	r := newRobot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "setup", "denied", "--issuer", r.idp.Issuer, "--pw-file", r.pwFile,
+		"--config-dir", r.acctDir, "--insecure")
+	cmd.Env = r.env
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		all.WriteString(sc.Text() + "\n")
+		if codeRE.MatchString(sc.Text()) {
+			uris := uriRE.FindAllStringSubmatch(all.String(), -1)
+			if len(uris) == 0 {
+				t.Fatalf("no verification URI:\n%s", all.String())
+			}
+			if err := r.idp.DenyDevice(ctx, uris[len(uris)-1][1], ""); err != nil {
+				t.Fatalf("denying: %v\n%s", err, all.String())
+			}
+		}
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitRefused {
+		t.Fatalf("setup after a denial: %v; want exit %d\n%s", err, exitRefused, all.String())
+	}
+	if !strings.Contains(all.String(), "the login was denied at the issuer") {
+		t.Errorf("no denial message:\n%s", all.String())
+	}
+	if _, err := os.Stat(filepath.Join(r.acctDir, "denied")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("an account was stored after a denial: %v", err)
 	}
 }

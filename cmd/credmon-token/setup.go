@@ -253,9 +253,9 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 	}
 	switch {
 	case errors.Is(err, oidc.ErrAccessDenied):
-		return fail(s, "setup", fmt.Errorf("the login was denied at the issuer"))
+		return fail(s, "setup", fmt.Errorf("the login was denied at the issuer: %w", err)) // exit 6, refused
 	case errors.Is(err, oidc.ErrExpiredToken):
-		return fail(s, "setup", fmt.Errorf("the code expired before it was approved: run setup again"))
+		return fail(s, "setup", needsLogin{fmt.Errorf("the code expired before it was approved: %w", err)}) // exit 4
 	case err != nil:
 		return fail(s, "setup", err)
 	}

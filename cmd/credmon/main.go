@@ -108,19 +108,25 @@ func argparseArgs(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		var parts []string
 		switch {
 		case a == "--":
 			return append(out, args[i:]...)
 		case strings.HasPrefix(a, "--"):
-			out = append(out, expandLong(a))
+			parts = []string{expandLong(a)}
 		case len(a) > 2 && a[0] == '-' && a[2] != '=':
-			out = append(out, expandShort(a)...)
+			parts = expandShort(a)
 		default:
-			out = append(out, a)
+			parts = []string{a}
 		}
+		out = append(out, parts...)
 		// An option still waiting for its value takes the next argument
-		// as is, even if it starts with "-" (e.g. --log-file -).
-		if last := out[len(out)-1]; takesValue(last) && i+1 < len(args) {
+		// as is, even if it starts with "-" (e.g. --log-file -). Only the
+		// last part can be one, and not when it is the value attached to
+		// the option before it (-c-c: the value "-c").
+		n := len(parts)
+		waiting := takesValue(parts[n-1]) && (n == 1 || !takesValue(parts[n-2]))
+		if waiting && i+1 < len(args) {
 			i++
 			out = append(out, args[i])
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -240,4 +241,21 @@ func TestSymlinkedCredDir(t *testing.T) {
 	if fi, err := os.Lstat(d.credDir); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Error("the configured symlink was replaced")
 	}
+}
+
+// FuzzArgparseArgs: any command line is rewritten without a panic, and the
+// rewrite is idempotent (its output is already in the flag package's
+// spellings), so no argument is split or joined twice.
+func FuzzArgparseArgs(f *testing.F) {
+	for _, seed := range []string{"-dv", "-dvnNAME", "-n\x00X", "--cred=/d", "--cred\x00/d", "-c/dir\x00--\x00-d",
+		"-n\x00-dv", "--log-file\x00-", "-version", "-name=X", "--", "-", "-=", "-d=x", "--nam", "--n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, "\x00")
+		once := argparseArgs(args)
+		if twice := argparseArgs(once); !slices.Equal(once, twice) {
+			t.Errorf("argparseArgs(%q) = %q, and again %q", args, once, twice)
+		}
+	})
 }
