@@ -65,6 +65,9 @@ func (l *loader) parseSource(file string, data []byte, depth int) error {
 		// ignored on if lines and inside if blocks.
 		if text[0] == ':' && (ifs.insideIf() || strings.HasPrefix(text, ":if") && (len(text) == 3 || isCSpace(text[3]))) {
 			text = text[1:]
+			if text == "" {
+				continue // a lone ':' is a blank line (fuzzing found it reached statement empty)
+			}
 		}
 		if handled, err := ifs.handle(text, l); handled {
 			if err != nil {
