@@ -27,8 +27,7 @@ var ErrAccountBusy = errors.New("oidcagent: account in use by another process")
 // waited for.
 const DefaultLockWait = 2 * time.Minute
 
-// lockPoll is how often a waiting LockAccount retries. flock(2) has no
-// timed wait; polling a non-blocking flock keeps the wait cancellable.
+// lockPoll is how often a waiting LockAccount retries (flock.Wait).
 const lockPoll = 25 * time.Millisecond
 
 // LockAccount takes an exclusive lock on the account dir/name, for a caller

@@ -480,3 +480,52 @@ func TestE2EWatch(t *testing.T) {
 		t.Errorf("saved refresh token rejected after Watch: HTTP %d", status)
 	}
 }
+
+// Stopping Watch while a refresh is on the wire (a service stop, or the
+// restart on every package upgrade) lets that refresh finish and be saved:
+// cut off after the issuer rotated the refresh token, the account would
+// hold a spent one and need a human. No token is started after the stop.
+func TestE2EWatchStopFinishesRefreshOnTheWire(t *testing.T) {
+	e := newEnv(t, credtest.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: 1500 * time.Millisecond})
+	a := e.account("a", "compute.read")
+	b := e.account("b", "compute.read")
+	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[account b]\npassword_file = %s\n"+
+		"[token t]\naccount = a\ntoken_path = %s/t.token\n[token t2]\naccount = a\ntoken_path = %s/t2.token\n"+
+		"[token u]\naccount = b\ntoken_path = %s/u.token\n", a, b, e.dir, e.dir, e.dir)
+	r := e.renewer(ini)
+	r.Workers = 1 // one account at a time: account b's token is not started when the stop comes
+	var reports int
+	r.OnReport = func(*Report) { reports++ }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Watch(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.proxy.Count("/token") == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if e.proxy.Count("/token") == 0 {
+		t.Fatal("no refresh request reached the issuer")
+	}
+	cancel() // the issuer holds the request for 1.5 s: it is on the wire
+	if err := <-done; err != nil {
+		t.Fatalf("Watch = %v; want nil", err)
+	}
+	// The refresh that was on the wire completed: its token file is there
+	// and the account holds the rotated refresh token, which still works.
+	e.readToken("t")
+	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, e.loadRT("a"), nil); status != 200 {
+		t.Errorf("account a's saved refresh token rejected after the stop: HTTP %d", status)
+	}
+	// Nothing was started after it: not t2 (same account, after t) nor u.
+	for _, name := range []string{"t2", "u"} {
+		if _, err := os.Stat(e.tokenPath(name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("token %s was renewed after the stop (%v)", name, err)
+		}
+	}
+	if n := e.proxy.Count("/token"); n != 1 {
+		t.Errorf("%d token requests; want only the one on the wire", n)
+	}
+	if reports != 0 {
+		t.Errorf("the cut-short round was reported %d times; want 0", reports)
+	}
+}

@@ -27,8 +27,7 @@ var ErrAlreadyRunning = errors.New("credmon: renewal already running")
 // waiter reports ErrAlreadyRunning (exit code ExitLocked).
 const DefaultLockWait = 30 * time.Second
 
-// lockPoll is how often a waiting run retries the lock. flock has no
-// timed wait; polling a non-blocking flock keeps the wait cancellable.
+// lockPoll is how often a waiting run retries the lock (flock.Wait).
 const lockPoll = 50 * time.Millisecond
 
 // fileLock is an exclusive flock(2) on an open file description: two

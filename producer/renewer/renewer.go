@@ -302,7 +302,7 @@ func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 	}
 	defer l.release()
 	rep := &Report{Started: r.now()}
-	rep.Tokens = r.renew(ctx, cfg, cfg.Tokens, false, newAccountCache())
+	rep.Tokens = r.renew(ctx, nil, cfg, cfg.Tokens, false, newAccountCache())
 	rep.Finished = r.now()
 	r.report(rep)
 	return rep, nil
@@ -328,7 +328,10 @@ const DefaultCommitInterval = time.Second
 // renew works on tokens, grouped by account: accounts in parallel (at most
 // Workers), the tokens of one account in order. force skips the
 // min_lifetime check.
-func (r *Renewer) renew(ctx context.Context, cfg *Config, tokens []*Token, force bool, cache *accountCache) []TokenResult {
+// renew renews tokens, one goroutine per account (at most Workers). Once
+// stop is closed (nil: never) no further token is started; each is failed
+// as not attempted, and tokens already on the wire finish under ctx.
+func (r *Renewer) renew(ctx context.Context, stop <-chan struct{}, cfg *Config, tokens []*Token, force bool, cache *accountCache) []TokenResult {
 	res := make([]TokenResult, len(tokens))
 	groups := map[string][]int{}
 	var order []string
@@ -349,7 +352,7 @@ func (r *Renewer) renew(ctx context.Context, cfg *Config, tokens []*Token, force
 		sem <- struct{}{}
 		go func(idx []int) {
 			defer func() { <-sem; wg.Done() }()
-			r.renewAccount(ctx, cfg, tokens, idx, force, cache, res)
+			r.renewAccount(ctx, stop, cfg, tokens, idx, force, cache, res)
 		}(groups[name])
 	}
 	wg.Wait()
@@ -370,7 +373,7 @@ type pending struct {
 // (oidcagent.LockAccount) from the first refresh to the end of its tokens,
 // so that no other process (credmon-token get, a renewer elsewhere)
 // refreshes with the same refresh token meanwhile.
-func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token, idx []int, force bool, cache *accountCache, res []TokenResult) {
+func (r *Renewer) renewAccount(ctx context.Context, stop <-chan struct{}, cfg *Config, tokens []*Token, idx []int, force bool, cache *accountCache, res []TokenResult) {
 	var pend []pending
 	var st *acctState
 	if a := cfg.Accounts[tokens[idx[0]].Account]; a != nil && a.Mode == ModeOIDC {
@@ -392,6 +395,11 @@ func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token
 	}
 	for k, i := range idx {
 		t := tokens[i]
+		if stopping(stop) {
+			res[i] = TokenResult{Token: t.Name, Account: t.Account, Path: t.Path, Outcome: Failed,
+				Class: ClassTransient, Err: errStopping}
+			continue
+		}
 		start := time.Now()
 		tr, data := r.fetchToken(ctx, cfg, t, force, cache, st)
 		tr.Duration = time.Since(start)
@@ -419,6 +427,18 @@ func (r *Renewer) renewAccount(ctx context.Context, cfg *Config, tokens []*Token
 	if len(pend) > 0 {
 		// The last tokens failed after an earlier rotation.
 		flush(st.save())
+	}
+}
+
+// errStopping: a token not attempted because Watch is stopping.
+var errStopping = errors.New("not attempted: stopping")
+
+func stopping(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
 	}
 }
 

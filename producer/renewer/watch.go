@@ -50,7 +50,8 @@ func watchKey(t *Token) string {
 // are renewed as RunOnce would (same lock, accounts kept decrypted
 // between rounds and re-read when their file changes), except that the
 // min_lifetime skip does not apply: a due token is renewed. OnReport gets
-// each round's report.
+// each round's report. When ctx is done, a round in progress finishes the
+// requests it has sent (never cut off mid-refresh) before Watch returns.
 func (r *Renewer) Watch(ctx context.Context) error {
 	cfg := r.config()
 	if cfg == nil {
@@ -119,11 +120,17 @@ func (r *Renewer) Watch(ctx context.Context) error {
 				}
 				continue
 			}
+			// A stop (ctx done) lets the requests already sent finish,
+			// each within its token's timeout, and starts no new ones:
+			// cancelling a refresh the issuer has received can leave it
+			// holding a rotated refresh token that was never saved, and
+			// the account then needs a human. A restart on upgrade stops
+			// the watch unit in the middle of rounds.
 			started := r.now()
-			results := r.renew(ctx, cfg, due, true, cache)
+			results := r.renew(context.WithoutCancel(ctx), ctx.Done(), cfg, due, true, cache)
 			if ctx.Err() == nil {
-				// Not on shutdown: the round's tokens failed only because
-				// it was cut short, and recording that would mislead.
+				// Not on shutdown: tokens not attempted because of it
+				// would be recorded as failures, which would mislead.
 				r.report(&Report{Started: started, Finished: r.now(), Tokens: results})
 			}
 			l.release()
