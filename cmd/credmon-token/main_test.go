@@ -29,17 +29,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "credmon-token-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "credmon-token")
-	if out, err := credtest.GoBuild(binary, "."); err != nil {
-		fmt.Fprintf(os.Stderr, "building credmon-token: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	var cleanup func()
+	binary, cleanup = credtest.BuildForTests("credmon-token")
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -25,18 +25,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "credmon-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "credmon")
-	out, err := credtest.GoBuild(binary, ".")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building credmon: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	var cleanup func()
+	binary, cleanup = credtest.BuildForTests("credmon")
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
