@@ -178,33 +178,11 @@ func parseCFloat(s string) (float64, string, bool) {
 		// "0x" without hex digits: strtod reads just the 0.
 		return 0, s[i+1:], true
 	}
-	digits := 0
-	for i < len(s) && isDigit(s[i]) {
-		i++
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && isDigit(s[i]) {
-			i++
-			digits++
-		}
-	}
+	i, digits := scanMantissa(s, i, isDigit)
 	if digits == 0 {
 		return 0, s, false
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		j := i + 1
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			j++
-		}
-		if j < len(s) && isDigit(s[j]) {
-			for j < len(s) && isDigit(s[j]) {
-				j++
-			}
-			i = j
-		}
-	}
+	i = scanExponent(s, i, "eE")
 	r, err := strconv.ParseFloat(s[start:i], 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, s, false
@@ -215,41 +193,55 @@ func parseCFloat(s string) (float64, string, bool) {
 // parseHexFloat reads hex digits [. hex digits] [p exponent] at s[i:].
 func parseHexFloat(s string, i int) (float64, int, bool) {
 	start := i
-	digits := 0
-	for i < len(s) && isHex(s[i]) {
-		i++
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && isHex(s[i]) {
-			i++
-			digits++
-		}
-	}
+	i, digits := scanMantissa(s, i, isHex)
 	if digits == 0 {
 		return 0, 0, false
 	}
 	mant := s[start:i]
 	exp := "p0"
-	if i < len(s) && (s[i] == 'p' || s[i] == 'P') {
-		j := i + 1
-		if j < len(s) && (s[j] == '+' || s[j] == '-') {
-			j++
-		}
-		if j < len(s) && isDigit(s[j]) {
-			for j < len(s) && isDigit(s[j]) {
-				j++
-			}
-			exp = s[i:j]
-			i = j
-		}
+	if j := scanExponent(s, i, "pP"); j > i {
+		exp, i = s[i:j], j
 	}
 	r, err := strconv.ParseFloat("0x"+mant+exp, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, 0, false
 	}
 	return r, i, true
+}
+
+// scanMantissa skips digits [. digits] at s[i:], digits being those isD
+// accepts, and returns where it stopped and how many digits it saw.
+func scanMantissa(s string, i int, isD func(byte) bool) (end, digits int) {
+	for i < len(s) && isD(s[i]) {
+		i, digits = i+1, digits+1
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && isD(s[i]) {
+			i, digits = i+1, digits+1
+		}
+	}
+	return i, digits
+}
+
+// scanExponent returns the end of an exponent at s[i:]: one of marks, an
+// optional sign and at least one decimal digit. Without the digits it
+// returns i, as strtod then stops before the mark.
+func scanExponent(s string, i int, marks string) int {
+	if i >= len(s) || strings.IndexByte(marks, s[i]) < 0 {
+		return i
+	}
+	j := i + 1
+	if j < len(s) && (s[j] == '+' || s[j] == '-') {
+		j++
+	}
+	if j >= len(s) || !isDigit(s[j]) {
+		return i
+	}
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	return j
 }
 
 func sign(neg bool) int {

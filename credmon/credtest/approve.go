@@ -17,19 +17,14 @@ import (
 // approval drives the provider's own HTML pages like NewRefreshToken does.
 // An empty login means DefaultLogin.
 func (p *Provider) ApproveDevice(ctx context.Context, verificationURI, userCode, login string) error {
-	u, err := url.Parse(verificationURI)
+	u, err := deviceURL(verificationURI, userCode)
 	if err != nil {
-		return fmt.Errorf("parsing verification URI: %w", err)
-	}
-	if userCode != "" {
-		q := u.Query()
-		q.Set("user_code", userCode)
-		u.RawQuery = q.Encode()
+		return err
 	}
 	if login == "" {
 		login = DefaultLogin
 	}
-	if err := p.approveDevice(ctx, u.String(), login); err != nil {
+	if err := p.approveDevice(ctx, u, login); err != nil {
 		return fmt.Errorf("approving user code %q: %w", userCode, err)
 	}
 	return nil
@@ -41,18 +36,13 @@ func (p *Provider) ApproveDevice(ctx context.Context, verificationURI, userCode,
 // (oidc-provider lib/actions/code_verification.js). verificationURI is
 // verification_uri_complete, or verification_uri with userCode.
 func (p *Provider) DenyDevice(ctx context.Context, verificationURI, userCode string) error {
-	u, err := url.Parse(verificationURI)
+	u, err := deviceURL(verificationURI, userCode)
 	if err != nil {
-		return fmt.Errorf("parsing verification URI: %w", err)
-	}
-	if userCode != "" {
-		q := u.Query()
-		q.Set("user_code", userCode)
-		u.RawQuery = q.Encode()
+		return err
 	}
 	jar, _ := cookiejar.New(nil) // never fails without options
 	c := &http.Client{Transport: p.transport, Jar: jar}
-	page, err := browse(ctx, c, http.MethodGet, u.String(), nil)
+	page, err := browse(ctx, c, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -83,4 +73,19 @@ func (p *Provider) DenyDevice(ctx context.Context, verificationURI, userCode str
 		}
 	}
 	return fmt.Errorf("no confirm form reached; last page:\n%s", excerpt(page))
+}
+
+// deviceURL is the page a user opens: verification_uri_complete as is, or
+// verification_uri with the user_code added.
+func deviceURL(verificationURI, userCode string) (string, error) {
+	u, err := url.Parse(verificationURI)
+	if err != nil {
+		return "", fmt.Errorf("parsing verification URI: %w", err)
+	}
+	if userCode != "" {
+		q := u.Query()
+		q.Set("user_code", userCode)
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), nil
 }

@@ -3,19 +3,15 @@ package credtest
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/credmon/credmon/credmon/localissuer"
 )
 
 // VerifyAccessToken checks that token is a JWT access token issued by this
@@ -95,77 +91,18 @@ func (p *Provider) fetchJWKS(ctx context.Context) (map[string]crypto.PublicKey, 
 		return nil, fmt.Errorf("fetching JWKS: HTTP %d", resp.StatusCode)
 	}
 	var set struct {
-		Keys []jwk `json:"keys"`
+		Keys []localissuer.JWK `json:"keys"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		return nil, fmt.Errorf("decoding JWKS: %w", err)
 	}
 	keys := map[string]crypto.PublicKey{}
 	for _, k := range set.Keys {
-		pub, err := k.publicKey()
+		pub, _, err := k.PublicKey()
 		if err != nil {
 			return nil, fmt.Errorf("JWKS key %q: %w", k.Kid, err)
 		}
 		keys[k.Kid] = pub
 	}
 	return keys, nil
-}
-
-// jwk is the subset of RFC 7517 needed for the provider's RSA and P-256
-// signing keys.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
-
-func (k jwk) publicKey() (crypto.PublicKey, error) {
-	switch k.Kty {
-	case "RSA":
-		n, err := b64int(k.N)
-		if err != nil {
-			return nil, err
-		}
-		e, err := b64int(k.E)
-		if err != nil {
-			return nil, err
-		}
-		if !e.IsInt64() || e.Int64() > 1<<31-1 {
-			return nil, errors.New("RSA exponent too large")
-		}
-		return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
-	case "EC":
-		if k.Crv != "P-256" {
-			return nil, fmt.Errorf("unsupported curve %q", k.Crv)
-		}
-		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if err != nil {
-			return nil, err
-		}
-		y, err := base64.RawURLEncoding.DecodeString(k.Y)
-		if err != nil {
-			return nil, err
-		}
-		if len(x) != 32 || len(y) != 32 {
-			return nil, errors.New("bad P-256 coordinate length")
-		}
-		// The uncompressed SEC 1 point encoding is the only parsing route
-		// that checks the point is on the curve without deprecated APIs.
-		point := append(append([]byte{4}, x...), y...)
-		return ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
-	default:
-		return nil, fmt.Errorf("unsupported key type %q", k.Kty)
-	}
-}
-
-func b64int(s string) (*big.Int, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, err
-	}
-	return new(big.Int).SetBytes(b), nil
 }

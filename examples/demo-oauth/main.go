@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/examples/internal/show"
 )
 
 func main() {
@@ -25,8 +26,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
 
 func run(bin string) error {
 	bin, err := filepath.Abs(bin)
@@ -39,7 +38,7 @@ func run(bin string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	step("Starting a local OIDC provider (stands in for the site's IdP: rotating refresh tokens, JWT access tokens)")
+	show.Step("Starting a local OIDC provider (stands in for the site's IdP: rotating refresh tokens, JWT access tokens)")
 	idp, err := credtest.LaunchOIDCProvider(credtest.ProviderOptions{AccessTokenTTL: 20 * time.Minute})
 	if err != nil {
 		return err
@@ -64,10 +63,10 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
 		return err
 	}
-	step("HTCondor configuration (%s):", config)
-	fmt.Print(indent(conf))
+	show.Step("HTCondor configuration (%s):", config)
+	fmt.Print(show.Indent(conf))
 
-	step("Starting the daemon as condor_master would: %s -v  (log lines below are prefixed with |)", bin)
+	show.Step("Starting the daemon as condor_master would: %s -v  (log lines below are prefixed with |)", bin)
 	daemon := exec.Command(bin, "-v")
 	daemon.Env = append(os.Environ(), "CONDOR_CONFIG="+config)
 	stderr, _ := daemon.StderrPipe()
@@ -82,11 +81,11 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 	}()
 	defer daemon.Process.Kill()
 	pidFile := filepath.Join(credDir, "pid")
-	if err := waitFor(10*time.Second, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
+	if err := show.WaitFor(10*time.Second, 10*time.Millisecond, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
 		return fmt.Errorf("the daemon wrote no pid file: %w", err)
 	}
 
-	step("User alice logs in at the IdP (device flow, approved by a script) asking for a narrow token")
+	show.Step("User alice logs in at the IdP (device flow, approved by a script) asking for a narrow token")
 	scopes, audience := "storage.read:/home/alice,compute.read", "https://storage.example.org"
 	grant, err := idp.DeviceGrant(context.Background(), credtest.GrantRequest{ClientID: credtest.ClientIDPost,
 		ClientSecret: credtest.ClientSecret, Scope: strings.ReplaceAll(scopes, ",", " "), Audience: audience, User: "alice"})
@@ -94,7 +93,7 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 		return err
 	}
 
-	step("Playing condor_credd: store alice/myidp.top (no .meta: the Python credmon would never serve it), SIGHUP the pid, wait for the .use")
+	show.Step("Playing condor_credd: store alice/myidp.top (no .meta: the Python credmon would never serve it), SIGHUP the pid, wait for the .use")
 	userDir := filepath.Join(credDir, "alice")
 	if err := os.Mkdir(userDir, 0o700); err != nil {
 		return err
@@ -116,7 +115,7 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 		return err
 	}
 	usePath := filepath.Join(userDir, "myidp.use")
-	if err := waitFor(20*time.Second, func() bool { _, err := os.Stat(usePath); return err == nil }); err != nil {
+	if err := show.WaitFor(20*time.Second, 10*time.Millisecond, func() bool { _, err := os.Stat(usePath); return err == nil }); err != nil {
 		return fmt.Errorf("no .use within credd's 20 s: %w", err)
 	}
 	fmt.Printf("    alice/myidp.use appeared %v after the SIGHUP (credd polls once a second)\n", time.Since(start).Round(time.Millisecond))
@@ -128,14 +127,14 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 	}
 	at, _ := useObj["access_token"].(string)
 	fi, _ := os.Stat(usePath)
-	step("The job's token, %s (mode %v, one line of JSON; token shortened here):", usePath, fi.Mode().Perm())
+	show.Step("The job's token, %s (mode %v, one line of JSON; token shortened here):", usePath, fi.Mode().Perm())
 	shown := strings.Replace(string(use), at, at[:24]+"…", 1)
-	fmt.Println(indent(shown))
+	fmt.Println(show.Indent(shown))
 	claims, err := idp.ParseAccessToken(context.Background(), at)
 	if err != nil {
 		return fmt.Errorf("verifying the access token: %w", err)
 	}
-	step("Its claims, signature verified against the IdP's JWKS:")
+	show.Step("Its claims, signature verified against the IdP's JWKS:")
 	for _, k := range []string{"iss", "sub", "aud", "scope", "client_id", "iat", "exp"} {
 		v := claims[k]
 		if f, ok := v.(float64); ok && (k == "iat" || k == "exp") {
@@ -152,38 +151,14 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 	newTop, _ := os.ReadFile(filepath.Join(userDir, "myidp.top"))
 	var topObj map[string]string
 	json.Unmarshal(newTop, &topObj)
-	step("alice/myidp.top after the refresh: the IdP rotated the refresh token and it was saved first; scopes and audience kept")
+	show.Step("alice/myidp.top after the refresh: the IdP rotated the refresh token and it was saved first; scopes and audience kept")
 	fmt.Printf("    refresh token rotated: %v\n    scopes:   %s\n    audience: %s\n", topObj["refresh_token"] != grant.RefreshToken, topObj["scopes"], topObj["audience"])
 
-	step("Stopping the daemon as condor_off would (SIGTERM)")
+	show.Step("Stopping the daemon as condor_off would (SIGTERM)")
 	daemon.Process.Signal(syscall.SIGTERM)
 	err = daemon.Wait()
 	_, pidErr := os.Stat(pidFile)
-	fmt.Printf("    exit status: %v; pid file removed: %v\n", exitStatus(err), os.IsNotExist(pidErr))
+	fmt.Printf("    exit status: %v; pid file removed: %v\n", show.ExitStatus(err), os.IsNotExist(pidErr))
 	fmt.Println("\nDone. The same binary runs under condor_master with CREDMON_OAUTH = /usr/sbin/credmon (see README.md).")
 	return nil
-}
-
-func exitStatus(err error) string {
-	if err == nil {
-		return "0"
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return strconv.Itoa(ee.ExitCode())
-	}
-	return err.Error()
-}
-
-func waitFor(d time.Duration, cond func() bool) error {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return nil
-		}
-	}
-	return fmt.Errorf("timed out after %v", d)
-}
-
-func indent(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return "    " + strings.Join(lines, "\n    ") + "\n"
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/credmon/credmon/examples/internal/show"
 )
 
 func main() {
@@ -25,8 +27,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-func step(format string, args ...any) { fmt.Printf("\n==> "+format+"\n", args...) }
 
 func run(bin, config string, burst int) error {
 	bin, err := filepath.Abs(bin)
@@ -49,10 +49,10 @@ func run(bin, config string, burst int) error {
 	if err != nil {
 		return err
 	}
-	step("HTCondor configuration (%s), with DEMO_DIR=%s:", config, tmp)
-	fmt.Print(indent(string(conf)))
+	show.Step("HTCondor configuration (%s), with DEMO_DIR=%s:", config, tmp)
+	fmt.Print(show.Indent(string(conf)))
 
-	step("Starting the daemon as condor_master would: %s -v  (its log lines are prefixed with |)", bin)
+	show.Step("Starting the daemon as condor_master would: %s -v  (its log lines are prefixed with |)", bin)
 	daemon := exec.Command(bin, "-v")
 	daemon.Env = env
 	stderr, _ := daemon.StderrPipe()
@@ -75,7 +75,7 @@ func run(bin, config string, burst int) error {
 	}()
 	defer daemon.Process.Kill()
 	pidFile := filepath.Join(credDir, "pid")
-	if err := waitFor(10*time.Second, time.Millisecond, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
+	if err := show.WaitFor(10*time.Second, time.Millisecond, func() bool { _, err := os.Stat(pidFile); return err == nil }); err != nil {
 		return fmt.Errorf("the daemon wrote no pid file: %w", err)
 	}
 	pidBytes, err := os.ReadFile(pidFile)
@@ -85,7 +85,7 @@ func run(bin, config string, burst int) error {
 	pid, _ := strconv.Atoi(string(pidBytes))
 	time.Sleep(100 * time.Millisecond) // let the start-up lines print first
 
-	step("The key pair the daemon created (never overwritten once it exists):")
+	show.Step("The key pair the daemon created (never overwritten once it exists):")
 	for _, f := range []string{"scitokens-private.pem", "scitokens.pem"} {
 		fi, err := os.Stat(filepath.Join(tmp, f))
 		if err != nil {
@@ -95,7 +95,7 @@ func run(bin, config string, burst int) error {
 		fmt.Printf("    %-22s mode %v  %s\n", f, fi.Mode().Perm(), strings.SplitN(string(head), "\n", 2)[0])
 	}
 
-	step("Playing condor_credd for `condor_submit` by alice (CREDD_CHECK_CREDS): store alice/scitokens.top, SIGHUP the pid, poll for the .use")
+	show.Step("Playing condor_credd for `condor_submit` by alice (CREDD_CHECK_CREDS): store alice/scitokens.top, SIGHUP the pid, poll for the .use")
 	took, err := checkCreds(credDir, pid, "alice")
 	if err != nil {
 		return err
@@ -104,21 +104,21 @@ func run(bin, config string, burst int) error {
 	usePath := filepath.Join(credDir, "alice", "scitokens.use")
 	use, _ := os.ReadFile(usePath)
 	fi, _ := os.Stat(usePath)
-	step("The job's token, %s (mode %v, one line of JSON; the token shortened here):", usePath, fi.Mode().Perm())
+	show.Step("The job's token, %s (mode %v, one line of JSON; the token shortened here):", usePath, fi.Mode().Perm())
 	at := strings.SplitN(strings.SplitN(string(use), `"access_token": "`, 2)[1], `"`, 2)[0]
-	fmt.Print(indent(strings.Replace(string(use), at, at[:32]+"…", 1)))
+	fmt.Print(show.Indent(strings.Replace(string(use), at, at[:32]+"…", 1)))
 
-	step("credmon token verify %s  (signature against the issuer's keys; claims with dates)", usePath)
+	show.Step("credmon token verify %s  (signature against the issuer's keys; claims with dates)", usePath)
 	if err := tool(bin, env, "token", "verify", "--audience", "https://storage.demo.example.org", usePath); err != nil {
 		return err
 	}
 
-	step("credmon issuer  (the documents to publish at the issuer URL, so verifiers can fetch the key)")
+	show.Step("credmon issuer  (the documents to publish at the issuer URL, so verifiers can fetch the key)")
 	if err := tool(bin, env, "issuer"); err != nil {
 		return err
 	}
 
-	step("%d users submit at once: credd stores %d .top files and sends a SIGHUP for each", burst, burst)
+	show.Step("%d users submit at once: credd stores %d .top files and sends a SIGHUP for each", burst, burst)
 	quiet.Store(true)
 	start := time.Now()
 	for i := 0; i < burst; i++ {
@@ -128,7 +128,7 @@ func run(bin, config string, burst int) error {
 		syscall.Kill(pid, syscall.SIGHUP)
 	}
 	var lat []time.Duration
-	if err := waitFor(20*time.Second, time.Millisecond, func() bool {
+	if err := show.WaitFor(20*time.Second, time.Millisecond, func() bool {
 		lat = lat[:0]
 		for i := 0; i < burst; i++ {
 			fi, err := os.Stat(filepath.Join(credDir, fmt.Sprintf("user%03d", i), "scitokens.use"))
@@ -148,12 +148,12 @@ func run(bin, config string, burst int) error {
 	fmt.Printf("    all %d .use files written within %v of the first store (median %v); condor_submit's budget is ~20 s\n",
 		burst, lat[len(lat)-1].Round(time.Millisecond), lat[len(lat)/2].Round(time.Millisecond))
 
-	step("Stopping the daemon as condor_off would (SIGTERM)")
+	show.Step("Stopping the daemon as condor_off would (SIGTERM)")
 	daemon.Process.Signal(syscall.SIGTERM)
 	<-logDone
 	err = daemon.Wait()
 	_, pidErr := os.Stat(pidFile)
-	fmt.Printf("    exit status: %v; pid file removed: %v\n", exitStatus(err), os.IsNotExist(pidErr))
+	fmt.Printf("    exit status: %v; pid file removed: %v\n", show.ExitStatus(err), os.IsNotExist(pidErr))
 	fmt.Println("\nDone. On an access point: CREDMON_OAUTH = /usr/sbin/credmon (README.md). `make demo-oauth` shows OAuth2 refresh against a local IdP.")
 	return nil
 }
@@ -184,7 +184,7 @@ func checkCreds(credDir string, pid int, user string) (time.Duration, error) {
 		return 0, err
 	}
 	use := filepath.Join(credDir, user, "scitokens.use")
-	if err := waitFor(20*time.Second, 100*time.Microsecond, func() bool { _, err := os.Stat(use); return err == nil }); err != nil {
+	if err := show.WaitFor(20*time.Second, 100*time.Microsecond, func() bool { _, err := os.Stat(use); return err == nil }); err != nil {
 		return 0, fmt.Errorf("no .use within credd's 20 s: %w", err)
 	}
 	return time.Since(start), nil
@@ -194,33 +194,9 @@ func tool(bin string, env []string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	fmt.Print(indent(string(out)))
+	fmt.Print(show.Indent(string(out)))
 	if err != nil {
 		return fmt.Errorf("credmon %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
-}
-
-func exitStatus(err error) string {
-	if err == nil {
-		return "0"
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return strconv.Itoa(ee.ExitCode())
-	}
-	return err.Error()
-}
-
-func waitFor(d, every time.Duration, cond func() bool) error {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(every) {
-		if cond() {
-			return nil
-		}
-	}
-	return fmt.Errorf("timed out after %v", d)
-}
-
-func indent(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return "    " + strings.Join(lines, "\n    ") + "\n"
 }
