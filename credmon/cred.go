@@ -28,6 +28,7 @@ type cred struct {
 	jitter         float64 // draw for this .use version (see Policy.RefreshAt)
 	metaInfo       *credfile.Meta
 	metaErr        error
+	odd            string // tokenObs.odd when last evaluated
 
 	due       time.Time // next refresh; zero = not scheduled
 	timerGen  int
@@ -53,6 +54,14 @@ type cred struct {
 	// (the write failed); it applies while .top is still version pendingTop.
 	pendingRT  string
 	pendingTop atomicfile.ID
+
+	// lastRefresh is when this daemon last refreshed (or minted) the token
+	// from its current .top and .meta: the minimum interval is counted from
+	// it, whatever the token's own dates say. Zero after new input.
+	lastRefresh time.Time
+	// floor is the reason last logged for a refresh time set by the minimum
+	// interval (noteFloor), so it is logged once per token and reason.
+	floor Floor
 
 	status string // last logged state, to log state changes only once
 	base   hclog.Logger
@@ -130,7 +139,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		return
 	}
 	if c.running {
-		if o.top.ID() != c.top || idOf(o.meta) != c.meta {
+		if o.top.ID() != c.top || idOf(o.meta) != c.meta || o.odd != c.odd {
 			c.rerun = true
 		}
 		if p != nil {
@@ -141,7 +150,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 	}
 	now := m.now()
 	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
-	if topID != c.top || metaID != c.meta {
+	if topID != c.top || metaID != c.meta || o.odd != c.odd {
 		// New input (a new login, a re-stored token, a new .meta): forget
 		// the failures of the old one.
 		if c.permanent || c.failures > 0 {
@@ -149,7 +158,13 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		}
 		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
 		c.plain = false
+		if !c.top.IsZero() {
+			// A new .top or .meta (not a reload, which zeroes c.top): the
+			// daemon has not refreshed this input yet.
+			c.lastRefresh = time.Time{}
+		}
 		c.top = topID
+		c.odd = o.odd
 		if metaID != c.meta {
 			c.meta = metaID
 			c.metaInfo, c.metaErr = nil, nil
@@ -199,6 +214,12 @@ func idOf(st *atomicfile.Stat) atomicfile.ID {
 // dueTime is the refresh policy applied to c; zero means "never, until
 // something changes".
 func (m *Monitor) dueTime(c *cred, now time.Time) time.Time {
+	if c.odd != "" {
+		// Local: no retry can fix it, and a refresh would rotate the grant
+		// and then fail to write. Waits until the files change.
+		c.setStatus(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: %s; remove it", c.name, c.user, c.odd))
+		return time.Time{}
+	}
 	if c.kind == credfile.KindLocal {
 		return m.localDueTime(c, now)
 	}
@@ -225,17 +246,50 @@ func (m *Monitor) dueTime(c *cred, now time.Time) time.Time {
 // usualDueTime applies the refresh policy to the .use as observed.
 func (m *Monitor) usualDueTime(c *cred, now time.Time) time.Time {
 	due := now
-	if c.hasUse && !c.useBad && c.expiryKnown {
-		due = m.policyFor(c).RefreshAt(c.issued, c.expiry, c.jitter)
-	} else if c.hasUse && !c.useBad {
-		// A .use that says nothing about its expiry: refresh it every
-		// Safety-free interval of UnknownLifetime, as if it lived that long.
-		due = m.policyFor(c).RefreshAt(c.issued, c.issued.Add(UnknownLifetime), c.jitter)
+	if c.hasUse && !c.useBad {
+		t := Times{Issued: c.issued, Expiry: c.expiry, LastRefresh: c.lastRefresh}
+		if !c.expiryKnown {
+			// A .use that says nothing about its expiry: refresh it as if it
+			// lived UnknownLifetime.
+			t.Expiry = c.issued.Add(UnknownLifetime)
+		}
+		var why Floor
+		due, why = m.policyFor(c).RefreshAt(t, now, c.jitter)
+		m.noteFloor(c, why, now)
 	}
+	// A .use that is missing or unreadable is written at once, floor or
+	// not: a job cannot start without it, and only a local hand (never an
+	// issuer or a clock) removes or garbles it.
 	if c.retryAt.After(due) {
 		due = c.retryAt
 	}
 	return due
+}
+
+// noteFloor logs, once per token and reason, that the minimum interval and
+// not the token's lifetime set its refresh time: the token would otherwise
+// be refreshed in a loop.
+func (m *Monitor) noteFloor(c *cred, why Floor, now time.Time) {
+	if why == c.floor {
+		return
+	}
+	c.floor = why
+	interval := max(m.cfg.MinRefreshInterval, MinIntervalFloor)
+	var msg string
+	switch why {
+	case FloorNone:
+		return
+	case FloorExpired:
+		msg = fmt.Sprintf("Token %s for user %s was already expired when received (expired %s ago by this machine's clock): the issuer returned an expired token, or the clocks of this machine and the issuer differ by at least that; refreshing it every %s (MIN_REFRESH_INTERVAL) until that changes",
+			c.name, c.user, now.Sub(c.expiry).Round(time.Second), interval)
+	case FloorShortLife:
+		msg = fmt.Sprintf("Token %s for user %s lives %s, less than SEC_CREDENTIAL_REFRESH + REFRESH_MARGIN (%s) plus MIN_REFRESH_INTERVAL: refreshing it every %s; ask for longer-lived tokens or lower SEC_CREDENTIAL_REFRESH",
+			c.name, c.user, c.expiry.Sub(c.issued).Round(time.Second), m.cfg.SecCredentialRefresh+m.cfg.RefreshMargin, interval)
+	case FloorSkew:
+		msg = fmt.Sprintf("Token %s for user %s was issued at %s, long before this machine's clock says it was received: the clocks of this machine and the issuer differ; refreshing it every %s (MIN_REFRESH_INTERVAL) at most",
+			c.name, c.user, c.issued.UTC().Format(time.RFC3339), interval)
+	}
+	c.logger().Warn(msg)
 }
 
 // UnknownLifetime is assumed for a .use with no expires_in, expires_at or
@@ -331,7 +385,7 @@ func (m *Monitor) enqueue(c *cred, p *pass) {
 		m.localQueue = append(m.localQueue, c)
 		return
 	}
-	m.queue = append(m.queue, c)
+	m.queueRefresh(c)
 }
 
 // runDue queues every token whose refresh time has come.
@@ -354,12 +408,16 @@ func (m *Monitor) resetTimer(t *time.Timer) {
 		}
 		heap.Pop(&m.timers)
 	}
-	d := time.Hour
+	var at time.Time
 	if m.timers.Len() > 0 {
-		d = m.timers[0].at.Sub(m.now())
-		if d < 0 {
-			d = 0
-		}
+		at = m.timers[0].at
+	}
+	if wake := m.nextIssuerWake(); !wake.IsZero() && (at.IsZero() || wake.Before(at)) {
+		at = wake // a paused issuer's probe is due then (dispatch sends it)
+	}
+	d := time.Hour
+	if !at.IsZero() {
+		d = max(at.Sub(m.now()), 0)
 	}
 	t.Reset(d)
 }

@@ -527,24 +527,31 @@ func TestBrokenInputsDoNotStopOthers(t *testing.T) {
 	}
 }
 
-// TestRotatedTokenSurvivesUseWriteFailure: spec item 33 — when the .use
-// cannot be written (here: a directory is in its place), the rotated
-// refresh token is on disk anyway.
+// TestRotatedTokenSurvivesUseWriteFailure: when the .use cannot be
+// written after the issuer rotated the refresh token (here a directory
+// appears in its place while the request is on the wire), the rotated
+// refresh token is on disk anyway, and the daemon spends no further
+// refresh on a .use it cannot replace.
 func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 	e := newEnv(t, envOptions{})
+	release := make(chan struct{})
+	e.proxy.SetMode(credtest.Gate(release))
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
-	if err := os.MkdirAll(e.path("frank", "myidp.use"), 0o700); err != nil {
-		t.Fatal(err)
-	}
 	if err := e.credd.StoreTop("frank", "myidp", blob); err != nil {
 		t.Fatal(err)
 	}
 	e.mon.Rescan()
-	e.waitFor("rotation persisted", func() bool {
-		b, _ := os.ReadFile(e.path("frank", "myidp.top"))
-		return len(b) > 0 && !bytes.Equal(b, blob)
-	})
+	e.waitFor("the refresh on the wire", func() bool { return e.proxy.Count("/token") >= 1 })
+	if err := os.MkdirAll(e.path("frank", "myidp.use"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	e.waitFor("the .use write failure", func() bool { return e.mon.Stats().Failures >= 1 })
+	b, _ := os.ReadFile(e.path("frank", "myidp.top"))
+	if bytes.Equal(b, blob) {
+		t.Fatal("the rotated refresh token was not persisted before the .use write")
+	}
 	top := e.readJSON("frank", "myidp.top")
 	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
 		t.Errorf("persisted refresh token does not work: HTTP %d", status)
@@ -554,6 +561,10 @@ func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 		if strings.HasSuffix(en.Name(), ".tmp") {
 			t.Errorf("temp file left: %s", en.Name())
 		}
+	}
+	e.waitLog("Cannot refresh myidp for user frank: myidp.use is a directory; remove it")
+	if n := e.proxy.Count("/token"); n != 1 {
+		t.Errorf("%d token requests; want the one that rotated (none for a .use that cannot be written)", n)
 	}
 }
 

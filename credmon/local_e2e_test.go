@@ -384,6 +384,9 @@ CREDMON_OAUTH_HTTP_TIMEOUT = 60
 CREDMON_OAUTH_WORKERS = 2
 `, priv, localAud)})
 	e.proxy.SetMode(credtest.Hang)
+	// Before the daemon's stop, which lets requests on the wire finish
+	// (these would take the full 60 s).
+	t.Cleanup(e.proxy.Close)
 	// More refreshes than the daemon runs at once, all hanging.
 	for i := 0; i < 3*4*2; i++ {
 		if err := e.credd.StoreTop(fmt.Sprintf("u%02d", i), "myidp", []byte(`{"refresh_token": "rt"}`)); err != nil {

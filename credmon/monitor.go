@@ -81,11 +81,14 @@ type Monitor struct {
 	lastReload time.Time
 	reloadDue  bool
 	users      map[string]*userState
-	queue      []*cred
 	localQueue []*cred // local mints: CPU and disk only, never behind issuers
 	localRun   int
 	busy       map[*cred]struct{} // queued or running
-	running    int
+	running    int                // refresh jobs in flight, all issuers
+	// issuers isolate the issuers from each other (issuers.go); ready are
+	// those with queued tokens, in dispatch order.
+	issuers map[string]*issuerState
+	ready   []*issuerState
 	results    chan *result
 	timers     timerHeap
 	passes     map[int]*pass
@@ -100,9 +103,6 @@ type Monitor struct {
 	stats         stats
 	tempMaxAge    time.Duration // 0 during the first pass: see staleTemp
 	discovery     *discoveryCache
-	// netSem bounds requests to issuers (Workers); file I/O of finished
-	// requests runs beside it, so slow disks do not idle the issuer slots.
-	netSem chan struct{}
 	// unimplemented are the warnings about credential types of other
 	// credmons last logged (see warnUnimplemented).
 	unimplemented []string
@@ -118,10 +118,13 @@ type Stats struct {
 	// Reloads counts configuration reads (Options.Reload calls), which
 	// SIGHUP triggers at most once per ReloadInterval.
 	Reloads int64
+	// IssuerPauses counts the times an issuer was paused by its circuit
+	// breaker or its Retry-After.
+	IssuerPauses int64
 }
 
 type stats struct {
-	Passes, Refreshes, Failures, Superseded, Listings, Completed, Reloads atomic.Int64
+	Passes, Refreshes, Failures, Superseded, Listings, Completed, Reloads, IssuerPauses atomic.Int64
 }
 
 // New builds a monitor. It starts nothing; Run does.
@@ -147,6 +150,7 @@ func New(opts Options) (*Monitor, error) {
 		locals:        make(map[string]*localIssuer),
 		seenProviders: map[string]bool{},
 		discovery:     newDiscoveryCache(),
+		issuers:       make(map[string]*issuerState),
 	}
 	if m.log == nil {
 		m.log = hclog.NewNullLogger()
@@ -162,7 +166,6 @@ func New(opts Options) (*Monitor, error) {
 	if m.http == nil {
 		m.http = newHTTPClient(opts.Config)
 	}
-	m.netSem = make(chan struct{}, opts.Config.Workers)
 	return m, nil
 }
 
@@ -201,12 +204,16 @@ func (m *Monitor) Rescan() {
 func (m *Monitor) Stats() Stats {
 	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),
 		Failures: m.stats.Failures.Load(), Superseded: m.stats.Superseded.Load(), Listings: m.stats.Listings.Load(),
-		Completed: m.stats.Completed.Load(), Reloads: m.stats.Reloads.Load()}
+		Completed: m.stats.Completed.Load(), Reloads: m.stats.Reloads.Load(), IssuerPauses: m.stats.IssuerPauses.Load()}
 }
 
 // Run runs the daemon until ctx is done: it writes the pid file, deletes
-// CREDMON_COMPLETE, watches the directory, and refreshes tokens. In-flight
-// requests are cancelled when ctx ends; Run returns after they stopped, with
+// CREDMON_COMPLETE, watches the directory, and refreshes tokens. When ctx
+// ends no new request starts, but a refresh request already sent finishes
+// and its result is saved (a rotated refresh token first), each bounded by
+// HTTPTimeout (twice, when the issuer refused the requested audience and
+// the Python credmon's request was on its way): cutting it off could lose
+// the only copy of a rotated refresh token. Run returns after that, with
 // the pid file removed.
 func (m *Monitor) Run(ctx context.Context) error {
 	pid := m.opts.Pid
@@ -265,7 +272,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.resetTimer(timer)
 		select {
 		case <-ctx.Done():
-			m.log.Info("shutting down")
+			if m.running > 0 {
+				m.log.Info(fmt.Sprintf("shutting down: no new refreshes; letting those already sent finish and be saved (at most %s)", m.cfg.HTTPTimeout))
+			} else {
+				m.log.Info("shutting down")
+			}
 			return nil
 		case <-m.rescan:
 			// credd's kick: a shallow pass finds the directory it wrote to.
@@ -345,9 +356,6 @@ func (m *Monitor) maybeReload() bool {
 	m.locals = make(map[string]*localIssuer)
 	if m.opts.CreateKeys && len(staleLocal) > 0 {
 		EnsureLocalKeys(cfg, m.mintLog)
-	}
-	if cap(m.netSem) != cfg.Workers {
-		m.netSem = make(chan struct{}, cfg.Workers) // jobs in flight keep the old one
 	}
 	m.providers = make(map[string]*providerInfo)
 	m.discovery = newDiscoveryCache()

@@ -6,7 +6,7 @@ import (
 )
 
 // Policy is when to refresh a token. It is pure: RefreshAt takes every
-// input, including the random draw, as a parameter.
+// input, including the time and the random draw, as a parameter.
 type Policy struct {
 	// Fraction of the lifetime after which a token is refreshed (0.5, or
 	// 0.95 for Box like the Python credmon).
@@ -18,33 +18,96 @@ type Policy struct {
 	// latest: SEC_CREDENTIAL_REFRESH (a job's copy can be that old) plus a
 	// margin. It beats Fraction when the two disagree.
 	Safety time.Duration
-	// MinInterval keeps a token whose whole lifetime is shorter than
-	// Safety from being refreshed in a tight loop.
+	// MinInterval is the shortest time between two refreshes of one token
+	// by this daemon. Values below MinIntervalFloor count as the floor.
 	MinInterval time.Duration
 }
 
-// RefreshAt returns when a token issued at issued and expiring at expiry
-// should be refreshed. rnd is a uniform draw in [0,1), fixed per token
-// version so that re-evaluating a token does not move its refresh point.
+// MinIntervalFloor is the shortest MinInterval a Policy applies whatever it
+// is given: a refresh schedule must have a floor that no issuer answer,
+// clock skew or knob combination can break (the configuration clamps
+// MIN_REFRESH_INTERVAL with a warning; this guards library users too).
+const MinIntervalFloor = time.Second
+
+// Floor says why a refresh time was pushed back to the minimum interval
+// after the daemon's own last refresh of the token, for a log line.
+type Floor int
+
+const (
+	// FloorNone: the schedule came from the token's lifetime.
+	FloorNone Floor = iota
+	// FloorExpired: the token was already expired (by our clock) when the
+	// daemon got it: the issuer handed out an expired token, or the clocks
+	// of the issuer and this machine differ by more than its lifetime.
+	FloorExpired
+	// FloorShortLife: the token lives shorter than Safety plus the minimum
+	// interval, so its job-copy deadline lies before the minimum interval.
+	FloorShortLife
+	// FloorSkew: the token's own issue time is so far behind this
+	// machine's clock that its refresh point had already passed when the
+	// daemon got it.
+	FloorSkew
+)
+
+// Times is what the policy knows of one token version.
+type Times struct {
+	// Issued and Expiry bound the token's lifetime (Expiry > Issued unless
+	// the issuer or a clock lies).
+	Issued, Expiry time.Time
+	// LastRefresh is when this daemon last refreshed (or minted) the token
+	// from the same inputs; zero when it has not, e.g. for a .use someone
+	// else wrote or a new .top.
+	LastRefresh time.Time
+}
+
+// RefreshAt returns when a token should be refreshed and, for a token the
+// daemon refreshed before, why its lifetime alone would have made that
+// sooner than the minimum interval allows (FloorNone when it did not).
+// rnd is a uniform draw in [0,1), fixed per token version so that
+// re-evaluating a token does not move its refresh point.
 //
 //	target   = issued + Fraction·L − rnd·Jitter·Fraction·L      (L = expiry − issued)
 //	deadline = expiry − Safety                                  (the job's copy must stay valid)
-//	at       = max(min(target, deadline), issued + MinInterval)
-func (p Policy) RefreshAt(issued, expiry time.Time, rnd float64) time.Time {
-	life := expiry.Sub(issued)
-	if life <= 0 {
-		return issued
+//	at       = min(target, deadline), floored at issued + MinInterval
+//	at       = now, if the token has expired (refresh at once)
+//	at       = max(at, lastRefresh + MinInterval)                (never a loop)
+//
+// The last line is the floor that holds whatever the inputs: it is counted
+// from the daemon's own last refresh, not from anything an issuer or a file
+// says. A token the daemon has not refreshed yet (LastRefresh zero) that
+// is already expired is refreshed at once, as the Python credmon does.
+func (p Policy) RefreshAt(t Times, now time.Time, rnd float64) (time.Time, Floor) {
+	minInterval := max(p.MinInterval, MinIntervalFloor)
+	var at time.Time
+	why := FloorNone
+	if !t.Expiry.After(now) || !t.Expiry.After(t.Issued) {
+		at, why = now, FloorExpired
+	} else {
+		life := t.Expiry.Sub(t.Issued)
+		toTarget := time.Duration(float64(life) * p.Fraction)
+		toTarget -= time.Duration(float64(toTarget) * p.Jitter * rnd)
+		at = t.Issued.Add(toTarget)
+		if deadline := t.Expiry.Add(-p.Safety); deadline.Before(at) {
+			at = deadline
+		}
+		if floor := t.Issued.Add(minInterval); at.Before(floor) {
+			at, why = floor, FloorShortLife
+		}
 	}
-	toTarget := time.Duration(float64(life) * p.Fraction)
-	toTarget -= time.Duration(float64(toTarget) * p.Jitter * rnd)
-	at := issued.Add(toTarget)
-	if deadline := expiry.Add(-p.Safety); deadline.Before(at) {
-		at = deadline
+	if t.LastRefresh.IsZero() {
+		return at, FloorNone
 	}
-	if floor := issued.Add(p.MinInterval); at.Before(floor) {
-		at = floor
+	floor := t.LastRefresh.Add(minInterval)
+	if !at.Before(floor) {
+		if why == FloorShortLife {
+			return at, why // the issue-time floor bound
+		}
+		return at, FloorNone
 	}
-	return at
+	if why == FloorNone {
+		why = FloorSkew
+	}
+	return floor, why
 }
 
 // boxTokenURL is the Python credmon's test for Box (api_endpoints.py:

@@ -25,14 +25,15 @@ func TestRefreshAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.p.RefreshAt(t0, t0.Add(tt.life), tt.rnd).Sub(t0)
+			at, _ := tt.p.RefreshAt(Times{Issued: t0, Expiry: t0.Add(tt.life)}, t0, tt.rnd)
+			got := at.Sub(t0)
 			if got != tt.wantAt {
 				t.Errorf("RefreshAt = issued+%v; want issued+%v", got, tt.wantAt)
 			}
 		})
 	}
-	if got := p.RefreshAt(t0, t0, 0.5); !got.Equal(t0) {
-		t.Errorf("zero lifetime: RefreshAt = %v; want issue time", got)
+	if got, _ := p.RefreshAt(Times{Issued: t0, Expiry: t0}, t0.Add(time.Hour), 0.5); !got.Equal(t0.Add(time.Hour)) {
+		t.Errorf("zero lifetime: RefreshAt = %v; want now (refresh at once)", got)
 	}
 }
 
@@ -45,11 +46,64 @@ func TestRefreshKeepsJobCopyValid(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	for life := 7 * time.Minute; life <= 48*time.Hour; life += 7 * time.Minute {
 		for _, rnd := range []float64{0, 0.5, 0.999} {
-			at := p.RefreshAt(t0, t0.Add(life), rnd)
+			at, _ := p.RefreshAt(Times{Issued: t0, Expiry: t0.Add(life)}, t0, rnd)
 			if at.Add(secRefresh).After(t0.Add(life)) {
 				t.Fatalf("life %v rnd %v: refresh at +%v leaves a job copy expired", life, rnd, at.Sub(t0))
 			}
 		}
+	}
+}
+
+// TestRefreshFloorHoldsWhateverTheToken protects against refresh storms:
+// an issuer (or a clock) that hands out expired tokens, a lifetime shorter
+// than the job-copy safety margin, or a knob of zero must never bring the
+// next refresh closer than MinInterval after the daemon's own last one,
+// and a token the daemon has not refreshed that is already expired is
+// refreshed at once.
+func TestRefreshFloorHoldsWhateverTheToken(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	last := now.Add(-2 * time.Second)
+	p := Policy{Fraction: 0.5, Jitter: 0.1, Safety: 6 * time.Minute, MinInterval: 30 * time.Second}
+	tests := []struct {
+		name    string
+		p       Policy
+		t       Times
+		wantAt  time.Time
+		wantWhy Floor
+	}{
+		{"expired on arrival, never refreshed by us: at once", p,
+			Times{Issued: now.Add(-time.Hour), Expiry: now.Add(-time.Minute)}, now, FloorNone},
+		{"expires_in 0, never refreshed by us: at once", p,
+			Times{Issued: now.Add(-time.Second), Expiry: now.Add(-time.Second)}, now, FloorNone},
+		{"issuer returned an expired token (exp in the past)", p,
+			Times{Issued: now.Add(-2 * time.Hour), Expiry: now.Add(-time.Hour), LastRefresh: last}, last.Add(30 * time.Second), FloorExpired},
+		{"our clock ahead of the issuer by more than the lifetime", p,
+			Times{Issued: now.Add(-20 * time.Minute), Expiry: now.Add(-10 * time.Minute), LastRefresh: last}, last.Add(30 * time.Second), FloorExpired},
+		{"expiry before issue", p,
+			Times{Issued: now, Expiry: now.Add(-time.Second), LastRefresh: last}, last.Add(30 * time.Second), FloorExpired},
+		{"lifetime shorter than safety", p,
+			Times{Issued: last, Expiry: last.Add(5 * time.Minute), LastRefresh: last}, last.Add(30 * time.Second), FloorShortLife},
+		{"MinInterval 0 is floored", Policy{Fraction: 0.5, Safety: 6 * time.Minute},
+			Times{Issued: last, Expiry: last.Add(5 * time.Minute), LastRefresh: last}, last.Add(MinIntervalFloor), FloorShortLife},
+		{"iat far behind our clock", p,
+			Times{Issued: now.Add(-50 * time.Minute), Expiry: now.Add(10 * time.Hour), LastRefresh: last}, now.Add(-50*time.Minute).Add(time.Duration(float64(10*time.Hour+50*time.Minute) * 0.5)), FloorNone},
+		{"refresh point passed at receipt (skew)", p,
+			Times{Issued: now.Add(-50 * time.Minute), Expiry: now.Add(10 * time.Minute), LastRefresh: last}, last.Add(30 * time.Second), FloorSkew},
+		{"healthy token: lifetime rules, no floor", p,
+			Times{Issued: last, Expiry: last.Add(time.Hour), LastRefresh: last}, last.Add(30 * time.Minute), FloorNone},
+		{"expired long after our last refresh: at once", p,
+			Times{Issued: now.Add(-2 * time.Hour), Expiry: now.Add(-time.Hour), LastRefresh: now.Add(-2 * time.Hour)}, now, FloorNone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at, why := tt.p.RefreshAt(tt.t, now, 0)
+			if !at.Equal(tt.wantAt) || why != tt.wantWhy {
+				t.Errorf("RefreshAt = now%+v, %v; want now%+v, %v", at.Sub(now), why, tt.wantAt.Sub(now), tt.wantWhy)
+			}
+			if !tt.t.LastRefresh.IsZero() && at.Before(tt.t.LastRefresh.Add(max(tt.p.MinInterval, MinIntervalFloor))) {
+				t.Errorf("refresh at %v is inside the floor after the last refresh", at.Sub(now))
+			}
+		})
 	}
 }
 

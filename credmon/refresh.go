@@ -27,8 +27,10 @@ type job struct {
 	cfg        *condorcfg.Credmon
 	pendingRT  string
 	pendingTop atomicfile.ID
-	netSem     chan struct{}
-	local      *localIssuer // set for local mints
+	issuer     *issuerState  // the issuer's state: workers read only issuer.paused
+	netSem     chan struct{} // the issuer's network slots
+	probe      bool          // the one request that tests a paused issuer
+	local      *localIssuer  // set for local mints
 	// plain: send neither scope nor audience/resource (the issuer refused
 	// them for this token before; see cred.plain).
 	plain bool
@@ -46,6 +48,7 @@ const (
 	outFailed             // err set
 	outSuperseded         // .top replaced during the refresh: our result discarded
 	outGone               // user dir or .top vanished
+	outPaused             // the issuer was paused before our request went out: queue again
 )
 
 type result struct {
@@ -63,6 +66,13 @@ type result struct {
 	pendingTop     atomicfile.ID
 	elapsed        time.Duration
 	local          *localOutcome // set for local mints
+	// issuer and probe are the job's; asked is set once a request went to
+	// the issuer, and netErr is how the last one failed (nil: answered
+	// with a token), for the issuer's circuit breaker.
+	issuer *issuerState
+	probe  bool
+	asked  bool
+	netErr error
 	// refused is the OAuth error code (invalid_target, invalid_scope) with
 	// which the issuer refused the requested scopes/audience; the refresh
 	// was then retried without them. refusedWhat names what was sent.
@@ -83,21 +93,7 @@ func (m *Monitor) dispatch(ctx context.Context) {
 		m.localRun++
 		m.start(ctx, j)
 	}
-	for len(m.queue) > 0 && m.running < JobsPerWorker*m.cfg.Workers {
-		c := m.queue[0]
-		m.queue[0] = nil
-		m.queue = m.queue[1:]
-		if c.ignore != "" {
-			m.finish(c)
-			continue
-		}
-		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop, netSem: m.netSem, plain: c.plain}
-		if pi := m.provider(c.provider); pi.err == nil {
-			j.provider = pi.cfg
-		}
-		m.running++
-		m.start(ctx, j)
-	}
+	m.dispatchRefreshes(ctx)
 }
 
 // start runs j on its own goroutine and hands the result to Run.
@@ -133,9 +129,9 @@ func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
 }
 
 func (m *Monitor) refresh(ctx context.Context, j *job) *result {
-	r := &result{c: j.c}
+	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
 	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, oauth2refresh.IsPermanent(err)
+		r.outcome, r.err, r.perm = outFailed, err, oauth2refresh.IsPermanent(err) || unfixable(err)
 		return r
 	}
 	d, err := m.dir.OpenDir(j.user)
@@ -161,8 +157,17 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
 	}
-	client, metaID, err := m.client(ctx, d, j)
+	if st, err := d.Stat(j.name + credfile.SuffixUse); err == nil && st.IsDir() {
+		// No rename can replace a directory: the refresh would rotate the
+		// grant and then fail to write the .use. Never spend one on that.
+		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", j.name, credfile.SuffixUse)})
+	}
+	client, metaID, err := m.client(ctx, d, j, r)
 	if err != nil {
+		if errors.Is(err, errPaused) {
+			r.outcome = outPaused
+			return r
+		}
 		return fail(err)
 	}
 	r.meta = metaID
@@ -175,23 +180,35 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if j.plain {
 		scopes, audiences = nil, nil
 	}
-	if !acquire(ctx, j.netSem) {
-		return fail(ctx.Err())
+	if err := j.acquireNet(ctx); err != nil {
+		if errors.Is(err, errPaused) {
+			r.outcome = outPaused
+			return r
+		}
+		return fail(err)
 	}
-	reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+	// From here the request is on the wire and must finish even if the
+	// daemon is told to stop: the issuer may rotate the refresh token, and
+	// a cancelled request would lose the only copy of the new one (the
+	// next start would replay the old one and the issuer revoke the grant).
+	// HTTPTimeout still bounds it.
+	wire := context.WithoutCancel(ctx)
+	r.asked = true
+	reqCtx, cancel := context.WithTimeout(wire, j.cfg.HTTPTimeout)
 	res, err := client.Refresh(reqCtx, rt, scopes, audiences, m.now)
 	cancel()
-	if code := oauth2refresh.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) {
+	if code := oauth2refresh.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) && ctx.Err() == nil {
 		// The issuer refused what we asked for on top of the Python
 		// credmon's request (an error response: the refresh token was not
 		// used). Ask again exactly as the Python credmon does, so that
 		// sending scopes/audience never leaves a token worse off.
 		r.refused, r.refusedWhat = code, sentTarget(client, scopes, audiences)
-		reqCtx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+		reqCtx, cancel := context.WithTimeout(wire, j.cfg.HTTPTimeout)
 		res, err = client.Refresh(reqCtx, rt, nil, nil, m.now)
 		cancel()
 	}
 	<-j.netSem
+	r.netErr = err
 	if err != nil {
 		return fail(err)
 	}
@@ -292,7 +309,7 @@ func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (at
 // (what the web app recorded at login, as the Python credmon does), else
 // from the provider's configuration. It returns the .meta version it read
 // (zero without one).
-func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth2refresh.Client, atomicfile.ID, error) {
+func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job, r *result) (*oauth2refresh.Client, atomicfile.ID, error) {
 	c := &oauth2refresh.Client{
 		AllowInsecure: j.cfg.AllowInsecure,
 		HTTPClient:    m.http,
@@ -330,11 +347,14 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 	}
 	if c.TokenURL == "" {
 		// Discovery talks to the issuer: it takes an issuer slot too.
-		if !acquire(ctx, j.netSem) {
-			return nil, atomicfile.ID{}, ctx.Err()
+		// It carries no secret and rotates nothing, so a stop may cut it.
+		if err := j.acquireNet(ctx); err != nil {
+			return nil, atomicfile.ID{}, err
 		}
+		r.asked = true
 		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.AllowInsecure, j.cfg.HTTPTimeout, m.now)
 		<-j.netSem
+		r.netErr = err
 		if err != nil {
 			return nil, atomicfile.ID{}, err
 		}
@@ -343,23 +363,77 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job) (*oauth
 	return c, atomicfile.ID{}, nil
 }
 
-func acquire(ctx context.Context, sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
+// unfixable reports whether err is a local problem with a credential file
+// that no retry can fix, only a new file: one too large to be a credential,
+// or not a regular file (a symlink, FIFO or directory).
+func unfixable(err error) bool {
+	return errors.Is(err, atomicfile.ErrTooLarge) || errors.Is(err, atomicfile.ErrNotRegular)
+}
+
+// errPaused is acquireNet's answer when the job's issuer was paused while
+// the job waited: its token goes back to the queue, no failure counted.
+var errPaused = errors.New("issuer paused")
+
+// acquireNet takes one of the issuer's network slots. It fails once ctx is
+// done (a stop starts no new request, even when a slot is free) and, for
+// all but the probe, when the issuer is paused.
+func (j *job) acquireNet(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
+	select {
+	case j.netSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		<-j.netSem
+		return err
+	}
+	if !j.probe && j.issuer != nil && j.issuer.paused.Load() {
+		<-j.netSem
+		return errPaused
+	}
+	return nil
+}
+
+// fileType names a non-regular file's type for an error message.
+func fileType(st atomicfile.Stat) string {
+	switch {
+	case st.IsDir():
+		return "a directory"
+	case st.Mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case st.Mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case st.Mode&fs.ModeSocket != 0:
+		return "a socket"
+	case st.Mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // handleResult applies a finished job to the token's state (Run goroutine).
 func (m *Monitor) handleResult(r *result) {
+	var wait time.Duration
 	if r.local != nil {
 		m.localRun--
 	} else {
 		m.running--
+		wait = m.issuerResult(r)
 	}
 	c := r.c
+	if r.outcome == outPaused && c.ignore == "" {
+		// Back to the front of its issuer's queue: still due, still
+		// running for the passes that wait for it.
+		is := r.issuer
+		if len(is.queue) == 0 {
+			m.ready = append(m.ready, is)
+		}
+		is.queue = append([]*cred{c}, is.queue...)
+		return
+	}
 	if c.ignore == "deleted" {
 		c.logger().Debug("credential vanished during refresh")
 		m.finish(c)
@@ -394,6 +468,7 @@ func (m *Monitor) handleResult(r *result) {
 		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
 		c.jitter = m.rnd.Float64()
 		c.stale = false
+		c.lastRefresh = m.now()
 		// Our renames changed the directory's mtime; record it so the next
 		// shallow pass does not list it again. A concurrent change by
 		// someone else arrives as its own fsnotify event.
@@ -441,6 +516,7 @@ func (m *Monitor) handleResult(r *result) {
 			c.setStatus(hclog.Error, what+"; not retrying until "+until, "error", msg)
 		} else {
 			backoff := Backoff(c.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
+			backoff = max(backoff, wait) // the issuer's Retry-After
 			c.retryAt = m.now().Add(backoff)
 			level := hclog.Warn
 			if c.hasUse && c.expiryKnown && !m.now().Before(c.expiry) {

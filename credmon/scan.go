@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"sort"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
@@ -15,6 +17,9 @@ import (
 // its files, nil when absent.
 type tokenObs struct {
 	top, use, meta *atomicfile.Stat
+	// odd names a .use or .meta that is not a regular file (a directory,
+	// symlink or FIFO): no refresh can succeed until someone removes it.
+	odd string
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -149,7 +154,11 @@ func (m *Monitor) listUser(user string) userObs {
 	}
 	entries, err := d.ReadDir()
 	if err != nil {
-		m.log.Warn("listing user directory", "user", user, "error", err)
+		level := hclog.Warn
+		if errors.Is(err, fs.ErrNotExist) {
+			level = hclog.Debug // removed while we listed it: credd's sweep
+		}
+		m.log.Log(level, "listing user directory", "user", user, "error", err)
 		return nil
 	}
 	now := m.now()
@@ -166,13 +175,21 @@ func (m *Monitor) listUser(user string) userObs {
 			continue
 		}
 		st, err := d.Stat(e.Name)
-		if err != nil || !st.IsRegular() {
+		if err != nil {
 			continue
 		}
 		o := obs.tokens[name]
 		if o == nil {
 			o = &tokenObs{}
 			obs.tokens[name] = o
+		}
+		if !st.IsRegular() {
+			// A .meta we cannot read, or a .use directory that no rename
+			// can replace (a symlink or FIFO at .use is simply replaced).
+			if suffix == credfile.SuffixMeta || (suffix == credfile.SuffixUse && st.IsDir()) {
+				o.odd = e.Name + " is " + fileType(st)
+			}
+			continue
 		}
 		s := st
 		switch suffix {

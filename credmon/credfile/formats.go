@@ -94,7 +94,10 @@ func ParseMeta(b []byte) (*Meta, error) {
 type Use struct {
 	AccessToken string
 	JSON        bool    // the file is a JSON object (else a bare token)
-	ExpiresIn   float64 // seconds, 0 if absent
+	ExpiresIn   float64 // seconds, 0 if absent or 0
+	// HasExpiresIn: the file has a usable expires_in, possibly 0 (a token
+	// that expired when issued: refreshed at once, not read as "unknown").
+	HasExpiresIn bool
 	ExpiresAt   float64 // epoch seconds, 0 if absent
 }
 
@@ -123,8 +126,8 @@ func ParseUse(b []byte) (*Use, error) {
 		if u.AccessToken, ok = obj.String("access_token"); !ok {
 			return nil, errors.New("credfile: .use has no access_token string")
 		}
-		if v, ok := obj.Number("expires_in"); ok && validSeconds(v) {
-			u.ExpiresIn = v
+		if v, ok := obj.Number("expires_in"); ok && (v == 0 || validSeconds(v)) {
+			u.ExpiresIn, u.HasExpiresIn = v, true
 		}
 		if v, ok := obj.Number("expires_at"); ok && validSeconds(v) {
 			u.ExpiresAt = v
@@ -154,7 +157,7 @@ func (u *Use) Lifetime(written time.Time) (issued, expiry time.Time, ok bool) {
 			expiry = at
 		}
 	}
-	if expiry.IsZero() && u.ExpiresIn > 0 {
+	if expiry.IsZero() && u.HasExpiresIn {
 		expiry = written.Add(time.Duration(u.ExpiresIn * float64(time.Second)))
 	}
 	if claims.iat > 0 {
@@ -221,7 +224,10 @@ func EncodeUse(resp *Object, now time.Time) ([]byte, error) {
 		o.vals[k] = v
 	}
 	o.Delete("refresh_token")
-	if v, ok := o.Number("expires_in"); ok && validSeconds(v) {
+	// expires_in 0 is a token that expired when issued (an issuer or a
+	// clock that lies): written as such, so the schedule's floor, not a
+	// failed write after the refresh token rotated, deals with it.
+	if v, ok := o.Number("expires_in"); ok && (v == 0 || validSeconds(v)) {
 		in := int64(math.Round(v))
 		_ = o.SetValue("expires_in", in)
 		_ = o.SetValue("expires_at", now.Round(time.Second).Unix()+in)

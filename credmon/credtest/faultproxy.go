@@ -22,10 +22,12 @@ import (
 // values (Pass, Hang, Status500, Down, BadJSON) and constructors (Slow,
 // ErrorJSON); the zero Mode is Pass.
 type Mode struct {
-	kind  modeKind
-	delay time.Duration
-	code  string
-	param string
+	kind   modeKind
+	delay  time.Duration
+	code   string
+	param  string
+	status int
+	gate   <-chan struct{}
 }
 
 type modeKind int
@@ -39,6 +41,8 @@ const (
 	modeBadJSON
 	modeErrorJSON
 	modeErrorJSONIfParam
+	modeThrottle
+	modeGate
 )
 
 // The fixed modes. They are variables only because Go has no struct
@@ -81,6 +85,19 @@ func ErrorJSONIfParam(code, param string) Mode {
 	return Mode{kind: modeErrorJSONIfParam, code: code, param: param}
 }
 
+// Throttle answers status (429 or 503) with the header Retry-After:
+// retryAfter (delta-seconds or an HTTP-date; "" for none) and the OAuth
+// error body {"error":"temporarily_unavailable"}, without contacting the
+// target: an issuer that is rate limiting or in maintenance.
+func Throttle(status int, retryAfter string) Mode {
+	return Mode{kind: modeThrottle, status: status, code: retryAfter}
+}
+
+// Gate holds each request until release is closed (or the client gives up
+// or the proxy closes), then forwards it: a request a test knows is on the
+// wire for as long as it needs, whatever the machine's speed.
+func Gate(release <-chan struct{}) Mode { return Mode{kind: modeGate, gate: release} }
+
 // String names the mode for logs and test failures.
 func (m Mode) String() string {
 	switch m.kind {
@@ -100,6 +117,10 @@ func (m Mode) String() string {
 		return fmt.Sprintf("ErrorJSON(%q)", m.code)
 	case modeErrorJSONIfParam:
 		return fmt.Sprintf("ErrorJSONIfParam(%q, %q)", m.code, m.param)
+	case modeThrottle:
+		return fmt.Sprintf("Throttle(%d, %q)", m.status, m.code)
+	case modeGate:
+		return "Gate"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m.kind))
 }
@@ -295,6 +316,14 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		case <-p.closing:
 		}
 		p.hangUp(w)
+	case modeGate:
+		select {
+		case <-m.gate:
+			p.rp.ServeHTTP(w, r)
+		case <-r.Context().Done():
+		case <-p.closing:
+			p.hangUp(w)
+		}
 	case modeSlow:
 		t := time.NewTimer(m.delay)
 		defer t.Stop()
@@ -324,6 +353,13 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		writeErrorJSON(w, m.code)
 	case modeErrorJSON:
 		writeErrorJSON(w, m.code)
+	case modeThrottle:
+		if m.code != "" {
+			w.Header().Set("Retry-After", m.code)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(m.status)
+		io.WriteString(w, `{"error":"temporarily_unavailable"}`)
 	}
 }
 
