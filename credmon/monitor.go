@@ -87,14 +87,14 @@ type Monitor struct {
 	running    int                // refresh jobs in flight, all issuers
 	// issuers isolate the issuers from each other (issuers.go); ready are
 	// those with queued tokens, in dispatch order.
-	issuers map[string]*issuerState
-	ready   []*issuerState
-	results    chan *result
-	timers     timerHeap
-	passes     map[int]*pass
-	nextPass   int
-	providers  map[string]*providerInfo
-	locals     map[string]*localIssuer
+	issuers   map[string]*issuerState
+	ready     []*issuerState
+	results   chan *result
+	timers    timerHeap
+	passes    map[int]*pass
+	nextPass  int
+	providers map[string]*providerInfo
+	locals    map[string]*localIssuer
 	// seenProviders are all providers of tokens ever seen: their knobs are
 	// prefetched once and compared on reload.
 	seenProviders map[string]bool

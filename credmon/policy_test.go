@@ -86,7 +86,7 @@ func TestRefreshFloorHoldsWhateverTheToken(t *testing.T) {
 		{"MinInterval 0 is floored", Policy{Fraction: 0.5, Safety: 6 * time.Minute},
 			Times{Issued: last, Expiry: last.Add(5 * time.Minute), LastRefresh: last}, last.Add(MinIntervalFloor), FloorShortLife},
 		{"iat far behind our clock", p,
-			Times{Issued: now.Add(-50 * time.Minute), Expiry: now.Add(10 * time.Hour), LastRefresh: last}, now.Add(-50*time.Minute).Add(time.Duration(float64(10*time.Hour+50*time.Minute) * 0.5)), FloorNone},
+			Times{Issued: now.Add(-50 * time.Minute), Expiry: now.Add(10 * time.Hour), LastRefresh: last}, now.Add(-50 * time.Minute).Add(time.Duration(float64(10*time.Hour+50*time.Minute) * 0.5)), FloorNone},
 		{"refresh point passed at receipt (skew)", p,
 			Times{Issued: now.Add(-50 * time.Minute), Expiry: now.Add(10 * time.Minute), LastRefresh: last}, last.Add(30 * time.Second), FloorSkew},
 		{"healthy token: lifetime rules, no floor", p,

@@ -98,7 +98,7 @@ type Use struct {
 	// HasExpiresIn: the file has a usable expires_in, possibly 0 (a token
 	// that expired when issued: refreshed at once, not read as "unknown").
 	HasExpiresIn bool
-	ExpiresAt   float64 // epoch seconds, 0 if absent
+	ExpiresAt    float64 // epoch seconds, 0 if absent
 }
 
 // ParseUse parses a .use file the way HTCondor's consumers do
