@@ -224,9 +224,25 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	case errors.Is(err, fs.ErrNotExist):
 		r.outcome = outGone // deleted (credd delete-oauth or sweep)
 		return r
-	case err != nil || cur.ID() != r.top:
+	case err != nil:
 		r.outcome = outSuperseded
 		return r
+	case cur.ID() != r.top:
+		// Re-stored with the very refresh token we just spent (a robot or
+		// condor_store_cred storing the same credential again): that is
+		// not a new login, and dropping our answer would lose the rotated
+		// token and with it the grant. Apply it to the new version.
+		again, againSt, err := d.ReadFile(j.name+credfile.SuffixTop, maxCredFile)
+		if err != nil {
+			r.outcome = outSuperseded
+			return r
+		}
+		top2, err := credfile.ParseTop(again)
+		if err != nil || top2.RefreshToken() != rt || newRT == rt {
+			r.outcome = outSuperseded
+			return r
+		}
+		top, r.top = top2, againSt.ID()
 	}
 	// Durability order: the rotated refresh token is on disk before the
 	// access token, so a crash between the two loses nothing (spec item 33).

@@ -287,3 +287,29 @@ func TestUnusableLocalFilesAreNotRetried(t *testing.T) {
 		return e.exists("fifo", "webidp.use") && e.exists("big", "webidp.use")
 	})
 }
+
+// TestSameTopReStoredMidRefreshKeepsRotation: a .top stored again with the
+// same refresh token while that token's refresh is on the wire (a robot or
+// condor_store_cred re-storing the credential, not a new login) gets the
+// rotated refresh token; dropping our answer as "superseded" would leave
+// the spent one and lose the grant.
+func TestSameTopReStoredMidRefreshKeepsRotation(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	release := make(chan struct{})
+	e.proxy.SetMode(credtest.Gate(release))
+	g := e.grant("openid offline_access", "")
+	e.webLogin("rob", "webidp", g, "", "")
+	e.waitFor("the refresh on the wire", func() bool { return e.proxy.Count("/token") >= 1 })
+	if err := e.credd.StoreTop("rob", "webidp", []byte(fmt.Sprintf(`{"refresh_token":%q}`, g.RefreshToken))); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	e.waitFor("rob's .use", func() bool { return e.exists("rob", "webidp.use") })
+	rt, _ := e.readJSON("rob", "webidp.top")["refresh_token"].(string)
+	if rt == g.RefreshToken {
+		t.Fatal("the re-stored .top kept the refresh token the issuer rotated")
+	}
+	if _, status, err := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, rt, nil); status != http.StatusOK {
+		t.Errorf("the saved refresh token is refused: HTTP %d %v", status, err)
+	}
+}
