@@ -4,6 +4,7 @@
 GO        ?= go
 VERSION   ?= 0.1.0
 FUZZTIME  ?= 10s
+FUZZPKGS  ?= ./...
 
 BIN_DIR   := bin
 CACHE_DIR := $(CURDIR)/.cache
@@ -65,15 +66,8 @@ staticcheck: ## install the pinned staticcheck into .cache/bin if missing
 bench: ## run every benchmark once (benchmarks print their own ratios)
 	$(GO) test -p 1 -timeout 0 -run '^$$' -bench . -benchtime=1x ./...
 
-fuzz: ## run each Fuzz target for FUZZTIME (default 10s)
-	@set -e; \
-	for pkg in $$($(GO) list ./...); do \
-		list="$$($(GO) test -list '^Fuzz' $$pkg)"; \
-		for fz in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
-			echo "== $$pkg $$fz"; \
-			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg; \
-		done; \
-	done
+fuzz: ## run every Fuzz target for FUZZTIME (default 10s) in FUZZPKGS; fails only on a real finding, after all targets
+	GO="$(GO)" FUZZTIME="$(FUZZTIME)" bash scripts/fuzz.sh $(FUZZPKGS)
 
 demo: build ## the daemon minting local-issuer tokens for "credd", step by step (needs nothing else)
 	$(GO) run ./examples/demo -credmon $(BIN_DIR)/credmon

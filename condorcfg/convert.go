@@ -2,6 +2,7 @@ package condorcfg
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -139,6 +140,9 @@ func parseLogSize(s string) (n int64, isTime, ok bool) {
 	}
 	if strings.TrimLeft(p[j:], cSpaces) != "" {
 		return 0, false, false
+	}
+	if n > math.MaxInt64/mult || n < math.MinInt64/mult {
+		return 0, false, false // "9999999999 Tb" would wrap around to a negative size
 	}
 	return n * mult, isTime, true
 }

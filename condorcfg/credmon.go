@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -102,6 +101,13 @@ type Credmon struct {
 	// (<NAME>_REFRESH_AUDIENCE_MODE, <NAME>_REFRESH_SEND_SCOPES).
 	AudienceMode oauth2refresh.AudienceMode
 	SendScopes   bool
+
+	// Warnings are knob values that LoadCredmon accepted but adjusted or
+	// that combine badly (a MIN_REFRESH_INTERVAL raised to its floor, a
+	// local token lifetime too short for SEC_CREDENTIAL_REFRESH), one
+	// sentence each naming the knobs. The daemon logs them at start and
+	// at each reload.
+	Warnings []string
 }
 
 // Overrides are command-line values that beat configuration.
@@ -120,7 +126,7 @@ func KnobsFor(name string) []string {
 		n + "_DEBUG", "DEBUG_TIME_FORMAT", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES",
 		"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME", "CLIENT_CREDMON_PROVIDER_NAMES",
 		"OAUTH2_CREDMON_PROVIDER_NAMES", "VAULT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
-		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH",
+		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH", "LOCAL_CREDMON_TOKEN_LIFETIME",
 	}
 	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "MIN_REFRESH_INTERVAL", "WORKERS",
 		"HTTP_TIMEOUT", "CONNECT_TIMEOUT", "MIN_BACKOFF", "MAX_BACKOFF", "ALLOW_INSECURE_TOKEN_URL",
@@ -145,21 +151,9 @@ func ProviderKnobs(provider string) []string {
 func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 	n := strings.ToUpper(name)
 	m := &Credmon{cfg: c, Name: name}
-	var errs []string
-	fail := func(err error) {
-		if err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	dur := func(knob string, def time.Duration) time.Duration {
-		f, err := c.Float(knob, def.Seconds())
-		fail(err)
-		if err == nil && f < 0 {
-			fail(fmt.Errorf("%s = %v: must not be negative", knob, f))
-			return def
-		}
-		return time.Duration(f * float64(time.Second))
-	}
+	r := &knobReader{c: c}
+	fail := r.fail
+	warn := func(format string, args ...any) { m.Warnings = append(m.Warnings, fmt.Sprintf(format, args...)) }
 
 	m.CredDir = ov.CredDir
 	if m.CredDir == "" {
@@ -180,28 +174,26 @@ func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 	}
 	m.MaxLog = DefaultMaxLog
 	for _, knob := range []string{"MAX_" + n + "_LOG", "MAX_DEFAULT_LOG"} {
-		if v, ok := c.Lookup(knob); ok {
-			size, err := ParseLogSize(v)
-			if err != nil {
-				fail(fmt.Errorf("%s = %q: %w", knob, v, err))
-				break
-			}
+		if _, ok := c.Lookup(knob); ok {
+			size, err := c.LogSize(knob, DefaultMaxLog)
+			fail(err)
 			m.MaxLog = size
 			break
 		}
 	}
-	maxNum, err := c.Int("MAX_NUM_"+n+"_LOG", -1)
-	fail(err)
-	if maxNum < 0 {
-		maxNum, err = c.Int("MAX_NUM_DEFAULT_LOG", 1)
-		fail(err)
+	m.MaxNumLog = 1
+	for _, knob := range []string{"MAX_NUM_" + n + "_LOG", "MAX_NUM_DEFAULT_LOG"} {
+		if _, ok := c.Lookup(knob); ok {
+			m.MaxNumLog = int(r.int(knob, 1, span[int64]{lo: 0, hi: MaxNumLog}))
+			break
+		}
 	}
-	m.MaxNumLog = int(maxNum)
 	m.Debug = ov.Debug || strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_FULLDEBUG") ||
 		strings.Contains(strings.ToUpper(c.Get(n+"_DEBUG")), "D_ALL")
 
 	m.TimeFormat = c.Get("DEBUG_TIME_FORMAT")
 
+	var err error
 	m.AllowSpecialNames, err = c.Bool("CREDMON_ALLOW_SPECIAL_CHAR_NAMES", false)
 	fail(err)
 
@@ -233,41 +225,34 @@ func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 		m.VaultEnabled = true
 	}
 
-	m.ScanInterval = dur(n+"_SCAN_INTERVAL", DefaultScanInterval)
-	if m.ScanInterval < time.Second {
-		fail(fmt.Errorf("%s_SCAN_INTERVAL must be at least 1 second", n))
-		m.ScanInterval = DefaultScanInterval
+	// Bounds and floors: see bounds.go.
+	m.ScanInterval = r.duration(n+"_SCAN_INTERVAL", DefaultScanInterval, seconds(time.Second, MaxScanInterval, false))
+	m.RefreshFraction = r.float(n+"_REFRESH_FRACTION", DefaultRefreshFraction, span[float64]{lo: 0, hi: 1, openLo: true, openHi: true})
+	m.RefreshJitter = r.float(n+"_REFRESH_JITTER", DefaultRefreshJitter, span[float64]{lo: 0, hi: 0.5})
+	m.RefreshMargin = r.duration(n+"_REFRESH_MARGIN", DefaultRefreshMargin, seconds(0, MaxScheduleSpan, false))
+	m.SecCredentialRefresh = r.duration("SEC_CREDENTIAL_REFRESH", DefaultSecCredentialRefresh, seconds(0, MaxScheduleSpan, false))
+	m.MinRefreshInterval = r.duration(n+"_MIN_REFRESH_INTERVAL", DefaultMinRefreshInterval, seconds(0, MaxScheduleSpan, false))
+	if m.MinRefreshInterval < MinRefreshIntervalFloor {
+		warn("%s_MIN_REFRESH_INTERVAL = %v is below the %v floor; using %v (a token that lives less than SEC_CREDENTIAL_REFRESH + %s_REFRESH_MARGIN would be refreshed in a tight loop)",
+			n, m.MinRefreshInterval, MinRefreshIntervalFloor, MinRefreshIntervalFloor, n)
+		m.MinRefreshInterval = MinRefreshIntervalFloor
 	}
-	m.RefreshFraction, err = c.Float(n+"_REFRESH_FRACTION", DefaultRefreshFraction)
-	fail(err)
-	if m.RefreshFraction <= 0 || m.RefreshFraction >= 1 {
-		fail(fmt.Errorf("%s_REFRESH_FRACTION = %v: must be between 0 and 1", n, m.RefreshFraction))
-		m.RefreshFraction = DefaultRefreshFraction
-	}
-	m.RefreshJitter, err = c.Float(n+"_REFRESH_JITTER", DefaultRefreshJitter)
-	fail(err)
-	if m.RefreshJitter < 0 || m.RefreshJitter > 0.5 {
-		fail(fmt.Errorf("%s_REFRESH_JITTER = %v: must be between 0 and 0.5", n, m.RefreshJitter))
-		m.RefreshJitter = DefaultRefreshJitter
-	}
-	m.RefreshMargin = dur(n+"_REFRESH_MARGIN", DefaultRefreshMargin)
-	m.SecCredentialRefresh = dur("SEC_CREDENTIAL_REFRESH", DefaultSecCredentialRefresh)
-	m.MinRefreshInterval = dur(n+"_MIN_REFRESH_INTERVAL", DefaultMinRefreshInterval)
-	workers, err := c.Int(n+"_WORKERS", DefaultWorkers)
-	fail(err)
-	if workers < 1 || workers > 1024 {
-		fail(fmt.Errorf("%s_WORKERS = %d: must be between 1 and 1024", n, workers))
-		workers = DefaultWorkers
-	}
-	m.Workers = int(workers)
-	m.HTTPTimeout = dur(n+"_HTTP_TIMEOUT", DefaultHTTPTimeout)
-	m.ConnectTimeout = dur(n+"_CONNECT_TIMEOUT", DefaultConnectTimeout)
-	m.MinBackoff = dur(n+"_MIN_BACKOFF", DefaultMinBackoff)
-	m.MaxBackoff = dur(n+"_MAX_BACKOFF", DefaultMaxBackoff)
-	if m.MinBackoff <= 0 || m.MaxBackoff < m.MinBackoff {
-		fail(fmt.Errorf("%s_MIN_BACKOFF/%s_MAX_BACKOFF: need 0 < min <= max", n, n))
+	m.Workers = int(r.int(n+"_WORKERS", DefaultWorkers, span[int64]{lo: 1, hi: MaxWorkers}))
+	m.HTTPTimeout = r.duration(n+"_HTTP_TIMEOUT", DefaultHTTPTimeout, seconds(0, MaxRequestTimeout, true))
+	m.ConnectTimeout = r.duration(n+"_CONNECT_TIMEOUT", DefaultConnectTimeout, seconds(0, MaxRequestTimeout, true))
+	m.MinBackoff = r.duration(n+"_MIN_BACKOFF", DefaultMinBackoff, seconds(0, MaxScheduleSpan, true))
+	m.MaxBackoff = r.duration(n+"_MAX_BACKOFF", DefaultMaxBackoff, seconds(0, MaxScheduleSpan, true))
+	if m.MaxBackoff < m.MinBackoff {
+		fail(fmt.Errorf("%s_MIN_BACKOFF = %v is more than %s_MAX_BACKOFF = %v", n, m.MinBackoff.Seconds(), n, m.MaxBackoff.Seconds()))
 		m.MinBackoff, m.MaxBackoff = DefaultMinBackoff, DefaultMaxBackoff
 	}
+	if m.MinBackoff < MinBackoffFloor {
+		warn("%s_MIN_BACKOFF = %v is below the %v floor; using %v (retries of a failing issuer, and re-sends of a rotated refresh token not yet saved, would come in a tight loop)",
+			n, m.MinBackoff, MinBackoffFloor, MinBackoffFloor)
+		m.MinBackoff = MinBackoffFloor
+		m.MaxBackoff = max(m.MaxBackoff, m.MinBackoff)
+	}
+	m.warnShortLocalLifetimes(n, warn)
 	m.AllowInsecure, err = c.Bool(n+"_ALLOW_INSECURE_TOKEN_URL", false)
 	fail(err)
 	if os.Getenv("OAUTHLIB_INSECURE_TRANSPORT") != "" {
@@ -283,42 +268,10 @@ func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
 	// Lookup cannot return errors (an unsupported macro, a definition loop,
 	// a failing condor_config_val); they are kept for Err.
 	fail(c.Err())
-	if len(errs) > 0 {
-		return m, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	if len(r.errs) > 0 {
+		return m, fmt.Errorf("configuration: %s", strings.Join(r.errs, "; "))
 	}
 	return m, nil
-}
-
-// ParseLogSize parses a MAX_*_LOG value as dprintf_parse_log_size does: an
-// integer, optional white space, and an optional unit whose first letter
-// counts: B, K (×1024), M (×1024²), G (×1024³), T (×1024⁴). Time units (S,
-// H, D, W: time-based rotation) are refused, since only size rotation is
-// implemented.
-func ParseLogSize(v string) (int64, error) {
-	s := strings.TrimSpace(v)
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == 0 || (i == 1 && (s[0] == '-' || s[0] == '+')) {
-		return 0, fmt.Errorf("not a size (an integer with an optional unit b, Kb, Mb, Gb, Tb)")
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	unit := strings.TrimSpace(s[i:])
-	if unit == "" {
-		return n, nil
-	}
-	mult := map[byte]int64{'B': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30, 'T': 1 << 40}[byte(unicode.ToUpper(rune(unit[0])))]
-	if mult == 0 {
-		return 0, fmt.Errorf("unit %q: only size units (b, Kb, Mb, Gb, Tb) are supported", unit)
-	}
-	return n * mult, nil
 }
 
 // camelLogName turns CREDMON_OAUTH into CredmonOauthLog, the Python

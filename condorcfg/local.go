@@ -111,18 +111,9 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	l.AuthzGroupMapfile = strings.TrimSpace(str("AUTHZ_GROUP_MAPFILE", ""))
 	l.AuthzGroupRequirement = strings.TrimSpace(str("AUTHZ_GROUP_REQUIREMENT", ""))
 
-	l.Lifetime = DefaultLocalLifetime
-	if knob, v, ok := m.localLookup(p, "TOKEN_LIFETIME"); ok {
-		// param_integer rules: "1200" or a constant expression ("20*60").
-		n, err := parseInteger(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Sprintf("%s = %q: not a whole number of seconds", knob, v))
-		case n <= 0:
-			errs = append(errs, fmt.Sprintf("%s = %d: must be positive", knob, n))
-		default:
-			l.Lifetime = time.Duration(n) * time.Second
-		}
+	var err error
+	if _, l.Lifetime, err = m.localLifetime(p); err != nil {
+		errs = append(errs, err.Error())
 	}
 	l.UseJSON = true
 	if knob, v, ok := m.localLookup(p, "TOKEN_USE_JSON"); ok {
@@ -144,6 +135,53 @@ func (m *Credmon) Local(p string) (*Local, error) {
 		return l, fmt.Errorf("local issuer %s: %s", p, strings.Join(errs, "; "))
 	}
 	return l, nil
+}
+
+// localLifetime reads provider p's TOKEN_LIFETIME: the knob that set it
+// ("" for the default) and the lifetime. A bad value is an error and reads
+// as the default.
+func (m *Credmon) localLifetime(p string) (knob string, lifetime time.Duration, err error) {
+	knob, v, ok := m.localLookup(p, "TOKEN_LIFETIME")
+	if !ok {
+		return "", DefaultLocalLifetime, nil
+	}
+	// param_integer rules: "1200" or a constant expression ("20*60").
+	n, err := parseInteger(v)
+	if err != nil {
+		return knob, DefaultLocalLifetime, fmt.Errorf("%s = %q: not a whole number of seconds", knob, v)
+	}
+	if err := (span[int64]{lo: 0, openLo: true, hi: int64(MaxLocalLifetime / time.Second), unit: " seconds"}).check(knob, n); err != nil {
+		return knob, DefaultLocalLifetime, err
+	}
+	return knob, time.Duration(n) * time.Second, nil
+}
+
+// warnShortLocalLifetimes warns about every local provider whose tokens
+// live no longer than SEC_CREDENTIAL_REFRESH + <NAME>_REFRESH_MARGIN: the
+// daemon must refresh a token that long before it expires, so each one is
+// re-minted as soon as MIN_REFRESH_INTERVAL allows, and a job's copy can
+// still expire. A bad lifetime is left to Local, which the daemon reports
+// per provider.
+func (m *Credmon) warnShortLocalLifetimes(n string, warn func(string, ...any)) {
+	// One batched condor_config_val run instead of one per provider; a
+	// failure here fails the lookups below too, which keep the error.
+	var k []string
+	for _, p := range m.LocalNames {
+		k = append(k, "LOCAL_CREDMON_"+p+"_TOKEN_LIFETIME")
+	}
+	_ = m.cfg.Prefetch(k...)
+	safety := m.SecCredentialRefresh + m.RefreshMargin
+	for _, p := range m.LocalNames {
+		knob, life, err := m.localLifetime(p)
+		if err != nil || life > safety {
+			continue
+		}
+		if knob == "" {
+			knob = "LOCAL_CREDMON_TOKEN_LIFETIME (default)"
+		}
+		warn("local provider %s: %s = %v is not longer than SEC_CREDENTIAL_REFRESH + %s_REFRESH_MARGIN = %v: every token is re-minted at each %s_MIN_REFRESH_INTERVAL (%v) and a job's copy can expire; raise the lifetime or lower SEC_CREDENTIAL_REFRESH",
+			p, knob, life, n, safety, n, m.MinRefreshInterval)
+	}
 }
 
 // SameLocal reports whether o configures the local providers exactly as m.

@@ -55,7 +55,17 @@ func TestLocalKnobs(t *testing.T) {
 		{"bad lifetime", "LOCAL_CREDMON_TOKEN_LIFETIME = 20m\n", "scitokens", Local{},
 			`LOCAL_CREDMON_TOKEN_LIFETIME = "20m": not a whole number of seconds`},
 		{"zero lifetime", "LOCAL_CREDMON_TOKEN_LIFETIME = 0\n", "scitokens", Local{},
-			`LOCAL_CREDMON_TOKEN_LIFETIME = 0: must be positive`},
+			`LOCAL_CREDMON_TOKEN_LIFETIME = 0: must be more than 0 and at most 31536000 seconds`},
+		// 10000000000 s used to overflow time.Duration into a negative
+		// lifetime, 9999999999999 s into a token expiring in 2086.
+		{"lifetime overflowing a duration", "LOCAL_CREDMON_SCITOKENS_TOKEN_LIFETIME = 10000000000\n", "scitokens", Local{},
+			`LOCAL_CREDMON_SCITOKENS_TOKEN_LIFETIME = 10000000000: must be more than 0 and at most 31536000 seconds`},
+		{"lifetime wrapping to a plausible expiry", "LOCAL_CREDMON_TOKEN_LIFETIME = 9999999999999\n", "scitokens", Local{},
+			`LOCAL_CREDMON_TOKEN_LIFETIME = 9999999999999: must be`},
+		{"lifetime beyond int64", "LOCAL_CREDMON_TOKEN_LIFETIME = 99999999999999999999\n", "scitokens", Local{},
+			`LOCAL_CREDMON_TOKEN_LIFETIME = "99999999999999999999": not a whole number of seconds`},
+		{"year-long lifetime", "LOCAL_CREDMON_TOKEN_LIFETIME = 365*24*3600\n", "scitokens",
+			with(func(l *Local) { l.Lifetime = MaxLocalLifetime }), ""},
 		{"bad bool", "LOCAL_CREDMON_TOKEN_USE_JSON = maybe\n", "scitokens", Local{},
 			`LOCAL_CREDMON_TOKEN_USE_JSON = "maybe"`},
 	}

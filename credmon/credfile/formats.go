@@ -24,8 +24,13 @@ var ErrNoRefreshToken = errors.New("credfile: .top has no refresh_token")
 // ParseTop parses a .top file for the OAuth2 refresh path. It accepts the
 // single-line JSON the web app and credmons write and the multi-line JSON
 // credd writes when -S/-A were given.
+//
+// A top-level key given twice is an error (ErrDuplicateKey) rather than
+// Python's last-one-wins: the daemon rewrites the .top with each rotated
+// refresh token, and keeping one value would silently drop the other from
+// the file. Refused, the .top is left as it is until someone fixes it.
 func ParseTop(b []byte) (*Top, error) {
-	obj, err := ParseObject(b)
+	obj, err := parseObject(b, true)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package credfile
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,6 +51,40 @@ func TestParseTopRejects(t *testing.T) {
 		if _, err := ParseTop([]byte(in)); err == nil {
 			t.Errorf("ParseTop(%q) succeeded; want error", in)
 		}
+	}
+}
+
+// TestParseTopRefusesDuplicateKeys: a .top that gives a top-level key twice
+// was read as its last value and then rewritten with only that value, so the
+// other was lost from the file. It is refused (the daemon leaves an unusable
+// .top alone until it changes); repeated keys inside a nested value are kept
+// byte for byte by a rewrite, so they are accepted. .meta and .use are only
+// read, never rewritten from what was parsed: they keep Python's
+// last-one-wins.
+func TestParseTopRefusesDuplicateKeys(t *testing.T) {
+	for _, tt := range []struct{ in, key string }{
+		{`{"refresh_token":"a","refresh_token":"b"}`, "refresh_token"},
+		{`{"refresh_token":"a","scopes":"x","scopes":"y"}`, "scopes"},
+		{"{\n \"audience\": \"a\",\n \"refresh_token\": \"r\",\n \"audience\": \"b\"\n}\n", "audience"},
+		{`{"refresh_token":"a","refresh\u005ftoken":"b"}`, "refresh_token"}, // the same key, escaped
+	} {
+		_, err := ParseTop([]byte(tt.in))
+		if !errors.Is(err, ErrDuplicateKey) || !strings.Contains(err.Error(), `duplicate key "`+tt.key+`"`) {
+			t.Errorf("ParseTop(%q) error = %v; want duplicate key %q", tt.in, err, tt.key)
+		}
+	}
+	top, err := ParseTop([]byte(`{"refresh_token":"a","extra":{"k":1,"k":2}}`))
+	if err != nil {
+		t.Fatalf("ParseTop(nested repeated key): %v", err)
+	}
+	if got, want := string(top.WithRefreshToken("b")), `{"refresh_token":"b","extra":{"k":1,"k":2}}`; got != want {
+		t.Errorf("rewrite = %s; want %s", got, want)
+	}
+	if m, err := ParseMeta([]byte(`{"client_id":"c","token_url":"https://a","token_url":"https://b"}`)); err != nil || m.TokenURL != "https://b" {
+		t.Errorf("ParseMeta(repeated token_url) = %+v, %v; want the last value, as Python", m, err)
+	}
+	if u, err := ParseUse([]byte(`{"access_token":"a","access_token":"b"}`)); err != nil || u.AccessToken != "b" {
+		t.Errorf("ParseUse(repeated access_token) = %+v, %v; want the last value, as Python", u, err)
 	}
 }
 
@@ -148,13 +183,18 @@ func TestEncodeUse(t *testing.T) {
 }
 
 func FuzzParseTop(f *testing.F) {
-	for _, s := range []string{`{"refresh_token":"a","scopes":"x,y"}`, "alice", "{\n \"refresh_token\": \"r\"\n}\n", `{"a":{"b":[1,{"c":null}]}}`} {
+	for _, s := range []string{`{"refresh_token":"a","scopes":"x,y"}`, "alice", "{\n \"refresh_token\": \"r\"\n}\n", `{"a":{"b":[1,{"c":null}]}}`,
+		`{"refresh_token":"a","refresh_token":"b"}`, `{"refresh_token":"a","scopes":"x","scopes":"y"}`,
+		`{"refresh_token":"a","refresh\u005ftoken":"b"}`, `{"refresh_token":"a","x":{"k":1,"k":2}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		top, err := ParseTop(b)
 		if err != nil {
 			return
+		}
+		if lenient, err := ParseObject(b); err != nil || len(lenient.Keys()) != len(top.Object().Keys()) {
+			t.Fatalf("ParseTop accepted what ParseObject reads differently (%v): %q", err, b)
 		}
 		out := top.WithRefreshToken("new")
 		again, err := ParseTop(out)
@@ -167,6 +207,13 @@ func FuzzParseTop(f *testing.F) {
 		if fmt.Sprint(again.Object().Keys()) != fmt.Sprint(top.Object().Keys()) {
 			t.Fatalf("keys changed: %v -> %v", top.Object().Keys(), again.Object().Keys())
 		}
+		for _, k := range top.Object().Keys() {
+			before, _ := top.Object().Raw(k)
+			after, _ := again.Object().Raw(k)
+			if k != "refresh_token" && string(before) != string(after) {
+				t.Fatalf("rewrite changed %q: %s -> %s", k, before, after)
+			}
+		}
 		if strings.ContainsAny(string(out), "\n") {
 			t.Fatalf("rewritten .top has a newline: %q", out)
 		}
@@ -174,7 +221,8 @@ func FuzzParseTop(f *testing.F) {
 }
 
 func FuzzParseUse(f *testing.F) {
-	for _, s := range []string{`{"access_token":"x","expires_in":10}`, "tok\n", "# c\n" + jwtWith(`{"exp":1}`), `{"access_token":"x","expires_at":1e300}`} {
+	for _, s := range []string{`{"access_token":"x","expires_in":10}`, "tok\n", "# c\n" + jwtWith(`{"exp":1}`), `{"access_token":"x","expires_at":1e300}`,
+		`{"access_token":"x","access_token":"y","expires_in":1,"expires_in":0}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -192,6 +240,7 @@ func FuzzParseUse(f *testing.F) {
 
 func FuzzParseMeta(f *testing.F) {
 	f.Add([]byte(`{"client_id":"c","client_secret":"s","token_url":"https://x","use_refresh_token":true}`))
+	f.Add([]byte(`{"client_id":"c","token_url":"https://x","token_url":"","client_id":"d"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseMeta(b)
 		if err == nil && (m.ClientID == "" || m.TokenURL == "") {
@@ -202,6 +251,7 @@ func FuzzParseMeta(f *testing.F) {
 
 func FuzzEncodeUse(f *testing.F) {
 	f.Add([]byte(`{"access_token":"at","expires_in":"60","scope":"a b","refresh_token":"r"}`))
+	f.Add([]byte(`{"access_token":"at","refresh_token":"r1","refresh_token":"r2","access_token":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		obj, err := ParseObject(b)
 		if err != nil {

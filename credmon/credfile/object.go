@@ -21,10 +21,21 @@ type Object struct {
 // ErrNotObject is returned when JSON input is valid but is not an object.
 var ErrNotObject = errors.New("credfile: JSON value is not an object")
 
+// ErrDuplicateKey is returned (wrapped, with the key) for an object whose
+// top level repeats a key, where keeping one value would lose the other when
+// the file is rewritten (see ParseTop).
+var ErrDuplicateKey = errors.New("credfile: duplicate key")
+
 // ParseObject parses b as exactly one JSON object (surrounding white space
 // allowed). A repeated key keeps its first position and its last value, as
-// Python's json.loads does.
-func ParseObject(b []byte) (*Object, error) {
+// Python's json.loads does: right for what is only read (.meta, .use, a
+// token response), not for a file that is rewritten from the result.
+func ParseObject(b []byte) (*Object, error) { return parseObject(b, false) }
+
+// parseObject is ParseObject; with unique, a repeated top-level key is an
+// ErrDuplicateKey error. Nested values are kept as bytes, so their repeated
+// keys survive a rewrite and are not looked at.
+func parseObject(b []byte, unique bool) (*Object, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -43,6 +54,9 @@ func ParseObject(b []byte) (*Object, error) {
 		key, ok := tok.(string)
 		if !ok {
 			return nil, fmt.Errorf("parsing JSON: object key is %T", tok)
+		}
+		if unique && o.Has(key) {
+			return nil, fmt.Errorf("%w %q", ErrDuplicateKey, key)
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {

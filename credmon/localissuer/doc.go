@@ -44,6 +44,10 @@
 //     EC keys not on P-256 and encrypted keys are refused when loaded, not
 //     when the first token is signed (Python only warns about the PEM header
 //     and fails per token with a TypeError).
+//   - LoadPrivateKey refuses a key file readable or writable by "other" or
+//     writable by its group, and warns (Key.ModeWarning) when its group can
+//     read it; Python signs with whatever it finds. Anyone who can read the
+//     key can mint a token for any user.
 //   - An empty group name (a mapfile line "* alice g1,,g2" or "g1,") gets no
 //     group scope: Python would expand "write:/groups/{groupname}" to
 //     "write:/groups/", a grant over every group, because of a typo.

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // The two JWS algorithms LocalCredmon supports (PRIVATE_KEY_ALGORITHM).
@@ -44,6 +46,9 @@ var (
 	ErrKeyMismatch = errors.New("localissuer: key does not match algorithm")
 	// ErrUnsupportedAlgorithm: the algorithm is neither ES256 nor RS256.
 	ErrUnsupportedAlgorithm = errors.New("localissuer: unsupported algorithm")
+	// ErrKeyFileMode: the private key file is readable or writable by
+	// "other", or writable by its group (see LoadPrivateKey).
+	ErrKeyFileMode = errors.New("localissuer: private key file is open to other users")
 )
 
 // Key is a signing key with the JWS algorithm and key ID it is used under.
@@ -55,6 +60,10 @@ type Key struct {
 	Signer    crypto.Signer
 	Algorithm string // AlgES256 or AlgRS256
 	KeyID     string // JWT header "kid"; verifiers select the JWKS entry by it
+	// ModeWarning is set by LoadPrivateKey when the key file is readable by
+	// its group: one sentence naming the file, its mode and the fix, for
+	// the caller to log once per version of the file. Empty otherwise.
+	ModeWarning string
 }
 
 // ParsePrivateKeyPEM parses a PEM private key for use under alg and kid.
@@ -135,14 +144,42 @@ func parsePrivateBlock(block *pem.Block) (any, error) {
 }
 
 // LoadPrivateKey reads and parses the PEM private key at path (see
-// ParsePrivateKeyPEM). It is read once; the daemon reloads on restart, as
-// the Python credmon does.
+// ParsePrivateKeyPEM). The file is read once per call: a caller that wants
+// key rotation without a restart calls it again when the file changes.
+//
+// Whoever can read the key can mint a token for any user, and whoever can
+// write it can make the issuer sign with a key they know. So the mode of
+// the file opened (fstat of the descriptor, not a second look at the path)
+// decides:
+//
+//   - readable or writable by "other": refused (ErrKeyFileMode), with the
+//     file, its mode and the fix (chmod 0600) in the error;
+//   - writable by its group: refused the same way;
+//   - readable by its group: accepted, with Key.ModeWarning set, since a
+//     group such as "condor" sharing the key may be deliberate.
+//
+// The Python credmon uses the key whatever its mode; EnsureKeyPair (and
+// create_credentials) write it 0600. A FIFO or device at path is refused
+// without blocking.
 func LoadPrivateKey(path, alg, kid string) (*Key, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer forever.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading private key: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading private key %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("reading private key %s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	warning, err := checkKeyMode(path, st.Mode().Perm())
+	if err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading private key %s: %w", path, err)
@@ -154,7 +191,27 @@ func LoadPrivateKey(path, alg, kid string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading private key %s: %w", path, err)
 	}
+	k.ModeWarning = warning
 	return k, nil
+}
+
+// checkKeyMode applies LoadPrivateKey's rule to the permission bits perm of
+// the key file at path: an error for a mode that lets others mint tokens or
+// replace the key, a warning for a group-readable key.
+func checkKeyMode(path string, perm fs.FileMode) (warning string, err error) {
+	var who string
+	switch {
+	case perm&0o006 != 0:
+		who = "every user on this machine can read or replace it and mint tokens for any user"
+	case perm&0o020 != 0:
+		who = "members of its group can replace it with a key they know"
+	case perm&0o040 != 0:
+		return fmt.Sprintf("private key %s has mode %04o: members of its group can read it and mint tokens for any user; run chmod 0600 %s unless sharing it with the group is deliberate",
+			path, perm, path), nil
+	default:
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: %s has mode %04o: %s; run chmod 0600 %s", ErrKeyFileMode, path, perm, who, path)
 }
 
 func checkAlgorithm(alg string) error {
