@@ -28,6 +28,8 @@ type localIssuer struct {
 	expr    classad.Expr // nil: no AUTHZ_TEMPLATE_EXPR
 	exprErr error        // AUTHZ_TEMPLATE_EXPR does not parse: logged, ignored
 
+	log hclog.Logger // the local issuer's logger
+
 	mu      sync.Mutex
 	key     *localissuer.Key
 	keyStat keyFileID // the file the key was read from
@@ -40,13 +42,16 @@ type keyFileID struct {
 	dev, ino uint64
 	size     int64
 	mtime    time.Time
+	// mode: a chmod (the fix for a key refused for its mode) changes
+	// nothing else, and must be noticed without a restart.
+	mode fs.FileMode
 }
 
 func (m *Monitor) local(p string) *localIssuer {
 	if li, ok := m.locals[p]; ok {
 		return li
 	}
-	li := &localIssuer{}
+	li := &localIssuer{log: m.mintLog}
 	li.cfg, li.err = m.cfg.Local(p)
 	if li.err == nil && li.cfg.AuthzTemplateExpr != "" {
 		li.expr, li.exprErr = classad.Parse(li.cfg.AuthzTemplateExpr)
@@ -68,7 +73,7 @@ func (li *localIssuer) signingKey() (*localissuer.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("private key %s: %w", li.cfg.PrivateKey, err)
 	}
-	id := keyFileID{size: fi.Size(), mtime: fi.ModTime()}
+	id := keyFileID{size: fi.Size(), mtime: fi.ModTime(), mode: fi.Mode()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.dev, id.ino = uint64(st.Dev), st.Ino
 	}
@@ -81,6 +86,9 @@ func (li *localIssuer) signingKey() (*localissuer.Key, error) {
 	}
 	li.keyStat = id
 	li.key, li.keyErr = localissuer.LoadPrivateKey(li.cfg.PrivateKey, li.cfg.Algorithm, li.cfg.KeyID)
+	if li.key != nil && li.key.ModeWarning != "" && li.log != nil {
+		li.log.Warn(li.key.ModeWarning) // once per version of the key file
+	}
 	return li.key, li.keyErr
 }
 

@@ -535,3 +535,36 @@ func TestSuccessLinesExact(t *testing.T) {
 	e.waitLog("mint details")
 	exactSuccessLine(t, e.logs.String(), "local", "Successfully renewed SciToken for user: kate")
 }
+
+// TestWorldReadableKeyRefusedUntilChmod: a local-issuer private key that
+// every user on the machine can read would let any of them mint any user's
+// tokens. It is refused with the fix in the log line, and the chmod the
+// line asks for is picked up without a restart (a chmod changes only the
+// file's mode). A group-readable key is used with one warning.
+func TestWorldReadableKeyRefusedUntilChmod(t *testing.T) {
+	e, priv := localEnv(t, "")
+	if err := os.Chmod(priv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.credd.StoreLocal("alice", "scitokens"); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitLog("chmod 0600 " + priv)
+	if e.exists("alice", "scitokens.use") {
+		t.Fatal("a token was minted with a world-readable key")
+	}
+	if err := os.Chmod(priv, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("a token once the key is no longer world-readable", func() bool { return e.exists("alice", "scitokens.use") })
+	e.waitLog("members of its group can read it")
+	if err := e.credd.StoreLocal("bob", "scitokens"); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("bob's token", func() bool { return e.exists("bob", "scitokens.use") })
+	if n := strings.Count(e.logs.String(), "members of its group can read it"); n != 1 {
+		t.Errorf("the group-readable warning was logged %d times; want once per key file version", n)
+	}
+}

@@ -369,8 +369,13 @@ func (m *Monitor) maybeReload() bool {
 // that belong to credmons this daemon does not implement (client
 // credentials, Vault, Pelican; spec §7.5, checklist item 47): at start, and
 // after a reload that changed them. Per-token lines stay at debug level.
+//
+// The configuration's own warnings (knob values raised to a floor, local
+// token lifetimes too short to schedule sanely) are logged here too, on the
+// same terms: an admin sees them at start and after each reload that
+// changed them.
 func (m *Monitor) warnUnimplemented() {
-	msgs := m.cfg.Unimplemented()
+	msgs := append(slices.Clone(m.cfg.Warnings), m.cfg.Unimplemented()...)
 	for _, msg := range msgs {
 		if !slices.Contains(m.unimplemented, msg) {
 			m.log.Warn(msg)
