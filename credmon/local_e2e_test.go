@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/credtest"
 	"github.com/credmon/credmon/credmon/localissuer"
 )
@@ -566,5 +567,26 @@ func TestWorldReadableKeyRefusedUntilChmod(t *testing.T) {
 	e.waitFor("bob's token", func() bool { return e.exists("bob", "scitokens.use") })
 	if n := strings.Count(e.logs.String(), "members of its group can read it"); n != 1 {
 		t.Errorf("the group-readable warning was logged %d times; want once per key file version", n)
+	}
+}
+
+// TestLoopingKnobsAreClampedAndWarned: MIN_REFRESH_INTERVAL = 0 with local
+// tokens that live shorter than SEC_CREDENTIAL_REFRESH used to re-mint in a
+// tight loop (thousands of mints and fsyncs a second). The knob is raised
+// to its floor, both problems are named in the log at start, and the mints
+// are at least the floor apart.
+func TestLoopingKnobsAreClampedAndWarned(t *testing.T) {
+	e, _ := localEnv(t, "LOCAL_CREDMON_TOKEN_LIFETIME = 60\nSEC_CREDENTIAL_REFRESH = 600\nCREDMON_OAUTH_MIN_REFRESH_INTERVAL = 0\n")
+	e.waitLog("MIN_REFRESH_INTERVAL")
+	e.waitLog("TOKEN_LIFETIME")
+	start := time.Now()
+	if err := e.credd.StoreLocal("alice", "scitokens"); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitFor("three mints", func() bool { return e.mon.Stats().Refreshes >= 3 })
+	elapsed := time.Since(start)
+	if n, limit := e.mon.Stats().Refreshes, 1+int64(elapsed/condorcfg.MinRefreshIntervalFloor); n > limit {
+		t.Errorf("%d mints in %v; the floor of %v allows at most %d", n, elapsed, condorcfg.MinRefreshIntervalFloor, limit)
 	}
 }
