@@ -3,7 +3,11 @@ package oauth2refresh
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -82,4 +86,32 @@ func Describe(err error) string {
 		}
 	}
 	return err.Error()
+}
+
+// RetryAfter returns how long the issuer asked the client to wait before
+// trying again: the Retry-After header (RFC 9110 §10.2.3: delta-seconds or
+// an HTTP-date, counted from now) of the answer behind err, on whatever
+// status it came with (429 and 503 in practice). ok is false when there is
+// no such answer or header, or it does not parse or lies in the past. The
+// value is not capped: the caller bounds it by its own policy.
+func RetryAfter(err error, now time.Time) (d time.Duration, ok bool) {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return 0, false
+	}
+	v := strings.TrimSpace(re.Response.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 || secs > math.MaxInt64/int64(time.Second) {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	at, err := http.ParseTime(v)
+	if err != nil || !at.After(now) {
+		return 0, false
+	}
+	return at.Sub(now), true
 }

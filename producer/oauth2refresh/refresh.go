@@ -2,6 +2,7 @@ package oauth2refresh
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/producer/internal/redact"
 )
 
 // AudienceMode says how requested audiences are sent to the token endpoint.
@@ -158,26 +160,39 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audie
 	if now != nil {
 		received = now()
 	}
+	secrets := []string{refreshToken, c.ClientSecret}
+	if c.AuthStyle == oauth2.AuthStyleInHeader {
+		// An echoed Authorization header carries the secret in base64.
+		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))))
+	}
 	obj := parseBody(resp.Header.Get("Content-Type"), body)
 	if obj != nil {
 		if code, ok := obj.String("error"); ok && code != "" {
-			return nil, retrieveError(resp, body, obj, code)
+			return nil, retrieveError(resp, obj, code, secrets)
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Even with an access_token in the body, a non-2xx answer is a
 		// failure (spec item 32): a server that contradicts itself is not
 		// trusted with the job's credential.
-		return nil, retrieveError(resp, body, obj, "")
+		return nil, retrieveError(resp, obj, "", secrets)
 	}
 	if obj == nil {
-		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorDescription: "token endpoint response is not JSON"}
+		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response is not JSON"}
 	}
 	if at, ok := obj.String("access_token"); !ok || at == "" {
-		return nil, &oauth2.RetrieveError{Response: resp, Body: body, ErrorDescription: "token endpoint response has no access_token"}
+		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has no access_token"}
+	} else if !redact.ValidAccessToken(at) {
+		// It would go into a job's Authorization header and a file read
+		// line by line: an issuer sending a control character lies.
+		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has an access_token with characters a bearer token cannot have"}
 	}
 	res := &Result{Response: obj, Received: received}
-	res.RefreshToken, _ = obj.String("refresh_token")
+	if rt, ok := obj.String("refresh_token"); ok && rt != "" && !redact.ValidRefreshToken(rt) {
+		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has a refresh_token with characters RFC 6749 does not allow"}
+	} else {
+		res.RefreshToken = rt
+	}
 	return res, nil
 }
 
@@ -202,14 +217,26 @@ func parseBody(contentType string, body []byte) *credfile.Object {
 	return obj
 }
 
-func retrieveError(resp *http.Response, body []byte, obj *credfile.Object, code string) *oauth2.RetrieveError {
-	e := &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: code}
+// retrieveError builds the error for an OAuth error answer. The issuer's
+// text is cleaned here, once, for every caller that logs it (an issuer may
+// echo the request, and with it the refresh token and client secret); the
+// body is not kept, since RetrieveError.Error() prints it.
+func retrieveError(resp *http.Response, obj *credfile.Object, code string, secrets []string) *oauth2.RetrieveError {
+	e := &oauth2.RetrieveError{Response: resp, ErrorCode: redact.Text(code, maxCode, secrets...)}
 	if obj != nil {
-		e.ErrorDescription, _ = obj.String("error_description")
-		e.ErrorURI, _ = obj.String("error_uri")
+		desc, _ := obj.String("error_description")
+		uri, _ := obj.String("error_uri")
+		e.ErrorDescription = redact.Text(desc, maxDescription, secrets...)
+		e.ErrorURI = redact.Text(uri, maxDescription, secrets...)
 	}
 	return e
 }
+
+// maxCode and maxDescription bound the issuer's text kept in an error.
+const (
+	maxCode        = 64
+	maxDescription = 256
+)
 
 // redactURL drops user info and query from a URL for messages.
 func redactURL(u *url.URL) string {

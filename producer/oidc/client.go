@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/producer/internal/redact"
 )
 
 // MaxResponseBytes bounds every response body this package reads. Token,
@@ -329,15 +331,15 @@ func oauthError(resp *response, secrets ...string) *TokenError {
 		Description any `json:"error_description"`
 	}
 	if json.Unmarshal(resp.body, &body) == nil {
-		te.Code = printable(fmt.Sprint(orEmpty(body.Error)), 64)
-		te.Description = printable(scrub(fmt.Sprint(orEmpty(body.Description)), secrets), maxDescription)
+		te.Code = redact.Text(fmt.Sprint(orEmpty(body.Error)), 64, secrets...)
+		te.Description = redact.Text(fmt.Sprint(orEmpty(body.Description)), maxDescription, secrets...)
 	}
 	if te.Code == "" && te.Description == "" {
 		switch {
 		case resp.status/100 == 3:
-			te.Description = "redirect to " + printable(resp.location, maxDescription) + " not followed"
+			te.Description = "redirect to " + redact.Text(resp.location, maxDescription, secrets...) + " not followed"
 		case resp.contentType != "" && resp.contentType != "application/json":
-			te.Description = "non-JSON " + printable(resp.contentType, 64) + " response"
+			te.Description = "non-JSON " + redact.Printable(resp.contentType, 64) + " response"
 		}
 	}
 	return te
@@ -348,33 +350,6 @@ func orEmpty(v any) any {
 		return ""
 	}
 	return v
-}
-
-// scrub blanks out secrets a server might echo in error_description.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
-}
-
-// printable keeps printable ASCII (the error_description character set of
-// RFC 6749 §5.2) and cuts to n bytes, so a description cannot forge log
-// lines or flood them.
-func printable(s string, n int) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 0x20 && r <= 0x7e {
-			b.WriteRune(r)
-		}
-		if b.Len() >= n {
-			b.WriteString("...")
-			break
-		}
-	}
-	return b.String()
 }
 
 // flexInt is a JSON integer that some IdPs send as a string ("3600") or

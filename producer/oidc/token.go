@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/credmon/credmon/producer/internal/redact"
 )
 
 // Token is a successful token response (RFC 6749 §5.1). Raw keeps every
@@ -58,6 +60,15 @@ func (c *Client) tokenFrom(resp *response, secrets ...string) (*Token, error) {
 	}
 	if tr.AccessToken == "" {
 		return nil, fmt.Errorf("token response (HTTP %d) has no access_token", resp.status)
+	}
+	// The access token goes into Authorization headers and files read line
+	// by line: a control character or space in either token is an issuer
+	// that lies (RFC 6750 b64token, RFC 6749 VSCHAR).
+	if !redact.ValidAccessToken(tr.AccessToken) {
+		return nil, fmt.Errorf("token response (HTTP %d) has an access_token with characters a bearer token cannot have", resp.status)
+	}
+	if tr.RefreshToken != "" && !redact.ValidRefreshToken(tr.RefreshToken) {
+		return nil, fmt.Errorf("token response (HTTP %d) has a refresh_token with characters RFC 6749 does not allow", resp.status)
 	}
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(resp.body, &raw) // cannot fail: the same bytes decoded above
