@@ -188,7 +188,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 	}
 	now := m.now()
 	var wait time.Duration
-	if d, ok := retryAfterTODO(r.netErr, now); ok && d > 0 {
+	if d, ok := oauth2refresh.RetryAfter(r.netErr, now); ok && d > 0 {
 		wait = min(d, RetryAfterCap)
 	}
 	switch {
@@ -246,5 +246,3 @@ func unanswered(err error) bool {
 	}
 	return true
 }
-
-func retryAfterTODO(error, time.Time) (time.Duration, bool) { return 0, false }

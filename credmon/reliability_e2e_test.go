@@ -313,3 +313,30 @@ func TestSameTopReStoredMidRefreshKeepsRotation(t *testing.T) {
 		t.Errorf("the saved refresh token is refused: HTTP %d %v", status, err)
 	}
 }
+
+// TestEchoingIssuerLeaksNothingIntoTheLog: an issuer that echoes the whole
+// request into its error (form body, Authorization header) must not get
+// the refresh token or the client secret into the daemon's log, for a
+// web-app token (.meta, secret in the form) and a configured provider
+// (secret file).
+func TestEchoingIssuerLeaksNothingIntoTheLog(t *testing.T) {
+	e := newEnv(t, envOptions{infoLog: true})
+	e.proxy.SetMode(credtest.Echo(http.StatusBadRequest))
+	g1, g2 := e.grant("openid offline_access", ""), e.grant("openid offline_access", "")
+	e.webLogin("alice", "webidp", g1, "", "")
+	if err := e.credd.StoreTop("bob", "myidp", []byte(fmt.Sprintf(`{"refresh_token":%q}`, g2.RefreshToken))); err != nil {
+		t.Fatal(err)
+	}
+	e.mon.Rescan()
+	e.waitLog("Failed to refresh webidp tokens for user alice")
+	e.waitLog("Failed to refresh myidp tokens for user bob")
+	log := e.logs.String()
+	for _, secret := range []string{g1.RefreshToken, g2.RefreshToken, credtest.ClientSecret} {
+		if strings.Contains(log, secret) {
+			t.Errorf("the log holds a secret the issuer echoed (%d bytes)", len(secret))
+		}
+	}
+	if !strings.Contains(log, "cannot process") {
+		t.Error("the issuer's description was dropped instead of scrubbed")
+	}
+}

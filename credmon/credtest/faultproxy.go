@@ -43,6 +43,7 @@ const (
 	modeErrorJSONIfParam
 	modeThrottle
 	modeGate
+	modeEcho
 )
 
 // The fixed modes. They are variables only because Go has no struct
@@ -98,6 +99,12 @@ func Throttle(status int, retryAfter string) Mode {
 // wire for as long as it needs, whatever the machine's speed.
 func Gate(release <-chan struct{}) Mode { return Mode{kind: modeGate, gate: release} }
 
+// Echo answers status with the whole request (form body and Authorization
+// header) echoed into error, error_description and error_uri, without
+// contacting the target: the issuer that puts the refresh token and the
+// client secret it was sent into its error, and so into a careless log.
+func Echo(status int) Mode { return Mode{kind: modeEcho, status: status} }
+
 // String names the mode for logs and test failures.
 func (m Mode) String() string {
 	switch m.kind {
@@ -121,6 +128,8 @@ func (m Mode) String() string {
 		return fmt.Sprintf("Throttle(%d, %q)", m.status, m.code)
 	case modeGate:
 		return "Gate"
+	case modeEcho:
+		return fmt.Sprintf("Echo(%d)", m.status)
 	}
 	return fmt.Sprintf("Mode(%d)", int(m.kind))
 }
@@ -353,6 +362,12 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		writeErrorJSON(w, m.code)
 	case modeErrorJSON:
 		writeErrorJSON(w, m.code)
+	case modeEcho:
+		body, _ := io.ReadAll(r.Body)
+		echo := string(body) + " Authorization: " + r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(m.status)
+		fmt.Fprintf(w, `{"error":%q,"error_description":%q,"error_uri":%q}`, "invalid_request "+echo, "cannot process "+echo, "https://idp.example/"+echo)
 	case modeThrottle:
 		if m.code != "" {
 			w.Header().Set("Retry-After", m.code)
