@@ -235,7 +235,7 @@ var dprintfLine = regexp.MustCompile(`^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \S`)
 func TestDaemonLifecycle(t *testing.T) {
 	idp := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
 	proxy := credtest.NewFaultProxy(t, idp.Issuer)
-	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_HTTP_TIMEOUT = 120",
+	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_HTTP_TIMEOUT = 5",
 		credtest.ClientIDPost, proxy.URL, writeSecret(t)))
 	// The master deleted CREDMON_COMPLETE; a stale one from a previous run must go.
 	os.MkdirAll(d.credDir, 0o2770)
@@ -267,8 +267,9 @@ func TestDaemonLifecycle(t *testing.T) {
 		t.Error("credd never signalled the daemon")
 	}
 
-	// SIGTERM while a request hangs at the issuer: exit 0 long before the
-	// 120 s request timeout, pid file removed.
+	// SIGTERM while a request hangs at the issuer: no new request, the one
+	// on the wire is given its HTTP_TIMEOUT (it could be rotating the
+	// refresh token) and no more, then exit 0 with the pid file removed.
 	proxy.SetMode(credtest.Hang)
 	os.Remove(filepath.Join(d.credDir, "alice", "myidp.use"))
 	d.cmd.Process.Signal(syscall.SIGHUP)
@@ -278,7 +279,10 @@ func TestDaemonLifecycle(t *testing.T) {
 	if code := d.exitCode(60 * time.Second); code != 0 {
 		t.Errorf("exit after SIGTERM = %d; want 0", code)
 	}
-	t.Logf("exited %v after SIGTERM with a request hanging", time.Since(start))
+	t.Logf("exited %v after SIGTERM with a request hanging (HTTP_TIMEOUT 5 s)", time.Since(start))
+	if n := proxy.Count("/token"); n != 2 {
+		t.Errorf("%d token requests; a stop must start none", n)
+	}
 	if _, err := os.Stat(pidFile); err == nil {
 		t.Error("pid file left behind after a clean exit")
 	}

@@ -15,13 +15,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/localissuer"
 )
@@ -137,16 +140,10 @@ func runIssuer(args []string, stdout, stderr io.Writer) int {
 	}
 	jwks = indentJSON(jwks)
 	if *write != "" {
-		dir := filepath.Join(*write, ".well-known")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		dir, err := writeIssuerDocs(*write, map[string][]byte{"openid-configuration": oidc, "jwks.json": jwks})
+		if err != nil {
 			fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
 			return exitFailure
-		}
-		for file, data := range map[string][]byte{"openid-configuration": oidc, "jwks.json": jwks} {
-			if err := os.WriteFile(filepath.Join(dir, file), data, 0o644); err != nil {
-				fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
-				return exitFailure
-			}
 		}
 		fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(dir, "openid-configuration"), filepath.Join(dir, "jwks.json"))
 		return exitOK
@@ -323,4 +320,38 @@ func printClaims(w io.Writer, claims map[string]any) {
 		}
 		fmt.Fprintf(w, "  %-10s %s\n", k, line)
 	}
+}
+
+// writeIssuerDocs writes the public issuer documents into docroot's
+// .well-known directory, mode 0644, through atomicfile: temp file, fsync,
+// rename, never following a symlink. A web docroot is often writable by a
+// less-privileged user; plain writes as root would follow a symlink they
+// planted at .well-known or at a file name and overwrite any file on the
+// machine. The docroot path itself, named by the admin, may be a symlink
+// (resolved once); a symlink below it is refused or, at a file name,
+// replaced by the new file, its target untouched.
+func writeIssuerDocs(docroot string, files map[string][]byte) (string, error) {
+	real, err := filepath.EvalSymlinks(docroot)
+	if err != nil {
+		return "", err
+	}
+	root, err := atomicfile.OpenDir(real)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	if err := root.Mkdir(".well-known", 0o755); err != nil {
+		return "", err
+	}
+	wk, err := root.OpenDir(".well-known")
+	if err != nil {
+		return "", fmt.Errorf("%s/.well-known (a symlink is not followed): %w", real, err)
+	}
+	defer wk.Close()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if _, err := wk.WriteFile(name, files[name], 0o644); err != nil {
+			return "", err
+		}
+	}
+	return wk.Path(), nil
 }

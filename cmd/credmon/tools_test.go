@@ -131,3 +131,47 @@ func TestToolUsageErrors(t *testing.T) {
 		t.Errorf("decode of an empty token: exit %d, %q", code, errOut)
 	}
 }
+
+// TestIssuerWriteFollowsNoSymlink protects every file on the machine from
+// the user who owns a web docroot: `credmon issuer --write` runs as root,
+// and a symlink planted at a document's name or at .well-known must not
+// make it write through. A planted file link is replaced by the document,
+// its target untouched; a planted directory link is refused.
+func TestIssuerWriteFollowsNoSymlink(t *testing.T) {
+	d := newDaemon(t, "LOCAL_CREDMON_ISSUER = https://ap.example.org\nLOCAL_CREDMON_KEY_ID = k1")
+	if _, err := localissuer.EnsureKeyPair(filepath.Join(d.base, "scitokens-private.pem"), filepath.Join(d.base, "scitokens.pem")); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(victim, []byte("root:x:0:0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	web := t.TempDir()
+	if err := os.Mkdir(filepath.Join(web, ".well-known"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(web, ".well-known", "jwks.json")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := d.tool("issuer", "--write", web); code != 0 {
+		t.Fatalf("issuer --write: exit %d %s %s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "root:x:0:0\n" {
+		t.Fatalf("the symlink's target was overwritten: %q", b)
+	}
+	fi, err := os.Lstat(filepath.Join(web, ".well-known", "jwks.json"))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Errorf("jwks.json = %v, %v; want a regular 0644 file in place of the link", fi, err)
+	}
+
+	web2 := t.TempDir()
+	if err := os.Symlink(filepath.Dir(victim), filepath.Join(web2, ".well-known")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := d.tool("issuer", "--write", web2); code == 0 || !strings.Contains(errOut, "symlink is not followed") {
+		t.Errorf("a symlinked .well-known: exit %d, %q; want a refusal", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(victim), "jwks.json")); err == nil {
+		t.Error("a document was written through the symlinked .well-known")
+	}
+}

@@ -366,6 +366,19 @@ func (d *Dir) Touch(name string, perm fs.FileMode) error {
 	return err
 }
 
+// Mkdir creates the subdirectory name of d with mode perm (before umask);
+// one that exists already is not an error (OpenDir then checks it is a
+// directory and not a symlink).
+func (d *Dir) Mkdir(name string, perm fs.FileMode) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := unix.Mkdirat(d.fd, name, uint32(perm.Perm())); err != nil && err != unix.EEXIST {
+		return &fs.PathError{Op: "mkdir", Path: d.join(name), Err: err}
+	}
+	return nil
+}
+
 // Remove unlinks name (not a directory). A missing name is not an error.
 func (d *Dir) Remove(name string) error {
 	if err := checkName(name); err != nil {

@@ -55,8 +55,10 @@
 //
 // # Files, rotation and reopening
 //
-// The file is opened O_APPEND|O_CREATE with mode 0644 (open_debug_file in
-// dprintf.cpp), each line is assembled in memory and written with a single
+// The file is opened O_APPEND|O_CREATE like open_debug_file in dprintf.cpp,
+// but with mode 0600 (dprintf: 0644) and O_NOFOLLOW, and an existing log the
+// daemon owns loses any group/other bits: it runs as root, and the log holds
+// user names and issuer text. Each line is assembled in memory and written with a single
 // write(2), and lines from concurrent goroutines are serialised by a mutex,
 // so lines are never interleaved or split.
 //

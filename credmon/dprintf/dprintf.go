@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -94,7 +95,7 @@ type Log struct {
 	line          []byte // reused line buffer
 }
 
-// Open opens (appending, creating with mode 0644 like dprintf) the log
+// Open opens (appending, creating with mode 0600; see openLog) the log
 // described by opts. An error here is what a daemon turns into exit status
 // ExitLogError.
 func Open(opts Options) (*Log, error) {
@@ -136,17 +137,36 @@ func Open(opts Options) (*Log, error) {
 	return l, nil
 }
 
-// openLog opens path for appending. O_CLOEXEC is implied by os.OpenFile,
-// like dprintf's "N" mode flag.
+// openLog opens path for appending (O_CLOEXEC is implied by os.OpenFile,
+// like dprintf's "N" mode flag). Unlike dprintf it creates the file 0600
+// and never follows a symlink at path: the daemon runs as root, the log
+// directory usually belongs to the condor user, and the log holds user
+// names and issuer text. A planted symlink would make root append to any
+// file; an existing log we own that is open to group or other (an older
+// version created it 0644) is narrowed to 0600.
 func openLog(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, nil, fmt.Errorf("opening log %s: it is a symbolic link, which is not followed; point the log knob at the file itself", path)
+		}
 		return nil, nil, fmt.Errorf("opening log %s: %w", path, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("opening log %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("opening log %s: not a regular file", path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() {
+			if err := f.Chmod(fi.Mode().Perm() &^ 0o077); err == nil {
+				fi, _ = f.Stat()
+			}
+		}
 	}
 	return f, fi, nil
 }

@@ -31,8 +31,41 @@ func TestOpenCreatesFileAppending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if perm := st.Mode().Perm(); perm&^0o644 != 0 {
-		t.Errorf("new log mode = %v; want at most 0644 (dprintf's open mode)", perm)
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("new log mode = %v; want no group/other bits", perm)
+	}
+}
+
+// TestLogNeverOpenToOthersNorThroughSymlink protects the log's user names
+// and issuer text, and every file on the machine: the daemon runs as root
+// in a log directory owned by the condor user. An old 0644 log is narrowed
+// to 0600, and a symlink planted at the log's name is refused, its target
+// untouched.
+func TestLogNeverOpenToOthersNorThroughSymlink(t *testing.T) {
+	old := logPath(t)
+	if err := os.WriteFile(old, []byte("old line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openFile(t, Options{Path: old})
+	if st, err := os.Stat(old); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("an existing 0644 log: %v, %v; want 0600", st.Mode(), err)
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := logPath(t)
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Open(Options{Path: link}); err == nil {
+		l.Close()
+		t.Fatal("a symlinked log was opened")
+	} else if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error %q does not say why", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("the link's target changed: %q", b)
 	}
 }
 
