@@ -136,12 +136,19 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	return exitOK
 }
 
-// writeToken writes get's token file.
+// writeToken writes get's token file. A file that cannot be written or
+// replaced (a directory or FIFO at the path, a symlink, someone else's
+// file, no permission) is exitPermission, as renew's token files are; a
+// token the issuer got wrong is not.
 func writeToken(path, token string, newline bool) error {
-	if err := bearer.WriteFile(path, token, bearer.WriteOptions{Mode: 0o600, UID: -1, GID: -1, Newline: newline}); err != nil {
+	err := bearer.WriteFile(path, token, bearer.WriteOptions{Mode: 0o600, UID: -1, GID: -1, Newline: newline})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bearer.ErrInvalidToken), errors.Is(err, bearer.ErrEmptyToken):
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return nil
+	return fileError{fmt.Errorf("writing %s: %w", path, err)}
 }
 
 // getStopped reports a get that a signal stopped, and returns the status

@@ -71,9 +71,11 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 a human must log in (run setup),\n"+
-		"5 issuer unreachable, 6 issuer refused, 7 file permissions, 130/143 stopped by SIGINT/SIGTERM: no refresh was started after\n"+
-		"the signal, one already sent was finished and saved (bounded by --timeout, or renew's per-token timeout)\n")
+	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure),\n"+
+		"4 a human must log in (run setup), 5 issuer unreachable, 6 issuer refused, 7 file permissions (also a\n"+
+		"token path that is a directory or FIFO), 130/143 get or renew stopped by SIGINT/SIGTERM (renew --watch: 0):\n"+
+		"no refresh was started after the signal, one already sent was finished and saved (bounded by get's\n"+
+		"--timeout; renew's per-token timeout and --timeout)\n")
 }
 
 func run(args []string, in io.Reader, out, errw io.Writer) int {
@@ -157,6 +159,14 @@ func (e configError) Unwrap() error { return e.err }
 
 func configErrorf(format string, args ...any) error { return configError{fmt.Errorf(format, args...)} }
 
+// fileError marks a file the command cannot write or replace (a
+// directory, FIFO or symlink at the token path, no permission, a full
+// disk): exitPermission, as renew's ClassWrite.
+type fileError struct{ err error }
+
+func (e fileError) Error() string { return e.err.Error() }
+func (e fileError) Unwrap() error { return e.err }
+
 // needsLogin marks "a human must run setup": no stored credential, or the
 // issuer no longer accepts it.
 type needsLogin struct{ err error }
@@ -167,6 +177,7 @@ func (e needsLogin) Unwrap() error { return e.err }
 // exitCodeFor maps an error to the documented exit status.
 func exitCodeFor(err error) int {
 	var ce configError
+	var fe fileError
 	var nl needsLogin
 	var te *oidc.TokenError
 	var re *oauth2.RetrieveError
@@ -178,6 +189,12 @@ func exitCodeFor(err error) int {
 		return exitNeedsLogin
 	case errors.As(err, &ce), errors.Is(err, oidcagent.ErrBadPassword), errors.Is(err, oidcagent.ErrNoPassword):
 		return exitConfig
+	case errors.Is(err, oauth2refresh.ErrInsecureURL), errors.Is(err, oidc.ErrInsecureURL):
+		// Nothing was sent: the configuration names an http:// issuer or
+		// token URL (renew's ClassConfig too).
+		return exitConfig
+	case errors.As(err, &fe):
+		return exitPermission
 	case errors.Is(err, oidc.ErrAccessDenied):
 		return exitRefused // a human said no at the issuer's page
 	case errors.As(err, &te):

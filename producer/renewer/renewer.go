@@ -130,7 +130,9 @@ func (o Outcome) String() string {
 type ErrorClass string
 
 const (
-	// ClassConfig: the token's section is unusable (an invalid min_lifetime).
+	// ClassConfig: the token's section is unusable (an invalid
+	// min_lifetime), or its issuer or token URL is http:// without
+	// AllowInsecure (nothing is sent: the configuration must change).
 	ClassConfig ErrorClass = "config"
 	// ClassSecret: password_file or client_secret_file cannot be read.
 	ClassSecret ErrorClass = "secret"
@@ -772,7 +774,7 @@ func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token
 		return
 	}
 	if u.Scheme != "https" && !r.AllowInsecure {
-		err = classErr(ClassRejected, fmt.Errorf("account %s: token_request_url %s is not https", acct.Name, acct.TokenRequestURL))
+		err = classErr(ClassConfig, fmt.Errorf("account %s: token_request_url %s: %w", acct.Name, acct.TokenRequestURL, oauth2refresh.ErrInsecureURL))
 		return
 	}
 	cc := clientcredentials.Config{
@@ -939,6 +941,9 @@ func classify(err error) ErrorClass {
 	var c *classified
 	if errors.As(err, &c) {
 		return c.class
+	}
+	if errors.Is(err, oauth2refresh.ErrInsecureURL) {
+		return ClassConfig // refused before anything was sent
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_token") {
