@@ -300,36 +300,20 @@ func saveState(path string, rep *renewer.Report) error {
 	return replaceStateFile(path, b)
 }
 
-// replaceStateFile writes b to a new temporary file next to path and
-// renames it over path. The temporary file has a random name and is
-// created exclusively: root may write into the service user's
-// StateDirectory, where a planted path+".tmp" symlink must not redirect
-// the write. When root writes there, the file is given to the directory's
+// replaceStateFile replaces path with b through the renewer's safe writer
+// (renewer.WriteStateFile: exclusive temporary file, fsync, rename, so a
+// planted symlink in the service user's StateDirectory, where root may
+// write, redirects nothing, and a crash leaves the old file or the new
+// one). When root writes there, the file is given to the directory's
 // owner so that the service can still merge into it.
-func replaceStateFile(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+func replaceStateFile(path string, b []byte) error {
+	uid, gid := -1, -1
 	if os.Geteuid() == 0 {
-		if owner, group, ok := dirOwner(dir); ok && owner != 0 {
-			_ = f.Chown(owner, group) // best effort: status as root still works
+		if owner, group, ok := dirOwner(filepath.Dir(path)); ok && owner != 0 {
+			uid, gid = owner, group
 		}
 	}
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return renewer.WriteStateFile(path, b, uid, gid)
 }
 
 // loadState reads the state file; never through a symlink (root reads the
