@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/credmon/credmon/producer/bearer"
@@ -61,7 +62,9 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n\n"+
 			"Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the\n"+
 			"existing file still has more than --minsecs seconds (and the requested audience and scopes), it\n"+
-			"does nothing, with no network; else it refreshes the account and writes the new token.")
+			"does nothing, with no network; else it refreshes the account and writes the new token.\n\n"+
+			"SIGTERM or SIGINT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
+			"refresh token is saved and the token written. Then get exits 143 or 130.")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -109,17 +112,64 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		}
 	}
 
-	token, err := o.fetch(ctx, s, scopes)
+	var sent atomic.Bool
+	token, err := o.fetch(ctx, s, scopes, func() {
+		sent.Store(true)
+		if o.verbose {
+			fmt.Fprintln(s.err, "refresh request sent; a stop now lets it finish")
+		}
+	})
+	if err == nil {
+		// Also after a stop: the token is the result of a request that
+		// was already sent.
+		err = writeToken(loc.Path, token, !o.noNewline)
+	}
+	if st, ok := stoppedBy(ctx); ok {
+		return getStopped(s, st, err, sent.Load())
+	}
 	if err != nil {
 		return fail(s, "get", err)
-	}
-	if err := bearer.WriteFile(loc.Path, token, bearer.WriteOptions{Mode: 0o600, UID: -1, GID: -1, Newline: !o.noNewline}); err != nil {
-		return fail(s, "get", fmt.Errorf("writing %s: %w", loc.Path, err))
 	}
 	if o.verbose {
 		fmt.Fprintf(s.err, "wrote %s (%s)\n", loc.Path, loc.Source)
 	}
 	return exitOK
+}
+
+// writeToken writes get's token file. A file that cannot be written or
+// replaced (a directory or FIFO at the path, a symlink, someone else's
+// file, no permission) is exitPermission, as renew's token files are; a
+// token the issuer got wrong is not.
+func writeToken(path, token string, newline bool) error {
+	err := bearer.WriteFile(path, token, bearer.WriteOptions{Mode: 0o600, UID: -1, GID: -1, Newline: newline})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bearer.ErrInvalidToken), errors.Is(err, bearer.ErrEmptyToken):
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return fileError{fmt.Errorf("writing %s: %w", path, err)}
+}
+
+// getStopped reports a get that a signal stopped, and returns the status
+// that says so. err is what the refresh (or the write) ended with; sent
+// says whether a refresh had been sent.
+func getStopped(s *stdio, st stopped, err error, sent bool) int {
+	var what string
+	switch {
+	case err == nil:
+		what = "the request already sent was finished, its result saved and the token written"
+	case sent:
+		fail(s, "get", err)
+		what = "the refresh already sent was finished"
+	default:
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, oidcagent.ErrAccountBusy) {
+			fail(s, "get", err)
+		}
+		what = "no refresh was sent"
+	}
+	fmt.Fprintf(s.err, "credmon-token get: %s: %s\n", st, what)
+	return st.exitCode()
 }
 
 // source builds the token source the flags name.
@@ -164,10 +214,14 @@ func (o *getOptions) source() (source.Source, error) {
 // fetch gets a new access token from the chosen source. An account that
 // does not exist yet is created by the device flow when a human is at a
 // terminal and the issuer is known; otherwise a human must run setup.
-func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string) (string, error) {
+// sent is called when a refresh has been sent (Account.OnRefreshSent).
+func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string, sent func()) (string, error) {
 	src, err := o.source()
 	if err != nil {
 		return "", err
+	}
+	if a, ok := src.(*source.Account); ok {
+		a.OnRefreshSent = sent
 	}
 	req := source.Request{Audiences: strings.Fields(o.audience), Scopes: scopes}
 	tok, err := src.Token(ctx, req)

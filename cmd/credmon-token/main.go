@@ -32,7 +32,16 @@ const (
 	exitUnreachable = 5
 	exitRefused     = 6
 	exitPermission  = 7
+	// A stop signal ends get and renew with 128 + the signal's number, as
+	// a shell reports a process the signal killed: 130 for SIGINT, 143 for
+	// SIGTERM (see stopSignals).
+	exitSignalBase = 128
 )
+
+// stopSignals stop a command: no new refresh is started, and the requests
+// already sent finish (each within its timeout) and are saved before the
+// command exits with exitSignalBase + the signal.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -62,8 +71,11 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 a human must log in (run setup),\n"+
-		"5 issuer unreachable, 6 issuer refused, 7 file permissions\n")
+	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure),\n"+
+		"4 a human must log in (run setup), 5 issuer unreachable, 6 issuer refused, 7 file permissions (also a\n"+
+		"token path that is a directory or FIFO), 130/143 get or renew stopped by SIGINT/SIGTERM (renew --watch: 0):\n"+
+		"no refresh was started after the signal, one already sent was finished and saved (bounded by get's\n"+
+		"--timeout; renew's per-token timeout and --timeout)\n")
 }
 
 func run(args []string, in io.Reader, out, errw io.Writer) int {
@@ -78,7 +90,7 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 		fmt.Fprintf(out, "credmon-token %s\n", Version)
 		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := notifyStop(context.Background())
 	defer stop()
 	for _, c := range commands {
 		if c.name == args[0] {
@@ -90,6 +102,55 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	return exitUsage
 }
 
+// stopped is the cause of the commands' context when a stop signal
+// arrives. It matches context.Canceled.
+type stopped struct{ sig syscall.Signal }
+
+func (s stopped) Error() string {
+	switch s.sig {
+	case syscall.SIGINT:
+		return "stopped by SIGINT"
+	case syscall.SIGTERM:
+		return "stopped by SIGTERM"
+	}
+	return "stopped by " + s.sig.String()
+}
+
+func (s stopped) Is(target error) bool { return target == context.Canceled }
+
+// notifyStop returns a context cancelled, with cause stopped, by the first
+// of stopSignals. Later signals are swallowed until stop is called: the
+// requests already sent are bounded by their own timeouts, and cutting
+// them off is what a stop must not do.
+func notifyStop(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, stopSignals...)
+	go func() {
+		select {
+		case sig := <-ch:
+			if s, ok := sig.(syscall.Signal); ok {
+				cancel(stopped{s})
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		cancel(nil)
+		signal.Stop(ch)
+	}
+}
+
+// stoppedBy reports whether a signal stopped ctx, and which.
+func stoppedBy(ctx context.Context) (stopped, bool) {
+	var s stopped
+	ok := errors.As(context.Cause(ctx), &s)
+	return s, ok
+}
+
+// exitCode is the status of a command the signal stopped.
+func (s stopped) exitCode() int { return exitSignalBase + int(s.sig) }
+
 // configError marks a mistake in flags or configuration files.
 type configError struct{ err error }
 
@@ -97,6 +158,14 @@ func (e configError) Error() string { return e.err.Error() }
 func (e configError) Unwrap() error { return e.err }
 
 func configErrorf(format string, args ...any) error { return configError{fmt.Errorf(format, args...)} }
+
+// fileError marks a file the command cannot write or replace (a
+// directory, FIFO or symlink at the token path, no permission, a full
+// disk): exitPermission, as renew's ClassWrite.
+type fileError struct{ err error }
+
+func (e fileError) Error() string { return e.err.Error() }
+func (e fileError) Unwrap() error { return e.err }
 
 // needsLogin marks "a human must run setup": no stored credential, or the
 // issuer no longer accepts it.
@@ -108,6 +177,7 @@ func (e needsLogin) Unwrap() error { return e.err }
 // exitCodeFor maps an error to the documented exit status.
 func exitCodeFor(err error) int {
 	var ce configError
+	var fe fileError
 	var nl needsLogin
 	var te *oidc.TokenError
 	var re *oauth2.RetrieveError
@@ -119,6 +189,12 @@ func exitCodeFor(err error) int {
 		return exitNeedsLogin
 	case errors.As(err, &ce), errors.Is(err, oidcagent.ErrBadPassword), errors.Is(err, oidcagent.ErrNoPassword):
 		return exitConfig
+	case errors.Is(err, oauth2refresh.ErrInsecureURL), errors.Is(err, oidc.ErrInsecureURL):
+		// Nothing was sent: the configuration names an http:// issuer or
+		// token URL (renew's ClassConfig too).
+		return exitConfig
+	case errors.As(err, &fe):
+		return exitPermission
 	case errors.Is(err, oidc.ErrAccessDenied):
 		return exitRefused // a human said no at the issuer's page
 	case errors.As(err, &te):

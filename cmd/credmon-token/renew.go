@@ -63,10 +63,17 @@ func (r *renewFlags) renewer(s *stdio) (*renewer.Renewer, error) {
 		level = hclog.Info
 	}
 	statePath := r.statePath()
+	var sent func(string)
+	if r.verbose {
+		sent = func(token string) {
+			fmt.Fprintf(s.err, "token %s: refresh request sent; a stop now lets it finish\n", token)
+		}
+	}
 	return &renewer.Renewer{
 		Config: cfg, HTTPClient: httpClient(r.clientTimeout), AccountDir: r.accountDir,
 		AllowInsecure: insecureAllowed(r.insecure), LockPath: r.lock,
-		Log: hclog.New(&hclog.LoggerOptions{Name: "credmon-token", Output: s.err, Level: level}),
+		Log:           hclog.New(&hclog.LoggerOptions{Name: "credmon-token", Output: s.err, Level: level}),
+		OnRefreshSent: sent,
 		// After every run, and every --watch round, under the run lock.
 		OnReport: func(rep *renewer.Report) {
 			if err := saveState(statePath, rep); err != nil {
@@ -90,7 +97,9 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 			"Runs exclude each other with --lock, whose default is the same for the systemd unit, the timer\n"+
 			"and a manual run; each token's refresh holds its oidc-agent account file locked, so a concurrent\n"+
 			"`credmon-token get` of the same account waits instead of reusing its refresh token. Outcomes are\n"+
-			"recorded in --state after every run and every --watch round, for `credmon-token status`.")
+			"recorded in --state after every run and every --watch round, for `credmon-token status`.\n\n"+
+			"SIGTERM or SIGINT starts no new refresh; the ones already sent finish (each within its token's\n"+
+			"timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -118,9 +127,14 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		}
 		return exitOK
 	}
+	// A stop (ctx cancelled) lets the requests already sent finish within
+	// this deadline and their tokens' timeouts (RunOnce).
 	runCtx, cancel := context.WithTimeout(ctx, rf.timeout)
 	defer cancel()
 	rep, err := r.RunOnce(runCtx)
+	if st, ok := stoppedBy(ctx); ok {
+		return renewStopped(s, st, rep, err)
+	}
 	if err != nil {
 		if errors.Is(err, renewer.ErrAlreadyRunning) {
 			fmt.Fprintf(s.err, "credmon-token renew: %v\n", err)
@@ -144,6 +158,28 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		}
 	}
 	return code
+}
+
+// renewStopped reports a one-shot run that a signal stopped: the failures
+// of the tokens it attempted, how many it did not start, and the status
+// that says it was stopped.
+func renewStopped(s *stdio, st stopped, rep *renewer.Report, err error) int {
+	if err != nil {
+		fmt.Fprintf(s.err, "credmon-token renew: %s before the run started: %v\n", st, err)
+		return st.exitCode()
+	}
+	left := 0
+	for _, t := range rep.Tokens {
+		switch {
+		case errors.Is(t.Err, renewer.ErrStopping):
+			left++
+		case t.Outcome == renewer.Failed:
+			fmt.Fprintf(s.err, "token %s (account %s): %s: %v\n", t.Token, t.Account, t.Class, t.Err)
+		}
+	}
+	fmt.Fprintf(s.err, "credmon-token renew: %s: %d of %d tokens not started; the requests already sent were finished and saved\n",
+		st, left, len(rep.Tokens))
+	return st.exitCode()
 }
 
 // classExit maps the renewer's failure classes to this command's statuses.
@@ -264,36 +300,20 @@ func saveState(path string, rep *renewer.Report) error {
 	return replaceStateFile(path, b)
 }
 
-// replaceStateFile writes b to a new temporary file next to path and
-// renames it over path. The temporary file has a random name and is
-// created exclusively: root may write into the service user's
-// StateDirectory, where a planted path+".tmp" symlink must not redirect
-// the write. When root writes there, the file is given to the directory's
+// replaceStateFile replaces path with b through the renewer's safe writer
+// (renewer.WriteStateFile: exclusive temporary file, fsync, rename, so a
+// planted symlink in the service user's StateDirectory, where root may
+// write, redirects nothing, and a crash leaves the old file or the new
+// one). When root writes there, the file is given to the directory's
 // owner so that the service can still merge into it.
-func replaceStateFile(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+func replaceStateFile(path string, b []byte) error {
+	uid, gid := -1, -1
 	if os.Geteuid() == 0 {
-		if owner, group, ok := dirOwner(dir); ok && owner != 0 {
-			_ = f.Chown(owner, group) // best effort: status as root still works
+		if owner, group, ok := dirOwner(filepath.Dir(path)); ok && owner != 0 {
+			uid, gid = owner, group
 		}
 	}
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return renewer.WriteStateFile(path, b, uid, gid)
 }
 
 // loadState reads the state file; never through a symlink (root reads the

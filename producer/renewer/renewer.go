@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,8 +82,14 @@ type Renewer struct {
 	// OnReport, when set, is called with the report of every RunOnce and
 	// of every Watch round (the tokens that were due), while the run lock
 	// is still held: the CLI records outcomes for status there, and two
-	// runs never record at once.
+	// runs never record at once. Tokens not attempted because of a stop
+	// are left out of it (they did not fail).
 	OnReport func(*Report)
+
+	// OnRefreshSent, when set, is called with the token's name each time
+	// its refresh grant has been written to the issuer: from then on a
+	// stop lets it finish. It may be called from several goroutines.
+	OnRefreshSent func(token string)
 
 	// Watch settings, see Watch.
 	MinInterval time.Duration
@@ -123,7 +130,9 @@ func (o Outcome) String() string {
 type ErrorClass string
 
 const (
-	// ClassConfig: the token's section is unusable (an invalid min_lifetime).
+	// ClassConfig: the token's section is unusable (an invalid
+	// min_lifetime), or its issuer or token URL is http:// without
+	// AllowInsecure (nothing is sent: the configuration must change).
 	ClassConfig ErrorClass = "config"
 	// ClassSecret: password_file or client_secret_file cannot be read.
 	ClassSecret ErrorClass = "secret"
@@ -286,6 +295,14 @@ func (r *Renewer) lock(ctx context.Context) (*fileLock, error) {
 // error is for the run as a whole: the lock (ErrAlreadyRunning) or the
 // context. Without a deadline on ctx the run is bounded by
 // DefaultRunTimeout; each token by its timeout.
+//
+// Cancelling ctx is a stop, as for Watch: no token is started after it
+// (those left are Failed with ErrStopping, and left out of OnReport), and
+// the requests already sent finish, each within its token's timeout and
+// ctx's deadline, and are saved: cutting off a refresh the issuer has
+// received can leave it holding a rotated refresh token that was never
+// saved, and the account then needs a human. ctx's deadline is not a
+// stop: it bounds the requests, which fail when it passes.
 func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 	cfg := r.config()
 	if cfg == nil {
@@ -301,17 +318,35 @@ func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	defer l.release()
+	stop := make(chan struct{})
+	defer context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			close(stop)
+		}
+	})()
+	dl, _ := ctx.Deadline()
+	work, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
+	defer cancel()
 	rep := &Report{Started: r.now()}
-	rep.Tokens = r.renew(ctx, nil, cfg, cfg.Tokens, false, newAccountCache())
+	rep.Tokens = r.renew(work, stop, cfg, cfg.Tokens, false, newAccountCache())
 	rep.Finished = r.now()
 	r.report(rep)
 	return rep, nil
 }
 
+// report hands rep to OnReport without the tokens a stop kept from being
+// attempted: recording them as failures would mislead.
 func (r *Renewer) report(rep *Report) {
-	if r.OnReport != nil {
-		r.OnReport(rep)
+	if r.OnReport == nil {
+		return
 	}
+	if !slices.ContainsFunc(rep.Tokens, func(t TokenResult) bool { return errors.Is(t.Err, ErrStopping) }) {
+		r.OnReport(rep)
+		return
+	}
+	out := *rep
+	out.Tokens = slices.DeleteFunc(slices.Clone(rep.Tokens), func(t TokenResult) bool { return errors.Is(t.Err, ErrStopping) })
+	r.OnReport(&out)
 }
 
 // DefaultCommitInterval bounds how long a rotated refresh token may live
@@ -327,10 +362,10 @@ const DefaultCommitInterval = time.Second
 
 // renew works on tokens, grouped by account: accounts in parallel (at most
 // Workers), the tokens of one account in order. force skips the
-// min_lifetime check.
-// renew renews tokens, one goroutine per account (at most Workers). Once
-// stop is closed (nil: never) no further token is started; each is failed
-// as not attempted, and tokens already on the wire finish under ctx.
+// min_lifetime check. Once stop is closed (nil: never) no further refresh
+// is sent; the tokens left are failed as not attempted (ErrStopping), and
+// requests already on the wire finish under ctx, which a stop must not
+// cancel.
 func (r *Renewer) renew(ctx context.Context, stop <-chan struct{}, cfg *Config, tokens []*Token, force bool, cache *accountCache) []TokenResult {
 	res := make([]TokenResult, len(tokens))
 	groups := map[string][]int{}
@@ -396,13 +431,16 @@ func (r *Renewer) renewAccount(ctx context.Context, stop <-chan struct{}, cfg *C
 	for k, i := range idx {
 		t := tokens[i]
 		if stopping(stop) {
-			res[i] = TokenResult{Token: t.Name, Account: t.Account, Path: t.Path, Outcome: Failed,
-				Class: ClassTransient, Err: errStopping}
+			res[i] = notAttempted(t)
 			continue
 		}
 		start := time.Now()
-		tr, data := r.fetchToken(ctx, cfg, t, force, cache, st)
+		tr, data := r.fetchToken(ctx, stop, cfg, t, force, cache, st)
 		tr.Duration = time.Since(start)
+		if errors.Is(tr.Err, ErrStopping) {
+			res[i] = notAttempted(t)
+			continue
+		}
 		if data == nil {
 			res[i] = r.finish(t, tr)
 			continue
@@ -430,8 +468,14 @@ func (r *Renewer) renewAccount(ctx context.Context, stop <-chan struct{}, cfg *C
 	}
 }
 
-// errStopping: a token not attempted because Watch is stopping.
-var errStopping = errors.New("not attempted: stopping")
+// ErrStopping is the error of a token not attempted because the run or
+// the watch was stopping: no refresh of it was sent.
+var ErrStopping = errors.New("not attempted: stopping")
+
+func notAttempted(t *Token) TokenResult {
+	return TokenResult{Token: t.Name, Account: t.Account, Path: t.Path, Outcome: Failed,
+		Class: ClassTransient, Err: ErrStopping}
+}
 
 func stopping(stop <-chan struct{}) bool {
 	select {
@@ -440,6 +484,23 @@ func stopping(stop <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// untilStop returns ctx, also cancelled (cause ErrStopping) once stop is
+// closed: for the waits and the discovery before a refresh, which a stop
+// may cut off because nothing has been spent yet.
+func untilStop(ctx context.Context, stop <-chan struct{}) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancelCause(ctx)
+	if stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel(ErrStopping)
+			case <-c.Done():
+			}
+		}()
+	}
+	return c, func() { cancel(nil) }
 }
 
 // finish classifies and logs a result.
@@ -477,10 +538,11 @@ func (r *Renewer) writeToken(t *Token, data []byte, tr *TokenResult) {
 }
 
 // fetchToken decides whether t needs a new token and fetches it. A nil
-// data means tr is final (skipped or failed); otherwise data is the file
-// content to write once the account is saved. st is t's account state
-// (locked) in ModeOIDC, else nil.
-func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force bool, cache *accountCache, st *acctState) (tr TokenResult, data []byte) {
+// data means tr is final (skipped or failed; ErrStopping when stop closed
+// before anything was sent); otherwise data is the file content to write
+// once the account is saved. st is t's account state (locked) in
+// ModeOIDC, else nil.
+func (r *Renewer) fetchToken(ctx context.Context, stop <-chan struct{}, cfg *Config, t *Token, force bool, cache *accountCache, st *acctState) (tr TokenResult, data []byte) {
 	tr = TokenResult{Token: t.Name, Account: t.Account, Path: t.Path}
 	fail := func(err error) (TokenResult, []byte) {
 		tr.Outcome, tr.Err = Failed, err
@@ -505,8 +567,14 @@ func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force b
 	}
 	if acct.Mode == ModeOIDC && st != nil {
 		// Before the token's timeout starts: waiting for another
-		// process's hold is not network time.
-		if err := r.holdAccount(ctx, acct, st); err != nil {
+		// process's hold is not network time. A stop ends the wait.
+		hctx, cancel := untilStop(ctx, stop)
+		err := r.holdAccount(hctx, acct, st)
+		cancel()
+		if stopping(stop) {
+			return fail(ErrStopping)
+		}
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -520,7 +588,7 @@ func (r *Renewer) fetchToken(ctx context.Context, cfg *Config, t *Token, force b
 	)
 	switch {
 	case acct.Mode == ModeOIDC && st != nil:
-		access, expiry, received, tr.Rotated, err = r.refresh(tctx, acct, t, cache, st)
+		access, expiry, received, tr.Rotated, err = r.refresh(tctx, stop, acct, t, cache, st)
 	case acct.Mode == ModeClientCredentials:
 		access, expiry, received, err = r.clientCredentials(tctx, acct, t)
 	default:
@@ -587,13 +655,21 @@ func (r *Renewer) accountDir() (string, error) {
 // rotated refresh token replaces the old one in memory (the old one is
 // void: reusing it would make the issuer revoke the grant) and marks the
 // account dirty; the caller saves it before writing the token file.
-// st.mu and the account's file lock are held by the caller.
-func (r *Renewer) refresh(ctx context.Context, acct *Account, t *Token, cache *accountCache, st *acctState) (access string, expiry, received time.Time, rotated bool, err error) {
+// st.mu and the account's file lock are held by the caller. Once stop is
+// closed, discovery is cut off and no refresh is sent (ErrStopping); a
+// refresh already sent finishes under ctx.
+func (r *Renewer) refresh(ctx context.Context, stop <-chan struct{}, acct *Account, t *Token, cache *accountCache, st *acctState) (access string, expiry, received time.Time, rotated bool, err error) {
 	if err = r.loadAccount(st, acct, cache.round()); err != nil {
 		return
 	}
 	issuer := st.acct.IssuerURL()
-	tokenURL, err := cache.tokenURL(ctx, r.httpClient(), issuer, r.AllowInsecure)
+	dctx, cancel := untilStop(ctx, stop)
+	tokenURL, err := cache.tokenURL(dctx, r.httpClient(), issuer, r.AllowInsecure)
+	cancel()
+	if stopping(stop) {
+		err = ErrStopping
+		return
+	}
 	if err != nil {
 		err = fmt.Errorf("discovering the token endpoint of %s: %w", issuer, err)
 		return
@@ -608,7 +684,11 @@ func (r *Renewer) refresh(ctx context.Context, acct *Account, t *Token, cache *a
 		AllowInsecure: r.AllowInsecure,
 		HTTPClient:    r.httpClient(),
 	}
-	res, err := source.RefreshAccount(ctx, c, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
+	var sent func()
+	if r.OnRefreshSent != nil {
+		sent = func() { r.OnRefreshSent(t.Name) }
+	}
+	res, err := source.RefreshAccount(source.OnSent(ctx, sent), c, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
 	if err != nil {
 		return
 	}
@@ -694,7 +774,7 @@ func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token
 		return
 	}
 	if u.Scheme != "https" && !r.AllowInsecure {
-		err = classErr(ClassRejected, fmt.Errorf("account %s: token_request_url %s is not https", acct.Name, acct.TokenRequestURL))
+		err = classErr(ClassConfig, fmt.Errorf("account %s: token_request_url %s: %w", acct.Name, acct.TokenRequestURL, oauth2refresh.ErrInsecureURL))
 		return
 	}
 	cc := clientcredentials.Config{
@@ -861,6 +941,9 @@ func classify(err error) ErrorClass {
 	var c *classified
 	if errors.As(err, &c) {
 		return c.class
+	}
+	if errors.Is(err, oauth2refresh.ErrInsecureURL) {
+		return ClassConfig // refused before anything was sent
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_token") {

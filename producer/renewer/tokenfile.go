@@ -143,3 +143,20 @@ func writeTokenFile(path string, data []byte, ws writeSpec) error {
 		KeepOwner: ws.uid < 0 && ws.gid < 0,
 	})
 }
+
+// WriteStateFile replaces path with data through the same writer as the
+// token files (temporary file created exclusively, fsync, rename,
+// directory fsync; a symlink at path is replaced, never followed), mode
+// 0600: the CLI's status.json. owner and group, when not -1, are given to
+// the new file; when that is not permitted (root without CAP_CHOWN) the
+// file keeps the process's ids rather than not being written.
+func WriteStateFile(path string, data []byte, owner, group int) error {
+	mode := fs.FileMode(0o600)
+	o := safewrite.Options{Mode: &mode, DefaultMode: mode, UID: owner, GID: group}
+	err := safewrite.Replace(path, data, o)
+	if (owner >= 0 || group >= 0) && errors.Is(err, fs.ErrPermission) {
+		o.UID, o.GID = -1, -1
+		err = safewrite.Replace(path, data, o)
+	}
+	return err
+}

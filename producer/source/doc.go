@@ -17,6 +17,13 @@
 // authenticates, then client_secret_post when the issuer refuses the
 // client as invalid_client, which it does before looking at the grant.
 //
+// A cancelled context is a stop, not an abort: it ends waits and
+// discovery, and no token request is sent after it, but a request already
+// being sent finishes (Detach) and its result is kept — for Account, a
+// rotated refresh token is saved — because the issuer may already have
+// rotated the refresh token it received. Such a request is bounded by the
+// context's deadline and the HTTP client's timeout.
+//
 // A Vault source (htgettoken's paths: kerberos or OIDC login, then
 // secret/oauth/creds) and Kerberos-authenticated sources implement the same
 // interface; `credmon-token get` and future callers only see Source.

@@ -55,6 +55,10 @@ type Account struct {
 	// LockWait bounds the wait for another process's hold on the account
 	// (oidcagent.LockAccount); zero means oidcagent.DefaultLockWait.
 	LockWait time.Duration
+	// OnRefreshSent, when set, is called each time the refresh grant has
+	// been written to the issuer (see OnSent): from then on a stop lets it
+	// finish.
+	OnRefreshSent func()
 }
 
 // Describe implements Source.
@@ -66,6 +70,12 @@ func (a *Account) Describe() string { return "oidc-agent account " + a.Name }
 // credmon-token renew, another get — from refreshing with the same refresh
 // token, which an issuer that rotates refresh tokens punishes by revoking
 // the grant.
+//
+// ctx's cancellation is a stop: it ends the wait for the lock and the
+// discovery, and no refresh is sent after it (the error then wraps
+// context.Cause(ctx)). A refresh already being sent is not cut off by it
+// (Detach): it finishes, bounded by ctx's deadline and the HTTP client's
+// timeout, and a rotated refresh token is saved.
 func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
 	now := a.Now
 	if now == nil {
@@ -136,17 +146,23 @@ func (a *Account) load() (*oidcagent.Account, error) {
 }
 
 // refresh discovers the token endpoint and performs the refresh grant
-// (RefreshAccount); invalid_grant means a human must log in again.
+// (RefreshAccount), unless ctx was cancelled first; invalid_grant means a
+// human must log in again.
 func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Request, now func() time.Time) (*oauth2refresh.Result, error) {
 	hc := a.Client.HTTPClient
 	tokenURL, err := oauth2refresh.DiscoverTokenURL(ctx, hc, acct.IssuerURL(), a.Client.AllowInsecure)
 	if err != nil {
 		return nil, fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("account %q not refreshed: %w", a.Name, context.Cause(ctx))
+	}
+	rctx, cancel := Detach(ctx)
+	defer cancel()
 	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
 		AudienceMode: a.AudienceMode, SendScopes: true,
 		AllowInsecure: a.Client.AllowInsecure, HTTPClient: hc, UserAgent: a.Client.UserAgent}
-	res, err := RefreshAccount(ctx, rc, acct.RefreshToken(), req.Scopes, req.Audiences, now)
+	res, err := RefreshAccount(OnSent(rctx, a.OnRefreshSent), rc, acct.RefreshToken(), req.Scopes, req.Audiences, now)
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
 		return nil, fmt.Errorf("account %q: %w (%w)", a.Name, ErrNeedsLogin, err)
@@ -168,7 +184,9 @@ type ClientCredentials struct {
 // Describe implements Source.
 func (c *ClientCredentials) Describe() string { return "client " + c.ClientID }
 
-// Token implements Source.
+// Token implements Source. As for Account, ctx's cancellation ends the
+// discovery and keeps the grant from being sent, but does not cut off a
+// grant already being sent (Detach).
 func (c *ClientCredentials) Token(ctx context.Context, req Request) (*Token, error) {
 	if c.ClientSecret == "" {
 		return nil, errors.New("the client credentials grant needs the client's secret")
@@ -184,6 +202,11 @@ func (c *ClientCredentials) Token(ctx context.Context, req Request) (*Token, err
 		}
 		tokenURL = md.TokenEndpoint
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("client %s: no token requested: %w", c.ClientID, context.Cause(ctx))
+	}
+	ctx, cancel := Detach(ctx)
+	defer cancel()
 	auth := oidc.ClientAuth{ClientID: c.ClientID, ClientSecret: c.ClientSecret, Style: oauth2.AuthStyleInParams}
 	aud := strings.Join(req.Audiences, " ")
 	tok, err := c.Client.ClientCredentials(ctx, tokenURL, auth, req.Scopes, aud, c.AudienceParam)
