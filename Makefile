@@ -27,7 +27,7 @@ RPM_TOPDIR     := $(CACHE_DIR)/rpmbuild
 RPM_TARBALL    := $(RPM_TOPDIR)/SOURCES/credmon-$(VERSION).tar.gz
 
 .DEFAULT_GOAL := build
-.PHONY: help build test testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
+.PHONY: help build test test-stress testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,21 @@ testdeps: ## npm ci the local OIDC provider used by the tests, if not installed
 
 test: testdeps ## go test -race ./... with the real OIDC provider required
 	CREDMON_REQUIRE_OIDC=1 $(GO) test -race -count=1 ./...
+
+# test-stress: the suite must hold on a busy machine. Both cores are kept
+# busy by another process (stress-ng, else one shell busy loop per core)
+# for the whole run; STRESS_COUNT=3 repeats every test three times.
+STRESS_COUNT ?= 1
+test-stress: testdeps ## make test with every core saturated by another process (STRESS_COUNT=n repeats)
+	@set -e; pids=""; n=$$(nproc); \
+	if command -v stress-ng >/dev/null 2>&1; then \
+		stress-ng --cpu $$n --quiet & pids=$$!; \
+	else \
+		for i in $$(seq $$n); do sh -c 'while :; do :; done' & pids="$$pids $$!"; done; \
+	fi; \
+	trap 'kill $$pids 2>/dev/null || true' EXIT INT TERM; \
+	echo "saturating $$n cores (pids $$pids)"; \
+	CREDMON_REQUIRE_OIDC=1 $(GO) test -race -count=$(STRESS_COUNT) -timeout 90m ./...
 
 lint: staticcheck ## gofmt -l, go vet, staticcheck, systemd unit check
 	@echo "gofmt -l"; \
