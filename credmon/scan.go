@@ -17,8 +17,9 @@ import (
 // its files, nil when absent.
 type tokenObs struct {
 	top, use, meta *atomicfile.Stat
-	// odd names a .use or .meta that is not a regular file (a directory,
-	// symlink or FIFO): no refresh can succeed until someone removes it.
+	// odd names a .meta that is not a regular file (we never read through a
+	// symlink or from a FIFO) or a .use that is a directory (no rename can
+	// replace it): no refresh can succeed until someone removes it.
 	odd string
 }
 
