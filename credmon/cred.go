@@ -297,15 +297,22 @@ func (m *Monitor) noteFloor(c *cred, why Floor, now time.Time) {
 // token is refreshed about every 10 minutes rather than never or always.
 const UnknownLifetime = 20 * time.Minute
 
-func (m *Monitor) policyFor(c *cred) Policy {
-	tokenURL := ""
+// tokenURL is where c's refreshes go as far as the loop knows: the .meta's
+// token URL, else the provider's configured one ("" when discovery must
+// find it, or nothing is configured).
+func (m *Monitor) tokenURL(c *cred) string {
 	if c.metaInfo != nil {
-		tokenURL = c.metaInfo.TokenURL
-	} else if pi := m.provider(c.provider); pi.cfg != nil {
-		tokenURL = pi.cfg.TokenURL
+		return c.metaInfo.TokenURL
 	}
+	if pi := m.provider(c.provider); pi.cfg != nil {
+		return pi.cfg.TokenURL
+	}
+	return ""
+}
+
+func (m *Monitor) policyFor(c *cred) Policy {
 	return Policy{
-		Fraction:    FractionFor(tokenURL, m.cfg.RefreshFraction),
+		Fraction:    FractionFor(m.tokenURL(c), m.cfg.RefreshFraction),
 		Jitter:      m.cfg.RefreshJitter,
 		Safety:      m.cfg.SecCredentialRefresh + m.cfg.RefreshMargin,
 		MinInterval: m.cfg.MinRefreshInterval,

@@ -64,14 +64,9 @@ type issuerState struct {
 // configured issuer when discovery finds the token URL. Tokens with no
 // usable URL share the "" issuer; their jobs fail before any request.
 func (m *Monitor) issuerKey(c *cred) string {
-	raw := ""
-	if c.metaInfo != nil {
-		raw = c.metaInfo.TokenURL
-	} else if pi := m.provider(c.provider); pi.cfg != nil {
-		raw = pi.cfg.TokenURL
-		if raw == "" {
-			raw = pi.cfg.Issuer
-		}
+	raw := m.tokenURL(c)
+	if pi := m.provider(c.provider); raw == "" && c.metaInfo == nil && pi.cfg != nil {
+		raw = pi.cfg.Issuer // discovery will find the token URL there
 	}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		return strings.ToLower(u.Scheme + "://" + u.Host)
