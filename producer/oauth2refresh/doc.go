@@ -8,9 +8,15 @@
 // server returned, e.g. id_token), hides whether the refresh token rotated
 // (golang/oauth2#84) and captures the context of its first use
 // (golang/oauth2#388). The grant itself is a single form POST, so we make it
-// here and keep x/oauth2's vocabulary: errors are *oauth2.RetrieveError with
-// the server's error code, and the client authentication styles are
-// oauth2.AuthStyle values.
+// here and keep x/oauth2's vocabulary: errors.As finds an
+// *oauth2.RetrieveError with the server's error code, and the client
+// authentication styles are oauth2.AuthStyle values.
+//
+// Whatever the issuer sends back is scrubbed once, here, when the error is
+// built (producer/internal/redact): an issuer that echoes its request
+// would otherwise put the refresh token and client secret into the
+// daemon's log. The errors keep no response body, and their Error() is one
+// line (x/oauth2's RetrieveError.Error prints the body).
 //
 // Each call takes its own context; the caller bounds it. Token URLs must be
 // https unless AllowInsecure is set (parity with OAUTHLIB_INSECURE_TRANSPORT).

@@ -3,11 +3,7 @@ package oauth2refresh
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -65,53 +61,43 @@ func RefusedTarget(err error) string {
 	return ""
 }
 
+// responseError is what Refresh returns for an answer that is not a
+// token. It wraps an *oauth2.RetrieveError, which callers reach with
+// errors.As as before, whose texts were scrubbed when it was built (see
+// retrieveError), whose Body is nil and whose Response carries only the
+// status and Retry-After. Its own Error() is Describe's one line: x/oauth2's
+// RetrieveError.Error() prints the body (none here, but also a line break)
+// for an answer without an error code.
+type responseError struct{ re *oauth2.RetrieveError }
+
+func (e *responseError) Error() string { return describeRetrieve(e.re) }
+func (e *responseError) Unwrap() error { return e.re }
+
 // Describe renders err for a log line without response bodies (which may
-// echo tokens): the OAuth error code, description and HTTP status.
+// echo tokens): the OAuth error code, description and HTTP status. The
+// errors Refresh returns are already scrubbed; for them Describe and
+// Error() say the same.
 func Describe(err error) string {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		switch {
-		case re.ErrorCode != "" && re.ErrorDescription != "":
-			return fmt.Sprintf("%s: %s (HTTP %d)", re.ErrorCode, re.ErrorDescription, status)
-		case re.ErrorCode != "":
-			return fmt.Sprintf("%s (HTTP %d)", re.ErrorCode, status)
-		case re.ErrorDescription != "":
-			return fmt.Sprintf("%s (HTTP %d)", re.ErrorDescription, status)
-		default:
-			return fmt.Sprintf("token endpoint answered HTTP %d without a token", status)
-		}
+		return describeRetrieve(re)
 	}
 	return err.Error()
 }
 
-// RetryAfter returns how long the issuer asked the client to wait before
-// trying again: the Retry-After header (RFC 9110 §10.2.3: delta-seconds or
-// an HTTP-date, counted from now) of the answer behind err, on whatever
-// status it came with (429 and 503 in practice). ok is false when there is
-// no such answer or header, or it does not parse or lies in the past. The
-// value is not capped: the caller bounds it by its own policy.
-func RetryAfter(err error, now time.Time) (d time.Duration, ok bool) {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.Response == nil {
-		return 0, false
+func describeRetrieve(re *oauth2.RetrieveError) string {
+	status := 0
+	if re.Response != nil {
+		status = re.Response.StatusCode
 	}
-	v := strings.TrimSpace(re.Response.Header.Get("Retry-After"))
-	if v == "" {
-		return 0, false
+	switch {
+	case re.ErrorCode != "" && re.ErrorDescription != "":
+		return fmt.Sprintf("%s: %s (HTTP %d)", re.ErrorCode, re.ErrorDescription, status)
+	case re.ErrorCode != "":
+		return fmt.Sprintf("%s (HTTP %d)", re.ErrorCode, status)
+	case re.ErrorDescription != "":
+		return fmt.Sprintf("%s (HTTP %d)", re.ErrorDescription, status)
+	default:
+		return fmt.Sprintf("token endpoint answered HTTP %d without a token", status)
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 || secs > math.MaxInt64/int64(time.Second) {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	at, err := http.ParseTime(v)
-	if err != nil || !at.After(now) {
-		return 0, false
-	}
-	return at.Sub(now), true
 }

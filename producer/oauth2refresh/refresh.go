@@ -2,7 +2,6 @@ package oauth2refresh
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/producer/internal/tokenchars"
 )
 
 // AudienceMode says how requested audiences are sent to the token endpoint.
@@ -98,10 +98,20 @@ func (c *Client) SendsTarget(scopes, audiences []string) bool {
 
 // Refresh performs grant_type=refresh_token. scopes and audiences are sent
 // as configured; empty lists send nothing. now stamps Result.Received.
+//
+// An answer that is not a token (an OAuth error, a non-2xx status, a body
+// that is not JSON, no access_token, or an access_token or refresh_token
+// with characters no header or file can carry) is an error for which
+// errors.As finds an *oauth2.RetrieveError: its ErrorCode,
+// ErrorDescription and ErrorURI are the issuer's, scrubbed of the refresh
+// token, the client secret and anything token-like; its Body is nil; its
+// Response has the status and Retry-After only. No error Refresh returns,
+// printed with %v or Error(), holds a secret of the request or the
+// response body. RetryAfter reads the server's Retry-After from it.
 func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audiences []string, now func() time.Time) (*Result, error) {
 	u, err := url.Parse(c.TokenURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, &PermanentError{Err: fmt.Errorf("invalid token URL %q", c.TokenURL)}
+		return nil, &PermanentError{Err: fmt.Errorf("invalid token URL %q", redact.Text(c.TokenURL, redact.DescriptionLen))}
 	}
 	if u.Scheme != "https" && !c.AllowInsecure {
 		return nil, &PermanentError{Err: fmt.Errorf("token URL %s: %w", redactURL(u), ErrInsecureURL)}
@@ -140,18 +150,24 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audie
 		// RFC 6749 §2.3.1: form-urlencode before Basic encoding.
 		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 	}
+	// What an issuer that echoes its request could hand back; blanked out
+	// of every text taken from the answer.
+	secrets := []string{refreshToken, c.ClientSecret}
+	if v, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Basic "); ok {
+		secrets = append(secrets, v)
+	}
 	hc := c.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("posting to token endpoint %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("posting to token endpoint: %w", transportError(err, u, secrets))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading token endpoint response: %w", err)
+		return nil, fmt.Errorf("reading token endpoint response: %w", redact.Error(err, redact.DescriptionLen, secrets...))
 	}
 	if len(body) > MaxResponseBytes {
 		return nil, fmt.Errorf("token endpoint response exceeds %d bytes", MaxResponseBytes)
@@ -160,38 +176,39 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audie
 	if now != nil {
 		received = now()
 	}
-	secrets := []string{refreshToken, c.ClientSecret}
-	if c.AuthStyle == oauth2.AuthStyleInHeader {
-		// An echoed Authorization header carries the secret in base64.
-		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))))
-	}
+	return interpret(resp, body, received, secrets)
+}
+
+// interpret turns a token endpoint's answer into a Result or an error that
+// is safe to log (see retrieveError); secrets are what the request sent.
+func interpret(resp *http.Response, body []byte, received time.Time, secrets []string) (*Result, error) {
 	obj := parseBody(resp.Header.Get("Content-Type"), body)
 	if obj != nil {
 		if code, ok := obj.String("error"); ok && code != "" {
-			return nil, retrieveError(resp, obj, code, secrets)
+			return nil, retrieveError(resp, obj, code, "", secrets)
 		}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Even with an access_token in the body, a non-2xx answer is a
 		// failure (spec item 32): a server that contradicts itself is not
 		// trusted with the job's credential.
-		return nil, retrieveError(resp, obj, "", secrets)
+		return nil, retrieveError(resp, obj, "", "", secrets)
 	}
 	if obj == nil {
-		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response is not JSON"}
+		return nil, retrieveError(resp, nil, "", "token endpoint response is not JSON", secrets)
 	}
-	if at, ok := obj.String("access_token"); !ok || at == "" {
-		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has no access_token"}
-	} else if !redact.ValidAccessToken(at) {
-		// It would go into a job's Authorization header and a file read
-		// line by line: an issuer sending a control character lies.
-		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has an access_token with characters a bearer token cannot have"}
+	// An issuer handing out a token no header or file can carry is
+	// lying as much as one handing out none: the same transient failure.
+	switch at, ok := obj.String("access_token"); {
+	case !ok || at == "":
+		return nil, retrieveError(resp, nil, "", "token endpoint response has no access_token", secrets)
+	case !tokenchars.AccessToken(at):
+		return nil, retrieveError(resp, nil, "", "token endpoint response has an access_token with characters outside visible ASCII (0x21-0x7E)", secrets)
 	}
 	res := &Result{Response: obj, Received: received}
-	if rt, ok := obj.String("refresh_token"); ok && rt != "" && !redact.ValidRefreshToken(rt) {
-		return nil, &oauth2.RetrieveError{Response: resp, ErrorDescription: "token endpoint response has a refresh_token with characters RFC 6749 does not allow"}
-	} else {
-		res.RefreshToken = rt
+	res.RefreshToken, _ = obj.String("refresh_token")
+	if res.RefreshToken != "" && !tokenchars.RefreshToken(res.RefreshToken) {
+		return nil, retrieveError(resp, nil, "", "token endpoint response has a refresh_token with characters outside 0x20-0x7E", secrets)
 	}
 	return res, nil
 }
@@ -217,26 +234,62 @@ func parseBody(contentType string, body []byte) *credfile.Object {
 	return obj
 }
 
-// retrieveError builds the error for an OAuth error answer. The issuer's
-// text is cleaned here, once, for every caller that logs it (an issuer may
-// echo the request, and with it the refresh token and client secret); the
-// body is not kept, since RetrieveError.Error() prints it.
-func retrieveError(resp *http.Response, obj *credfile.Object, code string, secrets []string) *oauth2.RetrieveError {
-	e := &oauth2.RetrieveError{Response: resp, ErrorCode: redact.Text(code, maxCode, secrets...)}
+// retrieveError builds the error for an answer that is not a token. Every
+// text in it that the issuer supplied (error, error_description,
+// error_uri) is scrubbed here, once, of the request's secrets and anything
+// token-like; the body is not kept, and the response is replaced by a copy
+// with only the status and Retry-After (its headers could echo the
+// request too, and its Request holds the credentials). desc, when not
+// empty, is our own description and replaces the issuer's.
+func retrieveError(resp *http.Response, obj *credfile.Object, code, desc string, secrets []string) error {
+	re := &oauth2.RetrieveError{Response: bareResponse(resp), ErrorCode: redact.Text(code, maxCodeLen, secrets...)}
 	if obj != nil {
-		desc, _ := obj.String("error_description")
+		d, _ := obj.String("error_description")
+		re.ErrorDescription = redact.Text(d, redact.DescriptionLen, secrets...)
 		uri, _ := obj.String("error_uri")
-		e.ErrorDescription = redact.Text(desc, maxDescription, secrets...)
-		e.ErrorURI = redact.Text(uri, maxDescription, secrets...)
+		re.ErrorURI = redact.Text(uri, redact.DescriptionLen, secrets...)
 	}
-	return e
+	if desc != "" {
+		re.ErrorDescription = desc
+	}
+	return &responseError{re: re}
 }
 
-// maxCode and maxDescription bound the issuer's text kept in an error.
-const (
-	maxCode        = 64
-	maxDescription = 256
-)
+// maxCodeLen bounds an OAuth error code; the registered ones are shorter
+// than 30 bytes.
+const maxCodeLen = 64
+
+// bareResponse keeps what callers of a RetrieveError read: the status and
+// the Retry-After header (see RetryAfter), dropped when longer than any
+// valid one.
+func bareResponse(resp *http.Response) *http.Response {
+	r := &http.Response{
+		Status:     strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))),
+		StatusCode: resp.StatusCode,
+		Proto:      resp.Proto,
+		ProtoMajor: resp.ProtoMajor,
+		ProtoMinor: resp.ProtoMinor,
+		Header:     http.Header{},
+		Body:       http.NoBody,
+	}
+	if v := resp.Header.Get("Retry-After"); v != "" && len(v) <= maxRetryAfterLen {
+		r.Header.Set("Retry-After", v)
+	}
+	return r
+}
+
+// transportError is err from http.Client.Do without the URL's query
+// (url.Error quotes the whole URL) and with its text scrubbed: Go's
+// transport quotes a malformed status line or header, which the issuer
+// wrote. It stays a *url.Error, so net.Error and errors.Is checks still
+// see timeouts and cancellations.
+func transportError(err error, u *url.URL, secrets []string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: redactURL(u), Err: redact.Error(ue.Err, redact.DescriptionLen, secrets...)}
+	}
+	return redact.Error(err, redact.DescriptionLen, secrets...)
+}
 
 // redactURL drops user info and query from a URL for messages.
 func redactURL(u *url.URL) string {

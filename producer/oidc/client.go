@@ -32,10 +32,6 @@ const MaxResponseBytes = 1 << 20
 // http.DefaultClient would not.
 const DefaultTimeout = 30 * time.Second
 
-// maxDescription caps the error_description kept in a TokenError, so a
-// server cannot push pages of text into our logs.
-const maxDescription = 256
-
 // Sentinel errors. ErrAccessDenied and ErrExpiredToken are matched with
 // errors.Is; a *TokenError with the matching code also satisfies them.
 var (
@@ -213,28 +209,44 @@ type response struct {
 	contentType string
 	location    string
 	body        []byte
+	// secrets are what the request carried that the server must not get
+	// into our errors by echoing it (see oauthError).
+	secrets []string
 }
 
+// secretParams are the form parameters whose values are credentials.
+var secretParams = []string{"client_secret", "device_code", "refresh_token", "code", "code_verifier", "assertion", "subject_token", "actor_token", "password"}
+
 // do sends req with the common headers and reads at most MaxResponseBytes.
-func (c *Client) do(hc *http.Client, req *http.Request) (*response, error) {
+// secrets are the request's credentials: they are blanked out of every
+// error text, including a transport error quoting what the server sent
+// (Go's transport quotes a malformed status line).
+func (c *Client) do(hc *http.Client, req *http.Request, secrets ...string) (*response, error) {
 	req.Header.Set("Accept", "application/json")
 	if c.UserAgent != "" {
 		req.Header.Set("User-Agent", c.UserAgent)
 	}
+	if v, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Basic "); ok {
+		secrets = append(secrets, v)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err // *url.Error: method, URL and cause; no body
+		var ue *url.Error
+		if errors.As(err, &ue) { // method, URL and cause; no body
+			return nil, &url.Error{Op: ue.Op, URL: ue.URL, Err: redact.Error(ue.Err, redact.DescriptionLen, secrets...)}
+		}
+		return nil, redact.Error(err, redact.DescriptionLen, secrets...)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading response from %s: %w", req.URL.Redacted(), err)
+		return nil, fmt.Errorf("reading response from %s: %w", req.URL.Redacted(), redact.Error(err, redact.DescriptionLen, secrets...))
 	}
 	if len(body) > MaxResponseBytes {
 		return nil, fmt.Errorf("response from %s exceeds %d bytes", req.URL.Redacted(), MaxResponseBytes)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return &response{status: resp.StatusCode, contentType: ct, location: resp.Header.Get("Location"), body: body}, nil
+	return &response{status: resp.StatusCode, contentType: ct, location: resp.Header.Get("Location"), body: body, secrets: secrets}, nil
 }
 
 // postForm sends a form-encoded POST with client authentication.
@@ -250,20 +262,29 @@ func (c *Client) postForm(ctx context.Context, target string, auth *ClientAuth, 
 	if auth != nil {
 		auth.apply(req, form)
 	}
+	var secrets []string
+	for _, k := range secretParams {
+		secrets = append(secrets, form[k]...)
+	}
+	if auth != nil {
+		secrets = append(secrets, auth.ClientSecret)
+	}
 	body := form.Encode()
 	req.Body = io.NopCloser(strings.NewReader(body))
 	req.ContentLength = int64(len(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(c.postClient(), req)
+	return c.do(c.postClient(), req, secrets...)
 }
 
 // TokenError is an OAuth 2.0 error answer (RFC 6749 §5.2, RFC 8628 §3.5,
 // RFC 7591 §3.2.2), or a non-2xx answer without one (Code empty). It never
-// holds the response body, which may echo credentials; Description is the
-// server's error_description, cut to 256 printable ASCII characters, with
-// the client secret and device code blanked out should the server echo
-// them.
+// holds the response body, which may echo credentials. Code and
+// Description are the server's error and error_description passed through
+// redact.Text when the error is built: printable ASCII, cut to 64 and 256
+// bytes, with every credential the request carried (client secret, device
+// code, Basic credential, initial access token) and anything token-like
+// blanked out should the server echo them.
 type TokenError struct {
 	Status      int
 	Code        string
@@ -322,28 +343,33 @@ func (e *TokenError) IsPermanent() bool {
 	return e.Status == http.StatusUnauthorized
 }
 
-// oauthError builds the TokenError for resp, scrubbing the given secrets
-// from the description.
-func oauthError(resp *response, secrets ...string) *TokenError {
+// oauthError builds the TokenError for resp, scrubbing the request's
+// secrets from every text the server supplied.
+func oauthError(resp *response) *TokenError {
+	secrets := resp.secrets
 	te := &TokenError{Status: resp.status}
 	var body struct {
 		Error       any `json:"error"`
 		Description any `json:"error_description"`
 	}
 	if json.Unmarshal(resp.body, &body) == nil {
-		te.Code = redact.Text(fmt.Sprint(orEmpty(body.Error)), 64, secrets...)
-		te.Description = redact.Text(fmt.Sprint(orEmpty(body.Description)), maxDescription, secrets...)
+		te.Code = redact.Text(fmt.Sprint(orEmpty(body.Error)), maxCodeLen, secrets...)
+		te.Description = redact.Text(fmt.Sprint(orEmpty(body.Description)), redact.DescriptionLen, secrets...)
 	}
 	if te.Code == "" && te.Description == "" {
 		switch {
 		case resp.status/100 == 3:
-			te.Description = "redirect to " + redact.Text(resp.location, maxDescription, secrets...) + " not followed"
+			te.Description = "redirect to " + redact.Text(resp.location, redact.DescriptionLen, secrets...) + " not followed"
 		case resp.contentType != "" && resp.contentType != "application/json":
-			te.Description = "non-JSON " + redact.Printable(resp.contentType, 64) + " response"
+			te.Description = "non-JSON " + redact.Text(resp.contentType, maxCodeLen, secrets...) + " response"
 		}
 	}
 	return te
 }
+
+// maxCodeLen bounds an OAuth error code (the registered ones are shorter
+// than 30 bytes) and a content type in a message.
+const maxCodeLen = 64
 
 func orEmpty(v any) any {
 	if v == nil {
@@ -379,7 +405,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	x, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(x) || x > 1<<62 || x < -(1<<62) {
-		return fmt.Errorf("not an integer: %.20q", s)
+		return errors.New("not an integer") // the value may be a token the server misplaced
 	}
 	*f = flexInt(int64(x))
 	return nil

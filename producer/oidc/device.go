@@ -98,7 +98,7 @@ func (c *Client) StartDevice(ctx context.Context, md *Metadata, auth ClientAuth,
 	var dr deviceResponse
 	parseErr := json.Unmarshal(resp.body, &dr)
 	if resp.status/100 != 2 || (parseErr == nil && dr.Error != nil && dr.Error != "") {
-		return nil, fmt.Errorf("device authorization at %s: %w", md.DeviceAuthorizationEndpoint, oauthError(resp, auth.ClientSecret))
+		return nil, fmt.Errorf("device authorization at %s: %w", md.DeviceAuthorizationEndpoint, oauthError(resp))
 	}
 	if parseErr != nil {
 		return nil, fmt.Errorf("parsing device authorization response (%s): %w", orUnknown(resp.contentType), scrubJSONError(parseErr))
@@ -207,7 +207,7 @@ func (c *Client) PollDevice(ctx context.Context, md *Metadata, auth ClientAuth, 
 			interval = backoff(interval)
 			continue
 		}
-		tok, err := c.tokenFrom(resp, auth.ClientSecret, da.DeviceCode)
+		tok, err := c.tokenFrom(resp)
 		if err == nil {
 			return tok, nil
 		}

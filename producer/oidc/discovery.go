@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/credmon/credmon/producer/internal/redact"
 )
 
 // Well-known paths: OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.
@@ -107,7 +109,7 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error)
 		md, status, err := c.fetchMetadata(ctx, src)
 		if err == nil {
 			if !sameIssuer(md.Issuer, issuer) {
-				return nil, fmt.Errorf("%w: %s names %q, not %q", ErrIssuerMismatch, src, md.Issuer, issuer)
+				return nil, fmt.Errorf("%w: %s names %q, not %q", ErrIssuerMismatch, src, redact.Text(md.Issuer, redact.DescriptionLen), issuer)
 			}
 			if md.TokenEndpoint == "" {
 				return nil, fmt.Errorf("discovery document %s has no token_endpoint", src)
@@ -153,15 +155,17 @@ func (c *Client) fetchMetadata(ctx context.Context, src string) (*Metadata, int,
 	}
 	var md Metadata
 	if err := json.Unmarshal(resp.body, &md); err != nil {
-		return nil, resp.status, fmt.Errorf("parsing %s (%s): %w", src, orUnknown(resp.contentType), err)
+		return nil, resp.status, fmt.Errorf("parsing %s (%s): %w", src, orUnknown(resp.contentType), redact.Error(err, redact.DescriptionLen))
 	}
 	md.Raw = json.RawMessage(resp.body)
 	return &md, resp.status, nil
 }
 
+// orUnknown names a response's content type (the server's text, so
+// scrubbed) for a message.
 func orUnknown(ct string) string {
 	if ct == "" {
 		return "no content type"
 	}
-	return ct
+	return redact.Text(ct, maxCodeLen)
 }

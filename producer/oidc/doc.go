@@ -43,9 +43,14 @@
 //     an error. Numbers (expires_in, interval, client_secret_expires_at)
 //     may be JSON strings, as some IdPs send them.
 //   - OAuth errors are *TokenError values with the HTTP status, error and
-//     error_description (printable ASCII, 256 bytes at most, with the
-//     client secret and device code blanked). No error ever carries a
-//     response body, a token or a secret.
+//     error_description (printable ASCII, 256 bytes at most, with every
+//     credential the request carried and anything token-like blanked, by
+//     the one scrub both token clients share, producer/internal/redact).
+//     No error ever carries a response body, a token or a secret, even from
+//     a server that echoes its request.
+//   - A token response whose access_token is not visible ASCII
+//     (0x21-0x7E), or whose refresh_token is not 0x20-0x7E, is refused as
+//     if it had no token: it would split a header or a token file.
 //   - PollDevice backs off (doubling the interval, RFC 8628 §3.5) on
 //     network failures and 408/429/502/503/504, and gives up only at the
 //     code's expiry, naming the last failure.

@@ -72,12 +72,12 @@ func (c *Client) Register(ctx context.Context, md *Metadata, req RegistrationReq
 	if req.InitialAccessToken != "" {
 		hreq.Header.Set("Authorization", "Bearer "+req.InitialAccessToken)
 	}
-	resp, err := c.do(c.postClient(), hreq)
+	resp, err := c.do(c.postClient(), hreq, req.InitialAccessToken)
 	if err != nil {
 		return nil, fmt.Errorf("client registration: %w", err)
 	}
 	if resp.status/100 != 2 {
-		return nil, fmt.Errorf("client registration at %s: %w", md.RegistrationEndpoint, oauthError(resp, req.InitialAccessToken))
+		return nil, fmt.Errorf("client registration at %s: %w", md.RegistrationEndpoint, oauthError(resp))
 	}
 	var wire struct {
 		ClientID                string  `json:"client_id"`

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/producer/internal/tokenchars"
 )
 
 // Token is a successful token response (RFC 6749 §5.1). Raw keeps every
@@ -47,28 +47,27 @@ type tokenResponse struct {
 // that the server itself called a failure), and a 200 with "error" is an
 // error too: GitHub, for one, answers device polls with HTTP 200 and
 // {"error":"authorization_pending"}.
-func (c *Client) tokenFrom(resp *response, secrets ...string) (*Token, error) {
+func (c *Client) tokenFrom(resp *response) (*Token, error) {
 	var tr tokenResponse
 	parseErr := json.Unmarshal(resp.body, &tr)
 	if resp.status/100 != 2 || (parseErr == nil && tr.Error != nil && tr.Error != "") {
-		return nil, oauthError(resp, secrets...)
+		return nil, oauthError(resp)
 	}
 	if parseErr != nil {
 		// No body excerpt: a half-readable token response may still
 		// hold a token.
 		return nil, fmt.Errorf("parsing token response (HTTP %d, %s): %w", resp.status, orUnknown(resp.contentType), scrubJSONError(parseErr))
 	}
-	if tr.AccessToken == "" {
+	// A token no Authorization header or token file can carry is the
+	// server handing out garbage: refused like a missing one, without
+	// quoting it.
+	switch {
+	case tr.AccessToken == "":
 		return nil, fmt.Errorf("token response (HTTP %d) has no access_token", resp.status)
-	}
-	// The access token goes into Authorization headers and files read line
-	// by line: a control character or space in either token is an issuer
-	// that lies (RFC 6750 b64token, RFC 6749 VSCHAR).
-	if !redact.ValidAccessToken(tr.AccessToken) {
-		return nil, fmt.Errorf("token response (HTTP %d) has an access_token with characters a bearer token cannot have", resp.status)
-	}
-	if tr.RefreshToken != "" && !redact.ValidRefreshToken(tr.RefreshToken) {
-		return nil, fmt.Errorf("token response (HTTP %d) has a refresh_token with characters RFC 6749 does not allow", resp.status)
+	case !tokenchars.AccessToken(tr.AccessToken):
+		return nil, fmt.Errorf("token response (HTTP %d) has an access_token with characters outside visible ASCII (0x21-0x7E)", resp.status)
+	case tr.RefreshToken != "" && !tokenchars.RefreshToken(tr.RefreshToken):
+		return nil, fmt.Errorf("token response (HTTP %d) has a refresh_token with characters outside 0x20-0x7E", resp.status)
 	}
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(resp.body, &raw) // cannot fail: the same bytes decoded above
@@ -98,7 +97,7 @@ func scrubJSONError(err error) error {
 	if errors.As(err, &se) {
 		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
 	}
-	return err // flexInt's own errors, which quote only the number
+	return err // flexInt's own errors, which quote nothing
 }
 
 // ClientCredentials performs the client credentials grant (RFC 6749 §4.4)
@@ -127,7 +126,7 @@ func (c *Client) ClientCredentials(ctx context.Context, tokenURL string, auth Cl
 	if err != nil {
 		return nil, fmt.Errorf("client credentials grant: %w", err)
 	}
-	tok, err := c.tokenFrom(resp, auth.ClientSecret)
+	tok, err := c.tokenFrom(resp)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials grant at %s: %w", tokenURL, err)
 	}

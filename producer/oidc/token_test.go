@@ -195,13 +195,6 @@ func TestTokenResponses(t *testing.T) {
 			wantDesc: "redirect to https://elsewhere.example/token not followed", wantState: 307},
 		{name: "oversized body", reply: jsonReply(200, `{"access_token":"a","pad":"`+strings.Repeat("x", oidc.MaxResponseBytes)+`"}`)},
 		{name: "expires_in not a number", reply: jsonReply(200, `{"access_token":"a","expires_in":"soon"}`)},
-		// An issuer echoing the request (form-encoded) into its answer.
-		{name: "echoed form-encoded secret and token-shaped values are scrubbed",
-			reply: jsonReply(400, fmt.Sprintf(`{"error":"invalid_request","error_description":"got client_secret=%s&x=%s"}`, url.QueryEscape(testSecret), testToken)),
-			wantCode: "invalid_request", wantDesc: "got client_secret=[redacted]&[redacted]", wantState: 400},
-		{name: "access_token with a control character", reply: jsonReply(200, `{"access_token":"a\nInjected: 1"}`)},
-		{name: "access_token with a space", reply: jsonReply(200, `{"access_token":"a b"}`)},
-		{name: "refresh_token with a NUL", reply: jsonReply(200, `{"access_token":"a","refresh_token":"r\u0000"}`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,114 +1,171 @@
-// Package redact makes text that an issuer sent back safe to log: the one
-// place where the project's token clients clean issuer-supplied strings
-// (error, error_description, error_uri) before they reach an error value.
-//
-// An issuer may echo the request it refused, and with it the refresh
-// token, the client secret or a device code; a misbehaving one may send
-// control characters that forge log lines, or megabytes. Text removes the
-// request's secrets (as sent and form-encoded), blanks anything shaped like
-// a token (a JWT, or a long run of token characters), keeps printable
-// ASCII only (the error_description character set of RFC 6749 §5.2) and
-// cuts the result to a length.
 package redact
 
 import (
+	"errors"
 	"net/url"
+	"slices"
 	"strings"
 )
 
-// Placeholder replaces what was removed.
+// Placeholder stands where a secret or a token-like word was.
 const Placeholder = "[redacted]"
 
-// MinTokenRun is the shortest run of token characters (letters, digits and
-// -._~+/=) blanked as "looks like a token": longer than any English word or
-// OAuth error code, shorter than any real refresh token or secret.
-const MinTokenRun = 32
+// DescriptionLen is the length both clients cut an error_description to:
+// room for any useful sentence, no room for pages of text in a log.
+const DescriptionLen = 256
 
-// Text returns s with every secret (each at least 4 bytes) removed, token-
-// shaped runs blanked, non-printable characters dropped and the result cut
-// to n bytes (with "..." appended when cut).
-func Text(s string, n int, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, Placeholder)
-		if esc := url.QueryEscape(sec); esc != sec {
-			s = strings.ReplaceAll(s, esc, Placeholder)
-		}
+// MinTokenLen is the shortest run of token characters that counts as a
+// token when it has a letter and a digit. Refresh and access tokens are
+// longer; the natural-language words and identifiers of an error
+// description ("invalid_grant", "unauthorized_client") are shorter or
+// have no digit.
+const MinTokenLen = 32
+
+// maxWordLen is the length from which a run of token characters counts as
+// a token even without a digit: no word of an error description is this
+// long.
+const maxWordLen = 80
+
+// Text returns s with only printable ASCII, every secret and every
+// token-like word replaced by Placeholder, cut to max bytes ("..." marks a
+// cut). Secrets are matched as given and form-encoded (how a request body
+// carries them); empty ones are ignored. The order matters and is fixed:
+// filtering first (a secret with a control character spliced in would
+// otherwise survive), scrubbing next, cutting last (a cut first could leave
+// half a secret that no longer matches).
+func Text(s string, max int, secrets ...string) string {
+	s = printable(s)
+	s = scrubSecrets(s, secrets)
+	s = scrubTokens(s)
+	if max >= 0 && len(s) > max {
+		s = s[:max] + "..."
 	}
-	return Printable(blankTokens(s), n)
+	return s
 }
 
-// blankTokens replaces every run of at least MinTokenRun token characters.
-func blankTokens(s string) string {
-	var b strings.Builder
-	run := 0 // start of the current run of token characters
-	flush := func(end int) {
-		if end-run >= MinTokenRun {
-			b.WriteString(Placeholder)
-		} else {
-			b.WriteString(s[run:end])
-		}
-	}
+func printable(s string) string {
+	clean := true
 	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			flush(i)
-			b.WriteByte(s[i])
-			run = i + 1
-		}
-	}
-	flush(len(s))
-	return b.String()
-}
-
-func isTokenChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=' || c == '%'
-}
-
-// Printable keeps printable ASCII and cuts to n bytes, so a string cannot
-// forge log lines or flood them.
-func Printable(s string, n int) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 0x20 && r <= 0x7e {
-			b.WriteRune(r)
-		}
-		if b.Len() >= n {
-			b.WriteString("...")
+		if s[i] < 0x20 || s[i] > 0x7e {
+			clean = false
 			break
 		}
 	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x20 && c <= 0x7e {
+			b.WriteByte(c)
+		}
+	}
 	return b.String()
 }
 
-// ValidAccessToken reports whether tok can be an access token: one or more
-// visible ASCII characters (0x21–0x7E). It goes into an Authorization
-// header and a file a job reads line by line; a space, a control character
-// or a byte above 0x7E in it is an issuer that lies.
-func ValidAccessToken(tok string) bool {
-	if tok == "" {
-		return false
+func scrubSecrets(s string, secrets []string) string {
+	var forms []string
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		// As it can appear in s: printable bytes only, raw or
+		// form-encoded (url.Values.Encode, and Basic auth's parts).
+		forms = append(forms, printable(sec), url.QueryEscape(sec))
 	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x21 || tok[i] > 0x7e {
-			return false
+	// Longest first: a secret containing another is replaced whole.
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		if f != "" {
+			s = strings.ReplaceAll(s, f, Placeholder)
 		}
 	}
-	return true
+	return s
 }
 
-// ValidRefreshToken reports whether tok is a refresh token as RFC 6749
-// (Appendix A.17) defines it: one or more VSCHAR (0x20–0x7E).
-func ValidRefreshToken(tok string) bool {
-	if tok == "" {
+// tokenChar is RFC 6750's b64token alphabet (less '=', which would join
+// "key=value" pairs into one word), plus '.' for JWTs and '%' for
+// form-encoded values.
+func tokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '%'
+}
+
+func scrubTokens(s string) string {
+	var b strings.Builder
+	start := -1 // start of the current run of token characters
+	last := 0   // s[last:start] is not yet copied
+	flush := func(end int) {
+		if start >= 0 && tokenLike(s[start:end]) {
+			b.WriteString(s[last:start])
+			b.WriteString(Placeholder)
+			last = end
+		}
+		start = -1
+	}
+	for i := 0; i < len(s); i++ {
+		if tokenChar(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+	}
+	flush(len(s))
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func tokenLike(w string) bool {
+	if len(w) < MinTokenLen {
 		return false
 	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x20 || tok[i] > 0x7e {
-			return false
+	if len(w) >= maxWordLen {
+		return true
+	}
+	letter, digit := false, false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
 		}
 	}
-	return true
+	return letter && digit
+}
+
+// Error returns err with its message passed through Text(msg, max,
+// secrets...), or nil for nil. errors.Is and errors.As see err, and a
+// timeout stays a timeout (net.Error's Timeout), so callers classify it as
+// before.
+func Error(err error, max int, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &scrubbed{msg: Text(err.Error(), max, secrets...), err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (e *scrubbed) Error() string { return e.msg }
+func (e *scrubbed) Unwrap() error { return e.err }
+
+// Timeout reports whether the wrapped error is a timeout, so that a
+// *url.Error around a scrubbed error still says so.
+func (e *scrubbed) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
 }

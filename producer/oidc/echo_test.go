@@ -1,0 +1,185 @@
+package oidc_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/producer/oidc"
+)
+
+// Short enough that only the request's own secret list, not the
+// token-like heuristic, can blank them.
+const (
+	echoSecret     = "cs&echo/7+q"
+	echoDeviceCode = "dc-echo/7+q"
+	echoIAT        = "iat-echo/7+q"
+)
+
+// echoServer answers every request with the whole request (form or JSON
+// body and headers, Authorization included; decoded too) echoed into
+// error, error_description, the body, a header and a Location, in the
+// given shape, as a broken or hostile server could.
+func echoServer(t *testing.T, status int, shape string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%s %s body=%s", r.Method, r.URL, b)
+		for k, v := range r.Header {
+			fmt.Fprintf(&sb, " %s: %s\n", k, strings.Join(v, ","))
+		}
+		if form, err := url.ParseQuery(string(b)); err == nil {
+			fmt.Fprintf(&sb, " decoded=%q", form)
+		}
+		if u, p, ok := r.BasicAuth(); ok {
+			fmt.Fprintf(&sb, " basic=%s:%s", u, p)
+		}
+		e := sb.String()
+		w.Header().Set("X-Echo", strings.ReplaceAll(e, "\n", " "))
+		switch shape {
+		case "json":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":%q,"error_description":%q,"echo":%q}`, e, e, e)
+		case "garbage":
+			w.Header().Set("Content-Type", "text/html; x="+url.QueryEscape(e))
+			w.WriteHeader(status)
+			io.WriteString(w, "<html>"+e+"</html>")
+		case "redirect":
+			w.Header().Set("Location", "https://elsewhere.example/?"+url.QueryEscape(e))
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		case "status-line":
+			hj, _ := w.(http.Hijacker)
+			conn, buf, err := hj.Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			// The status code is the word Go's transport quotes.
+			fmt.Fprintf(buf, "HTTP/1.1 %s x\r\n\r\n", url.QueryEscape(e))
+			buf.Flush()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// assertNoEcho fails if err, printed any way a caller might, holds one of
+// the secrets, raw or form-encoded.
+func assertNoEcho(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	texts := []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%q", err)}
+	var te *oidc.TokenError
+	if errors.As(err, &te) {
+		texts = append(texts, fmt.Sprintf("%+v", *te))
+	}
+	for _, s := range texts {
+		for _, sec := range secrets {
+			if strings.Contains(s, sec) || strings.Contains(s, url.QueryEscape(sec)) {
+				t.Errorf("error text holds the secret %q: %s", sec, s)
+			}
+		}
+	}
+	if strings.ContainsAny(err.Error(), "\n\r") {
+		t.Errorf("error spans lines: %q", err)
+	}
+}
+
+var echoCases = func() (out []struct {
+	status int
+	shape  string
+}) {
+	for _, status := range []int{400, 401, 429, 500, 503, 200} {
+		for _, shape := range []string{"json", "garbage", "status-line"} {
+			out = append(out, struct {
+				status int
+				shape  string
+			}{status, shape})
+		}
+	}
+	return append(out, struct {
+		status int
+		shape  string
+	}{307, "redirect"})
+}()
+
+// A server that echoes its request: no error of the client credentials
+// grant, the device authorization, the device poll or the registration
+// holds the client secret, the device code or the initial access token.
+func TestErrorsNeverHoldEchoedSecrets(t *testing.T) {
+	for _, tc := range echoCases {
+		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader} {
+			t.Run(fmt.Sprintf("%d-%s-style%d", tc.status, tc.shape, style), func(t *testing.T) {
+				srv := echoServer(t, tc.status, tc.shape)
+				clk := newFakeClock()
+				c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+				auth := oidc.ClientAuth{ClientID: "cid", ClientSecret: echoSecret, Style: style}
+				md := &oidc.Metadata{Issuer: srv.URL, TokenEndpoint: srv.URL + "/token",
+					DeviceAuthorizationEndpoint: srv.URL + "/device", RegistrationEndpoint: srv.URL + "/reg"}
+
+				_, err := c.ClientCredentials(testContext(t), md.TokenEndpoint, auth, []string{"s"}, "https://aud", "")
+				if err == nil {
+					t.Fatal("ClientCredentials succeeded")
+				}
+				assertNoEcho(t, err, echoSecret)
+
+				if _, err = c.StartDevice(testContext(t), md, auth, nil, ""); err == nil {
+					t.Fatal("StartDevice succeeded")
+				}
+				assertNoEcho(t, err, echoSecret)
+
+				da := &oidc.DeviceAuth{DeviceCode: echoDeviceCode, UserCode: "U", VerificationURI: "https://v", ExpiresIn: 60, Interval: 5, Received: clk.Now()}
+				if _, err = c.PollDevice(testContext(t), md, auth, da, nil); err == nil {
+					t.Fatal("PollDevice succeeded")
+				}
+				assertNoEcho(t, err, echoSecret, echoDeviceCode)
+
+				if _, err = c.Register(testContext(t), md, oidc.RegistrationRequest{ClientName: "x", InitialAccessToken: echoIAT}); err == nil && tc.status/100 != 2 {
+					t.Fatal("Register succeeded")
+				}
+				if err != nil {
+					assertNoEcho(t, err, echoIAT)
+				}
+			})
+		}
+	}
+}
+
+// Tokens no Authorization header or token file can carry are refused like
+// a missing token, on both grants, without quoting them.
+func TestTokensWithControlCharactersRefused(t *testing.T) {
+	for _, body := range []string{
+		`{"access_token":"AT\nX-Injected: 1","token_type":"Bearer"}`,
+		`{"access_token":"AT AT"}`,
+		`{"access_token":"AT\u0000"}`,
+		`{"access_token":"AT\u00e9"}`,
+		`{"access_token":"AT","refresh_token":"RT\r\n"}`,
+	} {
+		e := newEndpoint(t, jsonReply(200, body))
+		clk := newFakeClock()
+		c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+		auth := oidc.ClientAuth{ClientID: "cid", ClientSecret: "s"}
+		_, err := c.ClientCredentials(testContext(t), e.URL+"/token", auth, nil, "", "")
+		if err == nil || !strings.Contains(err.Error(), "characters") || strings.Contains(err.Error(), "AT") {
+			t.Errorf("ClientCredentials(%s) = %v; want a refusal naming the characters, not the token", body, err)
+		}
+		md := &oidc.Metadata{TokenEndpoint: e.URL + "/token"}
+		da := &oidc.DeviceAuth{DeviceCode: "dc", ExpiresIn: 60, Interval: 1, Received: clk.Now()}
+		if _, err := c.PollDevice(testContext(t), md, auth, da, nil); err == nil || !strings.Contains(err.Error(), "characters") {
+			t.Errorf("PollDevice(%s) = %v; want a refusal", body, err)
+		}
+	}
+	e := newEndpoint(t, jsonReply(200, `{"access_token":"AT","refresh_token":"R T"}`))
+	c := &oidc.Client{AllowInsecure: true}
+	if tok, err := c.ClientCredentials(testContext(t), e.URL+"/token", oidc.ClientAuth{ClientID: "c", ClientSecret: "s"}, nil, "", ""); err != nil || tok.RefreshToken != "R T" {
+		t.Errorf("refresh_token with a space (a VSCHAR): %v, %v", tok, err)
+	}
+}
