@@ -173,8 +173,8 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes, audie
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Even with an access_token in the body, a non-2xx answer is a
-		// failure (spec item 32): a server that contradicts itself is not
-		// trusted with the job's credential.
+		// failure (docs/htcondor-contract.md#request): a server that
+		// contradicts itself is not trusted with the job's credential.
 		return nil, retrieveError(resp, obj, "", secrets)
 	}
 	if obj == nil {
