@@ -43,7 +43,7 @@ const (
 	// latency, few enough not to look like an attack to an IdP.
 	DefaultWorkers = 8
 	// DefaultHTTPTimeout bounds one token request end to end; the Python
-	// credmon has none, so one hung issuer stalled every token (§11.11).
+	// credmon has none, so one hung issuer stalled every token.
 	DefaultHTTPTimeout = 30 * time.Second
 	// DefaultConnectTimeout bounds TCP connect + TLS handshake.
 	DefaultConnectTimeout = 10 * time.Second

@@ -8,7 +8,7 @@ import (
 )
 
 // Defaults of the local issuer's knobs, as LocalCredmon.py and the HTCondor
-// manual give them (spec §7.3).
+// manual give them (docs/htcondor-contract.md#local-issuer).
 const (
 	DefaultLocalPrivateKey    = "/etc/condor/scitokens-private.pem"
 	DefaultLocalPublicKey     = "/etc/condor/scitokens.pem"
@@ -50,7 +50,7 @@ type Local struct {
 
 	Lifetime time.Duration // TOKEN_LIFETIME (whole seconds)
 	// UseJSON is TOKEN_USE_JSON. Unlike the Python credmon (where a
-	// per-provider "false" is a non-empty string and therefore true, §11.16),
+	// per-provider "false" is a non-empty string and therefore true),
 	// every level is read as an HTCondor boolean: an admin who writes false
 	// means false.
 	UseJSON  bool

@@ -35,7 +35,7 @@ func TestLocalKnobs(t *testing.T) {
 			"other", with(func(l *Local) { l.Name, l.Issuer, l.KeyID = "other", "https://other", "o" }), ""},
 		{"per-provider of another provider is ignored", "LOCAL_CREDMON_OTHER_ISSUER = https://other\n",
 			"scitokens", def, ""},
-		// Python reads a per-provider "false" as a truthy string (§11.16); we do not.
+		// Python reads a per-provider "false" as a truthy string; we do not.
 		{"per-provider use_json false", "LOCAL_CREDMON_SCITOKENS_TOKEN_USE_JSON = false\n",
 			"scitokens", with(func(l *Local) { l.UseJSON = false }), ""},
 		{"empty version is unset", "LOCAL_CREDMON_TOKEN_VERSION =\n", "scitokens", def, ""},

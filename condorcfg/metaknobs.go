@@ -11,7 +11,7 @@ import (
 // src/condor_utils/param_info.in. The bodies below are copied statement for
 // statement (comments dropped) from param_info.in at htcondor/htcondor commit
 // 03cfd3f (the 24.x/25.x series; [$FEATURE.OAUTH] is identical in the
-// 2026-08 main branch the project spec cites). Only templates a credmon host
+// 2026-08 main branch docs/htcondor-contract.md describes). Only templates a credmon host
 // is likely to load are included; any other "use" is refused with an error
 // naming the metaknob, because silently ignoring it could hide a knob the
 // daemon reads. condor_config_val knows all of them.

@@ -60,7 +60,7 @@ func TestPrepareCredDirFollowsConfiguredSymlink(t *testing.T) {
 	}
 }
 
-// TestAuthzExprValue: the ad of spec §7.3, {Username = <user>, Scopes =
+// TestAuthzExprValue: the ad LocalCredmon builds, {Username = <user>, Scopes =
 // <the expression>}, evaluated through Scopes.
 func TestAuthzExprValue(t *testing.T) {
 	tests := []struct {

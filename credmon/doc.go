@@ -6,7 +6,7 @@
 //
 // # Contract with HTCondor
 //
-// The whole contract is files and one signal (protocol spec §1):
+// The whole contract is files and one signal (docs/htcondor-contract.md):
 //
 //   - <cred_dir>/pid: our pid, decimal, no newline, 0644. credd reads it and
 //     sends SIGHUP when it stored a credential whose .use does not exist.
@@ -24,12 +24,12 @@
 // directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
 // per-user pass re-reads a directory fsnotify reported, and a timer heap
 // wakes tokens whose refresh time came. Events only wake the reconciler; the
-// periodic pass is the source of truth (house style §8.3).
+// periodic pass is the source of truth.
 //
 // Refreshes run in at most Workers goroutines, at most one per token, each
 // with its own timeout, and report back to Run, so one slow or broken issuer
 // or token never delays the others (the Python credmon aborts its pass on
-// the first exception, §11.10). Failures back off exponentially with jitter;
+// the first exception). Failures back off exponentially with jitter;
 // permanent ones (invalid_grant, invalid_client, a broken .top) wait for the
 // .top/.meta to change.
 //

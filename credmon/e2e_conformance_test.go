@@ -1,6 +1,6 @@
 package credmon_test
 
-// End-to-end tests of conformance points of the protocol spec: requested
+// End-to-end tests of conformance points of docs/htcondor-contract.md: requested
 // scopes/audience never make a refresh worse than the Python credmon's,
 // https-only discovery, token types of other credmons, stale temp files,
 // SIGHUP bursts, and credd's store-and-wait and delete-oauth paths.
@@ -353,9 +353,9 @@ func TestSIGHUPBurstCoalesces(t *testing.T) {
 }
 
 // TestDeleteOAuthSingleService: credd's delete-oauth with a service
-// removes the .top and .use but keeps the .meta (spec §5.2 item 6). The
+// removes the .top and .use but keeps the .meta (docs/htcondor-contract.md#handshake, step 5). The
 // daemon neither recreates them nor complains, and a new .top is refreshed
-// with the kept .meta (spec item 46).
+// with the kept .meta.
 func TestDeleteOAuthSingleService(t *testing.T) {
 	e := newEnv(t, envOptions{infoLog: true})
 	e.webLogin("hank", "webidp", e.grant("compute.read", ""), "", "")

@@ -16,7 +16,7 @@ import (
 
 // TestHandlesAndWebAppOwnedFiles: "<provider>_<handle>" names are refreshed
 // as their provider (HTCONDOR-2860), and .top/.meta written by the web app
-// as condor with mode 0400 are accepted (spec item 22).
+// as condor with mode 0400 are accepted (docs/htcondor-contract.md#modes).
 func TestHandlesAndWebAppOwnedFiles(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	g := e.grant("compute.read", "")
@@ -40,8 +40,8 @@ func TestHandlesAndWebAppOwnedFiles(t *testing.T) {
 	}
 }
 
-// TestNoRefreshWhenNotAllowed: .meta with use_refresh_token false (spec
-// item 29), and a provider with a client id but no .meta and no token URL
+// TestNoRefreshWhenNotAllowed: .meta with use_refresh_token false
+// (docs/htcondor-contract.md#meta), and a provider with a client id but no .meta and no token URL
 // (item 28): no request is ever sent, and the latter is logged once.
 func TestNoRefreshWhenNotAllowed(t *testing.T) {
 	e := newEnv(t, envOptions{config: "NOURL_CLIENT_ID = someone"})
@@ -72,7 +72,7 @@ func TestNoRefreshWhenNotAllowed(t *testing.T) {
 }
 
 // TestQuietWhenIdle: at the default level, passes over fresh tokens and
-// files that are not ours add no log lines (spec item 48).
+// files that are not ours add no log lines (docs/htcondor-contract.md#log).
 func TestQuietWhenIdle(t *testing.T) {
 	e := newEnv(t, envOptions{infoLog: true})
 	for i := 0; i < 20; i++ {
@@ -110,7 +110,7 @@ func TestQuietWhenIdle(t *testing.T) {
 
 // TestJobCopyNeverExpires: with short-lived tokens, the .use on the access
 // point always has more than SEC_CREDENTIAL_REFRESH left, so a job's copy
-// (re-fetched every SEC_CREDENTIAL_REFRESH) is never expired (spec item 45).
+// (re-fetched every SEC_CREDENTIAL_REFRESH) is never expired (docs/htcondor-contract.md#when).
 func TestJobCopyNeverExpires(t *testing.T) {
 	const secRefresh = 4 * time.Second
 	e := newEnv(t, envOptions{
@@ -191,7 +191,7 @@ func TestNoSymlinkedFilesFollowed(t *testing.T) {
 
 // TestNoRotationKeepsTop: an issuer that does not rotate (no refresh_token
 // in the answer) leaves the .top byte-for-byte as it was: the old refresh
-// token stays valid and is kept (spec item 20).
+// token stays valid and is kept (docs/htcondor-contract.md#top).
 func TestNoRotationKeepsTop(t *testing.T) {
 	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{NoRotate: true}})
 	g := e.grant("compute.read", "")

@@ -4,7 +4,7 @@ package credmon_test
 // fault-injecting proxy where a test needs faults), real files in a temp
 // credential directory, real fsnotify, and the credd emulator of package
 // credtest (HTCondor's credd cannot be installed here; the emulator follows
-// the protocol spec §5). SIGHUPs the emulator sends to the pid in the pid
+// docs/htcondor-contract.md#handshake). SIGHUPs the emulator sends to the pid in the pid
 // file reach this test process, which forwards them to the running monitor.
 
 import (

@@ -108,7 +108,7 @@ type localOutcome struct {
 }
 
 // mint writes a fresh locally signed token for j (a worker). The .top's
-// content is ignored: credd writes "<user>@<domain>" there (spec §15.1),
+// content is ignored: credd writes "<user>@<domain>" there (observed on 25.14),
 // and the subject is always the cred-dir user name, as in LocalCredmon.
 func (m *Monitor) mint(ctx context.Context, j *job) *result {
 	r := &result{c: j.c, local: &localOutcome{}}
@@ -220,8 +220,8 @@ func (m *Monitor) mint(ctx context.Context, j *job) *result {
 	return r
 }
 
-// authzExprValue evaluates AUTHZ_TEMPLATE_EXPR as LocalCredmon does (spec
-// §7.3): in an ad with the user name as the string Username and the
+// authzExprValue evaluates AUTHZ_TEMPLATE_EXPR as LocalCredmon does
+// (docs/htcondor-contract.md#local-issuer): in an ad with the user name as the string Username and the
 // expression itself bound to Scopes, by evaluating Scopes. So the
 // expression sees both attributes; one that reads Scopes refers to itself,
 // which is a circular reference (ERROR), as in the Python credmon, not
@@ -270,7 +270,7 @@ func (m *Monitor) localUseLifetime(c *cred, b []byte, written time.Time) bool {
 
 // EnsureLocalKeys creates the EC P-256 key pair of every local provider
 // whose private key file does not exist, as the Python credmon does at
-// start-up (spec §4.4 step 3): private key SEC1 PEM 0600, public key SPKI
+// start-up (docs/htcondor-contract.md#local-issuer): private key SEC1 PEM 0600, public key SPKI
 // PEM 0644, never overwriting an existing file. Only ES256 providers get a
 // key: a generated EC key could not serve RS256. Errors are logged; OAuth2
 // tokens do not need the key.
@@ -309,7 +309,7 @@ func EnsureLocalKeys(cfg *condorcfg.Credmon, log hclog.Logger) {
 // LocalJobs bounds local mints in flight. A mint is a signature (tens of
 // microseconds) and a durable file replacement (a few fsyncs), so a small
 // pool keeps the disk busy without queueing behind OAuth2 refreshes: local
-// tokens gate condor_submit (spec §5.3) and must never wait for an issuer.
+// tokens gate condor_submit (docs/htcondor-contract.md#handshake, step 4) and must never wait for an issuer.
 const LocalJobs = 16
 
 // localDueTime is the refresh policy of a local token: like an OAuth2

@@ -2,7 +2,7 @@ package credmon_test
 
 // End-to-end tests of the local issuer (LocalCredmon's job): the monitor
 // with real files, real fsnotify, the credd emulator's CREDD_CHECK_CREDS
-// (spec §5.3), and tokens verified against the published JWKS and, where
+// (docs/htcondor-contract.md#handshake, step 4), and tokens verified against the published JWKS and, where
 // the tool exists, by openssl.
 
 import (
@@ -94,7 +94,7 @@ func (e *env) waitLog(s string) {
 
 func TestLocalMintOnCheckCreds(t *testing.T) {
 	e, priv := localEnv(t, "")
-	e.credd.LocalDomain = "ap.example.org" // credd writes user@domain in .top (spec §15.1)
+	e.credd.LocalDomain = "ap.example.org" // credd writes user@domain in .top (observed on 25.14; docs/htcondor-contract.md#top)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := e.credd.CheckLocalCreds(ctx, "alice", "scitokens"); err != nil {
@@ -188,7 +188,7 @@ LOCAL_CREDMON_AUTHZ_TEMPLATE_EXPR = strcat("compute.read:/jobs/", Username)
 	}
 }
 
-// Checklist item 38 / §11.15: a bare-token .use is not re-minted on every
+// A bare-token .use is not re-minted on every
 // pass (the Python credmon cannot parse it and mints every 60 s).
 func TestLocalBareTokenStable(t *testing.T) {
 	e, priv := localEnv(t, "LOCAL_CREDMON_TOKEN_USE_JSON = false\n")
@@ -370,7 +370,7 @@ func TestLocalKeyRotation(t *testing.T) {
 	}
 }
 
-// Spec §11.11 / checklist 43: a hung issuer holding every OAuth2 worker
+// A hung issuer holding every OAuth2 worker
 // does not delay local minting.
 func TestLocalMintNotBlockedByHungIssuer(t *testing.T) {
 	keyDir := t.TempDir()
@@ -476,7 +476,7 @@ LOCAL_CREDMON_RSATOK_KEY_ID = rsa-1
 }
 
 // TestLocalAuthzExprAdHasScopes: AUTHZ_TEMPLATE_EXPR is evaluated as
-// LocalCredmon does (spec §7.3): in an ad holding the string Username and
+// LocalCredmon does (docs/htcondor-contract.md#local-issuer): in an ad holding the string Username and
 // the expression itself as Scopes, by evaluating Scopes. An expression can
 // therefore see that Scopes is defined; reading its value is a circular
 // reference (an error, logged and ignored, as in Python).
@@ -504,7 +504,7 @@ LOCAL_CREDMON_PROVIDER_NAMES = scitokens self
 
 // TestLocalStoreAndWait: a local-issuer service stored through credd's
 // STORE_CRED with the wait flag (htcondor credential add oauth2 --service
-// scitokens; spec items 43, 44) gets its .use before credd gives up.
+// scitokens; docs/htcondor-contract.md#handshake) gets its .use before credd gives up.
 func TestLocalStoreAndWait(t *testing.T) {
 	e, priv := localEnv(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

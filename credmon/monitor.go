@@ -292,7 +292,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			// A reload deferred by the rate limit. The SIGHUP that asked
 			// for it already had its pass; another is needed only if the
 			// configuration changed (a burst of SIGHUPs costs at most one
-			// extra pass, spec item 8).
+			// extra pass; docs/htcondor-contract.md#sighup).
 			reloadTimer = nil
 			if m.maybeReload() {
 				ticker.Reset(m.cfg.ScanInterval)
@@ -367,7 +367,7 @@ func (m *Monitor) maybeReload() bool {
 
 // warnUnimplemented logs, once each, the configuration's credential types
 // that belong to credmons this daemon does not implement (client
-// credentials, Vault, Pelican; spec §7.5, checklist item 47): at start, and
+// credentials, Vault, Pelican; docs/htcondor-contract.md#not-implemented): at start, and
 // after a reload that changed them. Per-token lines stay at debug level.
 //
 // The configuration's own warnings (knob values raised to a floor, local

@@ -245,7 +245,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		top, r.top = top2, againSt.ID()
 	}
 	// Durability order: the rotated refresh token is on disk before the
-	// access token, so a crash between the two loses nothing (spec item 33).
+	// access token, so a crash between the two loses nothing (docs/htcondor-contract.md#durability).
 	if newRT != top.RefreshToken() {
 		st, err := m.replace(d, j.user, j.name+credfile.SuffixTop, top.WithRefreshToken(newRT))
 		if err != nil {

@@ -192,7 +192,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 		scopes = append(scopes, "offline_access")
 	}
 
-	// HTTP Basic, as oidc-agent authenticates (spec §2.7) and as every
+	// HTTP Basic, as oidc-agent authenticates and as every
 	// issuer must accept (RFC 6749 §2.3.1); dynamically registered clients
 	// are registered for it, so strict issuers accept our refreshes and
 	// oidc-agent's alike.
@@ -222,7 +222,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 			Scope:        strings.Join(registrationScopes(scopes, md.ScopesSupported), " "),
 			GrantTypes:   []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
 			RedirectURIs: []string{"http://localhost:8765"},
-			// oidc-gen registers native clients too (spec §2.9).
+			// oidc-gen registers native clients too.
 			ApplicationType:         "native",
 			TokenEndpointAuthMethod: "client_secret_basic",
 		})

@@ -11,7 +11,7 @@ import (
 // userAd builds the ad the local credmon evaluates
 // LOCAL_CREDMON_AUTHZ_TEMPLATE_EXPR in: "a ClassAd containing the
 // submitter's system username in the Username attribute"
-// (docs/admin-manual/configuration-macros.rst, protocol spec §7.3).
+// (docs/admin-manual/configuration-macros.rst; docs/htcondor-contract.md#local-issuer).
 func userAd(user string) *classad.Ad {
 	ad := classad.NewAd()
 	ad.SetString("Username", user)

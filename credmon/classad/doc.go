@@ -1,6 +1,6 @@
 // Package classad evaluates the subset of HTCondor ClassAd expressions that
 // configuration knobs such as LOCAL_CREDMON_AUTHZ_TEMPLATE_EXPR use
-// (protocol spec §7.3): an expression evaluated in a one-level ad like
+// (docs/htcondor-contract.md#local-issuer): an expression evaluated in a one-level ad like
 // [ Username = "alice" ] that must yield a string, for example
 //
 //	strcat("read:/user/", Username, " write:/user/", Username)

@@ -3,7 +3,7 @@
 // handle, which credential monitor owns a token (credd's CredSorter), and the
 // formats of .top, .meta and .use files.
 //
-// The layout is fixed by HTCondor (see the protocol spec §2–3):
+// The layout is fixed by HTCondor (see docs/htcondor-contract.md#files and #formats):
 //
 //	<cred_dir>/<user>/<service>[_<handle>].top   refresh token or credd blob
 //	<cred_dir>/<user>/<service>[_<handle>].meta  client id/secret/token URL (web app)

@@ -16,8 +16,7 @@ import (
 	"time"
 )
 
-// credd's STORE_CRED and QUERY reply codes (store_cred.h; protocol spec §5.2
-// item 5). Replies above 100 are .use mtimes and mean success.
+// credd's STORE_CRED and QUERY reply codes (store_cred.h). Replies above 100 are .use mtimes and mean success.
 const (
 	CredFailure          = 0
 	CredSuccess          = 1
@@ -80,10 +79,9 @@ const (
 	DefaultPollingTimeout = 20 * time.Second
 	// DefaultPollInterval is credd's fixed one-second re-check. It is why
 	// condor_submit waits about 1.05 s for a new user even when the credmon
-	// answers in milliseconds (spec §15 item 3).
+	// answers in milliseconds (observed on 25.14).
 	DefaultPollInterval = time.Second
-	// PidCacheTTL is how long credmon_kick reuses the pid it read (spec
-	// §5.1): after a credmon restart credd signals the stale pid for up to
+	// PidCacheTTL is how long credmon_kick reuses the pid it read: after a credmon restart credd signals the stale pid for up to
 	// this long.
 	PidCacheTTL = 20 * time.Second
 )
@@ -91,8 +89,8 @@ const (
 // Credd emulates condor_credd's side of the credmon protocol on a
 // credential directory: it writes .top/.use files as STORE_CRED and
 // CREDD_CHECK_CREDS do, wakes the credmon with SIGHUP through the pid file,
-// and waits for .use files the way credd does. Each behaviour follows the
-// protocol spec (§2.2, §2.3, §5.1–§5.4); HTCondor itself is not available to
+// and waits for .use files the way credd does. Each behaviour follows
+// docs/htcondor-contract.md#handshake; HTCondor itself is not available to
 // test against.
 //
 // Set the exported fields before use; the methods are safe for concurrent
@@ -111,8 +109,8 @@ type Credd struct {
 	// the pid for PidCacheTTL as credd does.
 	NoPidCache bool
 	// LocalDomain, if set, makes StoreLocal write "<user>@<LocalDomain>":
-	// HTCondor 25.14 was observed to write that (spec §15 item 1), while
-	// the source reads as the bare user name (§3.1).
+	// HTCondor 25.14 was observed to write that, while the source
+	// reads as the bare user name.
 	LocalDomain string
 
 	mu       sync.Mutex
@@ -121,8 +119,8 @@ type Credd struct {
 	kicks    int
 }
 
-// Meta is the .meta file the OAuth web app writes next to a .top (spec
-// §3.3); the credmon refreshes with these values, not the configuration's.
+// Meta is the .meta file the OAuth web app writes next to a .top
+// (docs/htcondor-contract.md#meta); the credmon refreshes with these values, not the configuration's.
 type Meta struct {
 	ClientID        string `json:"client_id"`
 	ClientSecret    string `json:"client_secret"`
@@ -132,8 +130,8 @@ type Meta struct {
 
 // NewCredd returns a Credd for credDir, or for a new temporary directory if
 // credDir is empty. Like condor_master at start-up it creates the directory
-// if needed and sets its mode to 02770 (setgid, no access for others; spec
-// §2.1), so a credmon that checks the mode accepts it.
+// if needed and sets its mode to 02770 (setgid, no access for others;
+// docs/htcondor-contract.md#cred-dir), so a credmon that checks the mode accepts it.
 func NewCredd(t testing.TB, credDir string) *Credd {
 	t.Helper()
 	if credDir == "" {
@@ -188,7 +186,7 @@ func checkNames(user, name string) error {
 }
 
 // StoreTop stores blob as <user>/<name>.top the way credd's OAUTH_STORE_CRED
-// does (spec §5.2 steps 1–3): validate the names, clear the user's sweep
+// does (docs/htcondor-contract.md#handshake, step 1): validate the names, clear the user's sweep
 // mark, mkdir <user> 0700 if missing, then replace_secure_file: write
 // <name>.top.tmp with mode 0600, fsync, rename over <name>.top. It does not
 // kick the credmon; AddAndWait does.
@@ -199,8 +197,8 @@ func (c *Credd) StoreTop(user, name string, blob []byte) error {
 	return replaceSecureFile(c.TopPath(user, name), blob, 0o600)
 }
 
-// StoreTopWithScopes is StoreTop with condor_store_cred's -S/-A (spec
-// §3.1): when scopes or audience is non-empty, blob must be a JSON object;
+// StoreTopWithScopes is StoreTop with condor_store_cred's -S/-A
+// (docs/htcondor-contract.md#top): when scopes or audience is non-empty, blob must be a JSON object;
 // "scopes" and "audience" are added (non-empty ones only) and the result is
 // rewritten as indented, multi-line JSON with a trailing newline, as
 // sPrintAdAsJson does. Key order is sorted; credd's follows its hash table,
@@ -232,7 +230,7 @@ func (c *Credd) StoreTopWithScopes(user, name string, blob []byte, scopes, audie
 }
 
 // StoreLocal writes the .top that CREDD_CHECK_CREDS writes for a
-// local-issuer or client-credentials service (spec §3.1, §5.3): the raw user
+// local-issuer or client-credentials service (docs/htcondor-contract.md#handshake, step 4): the raw user
 // name, not JSON, no newline (or user@LocalDomain, see LocalDomain).
 func (c *Credd) StoreLocal(user, name string) error {
 	blob := user
@@ -244,7 +242,7 @@ func (c *Credd) StoreLocal(user, name string) error {
 
 // StorePlainUse stores blob verbatim as <user>/<name>.use, mode 0600, via
 // <name>.use.tmp and rename: a "plain" credential (condor_store_cred -P, or
-// an unknown service type), which no credmon touches (spec §5.2 step 2).
+// an unknown service type), which no credmon touches (docs/htcondor-contract.md#precedence).
 func (c *Credd) StorePlainUse(user, name string, blob []byte) error {
 	if err := c.prepareUser(user, name); err != nil {
 		return err
@@ -253,7 +251,7 @@ func (c *Credd) StorePlainUse(user, name string, blob []byte) error {
 }
 
 // StoreMeta writes <user>/<name>.meta, mode 0400, as the OAuth web app does
-// after its authorization-code flow (spec §3.3). credd never writes .meta;
+// after its authorization-code flow (docs/htcondor-contract.md#meta). credd never writes .meta;
 // this stands in for the web app so that OAuth refresh can be tested.
 func (c *Credd) StoreMeta(user, name string, m Meta) error {
 	if err := c.prepareUser(user, name); err != nil {
@@ -313,7 +311,7 @@ func replaceSecureFile(path string, data []byte, perm os.FileMode) (err error) {
 	return os.Rename(tmp, path)
 }
 
-// Kick is credd's credmon_kick (spec §5.1): read <dir>/pid (at most 255
+// Kick is credd's credmon_kick (docs/htcondor-contract.md#handshake, step 2): read <dir>/pid (at most 255
 // bytes; a file of 256 bytes or more is ignored, i.e. an error), parse it
 // like strtol, require pid > 0, and send SIGHUP. The pid is reused for
 // PidCacheTTL unless NoPidCache is set, so a restarted credmon can miss
@@ -396,7 +394,7 @@ func strtol(s []byte) int64 {
 }
 
 // AddAndWait is STORE_CRED of an OAuth .top with STORE_CRED_WAIT_FOR_CREDMON
-// (what Python's Credd.add_user_service_cred does; spec §5.2 steps 3–4):
+// (what Python's Credd.add_user_service_cred does; docs/htcondor-contract.md#handshake, steps 1–3):
 //
 //  1. StoreTop;
 //  2. if <name>.use already exists, return at once without signalling the
@@ -431,7 +429,7 @@ func (c *Credd) AddAndWaitInterval(ctx context.Context, user, name string, blob 
 }
 
 // AddNoWait is STORE_CRED without STORE_CRED_WAIT_FOR_CREDMON, what
-// condor_store_cred add-oauth does (spec §5.2 step 4): StoreTop, then, unless
+// condor_store_cred add-oauth does (docs/htcondor-contract.md#handshake, step 2): StoreTop, then, unless
 // the .use already exists (reply: success, no kick), Kick and reply
 // CredSuccessPending whether or not the kick worked (compare Kicks). The
 // error is for a failed store only, with the code CodeOf gives.
@@ -447,7 +445,7 @@ func (c *Credd) AddNoWait(user, name string, blob []byte) (int, error) {
 }
 
 // CheckLocalCreds is CREDD_CHECK_CREDS for local-issuer (or
-// client-credentials) services (spec §5.3): every name whose .top or .use
+// client-credentials) services (docs/htcondor-contract.md#handshake, step 4): every name whose .top or .use
 // is missing gets StoreLocal, then credd kicks the credmon once and checks
 // every PollInterval until all the .use files exist. Real credd never gives
 // up (its retry counter is never decremented), so only ctx ends the wait;
@@ -546,7 +544,7 @@ func (c *Credd) pollingTimeout() time.Duration {
 	return DefaultPollingTimeout
 }
 
-// Delete is credd's delete-oauth with a service (spec §5.2 item 6): unlink
+// Delete is credd's delete-oauth with a service (docs/htcondor-contract.md#handshake, step 5): unlink
 // <name>.top and <name>.use, leaving <name>.meta. Missing files are fine.
 func (c *Credd) Delete(user, name string) error {
 	if err := checkNames(user, name); err != nil {
@@ -572,7 +570,7 @@ func (c *Credd) DeleteUser(user string) error {
 }
 
 // Mark creates <dir>/<user>.mark, mode 0600, as the schedd does for an owner
-// without jobs; an existing mark is kept with its mtime (spec §2.2).
+// without jobs; an existing mark is kept with its mtime.
 func (c *Credd) Mark(user string) error {
 	if !okayForOAuthFilename(user) {
 		return fmt.Errorf("%w: user %q", ErrBadArgs, user)
@@ -587,7 +585,7 @@ func (c *Credd) Mark(user string) error {
 	return f.Close()
 }
 
-// Sweep is credd's sweep of a marked user (spec §5.4), without the age
+// Sweep is credd's sweep of a marked user (docs/htcondor-contract.md#handshake, step 6), without the age
 // check: unlink <user>.mark and recursively remove <dir>/<user>, possibly
 // while the credmon is working in it.
 func (c *Credd) Sweep(user string) error {
@@ -604,7 +602,7 @@ func (c *Credd) clearMark(user string) {
 	_ = os.Remove(filepath.Join(c.Dir, user+".mark"))
 }
 
-// Query is credd's QUERY for one service (spec §5.2 item 6), without a
+// Query is credd's QUERY for one service (docs/htcondor-contract.md#handshake, step 5), without a
 // scopes/audience check (see CredMatches): CredSuccess when the .use exists
 // (with or without a .top: plain credentials have none, as read),
 // CredSuccessPending when only the .top exists (the credmon has not
@@ -625,7 +623,7 @@ func (c *Credd) Query(user, name string) int {
 	return CredNotFound
 }
 
-// CredMatches is credd's cred_matches (spec §3.1, §5.2 item 6): read the
+// CredMatches is credd's cred_matches (docs/htcondor-contract.md#top): read the
 // .top with read_secure_file's checks, parse it as JSON and compare its
 // "scopes" and "audience" string-equal with the request's (a missing key
 // equals ""). An unreadable or non-JSON .top does not match. When it does
@@ -649,7 +647,7 @@ func (c *Credd) CredMatches(user, name, scopes, audience string) bool {
 }
 
 // ReadSecure reads a file the way credd and the shadow read credentials
-// (read_secure_file with SECURE_FILE_VERIFY_ALL, spec §2.3): it fails if the
+// (read_secure_file with SECURE_FILE_VERIFY_ALL, docs/htcondor-contract.md#modes): it fails if the
 // file is not a regular file, if mode&077 != 0, if it is not owned by the
 // current uid, or if its mtime changed while it was read (so a writer that
 // rewrites in place instead of renaming is caught).

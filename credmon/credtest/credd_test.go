@@ -63,7 +63,7 @@ func TestStoreTop(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The setgid bit is inherited from the cred dir, as on a real AP
-	// (drwx--S---, spec §2.2).
+	// (drwx--S---, docs/htcondor-contract.md#files).
 	if got := mode(t, filepath.Join(c.Dir, "alice")); got != os.ModeDir|os.ModeSetgid|0o700 {
 		t.Errorf("user dir mode = %v; want dgrwx------", got)
 	}

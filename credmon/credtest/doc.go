@@ -55,18 +55,18 @@
 // # What is emulated: condor_credd
 //
 // HTCondor cannot be installed on the build machines (no packages for this
-// distribution, see the test-infra spec §3), so Credd emulates the parts of
-// condor_credd that the credmon talks to, exactly as the protocol spec
-// describes them: the directory layout and file modes (§2.2, §2.3), the
+// distribution), so Credd emulates the parts of condor_credd that the
+// credmon talks to, exactly as docs/htcondor-contract.md#handshake
+// describes them: the directory layout and file modes (#files, #modes), the
 // STORE_CRED write path with its .tmp-then-rename, the SIGHUP kick through
 // the pid file with its 20 s pid cache, the once-a-second wait for the .use
 // file with CREDD_POLLING_TIMEOUT, the "no kick when the .use already
-// exists" rule of HTCONDOR-2653 (§5.1, §5.2), QUERY return codes and
-// cred_matches (§5.2), the CHECK_CREDS local-issuer .top (§5.3), deletion and
-// sweeping (§5.4), and read_secure_file's permission checks (§2.3). There is
-// no socket protocol between credd and credmon (§1), so an emulation of the
+// exists" rule of HTCONDOR-2653, QUERY return codes and cred_matches, the
+// CHECK_CREDS local-issuer .top, deletion and sweeping, and
+// read_secure_file's permission checks. There is no socket protocol
+// between credd and credmon (#actors), so an emulation of the
 // file and signal side is the whole interface.
 //
-// The emulation is only as good as the spec; where HTCondor's real behaviour
-// was observed to differ (§15) the field or method says so.
+// The emulation is only as good as that reading of HTCondor's sources; where
+// HTCondor's real behaviour was observed to differ the field or method says so.
 package credtest

@@ -169,7 +169,7 @@ func TestProvider(t *testing.T) {
 			}
 		}
 		// HTCondor's Python credmon sends neither resource nor audience on
-		// refresh (spec §7.1); the audience of the device flow is kept.
+		// refresh; the audience of the device flow is kept.
 		if body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, nil); status != 200 {
 			t.Fatalf("plain refresh: HTTP %d %v", status, body)
 		} else if got := audOf(p.VerifyAccessToken(t, body["access_token"].(string))); !slices.Equal(got, []string{aud1}) {

@@ -9,8 +9,8 @@
 // # What it reproduces
 //
 // The reference is HTCondor's Python credmon, LocalCredmon.py and
-// utils.create_credentials, plus python-scitokens SciToken.serialize (spec
-// §4.4 step 3, §7.3, §3.2, checklist items 37–43):
+// utils.create_credentials, plus python-scitokens SciToken.serialize (see
+// docs/htcondor-contract.md#local-issuer):
 //
 //   - EnsureKeyPair is create_credentials: when the private key file does not
 //     exist, make an EC P-256 key, write it as SEC1 "EC PRIVATE KEY" (mode
@@ -54,8 +54,8 @@
 //   - "wlcg" and "wlcg:1.0" are recognised in any case ("WLCG:1.0" too),
 //     like the scitoken:2.0 audience check, which Python lowercases. The
 //     LocalCredmon.py revision read compares the WLCG names case-sensitively
-//     (and predates the HTCONDOR-2954 fix, so the spec's description of the
-//     fixed code is followed); a "ver" of "WLCG:1.0" means nothing to any
+//     (and predates the HTCONDOR-2954 fix, so the fixed code's behaviour is
+//     followed); a "ver" of "WLCG:1.0" means nothing to any
 //     verifier, so treating it as the WLCG profile loses nothing.
 //   - EnsureKeyPair never overwrites a public key file. If the public key
 //     exists while the private key does not, it fails with

@@ -36,7 +36,7 @@ const (
 const keyTempPattern = ".credmon-keygen-*.tmp"
 
 // EnsureKeyPair creates the local issuer's signing key if privPath does not
-// exist (spec §4.4 step 3, utils.create_credentials): an EC P-256 key as
+// exist (as utils.create_credentials does; docs/htcondor-contract.md#local-issuer): an EC P-256 key as
 // SEC1 PEM ("EC PRIVATE KEY", what cryptography's TraditionalOpenSSL
 // format writes) with mode 0600 at privPath, and its SubjectPublicKeyInfo
 // PEM ("PUBLIC KEY") with mode 0644 at pubPath. If privPath exists (as

@@ -174,7 +174,7 @@ func (k *Key) signPayload(payload []byte) (string, error) {
 	return string(buf), nil
 }
 
-// EncodeUse returns the content of a local-issuer .use file (spec §3.2),
+// EncodeUse returns the content of a local-issuer .use file (docs/htcondor-contract.md#use),
 // byte for byte what LocalCredmon.write_access_token writes:
 //
 //   - asJSON (TOKEN_USE_JSON, the default): json.dumps({"access_token":

@@ -160,7 +160,7 @@ func run(bin, config string, burst int) error {
 
 // storeTop does what credd does for a local-issuer service: the user's
 // directory (0700), then <user>/scitokens.top holding "user@domain", written
-// to a temp name and renamed (spec §5.3).
+// to a temp name and renamed (docs/htcondor-contract.md#handshake).
 func storeTop(credDir, user string) error {
 	dir := filepath.Join(credDir, user)
 	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {

@@ -18,7 +18,7 @@
 // At each step leading and trailing C99 isspace whitespace (space, \f, \n,
 // \r, \t, \v) is stripped. A valid RFC 6750 §2.1 b64token ends the search;
 // an empty value goes on to the next step; an invalid one is an error
-// (BTD's SHOULD). Choices where BTD or practice leaves room (spec §4, §8.1):
+// (BTD's SHOULD). Choices where BTD or practice leaves room:
 //
 //   - A set but empty variable counts as unset (htdecodetoken's
 //     ${XDG_RUNTIME_DIR:-/tmp}; htgettoken and igwn-auth-utils would write
@@ -38,13 +38,13 @@
 // in the same directory, fsync, rename, directory fsync) with mode 0600
 // and a trailing newline when asked, as htgettoken's writeTokenSafely
 // does, but without its unlink-first window, and never through a symlink
-// or over another user's file (spec §3.4, §8.6).
+// or over another user's file.
 //
 // # Reuse
 //
 // Satisfies decides whether the token on disk is still good enough: at
 // least max(minsecs, 10s) left before exp, the semantics of htgettoken
-// --minsecs as OpenBao applies them (spec §2.4, §3.6), plus the requested
+// --minsecs as OpenBao applies them, plus the requested
 // audience and scopes, with WLCG storage.* and SciTokens read/write path
 // scopes covering sub-paths. Inspect, ReadTokenFile and Satisfies together
 // are credmon-token get's no-network path.

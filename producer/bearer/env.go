@@ -109,7 +109,7 @@ func writePath(env Env, uid int, tmp string) Location {
 // and an invalid one stops with an error. Step 3 falling through to step 4
 // when the file is absent goes beyond BTD's "Otherwise": it makes a login
 // shell (XDG_RUNTIME_DIR set) find the token a cron job (XDG_RUNTIME_DIR
-// unset) wrote to /tmp, the mismatch behind spec §2.3/§8.1. A file that
+// unset) wrote to /tmp. A file that
 // exists but is refused by ReadTokenFile stops the search with that error.
 func Find(env Env, uid int) (token string, loc Location, err error) {
 	return find(env, uid, TmpDir)

@@ -23,7 +23,7 @@ func mint(t testing.TB, claims jwt.MapClaims) string {
 	return s
 }
 
-// igwnClaims mimics the IGWN example token of spec §7, expiring at exp.
+// igwnClaims mimics the IGWN example token, expiring at exp.
 func igwnClaims(exp time.Time) jwt.MapClaims {
 	return jwt.MapClaims{
 		"aud":   "ANY",

@@ -10,7 +10,7 @@ import (
 
 // MinLeftFloor is the least lifetime a reused token must have, whatever
 // minsecs says. It is the 10 s floor OpenBao's oauthapp plugin puts under
-// minimum_seconds (spec §3.6, OAPP-OB pkg/backend/token.go tokenExpired),
+// minimum_seconds (OAPP-OB pkg/backend/token.go tokenExpired),
 // which is also golang.org/x/oauth2's defaultExpiryDelta: a token with
 // seconds left would expire on the way to the server.
 const MinLeftFloor = 10 * time.Second
@@ -36,7 +36,7 @@ var pathScopes = map[string]bool{
 // Lifetime: "left" is exp − now, from the token's own exp claim and the
 // local clock (not the file's mtime, not iat). The token is reusable when
 // left ≥ max(minsecs, MinLeftFloor) — "at least", as OpenBao decides
-// minimum_seconds for htgettoken --minsecs (spec §2.4, §3.6), with the
+// minimum_seconds for htgettoken --minsecs, with the
 // same 10 s floor. With a cron cadence C and minsecs ≥ C the file thus
 // always has ≥ minsecs − C left between runs, as igwn-robot-get documents.
 // A token without exp is never reused (OpenBao would treat it as never

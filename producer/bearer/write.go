@@ -31,7 +31,7 @@ type WriteOptions struct {
 }
 
 // WriteFile replaces the token file at path atomically, the way
-// htgettoken's writeTokenSafely does (spec §3.4) but without its window
+// htgettoken's writeTokenSafely does but without its window
 // where the file does not exist, and safely in a shared /tmp:
 //
 //  1. path is checked with lstat: a symlink is refused (it is neither
@@ -47,7 +47,7 @@ type WriteOptions struct {
 //     and fsynced.
 //  3. It is renamed onto path, which atomically replaces any old file: a
 //     concurrent reader sees the old token or the new one, never a partial
-//     file and never ENOENT (htgettoken unlinks first, spec §8.6).
+//     file and never ENOENT (htgettoken unlinks first).
 //  4. The directory is fsynced so the rename survives a crash.
 //
 // On any error the temporary file is removed and path is left as it was.

@@ -190,8 +190,8 @@ func interpret(resp *http.Response, body []byte, received time.Time, secrets []s
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Even with an access_token in the body, a non-2xx answer is a
-		// failure (spec item 32): a server that contradicts itself is not
-		// trusted with the job's credential.
+		// failure (docs/htcondor-contract.md#request): a server that
+		// contradicts itself is not trusted with the job's credential.
 		return nil, retrieveError(resp, obj, "", "", secrets)
 	}
 	if obj == nil {

@@ -27,7 +27,7 @@ import (
 const MaxResponseBytes = 1 << 20
 
 // DefaultTimeout is the whole-request timeout of the HTTP client used when
-// Client.HTTPClient is nil. oidc-agent uses 10 s (spec §2.10); 30 s is
+// Client.HTTPClient is nil. oidc-agent uses 10 s; 30 s is
 // kinder to slow IdPs and still bounds a hung connection, which a bare
 // http.DefaultClient would not.
 const DefaultTimeout = 30 * time.Second
@@ -71,7 +71,7 @@ type Client struct {
 	// "audience" (the RFC 8693 / IAM legacy name), "both", or "" for
 	// automatic: resource for an absolute URI with a host, else audience
 	// (an RFC 8707-strict server rejects non-URI resources such as
-	// "ce.example.org:9619" with invalid_target; spec §3).
+	// "ce.example.org:9619" with invalid_target).
 	AudienceParam string
 	// Now returns the current time; nil means time.Now. It stamps
 	// DeviceAuth.Received and Token.Expiry and drives PollDevice's

@@ -21,12 +21,12 @@ const (
 	// default").
 	DefaultInterval = 5 * time.Second
 	// SlowDownStep is what slow_down adds to the interval, "for this and
-	// all subsequent requests" (RFC 8628 §3.5). oidc-agent adds 1 s
-	// (spec §2.8); that is a deviation we do not copy.
+	// all subsequent requests" (RFC 8628 §3.5). oidc-agent adds 1 s;
+	// that is a deviation we do not copy.
 	SlowDownStep = 5 * time.Second
 	// DefaultDeviceExpiry stands in for a missing expires_in, which RFC
 	// 8628 §3.2 makes required; 300 s is what oidc-agent uses for its own
-	// re-authentication (spec §2.8). Without a bound, a forgotten prompt
+	// re-authentication. Without a bound, a forgotten prompt
 	// would poll forever, as oidc-gen does.
 	DefaultDeviceExpiry = 300 * time.Second
 	// MaxBackoffInterval caps the doubling of the interval after network
@@ -51,12 +51,12 @@ type DeviceAuth struct {
 	// repeats them at the token endpoint: RFC 8707 §2.2 lets a client
 	// narrow the token to one granted resource there, and without it a
 	// server picks its default audience (oidc-provider does; INDIGO IAM
-	// requires the same resource as on the device request, spec §3).
+	// requires the same resource as on the device request).
 	Audience, AudienceParam string
 }
 
 // deviceResponse is the wire form, with the aliases oidc-agent accepts:
-// Google's verification_url(_complete) (spec §2.8).
+// Google's verification_url(_complete).
 type deviceResponse struct {
 	DeviceCode              string  `json:"device_code"`
 	UserCode                string  `json:"user_code"`
@@ -236,7 +236,7 @@ func backoff(d time.Duration) time.Duration {
 	return max(d, min(2*d, MaxBackoffInterval))
 }
 
-// transientStatus are the statuses oidc-agent retries (spec §2.10).
+// transientStatus are the statuses oidc-agent retries.
 func transientStatus(status int) bool {
 	switch status {
 	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusBadGateway,

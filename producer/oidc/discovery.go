@@ -41,7 +41,7 @@ type Metadata struct {
 
 	// Source is the URL the document was read from; OAuthOnly is true when
 	// that was the RFC 8414 fallback (the server may not know "openid",
-	// which is how oidc-agent marks such accounts, spec §2.5).
+	// which is how oidc-agent marks such accounts).
 	Source    string `json:"-"`
 	OAuthOnly bool   `json:"-"`
 	// Raw is the whole document.
@@ -76,7 +76,7 @@ func (m *Metadata) SupportsAuthMethod(method string) bool {
 // answers 4xx it falls back to RFC 8414: first the well-known path
 // inserted before the issuer path (§3.1: https://h/.well-known/
 // oauth-authorization-server/realms/x), then, for issuers with a path, the
-// appended form oidc-agent uses (spec §2.5). Network errors and 5xx do not
+// appended form oidc-agent uses. Network errors and 5xx do not
 // fall back: the server is there but broken, and another URL would only
 // hide that.
 //

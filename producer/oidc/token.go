@@ -101,8 +101,8 @@ func scrubJSONError(err error) error {
 }
 
 // ClientCredentials performs the client credentials grant (RFC 6749 §4.4)
-// at tokenURL, as osg-token-renewer's client-credentials mode does (spec
-// §1.5). scopes are joined with spaces; an empty list sends no scope (the
+// at tokenURL, as osg-token-renewer's client-credentials mode
+// does. scopes are joined with spaces; an empty list sends no scope (the
 // client's registered default). audience is sent as sendAudienceAs says:
 // "resource" (RFC 8707), "audience" (RFC 8693 name, IAM and OTR), "both",
 // or "" for automatic (resource for an absolute URI, else audience; see

@@ -15,7 +15,7 @@ import (
 )
 
 // EnvConfigPath overrides DefaultConfigPath, as in osg-token-renewer's
-// Python program and its wrapper (spec §1.2, §1.9).
+// Python program and its wrapper.
 const EnvConfigPath = "OSG_TOKEN_RENEWER_CONFIG_PATH"
 
 // DefaultConfigPath is osg-token-renewer's configuration file.
@@ -23,15 +23,14 @@ const DefaultConfigPath = "/etc/osg/token-renewer/config.ini"
 
 // DefaultTokenTimeout bounds the network work for one token (discovery
 // plus one grant) when the token has no timeout key. osg-token-renewer's
-// client-credentials request uses 10 s (spec §1.5) and oidc-agent 10 s per
+// client-credentials request uses 10 s and oidc-agent 10 s per
 // HTTP request (§2.10); discovery and the grant are two requests, hence 20 s.
 const DefaultTokenTimeout = 20 * time.Second
 
 // DefaultAudienceMode is how a token's audience is sent when no
 // audience_mode key says otherwise: the "audience" parameter, as
 // osg-token-renewer's client-credentials mode and oidc-agent 4.x (and 5.x
-// with legacy_aud_mode, shipped for the WLCG IAMs) send it (spec §1.5,
-// §2.7, §5).
+// with legacy_aud_mode, shipped for the WLCG IAMs) send it.
 const DefaultAudienceMode = oauth2refresh.AudienceParam
 
 // ConfigPath returns $OSG_TOKEN_RENEWER_CONFIG_PATH, else DefaultConfigPath.
@@ -107,8 +106,8 @@ type Token struct {
 	MinLifetime    time.Duration
 	HasMinLifetime bool
 	// Invalid is a problem osg-token-renewer reports per token rather than
-	// for the file (a min_lifetime that is not a non-negative integer,
-	// spec §1.2): the token fails, the others run.
+	// for the file (a min_lifetime that is not a non-negative
+	// integer): the token fails, the others run.
 	Invalid error
 
 	// Extensions; the zero values mean osg-token-renewer's behaviour.
@@ -118,7 +117,7 @@ type Token struct {
 	// it can be kept (else the process's group).
 	UID, GID int
 	// Mode (mode, octal) is the token file's permission bits; nil keeps the
-	// existing file's bits, 0600 for a new file (spec §1.6).
+	// existing file's bits, 0600 for a new file.
 	Mode *fs.FileMode
 	// Newline (newline, boolean) ends the file with "\n"; true by default,
 	// as osg-token-renewer writes access_token+"\n" in both modes.
@@ -149,7 +148,7 @@ type Config struct {
 
 // LoadConfig reads and parses the file at path. A missing file is an
 // error wrapping fs.ErrNotExist; osg-token-renewer treats it as an empty
-// configuration and exits 0 (spec §1.2), which callers may reproduce with
+// configuration and exits 0, which callers may reproduce with
 // errors.Is.
 func LoadConfig(path string) (*Config, error) {
 	f, err := os.Open(path)
@@ -187,7 +186,7 @@ const (
 )
 
 // ParseConfig parses osg-token-renewer's config.ini from r; name is used
-// in error messages. The rules (configparser's, spec §1.2, and
+// in error messages. The rules (configparser's, and
 // osg-token-renewer's validation, which stops at the first problem) are in
 // the package documentation. Errors are *ConfigError.
 func ParseConfig(r io.Reader, name string) (*Config, error) {
@@ -347,7 +346,7 @@ func parseAccount(file string, ini *iniFile, aname string, s *iniSection, vals m
 		a.AudienceMode = &m
 	}
 	if pw, ok := vals[keyPasswordFile]; ok {
-		// password_file wins over token_request_url (spec §1.2).
+		// password_file wins over token_request_url.
 		if pw == "" {
 			return nil, errAt(keyPasswordFile, "empty 'password_file'")
 		}

@@ -11,8 +11,8 @@ import (
 // This file is a reader for the subset of Python's configparser that
 // osg-token-renewer uses: configparser.ConfigParser() with every default
 // (CPython Lib/configparser.py, RawConfigParser._read and
-// BasicInterpolation), so that an existing config.ini means the same here
-// (spec §1.2). The defaults reproduced:
+// BasicInterpolation), so that an existing config.ini means the same here.
+// The defaults reproduced:
 //
 //   - delimiters "=" and ":"; the first one on the line splits it, the key
 //     is stripped and lowercased (optionxform = str.lower), the value is

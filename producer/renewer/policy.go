@@ -23,7 +23,7 @@ const (
 	DefaultMinInterval = 10 * time.Second
 	// DefaultUnknownExpiryInterval is the renewal interval of tokens whose
 	// expiry cannot be known (opaque, without expires_in): osg-token-
-	// renewer's timer period (OnUnitActiveSec=10min, spec §1.8).
+	// renewer's timer period (OnUnitActiveSec=10min).
 	DefaultUnknownExpiryInterval = 10 * time.Minute
 	// DefaultBackoffMin and DefaultBackoffMax bound the retry delay after
 	// failures: capped exponential, doubling from 10 s to 5 min (Vault's

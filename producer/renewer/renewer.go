@@ -25,11 +25,11 @@ import (
 
 // DefaultRunTimeout bounds RunOnce when its context has no deadline, so a
 // hung issuer can never block a oneshot unit forever (osg-token-renewer's
-// unit has no timeout at all, spec §1.8 and §4.1).
+// unit has no timeout at all).
 const DefaultRunTimeout = 5 * time.Minute
 
 // DefaultWorkers is how many accounts are worked on at once. Each account
-// decryption allocates 64 MiB for Argon2id (spec §2.4); tokens of one
+// decryption allocates 64 MiB for Argon2id; tokens of one
 // account are always renewed one after the other, because each refresh
 // may rotate the refresh token the next one needs.
 const DefaultWorkers = 4
@@ -59,7 +59,7 @@ type Renewer struct {
 	// AccountDir is the oidc-agent directory holding the account files;
 	// empty means oidcagent.FindConfigDir (OIDC_CONFIG_DIR, else
 	// ~/.config/oidc-agent, else ~/.oidc-agent: for osg-token-svc that is
-	// /var/spool/osg-token-svc/.oidc-agent, spec §1.1).
+	// /var/spool/osg-token-svc/.oidc-agent).
 	AccountDir string
 	// AllowInsecure permits http:// issuers and token URLs (tests only).
 	AllowInsecure bool
@@ -142,7 +142,7 @@ const (
 	// ClassReauth: the issuer rejected the refresh token (invalid_grant:
 	// expired or revoked). A person must authorise the account again
 	// (osg-token-renewer-setup / credmon-token setup); retrying cannot help.
-	// Nothing interactive is ever started (spec §4.1, §5).
+	// Nothing interactive is ever started.
 	ClassReauth ErrorClass = "reauth"
 	// ClassRejected: another permanent refusal (invalid_client,
 	// invalid_scope, invalid_target, unauthorized_client, a bad URL).
@@ -182,7 +182,7 @@ type Report struct {
 }
 
 // Exit statuses for a renewal command. osg-token-renewer exits 1 for any
-// failure (spec §1.7); 1 keeps that meaning, the others refine it.
+// failure; 1 keeps that meaning, the others refine it.
 const (
 	ExitOK = 0
 	// ExitFailed: at least one token failed.
@@ -290,7 +290,7 @@ func (r *Renewer) lock(ctx context.Context) (*fileLock, error) {
 }
 
 // RunOnce renews every token of the configuration once, as one
-// osg-token-renewer run does (spec §1.3): every token is attempted, one
+// osg-token-renewer run does: every token is attempted, one
 // failure never stops the others, and the report lists each outcome. The
 // error is for the run as a whole: the lock (ErrAlreadyRunning) or the
 // context. Without a deadline on ctx the run is bounded by
@@ -351,13 +351,13 @@ func (r *Renewer) report(rep *Report) {
 
 // DefaultCommitInterval bounds how long a rotated refresh token may live
 // only in memory while further tokens of the same account are fetched.
-// Saving the account file costs an Argon2id derivation (~100 ms, 64 MiB,
-// spec §2.4) because every write needs a fresh salt; saving after every
+// Saving the account file costs an Argon2id derivation (~100 ms, 64 MiB)
+// because every write needs a fresh salt; saving after every
 // refresh would make an account with many tokens cost 100 ms per token.
 // So the rotated refresh token is saved at most this long after the
 // rotation (and always at the end of the account's tokens), and the
 // access tokens fetched meanwhile are written right after that save:
-// never before it (spec §5: persist the refresh token first).
+// never before it (persist the refresh token first).
 const DefaultCommitInterval = time.Second
 
 // renew works on tokens, grouped by account: accounts in parallel (at most
@@ -678,7 +678,7 @@ func (r *Renewer) refresh(ctx context.Context, stop <-chan struct{}, acct *Accou
 		TokenURL:      tokenURL,
 		ClientID:      st.acct.ClientID(),
 		ClientSecret:  st.acct.ClientSecret(),
-		AuthStyle:     st.authStyle, // first time: Basic, as oidc-agent (spec §2.7)
+		AuthStyle:     st.authStyle, // first time: Basic, as oidc-agent
 		AudienceMode:  t.audienceMode(acct),
 		SendScopes:    true,
 		AllowInsecure: r.AllowInsecure,
@@ -756,7 +756,7 @@ func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error 
 }
 
 // clientCredentials performs osg-token-renewer 1.0.0's client-credentials
-// request (spec §1.5) with golang.org/x/oauth2/clientcredentials: HTTP
+// request with golang.org/x/oauth2/clientcredentials: HTTP
 // Basic client authentication, scope verbatim, audience as configured.
 func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token) (access string, expiry, received time.Time, err error) {
 	secret := acct.ClientSecret
@@ -935,7 +935,7 @@ func (c *classified) Unwrap() error { return c.err }
 func classErr(class ErrorClass, err error) error { return &classified{class, err} }
 
 // classify sorts a failure: invalid_grant (and invalid_token) mean the
-// refresh token is dead (spec §2.7, §5); other permanent OAuth errors are
+// refresh token is dead; other permanent OAuth errors are
 // rejections; the rest (network, timeouts, 5xx, 429) are transient.
 func classify(err error) ErrorClass {
 	var c *classified

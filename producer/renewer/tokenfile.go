@@ -20,7 +20,7 @@ import (
 const maxTokenFileBytes = 1 << 20
 
 // tokenInfo is what an access token says about itself, read without
-// verifying it (as osg-token-renewer reads the old token's exp, spec §1.5).
+// verifying it (as osg-token-renewer reads the old token's exp).
 type tokenInfo struct {
 	Expiry   time.Time
 	IssuedAt time.Time // zero when the token has no iat
@@ -121,7 +121,7 @@ type writeSpec struct {
 }
 
 // defaultTokenMode is osg-token-renewer's mode for a new token file
-// (os.open(..., 0o600), spec §1.6).
+// (os.open(..., 0o600)).
 const defaultTokenMode fs.FileMode = 0o600
 
 // writeTokenFile atomically replaces path with data: a dot-prefixed
@@ -129,7 +129,7 @@ const defaultTokenMode fs.FileMode = 0o600
 // or link), chown, chmod, write, fsync, rename, directory fsync. A symlink
 // at path is replaced, never followed; a directory or other non-regular
 // file there is an error. Readers see the old token or the new one, never
-// a truncated one (osg-token-renewer truncates in place, spec §1.6).
+// a truncated one (osg-token-renewer truncates in place).
 //
 // Without owner/group/mode settings the result matches what
 // osg-token-renewer's in-place rewrite leaves: an existing file's mode and

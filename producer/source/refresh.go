@@ -17,7 +17,7 @@ import (
 // authenticates.
 //
 // c.AuthStyle is the method tried first; AuthStyleAutoDetect means HTTP
-// Basic for a client with a secret, as oidc-agent does (spec §2.7), and
+// Basic for a client with a secret, as oidc-agent does, and
 // client_id in the body for a public one. When the issuer refuses a client
 // with a secret as invalid_client (or a bare 401), the other method
 // (client_secret_post or Basic) is tried once: some clients are
