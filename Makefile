@@ -60,12 +60,13 @@ test-stress: testdeps ## make test with every core saturated by another process 
 	echo "saturating $$n cores (pids $$pids)"; \
 	CREDMON_REQUIRE_OIDC=1 $(GO) test -race -count=$(STRESS_COUNT) -timeout 90m ./...
 
-lint: staticcheck ## gofmt -l, go vet, staticcheck, systemd unit check
+lint: staticcheck ## gofmt -l, go vet, staticcheck, the architecture test, systemd unit check
 	@echo "gofmt -l"; \
 	out="$$(gofmt -l $(GOFILES))"; \
 	if [ -n "$$out" ]; then echo "files need gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	$(GO) test -count=1 ./internal/archtest/
 	@if command -v systemd-analyze >/dev/null 2>&1; then \
 		echo "rpm/verify-units.sh"; rpm/verify-units.sh; \
 	else \
