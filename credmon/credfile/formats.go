@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/credmon/credmon/internal/jsonobj"
 )
 
 // Top is a parsed OAuth2 .top file: a JSON object holding at least
@@ -30,7 +32,7 @@ var ErrNoRefreshToken = errors.New("credfile: .top has no refresh_token")
 // refresh token, and keeping one value would silently drop the other from
 // the file. Refused, the .top is left as it is until someone fixes it.
 func ParseTop(b []byte) (*Top, error) {
-	obj, err := parseObject(b, true)
+	obj, err := jsonobj.ParseUnique(b)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +59,7 @@ func (t *Top) Object() *Object { return t.obj }
 // WithRefreshToken returns the encoding of a new .top equal to t with only
 // refresh_token replaced: one line of compact JSON, every other key kept.
 func (t *Top) WithRefreshToken(rt string) []byte {
-	o := &Object{keys: t.obj.Keys(), vals: make(map[string]json.RawMessage, len(t.obj.vals))}
-	for k, v := range t.obj.vals {
-		o.vals[k] = v
-	}
+	o := t.obj.Clone()
 	_ = o.SetValue("refresh_token", rt)
 	return o.MarshalCompact()
 }
@@ -224,10 +223,7 @@ func EncodeUse(resp *Object, now time.Time) ([]byte, error) {
 	if tok, ok := resp.String("access_token"); !ok || tok == "" {
 		return nil, errors.New("credfile: token response has no access_token")
 	}
-	o := &Object{keys: resp.Keys(), vals: make(map[string]json.RawMessage, len(resp.vals)+1)}
-	for k, v := range resp.vals {
-		o.vals[k] = v
-	}
+	o := resp.Clone()
 	o.Delete("refresh_token")
 	// expires_in 0 is a token that expired when issued (an issuer or a
 	// clock that lies): written as such, so the schedule's floor, not a
@@ -237,7 +233,8 @@ func EncodeUse(resp *Object, now time.Time) ([]byte, error) {
 		_ = o.SetValue("expires_in", in)
 		_ = o.SetValue("expires_at", now.Round(time.Second).Unix()+in)
 	} else if o.Has("expires_in") {
-		return nil, fmt.Errorf("credfile: token response has unusable expires_in %s", o.vals["expires_in"])
+		raw, _ := o.Raw("expires_in")
+		return nil, fmt.Errorf("credfile: token response has unusable expires_in %s", raw)
 	}
 	if s, ok := o.String("scope"); ok {
 		_ = o.SetValue("scope", strings.Fields(s))

@@ -1,6 +1,6 @@
 package credfile
 
-import "strings"
+import "github.com/credmon/credmon/internal/jsonobj"
 
 // Kind is the credential monitor type that owns a token.
 type Kind int
@@ -52,11 +52,7 @@ type Sorter struct {
 
 // SplitList splits an HTCondor list knob the way StringTokenIterator does
 // (commas and whitespace).
-func SplitList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n'
-	})
-}
+func SplitList(v string) []string { return jsonobj.SplitList(v) }
 
 // Sort returns the kind that owns name.
 func (s *Sorter) Sort(name string) Kind {

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/internal/jsonobj"
 	"github.com/credmon/credmon/producer/internal/redact"
 	"github.com/credmon/credmon/producer/internal/tokenchars"
 )
@@ -77,7 +77,7 @@ type Client struct {
 // Result is a successful refresh.
 type Result struct {
 	// Response is the server's JSON object, all keys as received.
-	Response *credfile.Object
+	Response *jsonobj.Object
 	// RefreshToken is the rotated refresh token, "" when the server did not
 	// return one (the old one stays valid).
 	RefreshToken string
@@ -215,8 +215,8 @@ func interpret(resp *http.Response, body []byte, received time.Time, secrets []s
 
 // parseBody parses a JSON object, falling back to a form-encoded body as
 // oauthlib does (some providers, e.g. GitHub, answer that way).
-func parseBody(contentType string, body []byte) *credfile.Object {
-	if obj, err := credfile.ParseObject(body); err == nil {
+func parseBody(contentType string, body []byte) *jsonobj.Object {
+	if obj, err := jsonobj.Parse(body); err == nil {
 		return obj
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
@@ -227,7 +227,7 @@ func parseBody(contentType string, body []byte) *credfile.Object {
 	if err != nil || len(vals) == 0 {
 		return nil
 	}
-	obj := credfile.NewObject()
+	obj := jsonobj.New()
 	for k, v := range vals {
 		_ = obj.SetValue(k, v[0])
 	}
@@ -241,7 +241,7 @@ func parseBody(contentType string, body []byte) *credfile.Object {
 // with only the status and Retry-After (its headers could echo the
 // request too, and its Request holds the credentials). desc, when not
 // empty, is our own description and replaces the issuer's.
-func retrieveError(resp *http.Response, obj *credfile.Object, code, desc string, secrets []string) error {
+func retrieveError(resp *http.Response, obj *jsonobj.Object, code, desc string, secrets []string) error {
 	re := &oauth2.RetrieveError{Response: bareResponse(resp), ErrorCode: redact.Text(code, maxCodeLen, secrets...)}
 	if obj != nil {
 		d, _ := obj.String("error_description")
