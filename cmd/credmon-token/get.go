@@ -63,7 +63,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 			"Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the\n"+
 			"existing file still has more than --minsecs seconds (and the requested audience and scopes), it\n"+
 			"does nothing, with no network; else it refreshes the account and writes the new token.\n\n"+
-			"SIGTERM or SIGINT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
+			"SIGTERM, SIGINT or SIGQUIT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
 			"refresh token is saved and the token written. Then get exits 143 or 130.")
 		fl.PrintDefaults()
 	}

@@ -33,15 +33,17 @@ const (
 	exitRefused     = 6
 	exitPermission  = 7
 	// A stop signal ends get and renew with 128 + the signal's number, as
-	// a shell reports a process the signal killed: 130 for SIGINT, 143 for
-	// SIGTERM (see stopSignals).
+	// a shell reports a process the signal killed: 130 for SIGINT, 131 for
+	// SIGQUIT, 143 for SIGTERM (see stopSignals).
 	exitSignalBase = 128
 )
 
 // stopSignals stop a command: no new refresh is started, and the requests
 // already sent finish (each within its timeout) and are saved before the
 // command exits with exitSignalBase + the signal.
-var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
+// SIGQUIT is one: condor_master's fast shutdown sends it, and Go's default
+// (a goroutine dump and exit 2) would cut a refresh off on the wire.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -73,7 +75,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure),\n"+
 		"4 a human must log in (run setup), 5 issuer unreachable, 6 issuer refused, 7 file permissions (also a\n"+
-		"token path that is a directory or FIFO), 130/143 get or renew stopped by SIGINT/SIGTERM (renew --watch: 0):\n"+
+		"token path that is a directory or FIFO), 130/131/143 get or renew stopped by SIGINT/SIGQUIT/SIGTERM (renew --watch: 0):\n"+
 		"no refresh was started after the signal, one already sent was finished and saved (bounded by get's\n"+
 		"--timeout; renew's per-token timeout and --timeout)\n")
 }
@@ -112,6 +114,8 @@ func (s stopped) Error() string {
 		return "stopped by SIGINT"
 	case syscall.SIGTERM:
 		return "stopped by SIGTERM"
+	case syscall.SIGQUIT:
+		return "stopped by SIGQUIT"
 	}
 	return "stopped by " + s.sig.String()
 }

@@ -98,7 +98,7 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 			"and a manual run; each token's refresh holds its oidc-agent account file locked, so a concurrent\n"+
 			"`credmon-token get` of the same account waits instead of reusing its refresh token. Outcomes are\n"+
 			"recorded in --state after every run and every --watch round, for `credmon-token status`.\n\n"+
-			"SIGTERM or SIGINT starts no new refresh; the ones already sent finish (each within its token's\n"+
+			"SIGTERM, SIGINT or SIGQUIT starts no new refresh; the ones already sent finish (each within its token's\n"+
 			"timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).")
 		fl.PrintDefaults()
 	}

@@ -82,16 +82,23 @@ func (r *robot) refreshToken(name string) string {
 // access token, and exit 143; the next get (forced to refresh) must work:
 // a cut-off refresh leaves the old refresh token in the account, which
 // the issuer answers with invalid_grant and a revoked grant.
+// SIGQUIT (condor_master's fast shutdown) and SIGINT behave the same.
 func TestGetStopFinishesRefreshOnTheWire(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) { getStopFinishesRefreshOnTheWire(t, sig) })
+	}
+}
+
+func getStopFinishesRefreshOnTheWire(t *testing.T, sig syscall.Signal) {
 	r := newRobot(t, credtest.ProviderOptions{RefreshDelay: 2 * time.Second})
 	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
 	rt0 := r.refreshToken("robot")
 	bt := filepath.Join(r.base, "bt")
 	args := []string{"get", "--account", "robot", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure", "-o", bt}
 
-	code, stderr := r.signalWhen("refresh request sent", syscall.SIGTERM, nil, append(args, "-v")...)
-	if code != 128+int(syscall.SIGTERM) || !strings.Contains(stderr, "stopped by SIGTERM") {
-		t.Fatalf("get stopped mid-refresh: exit %d; want %d and a line saying so\n%s", code, 128+int(syscall.SIGTERM), stderr)
+	code, stderr := r.signalWhen("refresh request sent", sig, nil, append(args, "-v")...)
+	if code != 128+int(sig) || !strings.Contains(stderr, "stopped by "+map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGQUIT: "SIGQUIT", syscall.SIGINT: "SIGINT"}[sig]) {
+		t.Fatalf("get stopped mid-refresh by %v: exit %d; want %d and a line saying so\n%s", sig, code, 128+int(sig), stderr)
 	}
 	if rt := r.refreshToken("robot"); rt == rt0 {
 		t.Fatal("the account still holds the refresh token the issuer rotated: the next refresh is a reuse")
