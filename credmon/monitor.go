@@ -104,7 +104,7 @@ type Monitor struct {
 	tempMaxAge    time.Duration // 0 during the first pass: see staleTemp
 	discovery     *discoveryCache
 	// unimplemented are the warnings about credential types of other
-	// credmons last logged (see warnUnimplemented).
+	// credmons last logged (see warnConfig).
 	unimplemented []string
 }
 
@@ -237,7 +237,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}()
 	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
-	m.warnUnimplemented()
+	m.warnConfig()
 
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer func() {
@@ -361,20 +361,21 @@ func (m *Monitor) maybeReload() bool {
 	m.discovery = newDiscoveryCache()
 	m.reclassify(staleLocal)
 	m.log.Info("configuration changed; reloaded")
-	m.warnUnimplemented()
+	m.warnConfig()
 	return true
 }
 
-// warnUnimplemented logs, once each, the configuration's credential types
-// that belong to credmons this daemon does not implement (client
-// credentials, Vault, Pelican; docs/htcondor-contract.md#not-implemented): at start, and
-// after a reload that changed them. Per-token lines stay at debug level.
+// warnConfig logs, once each, what the configuration asks for that the
+// daemon will not do as written: credential types of credmons it does not
+// implement (client credentials, Vault, Pelican;
+// docs/htcondor-contract.md#not-implemented), at start and after a reload
+// that changed them. Per-token lines stay at debug level.
 //
 // The configuration's own warnings (knob values raised to a floor, local
 // token lifetimes too short to schedule sanely) are logged here too, on the
 // same terms: an admin sees them at start and after each reload that
 // changed them.
-func (m *Monitor) warnUnimplemented() {
+func (m *Monitor) warnConfig() {
 	msgs := append(slices.Clone(m.cfg.Warnings), m.cfg.Unimplemented()...)
 	for _, msg := range msgs {
 		if !slices.Contains(m.unimplemented, msg) {

@@ -324,8 +324,7 @@ func (r *Renewer) RunOnce(ctx context.Context) (*Report, error) {
 			close(stop)
 		}
 	})()
-	dl, _ := ctx.Deadline()
-	work, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
+	work, cancel := source.Detach(ctx) // ctx always has a deadline here
 	defer cancel()
 	rep := &Report{Started: r.now()}
 	rep.Tokens = r.renew(work, stop, cfg, cfg.Tokens, false, newAccountCache())
