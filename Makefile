@@ -9,7 +9,7 @@ FUZZPKGS  ?= ./...
 BIN_DIR   := bin
 CACHE_DIR := $(CURDIR)/.cache
 TOOLS_BIN := $(CACHE_DIR)/bin
-OIDC_DIR  := credmon/credtest/oidcprovider
+OIDC_DIR  := internal/oidcprovider/server
 
 # staticcheck v0.8.2 is the newest release that installs and runs with the
 # local toolchain (shared/spec/test-infra.md section 6); Debian's is too old.

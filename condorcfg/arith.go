@@ -39,6 +39,9 @@ func (v value) float() float64 {
 	return v.f
 }
 
+// ParseInteger is parseInteger for callers that looked the value up themselves.
+func ParseInteger(s string) (int64, error) { return parseInteger(s) }
+
 // parseInteger follows string_is_long_param: a base-10 literal, else a
 // constant expression whose integer, real (truncated) or boolean (0/1) value
 // is used, as ClassAd EvalInteger does.
@@ -86,6 +89,9 @@ func parseReal(s string) (float64, error) {
 	}
 	return v.float(), nil
 }
+
+// ParseBool is parseBool for callers that looked the value up themselves.
+func ParseBool(s string) (bool, error) { return parseBool(s) }
 
 // parseBool accepts what HTCondor accepts anywhere for a boolean: true/false
 // and 1/0 (param_boolean), t/f (param_boolean_crufty) and yes/no (the

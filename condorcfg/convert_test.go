@@ -143,3 +143,24 @@ func TestEvalExpr(t *testing.T) {
 		}
 	}
 }
+
+// TestLogSizeRefusesOverflow: the sizes LoadCredmon reads (through
+// Config.LogSize) keep the dprintf units and refuse a value whose byte count
+// does not fit an int64, which used to wrap around to a negative size.
+func TestLogSizeRefusesOverflow(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"10 Mb", 10 << 20, true}, {"10Mb", 10 << 20, true}, {"500", 500, true}, {" 1 k", 1024, true},
+		{"2 Gb", 2 << 30, true}, {"7 bytes", 7, true}, {"1 Tb", 1 << 40, true}, {"8388607 Tb", 8388607 << 40, true},
+		{"8388608 Tb", 0, false}, {"9999999999999 Tb", 0, false}, {"-8388609 Tb", 0, false},
+		{"Mb", 0, false}, {"", 0, false}, {"-", 0, false}, {"1 x", 0, false},
+	} {
+		got, isTime, ok := parseLogSize(tt.in)
+		if ok != tt.ok || isTime || (ok && got != tt.want) {
+			t.Errorf("parseLogSize(%q) = %d, %v, %v; want %d, false, %v", tt.in, got, isTime, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // BenchmarkMonitorRefresh measures the in-process cost of refreshing many
@@ -19,7 +19,7 @@ func BenchmarkMonitorRefresh(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		e := newEnv(b, envOptions{noStart: true, infoLog: true, noWatch: os.Getenv("BENCH_NOWATCH") != ""})
-		grants := e.idp.CloneRefreshTokens(b, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}, n, 4)
+		grants := e.idp.CloneRefreshTokens(b, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, n, 4)
 		for j, g := range grants {
 			u := filepath.Join(e.dir, fmt.Sprintf("u%04d", j))
 			os.MkdirAll(u, 0o700)

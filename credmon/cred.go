@@ -8,9 +8,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // cred is the daemon's memory of one token (<user>/<name>). It is owned by
@@ -450,7 +450,7 @@ func (h *timerHeap) Pop() any {
 
 // providerInfo caches one provider's configuration per config generation.
 type providerInfo struct {
-	cfg *condorcfg.Provider
+	cfg *knobs.Provider
 	err error
 }
 

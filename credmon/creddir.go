@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // CredDirMode is the mode the Python credmon and condor_master create the

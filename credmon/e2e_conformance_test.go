@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon"
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // hasAny reports whether names (one request's parameter names) include any
@@ -53,7 +53,7 @@ func (e *env) refreshAgain(user, name string) {
 // oidc-provider checks the resource only after it rotated the refresh
 // token (see TestRefusedTargetFromProxy for the rotating case).
 func TestRefusedAudienceFallsBackToPythonRequest(t *testing.T) {
-	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{NoRotate: true}, noStart: true})
+	e := newEnv(t, envOptions{provider: oidcprovider.ProviderOptions{NoRotate: true}, noStart: true})
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken, "audience": "https://unknown.example.org"})
 	if err := e.credd.StoreTop("alice", "myidp", blob); err != nil {
@@ -66,8 +66,8 @@ func TestRefusedAudienceFallsBackToPythonRequest(t *testing.T) {
 		t.Fatalf("token requests = %v; want one with resource, refused, then one without scope/audience/resource", reqs)
 	}
 	claims := e.idp.VerifyAccessToken(t, e.readJSON("alice", "myidp.use")["access_token"].(string))
-	if !strings.Contains(jsonString(claims["aud"]), credtest.DefaultAudience) {
-		t.Errorf("aud = %v; want the grant's own audience %s", claims["aud"], credtest.DefaultAudience)
+	if !strings.Contains(jsonString(claims["aud"]), oidcprovider.DefaultAudience) {
+		t.Errorf("aud = %v; want the grant's own audience %s", claims["aud"], oidcprovider.DefaultAudience)
 	}
 	const warning = "Provider myidp refused the requested audience for myidp tokens of user alice (invalid_target); refreshed them without"
 	e.waitLog(warning)
@@ -86,7 +86,7 @@ func TestRefusedAudienceFallsBackToPythonRequest(t *testing.T) {
 	if top := e.readJSON("alice", "myidp.top"); top["audience"] != "https://unknown.example.org" {
 		t.Errorf(".top lost its audience: %v", top)
 	}
-	assertNoSecrets(t, e.logs.String(), g.RefreshToken, credtest.ClientSecret)
+	assertNoSecrets(t, e.logs.String(), g.RefreshToken, oidcprovider.ClientSecret)
 }
 
 func jsonString(v any) string {
@@ -131,7 +131,7 @@ func TestRefusedScopeFallsBackToPythonRequest(t *testing.T) {
 // until the .top changes: a new login asks for its audience again.
 func TestRefusedTargetFromProxy(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.proxy.SetPathMode("/token", credtest.ErrorJSONIfParam("invalid_target", "resource"))
+	e.proxy.SetPathMode("/token", oidcprovider.ErrorJSONIfParam("invalid_target", "resource"))
 	const aud = "https://storage.example.org"
 	g := e.grant("compute.read", aud)
 	e.webLogin("carol", "webidp", g, "compute.read", aud)
@@ -166,7 +166,7 @@ func TestRefusedTargetFromProxy(t *testing.T) {
 func TestDiscoveryRefusesInsecureIssuer(t *testing.T) {
 	os.Unsetenv("OAUTHLIB_INSECURE_TRANSPORT")
 	e := newEnv(t, envOptions{noStart: true, config: "CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = False\n" +
-		"PDISC_CLIENT_ID = " + credtest.ClientIDBasic + "\nPDISC_CLIENT_SECRET_FILE = $(CREDTEST_SECRET_FILE)\nPDISC_ISSUER = $(CREDTEST_PROXY_URL)"})
+		"PDISC_CLIENT_ID = " + oidcprovider.ClientIDBasic + "\nPDISC_CLIENT_SECRET_FILE = $(CREDTEST_SECRET_FILE)\nPDISC_ISSUER = $(CREDTEST_PROXY_URL)"})
 	if err := e.credd.StoreTop("dora", "pdisc", []byte(`{"refresh_token": "rt"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestSIGHUPBurstCoalesces(t *testing.T) {
 			<-hold
 		}
 	}})
-	e.proxy.SetMode(credtest.Slow(1500 * time.Millisecond))
+	e.proxy.SetMode(oidcprovider.Slow(1500 * time.Millisecond))
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("gwen", "myidp", blob); err != nil {

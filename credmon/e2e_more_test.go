@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // TestHandlesAndWebAppOwnedFiles: "<provider>_<handle>" names are refreshed
@@ -45,7 +46,7 @@ func TestHandlesAndWebAppOwnedFiles(t *testing.T) {
 // (item 28): no request is ever sent, and the latter is logged once.
 func TestNoRefreshWhenNotAllowed(t *testing.T) {
 	e := newEnv(t, envOptions{config: "NOURL_CLIENT_ID = someone"})
-	if err := e.credd.StoreMeta("mia", "webidp", credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+	if err := e.credd.StoreMeta("mia", "webidp", credtest.Meta{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		TokenURL: e.proxy.URL + "/token", UseRefreshToken: false}); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestQuietWhenIdle(t *testing.T) {
 	e := newEnv(t, envOptions{infoLog: true})
 	for i := 0; i < 20; i++ {
 		u := fmt.Sprintf("q%02d", i)
-		g := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+		g := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 		if err := e.credd.StoreTop(u, "myidp", blob); err != nil {
 			t.Fatal(err)
@@ -114,7 +115,7 @@ func TestQuietWhenIdle(t *testing.T) {
 func TestJobCopyNeverExpires(t *testing.T) {
 	const secRefresh = 4 * time.Second
 	e := newEnv(t, envOptions{
-		provider: credtest.ProviderOptions{AccessTokenTTL: 12 * time.Second},
+		provider: oidcprovider.ProviderOptions{AccessTokenTTL: 12 * time.Second},
 		config:   "SEC_CREDENTIAL_REFRESH = 4\nCREDMON_OAUTH_REFRESH_MARGIN = 2\nCREDMON_OAUTH_MIN_REFRESH_INTERVAL = 1\nCREDMON_OAUTH_REFRESH_FRACTION = 0.9",
 	})
 	g := e.grant("compute.read", "")
@@ -168,7 +169,7 @@ func TestNoSymlinkedFilesFollowed(t *testing.T) {
 	if err := os.Symlink(outside, e.path("oscar", "myidp.top")); err != nil {
 		t.Fatal(err)
 	}
-	g := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	g := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("oscar", "disc", blob); err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestNoSymlinkedFilesFollowed(t *testing.T) {
 // in the answer) leaves the .top byte-for-byte as it was: the old refresh
 // token stays valid and is kept (docs/htcondor-contract.md#top).
 func TestNoRotationKeepsTop(t *testing.T) {
-	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{NoRotate: true}})
+	e := newEnv(t, envOptions{provider: oidcprovider.ProviderOptions{NoRotate: true}})
 	g := e.grant("compute.read", "")
 	blob := []byte("{\n  \"refresh_token\": \"" + g.RefreshToken + "\",\n  \"scopes\": \"compute.read\"\n}\n")
 	if err := e.credd.StoreTop("pat", "myidp", blob); err != nil {
@@ -293,7 +294,7 @@ func TestRotatedTokenKeptInMemoryUntilPersisted(t *testing.T) {
 	})
 	if rt := e.readJSON("sam", "myidp.top")["refresh_token"].(string); rt == g.RefreshToken {
 		t.Error(".top still holds the spent refresh token")
-	} else if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, rt, nil); status != 200 {
+	} else if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, rt, nil); status != 200 {
 		t.Errorf("the persisted refresh token does not work: HTTP %d", status)
 	}
 }

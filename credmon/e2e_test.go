@@ -26,16 +26,18 @@ import (
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 type env struct {
 	t      testing.TB
 	dir    string
-	idp    *credtest.Provider
-	proxy  *credtest.FaultProxy
+	idp    *oidcprovider.Provider
+	proxy  *oidcprovider.FaultProxy
 	credd  *credtest.Credd
 	mon    *credmon.Monitor
-	logs   *credtest.Buffer
+	logs   *oidcprovider.Buffer
 	cancel context.CancelFunc
 	done   chan error
 	now    func() time.Time
@@ -48,7 +50,7 @@ type env struct {
 
 type envOptions struct {
 	config   string // extra config lines
-	provider credtest.ProviderOptions
+	provider oidcprovider.ProviderOptions
 	now      func() time.Time
 	noStart  bool
 	infoLog  bool // log at Info, the daemon's default level
@@ -90,18 +92,18 @@ func routeSIGHUP(m *credmon.Monitor) {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, logs: &credtest.Buffer{}, now: o.now}
+	e := &env{t: t, logs: &oidcprovider.Buffer{}, now: o.now}
 	issuer, proxyURL := "http://127.0.0.1:1", "http://127.0.0.1:1"
 	if !o.noIdP {
-		e.idp = credtest.StartOIDCProvider(t, o.provider)
-		e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
+		e.idp = oidcprovider.StartOIDCProvider(t, o.provider)
+		e.proxy = oidcprovider.NewFaultProxy(t, e.idp.Issuer)
 		issuer, proxyURL = e.idp.Issuer, e.proxy.URL
 	}
 	base := t.TempDir()
 	e.base = base
 	e.dir = filepath.Join(base, "oauth_credentials")
 	secret := filepath.Join(base, "client_secret")
-	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	conf := fmt.Sprintf(`
@@ -126,7 +128,7 @@ CREDTEST_PROXY_URL = %s
 CREDTEST_ISSUER = %s
 CREDTEST_SECRET_FILE = %s
 %s
-`, e.dir, credtest.ClientIDPost, secret, proxyURL, credtest.ClientIDBasic, secret, issuer, credtest.ClientIDPost, proxyURL, issuer, secret, "%s")
+`, e.dir, oidcprovider.ClientIDPost, secret, proxyURL, oidcprovider.ClientIDBasic, secret, issuer, oidcprovider.ClientIDPost, proxyURL, issuer, secret, "%s")
 	e.cfgFile = filepath.Join(base, "condor_config")
 	e.writeConfig = func(extra string) {
 		t.Helper()
@@ -135,21 +137,21 @@ CREDTEST_SECRET_FILE = %s
 		}
 	}
 	e.writeConfig(o.config)
-	load := func() (*condorcfg.Credmon, error) {
+	load := func() (*knobs.Credmon, error) {
 		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
 			Env: []string{"CONDOR_CONFIG=" + e.cfgFile}})
 		if err != nil {
 			return nil, err
 		}
-		return condorcfg.LoadCredmon(cfg, "CREDMON_OAUTH", condorcfg.Overrides{})
+		return knobs.LoadCredmon(cfg, "CREDMON_OAUTH", knobs.Overrides{})
 	}
 	cm, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reload func() (*condorcfg.Credmon, error)
+	var reload func() (*knobs.Credmon, error)
 	if o.reload {
-		reload = func() (*condorcfg.Credmon, error) {
+		reload = func() (*knobs.Credmon, error) {
 			if o.reloadHook != nil {
 				o.reloadHook()
 			}
@@ -244,7 +246,7 @@ func (e *env) exists(user, file string) bool {
 
 // webLogin stores what HTCondor's OAuth web app writes after a login:
 // .top (refresh token, scopes, audience), .meta; no .use unless withUse.
-func (e *env) webLogin(user, name string, g credtest.Grant, scopes, audience string) {
+func (e *env) webLogin(user, name string, g oidcprovider.Grant, scopes, audience string) {
 	e.t.Helper()
 	top := map[string]string{"refresh_token": g.RefreshToken}
 	if scopes != "" {
@@ -254,7 +256,7 @@ func (e *env) webLogin(user, name string, g credtest.Grant, scopes, audience str
 		top["audience"] = audience
 	}
 	b, _ := json.Marshal(top)
-	if err := e.credd.StoreMeta(user, name, credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+	if err := e.credd.StoreMeta(user, name, credtest.Meta{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		TokenURL: e.proxy.URL + "/token", UseRefreshToken: true}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -263,8 +265,8 @@ func (e *env) webLogin(user, name string, g credtest.Grant, scopes, audience str
 	}
 }
 
-func (e *env) grant(scope, audience string) credtest.Grant {
-	return e.idp.NewRefreshToken(e.t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+func (e *env) grant(scope, audience string) oidcprovider.Grant {
+	return e.idp.NewRefreshToken(e.t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		Scope: scope, Audience: audience})
 }
 
@@ -321,7 +323,7 @@ func TestWebAppTokenRefreshedWithRotationScopesAndAudience(t *testing.T) {
 		t.Error("credd would now report a credential mismatch")
 	}
 	// The old refresh token is spent: only the persisted one works.
-	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
+	if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
 		t.Errorf("persisted refresh token refused: HTTP %d", status)
 	}
 	assertMode(t, e.path("alice", "webidp.use"), 0o600)
@@ -330,7 +332,7 @@ func TestWebAppTokenRefreshedWithRotationScopesAndAudience(t *testing.T) {
 	e.waitFor(`"Successfully refreshed webidp tokens for user alice"`, func() bool {
 		return strings.Contains(e.logs.String(), "Successfully refreshed webidp tokens for user alice")
 	})
-	assertNoSecrets(t, e.logs.String(), g.RefreshToken, top["refresh_token"].(string), use["access_token"].(string), credtest.ClientSecret)
+	assertNoSecrets(t, e.logs.String(), g.RefreshToken, top["refresh_token"].(string), use["access_token"].(string), oidcprovider.ClientSecret)
 }
 
 func assertNoSecrets(t *testing.T, logs string, secrets ...string) {
@@ -365,7 +367,7 @@ func TestUserStoredTopWithoutMeta(t *testing.T) {
 	t.Logf("credd saw bob/myidp.use after %v", took)
 
 	// The same through OIDC discovery and client_secret_basic.
-	g2 := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	g2 := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 	blob, _ = json.Marshal(map[string]string{"refresh_token": g2.RefreshToken})
 	if _, err := e.credd.AddAndWait(context.Background(), "bob", "disc", blob); err != nil {
 		t.Fatalf("discovery provider: %v", err)
@@ -405,7 +407,7 @@ func TestAudienceModes(t *testing.T) {
 func TestRevokedTokenNotRetried(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	g := e.grant("compute.read", "")
-	e.idp.Revoke(t, credtest.ClientIDPost, credtest.ClientSecret, g.RefreshToken)
+	e.idp.Revoke(t, oidcprovider.ClientIDPost, oidcprovider.ClientSecret, g.RefreshToken)
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("dave", "myidp", blob); err != nil {
 		t.Fatal(err)
@@ -441,7 +443,7 @@ func TestRevokedTokenNotRetried(t *testing.T) {
 // TestIssuerFaultsKeepFilesAndIsolateTokens: 500s, lies and hangs at one
 // issuer leave that token's files untouched and do not stop other tokens.
 func TestIssuerFaultsKeepFilesAndIsolateTokens(t *testing.T) {
-	modes := []credtest.Mode{credtest.Status500, credtest.BadJSON, credtest.Hang, credtest.Down, credtest.ErrorJSON("temporarily_unavailable")}
+	modes := []oidcprovider.Mode{oidcprovider.Status500, oidcprovider.BadJSON, oidcprovider.Hang, oidcprovider.Down, oidcprovider.ErrorJSON("temporarily_unavailable")}
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			e := newEnv(t, envOptions{})
@@ -453,7 +455,7 @@ func TestIssuerFaultsKeepFilesAndIsolateTokens(t *testing.T) {
 			}
 			// Ten healthy tokens of another provider (discovery, direct).
 			for i := 0; i < 10; i++ {
-				gi := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+				gi := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 				b, _ := json.Marshal(map[string]string{"refresh_token": gi.RefreshToken})
 				if err := e.credd.StoreTop(fmt.Sprintf("u%02d", i), "disc", b); err != nil {
 					t.Fatal(err)
@@ -472,7 +474,7 @@ func TestIssuerFaultsKeepFilesAndIsolateTokens(t *testing.T) {
 				t.Error(".top changed after a failed refresh")
 			}
 			// Heal the issuer: the backoff retry succeeds without any signal.
-			e.proxy.SetMode(credtest.Pass)
+			e.proxy.SetMode(oidcprovider.Pass)
 			e.waitFor("recovery", func() bool { return e.exists("erin", "myidp.use") })
 		})
 	}
@@ -535,7 +537,7 @@ func TestBrokenInputsDoNotStopOthers(t *testing.T) {
 func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	release := make(chan struct{})
-	e.proxy.SetMode(credtest.Gate(release))
+	e.proxy.SetMode(oidcprovider.Gate(release))
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("frank", "myidp", blob); err != nil {
@@ -553,7 +555,7 @@ func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 		t.Fatal("the rotated refresh token was not persisted before the .use write")
 	}
 	top := e.readJSON("frank", "myidp.top")
-	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
+	if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, top["refresh_token"].(string), nil); status != 200 {
 		t.Errorf("persisted refresh token does not work: HTTP %d", status)
 	}
 	ents, _ := os.ReadDir(filepath.Join(e.dir, "frank"))
@@ -572,7 +574,7 @@ func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 // wire wins; our stale result is discarded and the new .top is refreshed.
 func TestTopReplacedDuringRefresh(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.proxy.SetMode(credtest.Slow(1500 * time.Millisecond))
+	e.proxy.SetMode(oidcprovider.Slow(1500 * time.Millisecond))
 	g1 := e.grant("compute.read", "")
 	g2 := e.grant("compute.read", "")
 	b1, _ := json.Marshal(map[string]string{"refresh_token": g1.RefreshToken, "scopes": "compute.read"})
@@ -585,7 +587,7 @@ func TestTopReplacedDuringRefresh(t *testing.T) {
 	if err := e.credd.StoreTop("gina", "myidp", b2); err != nil {
 		t.Fatal(err)
 	}
-	e.proxy.SetMode(credtest.Pass)
+	e.proxy.SetMode(oidcprovider.Pass)
 	e.waitFor("the new .top refreshed", func() bool {
 		top := e.readJSON("gina", "myidp.top")
 		return top["note"] == "new login" && top["refresh_token"] != g2.RefreshToken && e.exists("gina", "myidp.use")
@@ -676,7 +678,7 @@ func TestLeavesOtherFilesAlone(t *testing.T) {
 // TestUserDirVanishesMidRefresh: credd sweeps a user while we refresh.
 func TestUserDirVanishesMidRefresh(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.proxy.SetMode(credtest.Slow(800 * time.Millisecond))
+	e.proxy.SetMode(oidcprovider.Slow(800 * time.Millisecond))
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("ivan", "myidp", blob); err != nil {
@@ -696,7 +698,7 @@ func TestUserDirVanishesMidRefresh(t *testing.T) {
 	// And it keeps working for others.
 	g2 := e.grant("compute.read", "")
 	b2, _ := json.Marshal(map[string]string{"refresh_token": g2.RefreshToken})
-	e.proxy.SetMode(credtest.Pass)
+	e.proxy.SetMode(oidcprovider.Pass)
 	if _, err := e.credd.AddAndWait(context.Background(), "judy", "myidp", b2); err != nil {
 		t.Fatal(err)
 	}
@@ -720,7 +722,7 @@ func TestCompleteAndCoalescing(t *testing.T) {
 	if err := os.WriteFile(complete, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.proxy.SetMode(credtest.Slow(1 * time.Second))
+	e.proxy.SetMode(oidcprovider.Slow(1 * time.Second))
 	g := e.grant("compute.read", "")
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := e.credd.StoreTop("kim", "myidp", blob); err != nil {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/classad"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
 )
 
@@ -23,7 +23,7 @@ import (
 // for the current configuration generation: its knobs, its parsed
 // AUTHZ_TEMPLATE_EXPR and its signing key. Workers share it.
 type localIssuer struct {
-	cfg     *condorcfg.Local
+	cfg     *knobs.Local
 	err     error        // unusable configuration: no token until it changes
 	expr    classad.Expr // nil: no AUTHZ_TEMPLATE_EXPR
 	exprErr error        // AUTHZ_TEMPLATE_EXPR does not parse: logged, ignored
@@ -274,7 +274,7 @@ func (m *Monitor) localUseLifetime(c *cred, b []byte, written time.Time) bool {
 // PEM 0644, never overwriting an existing file. Only ES256 providers get a
 // key: a generated EC key could not serve RS256. Errors are logged; OAuth2
 // tokens do not need the key.
-func EnsureLocalKeys(cfg *condorcfg.Credmon, log hclog.Logger) {
+func EnsureLocalKeys(cfg *knobs.Credmon, log hclog.Logger) {
 	done := map[string]bool{}
 	for _, p := range cfg.LocalNames {
 		l, err := cfg.Local(p)

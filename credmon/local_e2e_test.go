@@ -22,9 +22,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 const localAud = "https://storage.example.org"
@@ -384,7 +384,7 @@ LOCAL_CREDMON_TOKEN_AUDIENCE = %s
 CREDMON_OAUTH_HTTP_TIMEOUT = 60
 CREDMON_OAUTH_WORKERS = 2
 `, priv, localAud)})
-	e.proxy.SetMode(credtest.Hang)
+	e.proxy.SetMode(oidcprovider.Hang)
 	// Before the daemon's stop, which lets requests on the wire finish
 	// (these would take the full 60 s).
 	t.Cleanup(e.proxy.Close)
@@ -586,7 +586,7 @@ func TestLoopingKnobsAreClampedAndWarned(t *testing.T) {
 	e.mon.Rescan()
 	e.waitFor("three mints", func() bool { return e.mon.Stats().Refreshes >= 3 })
 	elapsed := time.Since(start)
-	if n, limit := e.mon.Stats().Refreshes, 1+int64(elapsed/condorcfg.MinRefreshIntervalFloor); n > limit {
-		t.Errorf("%d mints in %v; the floor of %v allows at most %d", n, elapsed, condorcfg.MinRefreshIntervalFloor, limit)
+	if n, limit := e.mon.Stats().Refreshes, 1+int64(elapsed/knobs.MinRefreshIntervalFloor); n > limit {
+		t.Errorf("%d mints in %v; the floor of %v allows at most %d", n, elapsed, knobs.MinRefreshIntervalFloor, limit)
 	}
 }

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/atomicfile"
+	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // Version is reported in logs and the User-Agent; set at link time.
@@ -29,9 +29,9 @@ const ReloadInterval = 5 * time.Second
 // Options are the monitor's collaborators. Only Config and Dir are required.
 type Options struct {
 	// Config is the configuration snapshot to start with.
-	Config *condorcfg.Credmon
+	Config *knobs.Credmon
 	// Reload re-reads configuration on SIGHUP (rate-limited). nil: never.
-	Reload func() (*condorcfg.Credmon, error)
+	Reload func() (*knobs.Credmon, error)
 	// Dir is the open credential directory (see PrepareCredDir).
 	Dir *atomicfile.Dir
 	// Logger receives the daemon's log lines; nil discards them.
@@ -77,7 +77,7 @@ type Monitor struct {
 	overflow atomic.Bool
 
 	// Everything below is owned by the Run goroutine.
-	cfg        *condorcfg.Credmon
+	cfg        *knobs.Credmon
 	lastReload time.Time
 	reloadDue  bool
 	users      map[string]*userState
@@ -169,7 +169,7 @@ func New(opts Options) (*Monitor, error) {
 	return m, nil
 }
 
-func newHTTPClient(c *condorcfg.Credmon) *http.Client {
+func newHTTPClient(c *knobs.Credmon) *http.Client {
 	dialer := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Transport: &http.Transport{

@@ -13,9 +13,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 )
 
@@ -23,8 +23,8 @@ import (
 type job struct {
 	c          *cred // identity only; workers must not touch its fields
 	user, name string
-	provider   *condorcfg.Provider // nil when the provider's config is unusable
-	cfg        *condorcfg.Credmon
+	provider   *knobs.Provider // nil when the provider's config is unusable
+	cfg        *knobs.Credmon
 	pendingRT  string
 	pendingTop atomicfile.ID
 	issuer     *issuerState  // the issuer's state: workers read only issuer.paused
@@ -355,7 +355,7 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job, r *resu
 	}
 	c.ClientID, c.AuthStyle, c.TokenURL = p.ClientID, p.AuthStyle, p.TokenURL
 	if p.ClientSecretFile != "" {
-		secret, err := condorcfg.ReadClientSecret(p.ClientSecretFile)
+		secret, err := knobs.ReadClientSecret(p.ClientSecretFile)
 		if err != nil {
 			return nil, atomicfile.ID{}, &oauth2refresh.PermanentError{Err: err}
 		}

@@ -17,12 +17,13 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // webLoginVia is webLogin with the .meta's token URL pointing at tokenURL.
-func (e *env) webLoginVia(user, name, tokenURL string, g credtest.Grant) {
+func (e *env) webLoginVia(user, name, tokenURL string, g oidcprovider.Grant) {
 	e.t.Helper()
-	if err := e.credd.StoreMeta(user, name, credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+	if err := e.credd.StoreMeta(user, name, credtest.Meta{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		TokenURL: tokenURL, UseRefreshToken: true}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -39,9 +40,9 @@ func (e *env) webLoginVia(user, name, tokenURL string, g credtest.Grant) {
 // issuer revoked the grants.
 func TestStopKeepsRotatedRefreshTokensOnTheWire(t *testing.T) {
 	const users = 12
-	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{RefreshDelay: 1500 * time.Millisecond},
+	e := newEnv(t, envOptions{provider: oidcprovider.ProviderOptions{RefreshDelay: 1500 * time.Millisecond},
 		config: "CREDMON_OAUTH_HTTP_TIMEOUT = 60\nCREDMON_OAUTH_WORKERS = 16\n"})
-	grants := make([]credtest.Grant, users)
+	grants := make([]oidcprovider.Grant, users)
 	for i := range grants {
 		grants[i] = e.grant("openid offline_access", "")
 		e.webLogin(fmt.Sprintf("u%02d", i), "webidp", grants[i], "", "")
@@ -64,7 +65,7 @@ func TestStopKeepsRotatedRefreshTokensOnTheWire(t *testing.T) {
 		}
 		// The next start would refresh with this one: the issuer must
 		// still honour it (a replayed, spent token revokes the grant).
-		if _, status, err := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, rt, nil); status != http.StatusOK {
+		if _, status, err := e.idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, rt, nil); status != http.StatusOK {
 			t.Errorf("%s: the saved refresh token is refused after the stop: HTTP %d %v", u, status, err)
 		}
 	}
@@ -77,7 +78,7 @@ func TestStopKeepsRotatedRefreshTokensOnTheWire(t *testing.T) {
 // left for the next start; only requests already sent go on.
 func TestStopStartsNoNewRefresh(t *testing.T) {
 	const users = 6
-	e := newEnv(t, envOptions{provider: credtest.ProviderOptions{RefreshDelay: time.Second},
+	e := newEnv(t, envOptions{provider: oidcprovider.ProviderOptions{RefreshDelay: time.Second},
 		config: "CREDMON_OAUTH_HTTP_TIMEOUT = 60\nCREDMON_OAUTH_WORKERS = 1\n"})
 	for i := 0; i < users; i++ {
 		e.webLogin(fmt.Sprintf("u%02d", i), "webidp", e.grant("openid offline_access", ""), "", "")
@@ -156,8 +157,8 @@ func TestExpiredUseIsRefreshedAtOnce(t *testing.T) {
 // stored after them are refreshed at once.
 func TestHungIssuerDoesNotDelayAHealthyOne(t *testing.T) {
 	e := newEnv(t, envOptions{config: "CREDMON_OAUTH_HTTP_TIMEOUT = 300\nCREDMON_OAUTH_WORKERS = 4\n"})
-	healthy := credtest.NewFaultProxy(t, e.idp.Issuer)
-	e.proxy.SetMode(credtest.Hang)
+	healthy := oidcprovider.NewFaultProxy(t, e.idp.Issuer)
+	e.proxy.SetMode(oidcprovider.Hang)
 	// Runs before the daemon's stop (cleanups run last-in first-out): the
 	// stop waits for requests on the wire, and these would wait 5 minutes.
 	t.Cleanup(e.proxy.Close)
@@ -183,8 +184,8 @@ func TestHungIssuerDoesNotDelayAHealthyOne(t *testing.T) {
 func TestUnansweringIssuerIsPaused(t *testing.T) {
 	const workers = 2
 	e := newEnv(t, envOptions{config: fmt.Sprintf("CREDMON_OAUTH_HTTP_TIMEOUT = 1\nCREDMON_OAUTH_WORKERS = %d\nCREDMON_OAUTH_MIN_BACKOFF = 2\nCREDMON_OAUTH_MAX_BACKOFF = 60\n", workers)})
-	healthy := credtest.NewFaultProxy(t, e.idp.Issuer)
-	e.proxy.SetMode(credtest.Hang)
+	healthy := oidcprovider.NewFaultProxy(t, e.idp.Issuer)
+	e.proxy.SetMode(oidcprovider.Hang)
 	t.Cleanup(e.proxy.Close)
 	for i := 0; i < 20; i++ {
 		e.webLogin(fmt.Sprintf("hung%02d", i), "webidp", e.grant("openid offline_access", ""), "", "")
@@ -209,7 +210,7 @@ func TestUnansweringIssuerIsPaused(t *testing.T) {
 // its other tokens wait with it.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	e.proxy.SetMode(credtest.Throttle(http.StatusTooManyRequests, "120"))
+	e.proxy.SetMode(oidcprovider.Throttle(http.StatusTooManyRequests, "120"))
 	e.webLogin("alice", "webidp", e.grant("openid offline_access", ""), "", "")
 	e.waitLog("paused for 2m0s: it asked to retry after 2m0s (Retry-After)")
 	e.waitLog("retry_in=2m0s")
@@ -250,7 +251,7 @@ func TestUseDirectoryCostsNoRefresh(t *testing.T) {
 func TestUnusableLocalFilesAreNotRetried(t *testing.T) {
 	e := newEnv(t, envOptions{noStart: true})
 	big := `{"refresh_token":"x","pad":"` + strings.Repeat("a", 2<<20) + `"}`
-	if err := e.credd.StoreMeta("big", "webidp", credtest.Meta{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+	if err := e.credd.StoreMeta("big", "webidp", credtest.Meta{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		TokenURL: e.proxy.URL + "/token", UseRefreshToken: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestUnusableLocalFilesAreNotRetried(t *testing.T) {
 func TestSameTopReStoredMidRefreshKeepsRotation(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	release := make(chan struct{})
-	e.proxy.SetMode(credtest.Gate(release))
+	e.proxy.SetMode(oidcprovider.Gate(release))
 	g := e.grant("openid offline_access", "")
 	e.webLogin("rob", "webidp", g, "", "")
 	e.waitFor("the refresh on the wire", func() bool { return e.proxy.Count("/token") >= 1 })
@@ -309,7 +310,7 @@ func TestSameTopReStoredMidRefreshKeepsRotation(t *testing.T) {
 	if rt == g.RefreshToken {
 		t.Fatal("the re-stored .top kept the refresh token the issuer rotated")
 	}
-	if _, status, err := e.idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, rt, nil); status != http.StatusOK {
+	if _, status, err := e.idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, rt, nil); status != http.StatusOK {
 		t.Errorf("the saved refresh token is refused: HTTP %d %v", status, err)
 	}
 }
@@ -321,7 +322,7 @@ func TestSameTopReStoredMidRefreshKeepsRotation(t *testing.T) {
 // (secret file).
 func TestEchoingIssuerLeaksNothingIntoTheLog(t *testing.T) {
 	e := newEnv(t, envOptions{infoLog: true})
-	e.proxy.SetMode(credtest.Echo(http.StatusBadRequest))
+	e.proxy.SetMode(oidcprovider.Echo(http.StatusBadRequest))
 	g1, g2 := e.grant("openid offline_access", ""), e.grant("openid offline_access", "")
 	e.webLogin("alice", "webidp", g1, "", "")
 	if err := e.credd.StoreTop("bob", "myidp", []byte(fmt.Sprintf(`{"refresh_token":%q}`, g2.RefreshToken))); err != nil {
@@ -331,7 +332,7 @@ func TestEchoingIssuerLeaksNothingIntoTheLog(t *testing.T) {
 	e.waitLog("Failed to refresh webidp tokens for user alice")
 	e.waitLog("Failed to refresh myidp tokens for user bob")
 	log := e.logs.String()
-	for _, secret := range []string{g1.RefreshToken, g2.RefreshToken, credtest.ClientSecret} {
+	for _, secret := range []string{g1.RefreshToken, g2.RefreshToken, oidcprovider.ClientSecret} {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log holds a secret the issuer echoed (%d bytes)", len(secret))
 		}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // tokenObs is what one listing saw of a token name: the status of each of
@@ -91,7 +91,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 			if err != nil {
 				continue
 			}
-			if staleKeyFile(e.Name, st, now, condorcfg.KeyFileLifetime) || staleTemp(e.Name, st, now, m.tempMaxAge) {
+			if staleKeyFile(e.Name, st, now, knobs.KeyFileLifetime) || staleTemp(e.Name, st, now, m.tempMaxAge) {
 				if err := m.dir.Remove(e.Name); err != nil {
 					m.log.Warn("removing stale file", "file", e.Name, "error", err)
 				} else {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/credmon/knobs"
 )
 
 // TestIdlePassesKeepSchedule: passes over fresh tokens neither queue work
@@ -68,7 +69,7 @@ func idleMonitor(tb testing.TB, n int) *Monitor {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cm, err := condorcfg.LoadCredmon(cfg, "CREDMON_OAUTH", condorcfg.Overrides{CredDir: dir})
+	cm, err := knobs.LoadCredmon(cfg, "CREDMON_OAUTH", knobs.Overrides{CredDir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // A token path that is a directory or a FIFO cannot be replaced: exit 7
 // (file permissions) for get and for renew alike, not 1.
 func TestTokenPathNotAFileExitsPermission(t *testing.T) {
 	r := newRobot(t)
-	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
+	r.storeAccount("robot", "rob", oidcprovider.ClientIDBasic)
 	dir := filepath.Join(r.base, "dir")
 	fifo := filepath.Join(r.base, "fifo")
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -49,7 +49,7 @@ func TestTokenPathNotAFileExitsPermission(t *testing.T) {
 // issuer refused nothing (6).
 func TestInsecureIssuerExitsConfigForGetAndRenew(t *testing.T) {
 	r := newRobot(t)
-	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
+	r.storeAccount("robot", "rob", oidcprovider.ClientIDBasic)
 	code, _, errOut := r.run("get", "--account", "robot", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "-o", filepath.Join(r.base, "bt"))
 	if code != exitConfig || !strings.Contains(errOut, "https") {
 		t.Errorf("get: exit %d (%s); want %d", code, errOut, exitConfig)
@@ -63,12 +63,12 @@ func TestInsecureIssuerExitsConfigForGetAndRenew(t *testing.T) {
 	}
 	// client credentials: the token_request_url, same status.
 	ini = r.writeIni("cc.ini", fmt.Sprintf("[account cc]\ntoken_request_url = %s/token\nclient_id = %s\nclient_secret = %s\n"+
-		"[token t]\naccount = cc\ntoken_path = %s\n", r.idp.Issuer, credtest.ClientIDBasic, credtest.ClientSecret, filepath.Join(r.base, "t.token")))
+		"[token t]\naccount = cc\ntoken_path = %s\n", r.idp.Issuer, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, filepath.Join(r.base, "t.token")))
 	args[2] = ini
 	if code, _, errOut := r.run(args...); code != exitConfig {
 		t.Errorf("renew, client credentials: exit %d (%s); want %d", code, errOut, exitConfig)
 	}
-	if code, _, errOut := r.run("get", "--client-id", credtest.ClientIDBasic, "--client-secret-file", r.pwFile,
+	if code, _, errOut := r.run("get", "--client-id", oidcprovider.ClientIDBasic, "--client-secret-file", r.pwFile,
 		"--issuer", r.idp.Issuer, "-o", filepath.Join(r.base, "bt")); code != exitConfig {
 		t.Errorf("get, client credentials: exit %d (%s); want %d", code, errOut, exitConfig)
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 
 type robot struct {
 	t       *testing.T
-	idp     *credtest.Provider
+	idp     *oidcprovider.Provider
 	base    string
 	acctDir string
 	pwFile  string
@@ -46,9 +47,9 @@ type robot struct {
 }
 
 // newRobot is a robot with a provider (opts, if given).
-func newRobot(t *testing.T, opts ...credtest.ProviderOptions) *robot {
+func newRobot(t *testing.T, opts ...oidcprovider.ProviderOptions) *robot {
 	t.Helper()
-	var o credtest.ProviderOptions
+	var o oidcprovider.ProviderOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
@@ -57,11 +58,11 @@ func newRobot(t *testing.T, opts ...credtest.ProviderOptions) *robot {
 
 // robotWith is a robot whose provider has opts (nil: no provider). Its
 // account directory is not created: setup does that.
-func robotWith(t *testing.T, opts *credtest.ProviderOptions) *robot {
+func robotWith(t *testing.T, opts *oidcprovider.ProviderOptions) *robot {
 	t.Helper()
 	r := &robot{t: t, base: t.TempDir()}
 	if opts != nil {
-		r.idp = credtest.StartOIDCProvider(t, *opts)
+		r.idp = oidcprovider.StartOIDCProvider(t, *opts)
 	}
 	r.acctDir = filepath.Join(r.base, "oidc-agent")
 	r.pwFile = filepath.Join(r.base, "pw")
@@ -373,11 +374,11 @@ func TestRenewReauthAndGetToken(t *testing.T) {
 	r := newRobot(t)
 	os.MkdirAll(r.acctDir, 0o700)
 	mk := func(name, login string) string {
-		g := r.idp.NewRefreshToken(t, credtest.GrantRequest{Scope: "storage.read:/", User: login})
+		g := r.idp.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "storage.read:/", User: login})
 		a := oidcagent.NewAccount(name)
 		a.SetIssuerURL(r.idp.Issuer + "/")
-		a.SetClientID(credtest.ClientIDBasic)
-		a.SetClientSecret(credtest.ClientSecret)
+		a.SetClientID(oidcprovider.ClientIDBasic)
+		a.SetClientSecret(oidcprovider.ClientSecret)
 		a.SetRefreshToken(g.RefreshToken)
 		if err := oidcagent.Save(r.acctDir, name, a, []byte("robot-password")); err != nil {
 			t.Fatal(err)
@@ -386,7 +387,7 @@ func TestRenewReauthAndGetToken(t *testing.T) {
 	}
 	mk("good", "gail")
 	bad := mk("revoked", "rex")
-	r.idp.Revoke(t, credtest.ClientIDBasic, credtest.ClientSecret, bad)
+	r.idp.Revoke(t, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, bad)
 
 	ini := filepath.Join(r.base, "config.ini")
 	os.WriteFile(ini, []byte(fmt.Sprintf("[account good]\npassword_file = %[1]s\n[account revoked]\npassword_file = %[1]s\n"+
@@ -443,8 +444,8 @@ func TestGetUsesOIDCGenAccount(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "oidc-gen", "--issuer", r.idp.Issuer, "--flow", "device",
-		"--scope", "openid offline_access storage.read:/", "--client-id", credtest.ClientIDBasic,
-		"--client-secret", credtest.ClientSecret, "--redirect-uri", "http://localhost:8765",
+		"--scope", "openid offline_access storage.read:/", "--client-id", oidcprovider.ClientIDBasic,
+		"--client-secret", oidcprovider.ClientSecret, "--redirect-uri", "http://localhost:8765",
 		"--pw-env", "--confirm-default", "--no-url-call", "--prompt=none", "genacct")
 	cmd.Env = append(append([]string(nil), a.env...), "OIDC_ENCRYPTION_PW=robot-password")
 	pr, pw := io.Pipe()
@@ -507,7 +508,7 @@ func TestExitCodesAndListScopes(t *testing.T) {
 	secret := filepath.Join(r.base, "secret")
 	os.WriteFile(secret, []byte("wrong-secret\n"), 0o600)
 	bt := filepath.Join(r.base, "bt")
-	if code, _, errOut := r.run("get", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret,
+	if code, _, errOut := r.run("get", "--client-id", oidcprovider.ClientIDPost, "--client-secret-file", secret,
 		"--issuer", r.idp.Issuer, "--insecure", "-o", bt); code != exitRefused {
 		t.Errorf("wrong client secret: exit %d (%s); want %d", code, errOut, exitRefused)
 	}
@@ -520,8 +521,8 @@ func TestExitCodesAndListScopes(t *testing.T) {
 	// A token file owned by someone else is never replaced.
 	os.WriteFile(bt, []byte("planted\n"), 0o600)
 	os.Chown(bt, 12345, 12345)
-	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
-	code, _, errOut = r.run("get", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret,
+	os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600)
+	code, _, errOut = r.run("get", "--client-id", oidcprovider.ClientIDPost, "--client-secret-file", secret,
 		"--issuer", r.idp.Issuer, "--insecure", "-o", bt)
 	if code != exitPermission || !strings.Contains(errOut, "owned by uid 12345") {
 		t.Errorf("someone else's file: exit %d (%s); want %d", code, errOut, exitPermission)
@@ -606,13 +607,13 @@ func getFirstRun(t *testing.T, r *robot, pwArgs []string) {
 func TestSetupManualClient(t *testing.T) {
 	r := newRobot(t)
 	secret := filepath.Join(r.base, "client-secret")
-	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
-	out := r.setup("manual", "mani", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret)
+	os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600)
+	out := r.setup("manual", "mani", "--client-id", oidcprovider.ClientIDPost, "--client-secret-file", secret)
 	if !strings.Contains(out, "[account manual]") {
 		t.Errorf("setup printed %q", out)
 	}
 	acct, err := oidcagent.Load(r.acctDir, "manual", []byte("robot-password"))
-	if err != nil || acct.ClientID() != credtest.ClientIDPost || acct.ClientSecret() != credtest.ClientSecret {
+	if err != nil || acct.ClientID() != oidcprovider.ClientIDPost || acct.ClientSecret() != oidcprovider.ClientSecret {
 		t.Fatalf("account: %v, client %q", err, acct.ClientID())
 	}
 	bt := filepath.Join(r.base, "bt")
@@ -620,14 +621,14 @@ func TestSetupManualClient(t *testing.T) {
 		t.Fatalf("get: exit %d %s", code, errOut)
 	}
 	raw, _ := os.ReadFile(bt)
-	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "mani" || c["client_id"] != credtest.ClientIDPost {
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "mani" || c["client_id"] != oidcprovider.ClientIDPost {
 		t.Errorf("claims %v", c)
 	}
 }
 
 func TestDecode(t *testing.T) {
 	r := newRobot(t)
-	g := r.idp.NewRefreshToken(t, credtest.GrantRequest{Scope: "storage.read:/", User: "dora"})
+	g := r.idp.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "storage.read:/", User: "dora"})
 	f := filepath.Join(r.base, "tok")
 	os.WriteFile(f, []byte(g.AccessToken+"\n"), 0o600)
 	code, out, errOut := r.run("decode", f)
@@ -646,12 +647,12 @@ func TestDecode(t *testing.T) {
 // client_secret_post client works with --client-secret-post; get works
 // with both.
 func TestStrictClientAuth(t *testing.T) {
-	r := newRobot(t, credtest.ProviderOptions{StrictClientAuth: true})
+	r := newRobot(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
 	r.setup("dcr", "dora")
 	secret := filepath.Join(r.base, "client-secret")
-	os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600)
-	r.setup("postclient", "polly", "--client-id", credtest.ClientIDPost, "--client-secret-file", secret, "--client-secret-post")
-	r.setup("basicclient", "bess", "--client-id", credtest.ClientIDBasic, "--client-secret-file", secret)
+	os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600)
+	r.setup("postclient", "polly", "--client-id", oidcprovider.ClientIDPost, "--client-secret-file", secret, "--client-secret-post")
+	r.setup("basicclient", "bess", "--client-id", oidcprovider.ClientIDBasic, "--client-secret-file", secret)
 	for name, sub := range map[string]string{"dcr": "dora", "postclient": "polly", "basicclient": "bess"} {
 		bt := filepath.Join(r.base, name+".bt")
 		if code, _, errOut := r.run("get", "--account", name, "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure", "-o", bt); code != 0 {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/renewer"
 )
@@ -29,7 +29,7 @@ import (
 // clientID (ClientIDPost authenticates with client_secret_post).
 func (r *robot) storeAccount(name, login, clientID string) {
 	r.t.Helper()
-	g := r.idp.NewRefreshToken(r.t, credtest.GrantRequest{ClientID: clientID, ClientSecret: credtest.ClientSecret,
+	g := r.idp.NewRefreshToken(r.t, oidcprovider.GrantRequest{ClientID: clientID, ClientSecret: oidcprovider.ClientSecret,
 		Scope: "storage.read:/", User: login})
 	r.saveAccount(name, clientID, g.RefreshToken)
 }
@@ -43,7 +43,7 @@ func (r *robot) saveAccount(name, clientID, refreshToken string) {
 	}
 	a.SetIssuerURL(issuer)
 	a.SetClientID(clientID)
-	a.SetClientSecret(credtest.ClientSecret)
+	a.SetClientSecret(oidcprovider.ClientSecret)
 	a.SetRefreshToken(refreshToken)
 	if err := os.MkdirAll(r.acctDir, 0o700); err != nil {
 		r.t.Fatal(err)
@@ -104,8 +104,8 @@ func (p *started) wait() (code int, stderr string) {
 // send the same refresh token, the issuer sees it reused and revokes the
 // grant, and a human must log in again; with it, one waits for the other.
 func TestRenewAndGetConcurrently(t *testing.T) {
-	r := robotWith(t, &credtest.ProviderOptions{RefreshDelay: time.Second})
-	r.storeAccount("robot", "rosa", credtest.ClientIDBasic)
+	r := robotWith(t, &oidcprovider.ProviderOptions{RefreshDelay: time.Second})
+	r.storeAccount("robot", "rosa", oidcprovider.ClientIDBasic)
 	ini := r.writeIni("config.ini", fmt.Sprintf("[account robot]\npassword_file = %s\n[token t]\naccount = robot\ntoken_path = %s\n",
 		r.pwFile, filepath.Join(r.base, "renewed.token")))
 	getArgs := func(out string) []string {
@@ -138,15 +138,15 @@ func TestRenewAndGetConcurrently(t *testing.T) {
 // has registered) at an issuer that refuses any other method: renew falls
 // back from HTTP Basic to form parameters, as get does.
 func TestRenewPostClientStrictAuth(t *testing.T) {
-	r := robotWith(t, &credtest.ProviderOptions{StrictClientAuth: true})
-	r.storeAccount("poster", "polly", credtest.ClientIDPost)
+	r := robotWith(t, &oidcprovider.ProviderOptions{StrictClientAuth: true})
+	r.storeAccount("poster", "polly", oidcprovider.ClientIDPost)
 	tok := filepath.Join(r.base, "p.token")
 	ini := r.writeIni("config.ini", fmt.Sprintf("[account poster]\npassword_file = %s\n[token p]\naccount = poster\ntoken_path = %s\n", r.pwFile, tok))
 	if code, _, errOut := r.run(r.renewArgs(ini)...); code != 0 {
 		t.Fatalf("renew with a client_secret_post client: exit %d: %s", code, errOut)
 	}
 	raw, _ := os.ReadFile(tok)
-	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "polly" || c["client_id"] != credtest.ClientIDPost {
+	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "polly" || c["client_id"] != oidcprovider.ClientIDPost {
 		t.Errorf("claims %v", c)
 	}
 }
@@ -157,9 +157,9 @@ func TestRenewPostClientStrictAuth(t *testing.T) {
 // when the client has a fixed 1 s bound, as renew's client used to have
 // (20 s, too short for tokens configured with more).
 func TestRenewTokenTimeoutBoundsRequests(t *testing.T) {
-	r := robotWith(t, &credtest.ProviderOptions{RefreshDelay: 2 * time.Second})
+	r := robotWith(t, &oidcprovider.ProviderOptions{RefreshDelay: 2 * time.Second})
 	ini := func(name, timeout string) string {
-		r.storeAccount(name, "tim", credtest.ClientIDBasic)
+		r.storeAccount(name, "tim", oidcprovider.ClientIDBasic)
 		return r.writeIni(name+".ini", fmt.Sprintf("[account %[1]s]\npassword_file = %[2]s\n[token %[1]s]\naccount = %[1]s\ntoken_path = %[3]s/%[1]s.token\ntimeout = %[4]s\n",
 			name, r.pwFile, r.base, timeout))
 	}
@@ -194,8 +194,8 @@ func TestRenewTokenTimeoutBoundsRequests(t *testing.T) {
 
 // renew --watch records each round's outcomes for status.
 func TestRenewWatchWritesState(t *testing.T) {
-	r := robotWith(t, &credtest.ProviderOptions{})
-	r.storeAccount("robot", "wally", credtest.ClientIDBasic)
+	r := robotWith(t, &oidcprovider.ProviderOptions{})
+	r.storeAccount("robot", "wally", oidcprovider.ClientIDBasic)
 	ini := r.writeIni("config.ini", fmt.Sprintf("[account robot]\npassword_file = %s\n[token w]\naccount = robot\ntoken_path = %s/w.token\n", r.pwFile, r.base))
 	p := r.start(r.renewArgs(ini, "--watch")...)
 	state := filepath.Join(r.base, "status.json")
@@ -233,8 +233,8 @@ func TestStatusAccountsAndReloginWarning(t *testing.T) {
 		return s
 	}
 	// "soon" is used by no token: listed, and warned about, all the same.
-	r.saveAccount("soon", credtest.ClientIDBasic, jwtRT(48*time.Hour))
-	r.saveAccount("later", credtest.ClientIDBasic, jwtRT(30*24*time.Hour))
+	r.saveAccount("soon", oidcprovider.ClientIDBasic, jwtRT(48*time.Hour))
+	r.saveAccount("later", oidcprovider.ClientIDBasic, jwtRT(30*24*time.Hour))
 	ini := r.writeIni("config.ini", fmt.Sprintf("[account soon]\npassword_file = %[1]s\n[account later]\npassword_file = %[1]s\n"+
 		"[account cc]\ntoken_request_url = https://issuer.example/token\nclient_id = c\nclient_secret = s\n"+
 		"[token b]\naccount = later\ntoken_path = %[2]s/b.token\n", r.pwFile, r.base))

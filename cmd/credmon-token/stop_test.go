@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -90,8 +90,8 @@ func TestGetStopFinishesRefreshOnTheWire(t *testing.T) {
 }
 
 func getStopFinishesRefreshOnTheWire(t *testing.T, sig syscall.Signal) {
-	r := newRobot(t, credtest.ProviderOptions{RefreshDelay: 2 * time.Second})
-	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
+	r := newRobot(t, oidcprovider.ProviderOptions{RefreshDelay: 2 * time.Second})
+	r.storeAccount("robot", "rob", oidcprovider.ClientIDBasic)
 	rt0 := r.refreshToken("robot")
 	bt := filepath.Join(r.base, "bt")
 	args := []string{"get", "--account", "robot", "--pw-file", r.pwFile, "--config-dir", r.acctDir, "--insecure", "-o", bt}
@@ -119,7 +119,7 @@ func getStopFinishesRefreshOnTheWire(t *testing.T, sig syscall.Signal) {
 // comes free right after the stop, and says so.
 func TestGetStopBeforeRefreshSendsNothing(t *testing.T) {
 	r := newRobot(t)
-	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
+	r.storeAccount("robot", "rob", oidcprovider.ClientIDBasic)
 	rt0 := r.refreshToken("robot")
 	unlock, err := oidcagent.LockAccount(t.Context(), r.acctDir, "robot")
 	if err != nil {
@@ -147,8 +147,8 @@ func TestGetStopBeforeRefreshSendsNothing(t *testing.T) {
 // status.json), the second token of the account is not started, renew
 // exits 143, and the account still works.
 func TestRenewStopFinishesRefreshOnTheWire(t *testing.T) {
-	r := newRobot(t, credtest.ProviderOptions{RefreshDelay: 2 * time.Second})
-	r.storeAccount("robot", "rob", credtest.ClientIDBasic)
+	r := newRobot(t, oidcprovider.ProviderOptions{RefreshDelay: 2 * time.Second})
+	r.storeAccount("robot", "rob", oidcprovider.ClientIDBasic)
 	rt0 := r.refreshToken("robot")
 	t1, t2 := filepath.Join(r.base, "t1.token"), filepath.Join(r.base, "t2.token")
 	ini := r.writeIni("config.ini", fmt.Sprintf("[account robot]\npassword_file = %s\n"+

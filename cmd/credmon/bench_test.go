@@ -18,6 +18,7 @@ import (
 
 	"github.com/credmon/credmon/credmon/credtest"
 	"github.com/credmon/credmon/credmon/localissuer"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // Benchmarks of the real binary against the real OIDC provider. Each
@@ -48,7 +49,7 @@ const benchWorkers = 8
 // rotated token: write the new refresh token (temp, fsync, rename, dir
 // fsync) and the access token (temp, fsync, rename) in a per-user
 // directory — the floor of the daemon's design on this machine's disk.
-func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant, dir ...string) time.Duration {
+func bareRefresh(b *testing.B, tokenURL string, grants []oidcprovider.Grant, dir ...string) time.Duration {
 	b.Helper()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchWorkers, IdleConnTimeout: 4 * time.Second}}
 	jobs := make(chan string)
@@ -61,7 +62,7 @@ func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant, dir ...
 			defer wg.Done()
 			for rt := range jobs {
 				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt},
-					"client_id": {credtest.ClientIDPost}, "client_secret": {credtest.ClientSecret}}
+					"client_id": {oidcprovider.ClientIDPost}, "client_secret": {oidcprovider.ClientSecret}}
 				resp, err := hc.PostForm(tokenURL, form)
 				if err != nil {
 					failed.Store(rt, err)
@@ -100,7 +101,7 @@ func bareRefresh(b *testing.B, tokenURL string, grants []credtest.Grant, dir ...
 	return took
 }
 
-func writeTops(b *testing.B, dir, prefix string, grants []credtest.Grant) {
+func writeTops(b *testing.B, dir, prefix string, grants []oidcprovider.Grant) {
 	b.Helper()
 	for i, g := range grants {
 		u := filepath.Join(dir, fmt.Sprintf("%s%05d", prefix, i))
@@ -139,10 +140,10 @@ func procStats(b *testing.B, pid int) (cpu time.Duration, peakRSS int64) {
 // user per grant, none with a .use, and returns it with the time from its
 // start to CREDMON_COMPLETE, after checking every .use is there. Only that
 // interval is timed.
-func refreshFromScratch(b *testing.B, idp *credtest.Provider, grants []credtest.Grant, args ...string) (*daemon, time.Duration) {
+func refreshFromScratch(b *testing.B, idp *oidcprovider.Provider, grants []oidcprovider.Grant, args ...string) (*daemon, time.Duration) {
 	b.Helper()
 	d := newDaemon(b, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = %d",
-		credtest.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
+		oidcprovider.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
 	if err := os.MkdirAll(d.credDir, 0o2770); err != nil {
 		b.Fatal(err)
 	}
@@ -186,8 +187,8 @@ func refreshFromScratch(b *testing.B, idp *credtest.Provider, grants []credtest.
 func BenchmarkRefreshAllUsersRemoteIssuer(b *testing.B) {
 	n := envInt("CREDMON_BENCH_USERS", 10000)
 	rtt := envDur("CREDMON_BENCH_RTT", 20*time.Millisecond)
-	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: rtt})
-	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
+	idp := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: rtt})
+	req := oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}
 	grants := idp.CloneRefreshTokens(b, req, 2*n, 4)
 	bare := bareRefresh(b, idp.TokenURL, grants[:n])
 	var profile []string
@@ -214,8 +215,8 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 	n := envInt("CREDMON_BENCH_USERS", 10000)
 	idle := envDur("CREDMON_BENCH_IDLE", 10*time.Minute)
 	// One-hour tokens: none falls due during the idle window.
-	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour})
-	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
+	idp := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour})
+	req := oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}
 	grants := idp.CloneRefreshTokens(b, req, 3*n, 4)
 
 	bare := bareRefresh(b, idp.TokenURL, grants[:n])
@@ -270,14 +271,14 @@ func BenchmarkRefreshAllUsers(b *testing.B) {
 func BenchmarkTopToUseLatency(b *testing.B) {
 	burst := envInt("CREDMON_BENCH_BURST", 1000)
 	const singles = 50
-	idp := credtest.StartOIDCProvider(b, credtest.ProviderOptions{AccessTokenTTL: time.Hour})
-	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}
+	idp := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour})
+	req := oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}
 	grants := idp.CloneRefreshTokens(b, req, singles*2+burst, 4)
 
 	var bareLat []time.Duration
 	for _, g := range grants[:singles] {
 		t0 := time.Now()
-		if _, status, err := idp.Refresh(context.Background(), credtest.ClientIDPost, credtest.ClientSecret, g.RefreshToken, nil); err != nil || status != 200 {
+		if _, status, err := idp.Refresh(context.Background(), oidcprovider.ClientIDPost, oidcprovider.ClientSecret, g.RefreshToken, nil); err != nil || status != 200 {
 			b.Fatalf("bare refresh: %d %v", status, err)
 		}
 		bareLat = append(bareLat, time.Since(t0))
@@ -285,13 +286,13 @@ func BenchmarkTopToUseLatency(b *testing.B) {
 	grants = grants[singles:]
 
 	d := newDaemon(b, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = %d",
-		credtest.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
+		oidcprovider.ClientIDPost, idp.TokenURL, writeSecret(b), benchWorkers))
 	d.start()
 	d.wait("CREDMON_COMPLETE", func() bool { _, err := os.Stat(filepath.Join(d.credDir, "CREDMON_COMPLETE")); return err == nil })
 	credd := credtest.NewCredd(b, d.credDir)
 	credd.NoPidCache = true
 
-	store := func(user string, g credtest.Grant) time.Time {
+	store := func(user string, g oidcprovider.Grant) time.Time {
 		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 		if err := credd.StoreTop(user, "myidp", blob); err != nil {
 			b.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // TestCrashSafety kills the daemon with SIGKILL at random moments while it
@@ -35,13 +36,13 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
-	idp := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	tr := newTracer(t, idp.Issuer)
 
 	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = 8",
-		credtest.ClientIDPost, tr.URL, writeSecret(t)))
+		oidcprovider.ClientIDPost, tr.URL, writeSecret(t)))
 	const users = 40
-	grants := idp.NewRefreshTokens(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}, users, 8)
+	grants := idp.NewRefreshTokens(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, users, 8)
 	credd := credtest.NewCredd(t, d.credDir)
 	for i, g := range grants {
 		u := fmt.Sprintf("user%03d", i)
@@ -93,7 +94,7 @@ func TestCrashSafety(t *testing.T) {
 				t.Errorf("round %d: %s lost its refresh token although the kill cut none of its refreshes short", round, u)
 			}
 			// A new login, so later rounds keep testing this user.
-			g := idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read", User: u})
+			g := idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read", User: u})
 			tr.owner(g.RefreshToken, u)
 			blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken, "scopes": "compute.read"})
 			if err := credd.StoreTop(u, "myidp", blob); err != nil {
@@ -120,11 +121,11 @@ func TestCrashSafety(t *testing.T) {
 
 // active asks the issuer (RFC 7662 introspection, which does not consume
 // the token) whether a refresh token is still valid.
-func active(t *testing.T, idp *credtest.Provider, rt string) bool {
+func active(t *testing.T, idp *oidcprovider.Provider, rt string) bool {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, idp.IntrospectionURL, strings.NewReader(url.Values{"token": {rt}, "token_type_hint": {"refresh_token"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(credtest.ClientIDPost, credtest.ClientSecret)
+	req.SetBasicAuth(oidcprovider.ClientIDPost, oidcprovider.ClientSecret)
 	resp, err := idp.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/dprintf"
+	"github.com/credmon/credmon/credmon/knobs"
 )
 
 // Exit codes shared with HTCondor (src/condor_includes/exit.h).
@@ -230,13 +231,13 @@ func run(args []string, stderr io.Writer) int {
 
 	var cfgSource string
 	var lg *dprintf.Log
-	load := func() (*condorcfg.Credmon, error) {
-		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: o.name, Prefetch: condorcfg.KnobsFor(o.name)})
+	load := func() (*knobs.Credmon, error) {
+		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: o.name, Prefetch: knobs.KnobsFor(o.name)})
 		if err != nil {
 			return nil, err
 		}
 		cfgSource = cfg.Source()
-		cm, err := condorcfg.LoadCredmon(cfg, o.name, condorcfg.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
+		cm, err := knobs.LoadCredmon(cfg, o.name, knobs.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
 		if err == nil && lg != nil {
 			lg.SetTimeFormat(cm.TimeFormat) // condor_reconfig re-reads DEBUG_TIME_FORMAT, as dprintf does
 		}
@@ -266,7 +267,7 @@ func run(args []string, stderr io.Writer) int {
 	return serve(o, cm, cfgErr, cfgSource, load, lg, log, sigs)
 }
 
-func serve(o *options, cm *condorcfg.Credmon, cfgErr error, cfgSource string, load func() (*condorcfg.Credmon, error),
+func serve(o *options, cm *knobs.Credmon, cfgErr error, cfgSource string, load func() (*knobs.Credmon, error),
 	lg *dprintf.Log, log hclog.Logger, sigs chan os.Signal) int {
 	log.Info(fmt.Sprintf("credmon %s (%s) reading configuration from %s", credmon.Version, o.name, cfgSource))
 	if cfgErr != nil {

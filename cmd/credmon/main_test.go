@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 var binary string
@@ -39,7 +40,7 @@ type daemon struct {
 	logFile string
 	cfgFile string
 	cmd     *exec.Cmd
-	stderr  credtest.Buffer
+	stderr  oidcprovider.Buffer
 	exited  chan struct{}
 	err     error
 }
@@ -233,10 +234,10 @@ func TestExitCodes(t *testing.T) {
 var dprintfLine = regexp.MustCompile(`^\d\d/\d\d/\d\d \d\d:\d\d:\d\d \S`)
 
 func TestDaemonLifecycle(t *testing.T) {
-	idp := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
-	proxy := credtest.NewFaultProxy(t, idp.Issuer)
+	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
+	proxy := oidcprovider.NewFaultProxy(t, idp.Issuer)
 	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_HTTP_TIMEOUT = 5",
-		credtest.ClientIDPost, proxy.URL, writeSecret(t)))
+		oidcprovider.ClientIDPost, proxy.URL, writeSecret(t)))
 	// The master deleted CREDMON_COMPLETE; a stale one from a previous run must go.
 	os.MkdirAll(d.credDir, 0o2770)
 	os.Chmod(d.credDir, 0o2770)
@@ -256,7 +257,7 @@ func TestDaemonLifecycle(t *testing.T) {
 
 	// credd stores a refresh token, SIGHUPs the daemon and waits for the .use.
 	credd := credtest.NewCredd(t, d.credDir)
-	g := idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	g := idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	took, err := credd.AddAndWait(context.Background(), "alice", "myidp", blob)
 	if err != nil {
@@ -270,7 +271,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	// SIGTERM while a request hangs at the issuer: no new request, the one
 	// on the wire is given its HTTP_TIMEOUT (it could be rotating the
 	// refresh token) and no more, then exit 0 with the pid file removed.
-	proxy.SetMode(credtest.Hang)
+	proxy.SetMode(oidcprovider.Hang)
 	os.Remove(filepath.Join(d.credDir, "alice", "myidp.use"))
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.wait("the hanging request", func() bool { return proxy.Count("/token") >= 2 })
@@ -302,7 +303,7 @@ func TestDaemonLifecycle(t *testing.T) {
 	top, _ := os.ReadFile(filepath.Join(d.credDir, "alice", "myidp.top"))
 	var topObj map[string]string
 	json.Unmarshal(top, &topObj)
-	for _, secret := range []string{g.RefreshToken, topObj["refresh_token"], credtest.ClientSecret} {
+	for _, secret := range []string{g.RefreshToken, topObj["refresh_token"], oidcprovider.ClientSecret} {
 		if secret != "" && strings.Contains(logText, secret) {
 			t.Error("a secret appears in the log")
 		}
@@ -311,7 +312,7 @@ func TestDaemonLifecycle(t *testing.T) {
 
 func writeSecret(t testing.TB) string {
 	p := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(p, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte(oidcprovider.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -320,7 +321,7 @@ func writeSecret(t testing.TB) string {
 // TestConfigSources: _CONDOR_ environment overrides, --cred-dir beats
 // config, -v logs to stderr, and SIGHUP (condor_reconfig) reloads config.
 func TestConfigSources(t *testing.T) {
-	idp := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	d := newDaemon(t, "")
 	other := filepath.Join(d.base, "elsewhere")
 	d.start("-c", other, "-v")
@@ -335,7 +336,7 @@ func TestConfigSources(t *testing.T) {
 	// admin adds it and runs condor_reconfig (SIGHUP).
 	credd := credtest.NewCredd(t, other)
 	credd.NoPidCache = true
-	g := idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	g := idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
 	if err := credd.StoreTop("bob", "late", blob); err != nil {
 		t.Fatal(err)
@@ -347,7 +348,7 @@ func TestConfigSources(t *testing.T) {
 	}
 	// The kick above already reloaded; this SIGHUP comes within the 5 s
 	// rate limit, so the reload is deferred, not dropped.
-	d.writeConfig(fmt.Sprintf("LATE_CLIENT_ID = %s\nLATE_TOKEN_URL = %s/token\nLATE_CLIENT_SECRET_FILE = %s", credtest.ClientIDPost, idp.Issuer, writeSecret(t)))
+	d.writeConfig(fmt.Sprintf("LATE_CLIENT_ID = %s\nLATE_TOKEN_URL = %s/token\nLATE_CLIENT_SECRET_FILE = %s", oidcprovider.ClientIDPost, idp.Issuer, writeSecret(t)))
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.wait("late.use after reconfig", func() bool { _, err := os.Stat(filepath.Join(other, "bob", "late.use")); return err == nil })
 	// The line is logged after the .use is in place: wait for it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // TestStopSignalsLoseNoGrant is condor_restart, condor_off and package
@@ -25,12 +26,12 @@ func TestStopSignalsLoseNoGrant(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restart loop skipped in -short mode")
 	}
-	idp := credtest.StartOIDCProvider(t, credtest.ProviderOptions{RefreshDelay: 500 * time.Millisecond})
+	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{RefreshDelay: 500 * time.Millisecond})
 	tr := newTracer(t, idp.Issuer)
 	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = 8\nCREDMON_OAUTH_HTTP_TIMEOUT = 20",
-		credtest.ClientIDPost, tr.URL, writeSecret(t)))
+		oidcprovider.ClientIDPost, tr.URL, writeSecret(t)))
 	const users = 40
-	grants := idp.NewRefreshTokens(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"}, users, 8)
+	grants := idp.NewRefreshTokens(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, users, 8)
 	credd := credtest.NewCredd(t, d.credDir)
 	for i, g := range grants {
 		u := fmt.Sprintf("user%03d", i)

@@ -24,9 +24,10 @@ import (
 	"time"
 
 	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon/atomicfile"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // isTool reports whether args start with an administrator subcommand.
@@ -48,13 +49,13 @@ func runTool(args []string, stdout, stderr io.Writer) int {
 }
 
 // toolConfig loads the configuration the daemon named name would read.
-func toolConfig(name string) (*condorcfg.Credmon, error) {
+func toolConfig(name string) (*knobs.Credmon, error) {
 	name = strings.ToUpper(name)
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: name, Prefetch: condorcfg.KnobsFor(name)})
+	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: name, Prefetch: knobs.KnobsFor(name)})
 	if err != nil {
 		return nil, err
 	}
-	return condorcfg.LoadCredmon(cfg, name, condorcfg.Overrides{})
+	return knobs.LoadCredmon(cfg, name, knobs.Overrides{})
 }
 
 // configuredKeys reads the configuration of daemon name and returns the
@@ -69,7 +70,7 @@ func configuredKeys(name, provider string) (string, []*localissuer.Key, error) {
 
 // issuerKeys returns the configuration of provider (all local providers
 // when empty: they must share one issuer) and the keys that sign for it.
-func issuerKeys(cm *condorcfg.Credmon, provider string) (string, []*localissuer.Key, error) {
+func issuerKeys(cm *knobs.Credmon, provider string) (string, []*localissuer.Key, error) {
 	providers := cm.LocalNames
 	if provider != "" {
 		providers = []string{provider}

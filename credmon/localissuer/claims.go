@@ -34,7 +34,7 @@ const (
 var ErrNoAudience = errors.New("localissuer: no audience: LOCAL_CREDMON_TOKEN_AUDIENCE must be set for scitoken:2.0 tokens")
 
 // Config is one local-issuer provider's minting configuration, already
-// looked up and converted by the caller (condorcfg.Local).
+// looked up and converted by the caller (knobs.Local).
 type Config struct {
 	Issuer   string        // "iss"; must not be empty (python-scitokens raises without one)
 	Lifetime time.Duration // exp - iat and the .use expires_in; whole seconds, at least 1s

@@ -15,18 +15,20 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/credmon/credmon/internal/jwk"
 )
 
 // The two JWS algorithms LocalCredmon supports (PRIVATE_KEY_ALGORITHM).
 const (
-	AlgES256 = "ES256" // ECDSA P-256 with SHA-256, the default and what EnsureKeyPair generates
-	AlgRS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
+	AlgES256 = jwk.AlgES256 // ECDSA P-256 with SHA-256, the default and what EnsureKeyPair generates
+	AlgRS256 = jwk.AlgRS256 // RSASSA-PKCS1-v1_5 with SHA-256
 )
 
 // MinRSABits is the smallest RSA modulus accepted for RS256. RFC 7518 §3.3
 // says "a key of size 2048 bits or larger MUST be used"; Go's crypto/rsa
 // would still sign with 1024-bit keys.
-const MinRSABits = 2048
+const MinRSABits = jwk.MinRSABits
 
 // maxKeyFileSize bounds LoadPrivateKey: a PEM private key is a few KiB even
 // for 8192-bit RSA, so anything larger is not a key.

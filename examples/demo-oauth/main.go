@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
 	"github.com/credmon/credmon/examples/internal/show"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 func main() {
@@ -39,7 +39,7 @@ func run(bin string) error {
 	defer os.RemoveAll(tmp)
 
 	show.Step("Starting a local OIDC provider (stands in for the site's IdP: rotating refresh tokens, JWT access tokens)")
-	idp, err := credtest.LaunchOIDCProvider(credtest.ProviderOptions{AccessTokenTTL: 20 * time.Minute})
+	idp, err := oidcprovider.LaunchOIDCProvider(oidcprovider.ProviderOptions{AccessTokenTTL: 20 * time.Minute})
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func run(bin string) error {
 
 	credDir := filepath.Join(tmp, "oauth_credentials")
 	secret := filepath.Join(tmp, "myidp_client_secret")
-	if err := os.WriteFile(secret, []byte(credtest.ClientSecret+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600); err != nil {
 		return err
 	}
 	config := filepath.Join(tmp, "condor_config")
@@ -59,7 +59,7 @@ MYIDP_CLIENT_SECRET_FILE = %s
 MYIDP_ISSUER             = %s
 # The demo IdP speaks plain http on 127.0.0.1; production token URLs must be https.
 CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
-`, credDir, credtest.ClientIDPost, secret, idp.Issuer)
+`, credDir, oidcprovider.ClientIDPost, secret, idp.Issuer)
 	if err := os.WriteFile(config, []byte(conf), 0o644); err != nil {
 		return err
 	}
@@ -87,8 +87,8 @@ CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
 
 	show.Step("User alice logs in at the IdP (device flow, approved by a script) asking for a narrow token")
 	scopes, audience := "storage.read:/home/alice,compute.read", "https://storage.example.org"
-	grant, err := idp.DeviceGrant(context.Background(), credtest.GrantRequest{ClientID: credtest.ClientIDPost,
-		ClientSecret: credtest.ClientSecret, Scope: strings.ReplaceAll(scopes, ",", " "), Audience: audience, User: "alice"})
+	grant, err := idp.DeviceGrant(context.Background(), oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost,
+		ClientSecret: oidcprovider.ClientSecret, Scope: strings.ReplaceAll(scopes, ",", " "), Audience: audience, User: "alice"})
 	if err != nil {
 		return err
 	}

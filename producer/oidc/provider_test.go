@@ -20,7 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidc"
 )
 
@@ -35,7 +35,7 @@ import (
 // (credtest's ApproveDevice, which drives the provider's own HTML pages)
 // happens inside the fake Sleep, i.e. while the client is "waiting".
 func TestAgainstProvider(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{StrictClientAuth: true})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
 	newClient := func(clk *fakeClock) *oidc.Client {
 		return &oidc.Client{HTTPClient: p.HTTPClient(), AllowInsecure: true, UserAgent: "credmon-oidc-test", Now: clk.Now, Sleep: clk.Sleep}
 	}
@@ -70,14 +70,14 @@ func TestAgainstProvider(t *testing.T) {
 			name string
 			auth oidc.ClientAuth
 		}{
-			{"basic confidential client", oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInHeader}},
-			{"post confidential client", oidc.ClientAuth{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInParams}},
-			{"public client", oidc.ClientAuth{ClientID: credtest.ClientIDPublic}},
+			{"basic confidential client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
+			{"post confidential client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"public client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, claims := deviceFlow(t, p, newClient, md, tc.auth, "", "bob")
-				if claims["client_id"] != tc.auth.ClientID || claims["sub"] != "bob" || claims["aud"] != credtest.DefaultAudience {
-					t.Errorf("claims client_id %v sub %v aud %v; want %s bob %s", claims["client_id"], claims["sub"], claims["aud"], tc.auth.ClientID, credtest.DefaultAudience)
+				if claims["client_id"] != tc.auth.ClientID || claims["sub"] != "bob" || claims["aud"] != oidcprovider.DefaultAudience {
+					t.Errorf("claims client_id %v sub %v aud %v; want %s bob %s", claims["client_id"], claims["sub"], claims["aud"], tc.auth.ClientID, oidcprovider.DefaultAudience)
 				}
 			})
 		}
@@ -87,14 +87,14 @@ func TestAgainstProvider(t *testing.T) {
 		// credmon is registered client_secret_basic; under strict client
 		// auth, form credentials are refused. That the refusal happens at
 		// the device endpoint shows the secret is sent there at all.
-		auth := oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInParams}
+		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
 		_, err := newClient(newFakeClock()).StartDevice(ctx, md, auth, []string{"openid"}, "")
 		var te *oidc.TokenError
 		if !errors.As(err, &te) || te.Code != "invalid_client" || !te.IsPermanent() {
 			t.Fatalf("StartDevice with the wrong method: %v; want invalid_client", err)
 		}
 		// And a wrong secret with the right method.
-		auth = oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: "wrong-secret", Style: oauth2.AuthStyleInHeader}
+		auth = oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "wrong-secret", Style: oauth2.AuthStyleInHeader}
 		_, err = newClient(newFakeClock()).StartDevice(ctx, md, auth, []string{"openid"}, "")
 		if !errors.As(err, &te) || te.Code != "invalid_client" || strings.Contains(err.Error(), "wrong-secret") {
 			t.Fatalf("StartDevice with a wrong secret: %v; want invalid_client without the secret", err)
@@ -153,7 +153,7 @@ func TestAgainstProvider(t *testing.T) {
 					c.AudienceParam = tc.param
 					return c
 				}
-				auth := oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInHeader}
+				auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}
 				_, claims := deviceFlow(t, p, withParam, md, auth, tc.aud, "")
 				if claims["aud"] != tc.aud {
 					t.Errorf("aud = %v; want %s", claims["aud"], tc.aud)
@@ -170,7 +170,7 @@ func TestAgainstProvider(t *testing.T) {
 		// and every poll it lets through, is the real provider.
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: credtest.ClientIDPublic}
+		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}
 		da, err := c.StartDevice(ctx, md, auth, []string{"openid", "offline_access"}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -208,7 +208,7 @@ func TestAgainstProvider(t *testing.T) {
 	t.Run("access_denied when the user aborts", func(t *testing.T) {
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInParams}
+		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
 		da, err := c.StartDevice(ctx, md, auth, []string{"openid", "offline_access"}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +239,7 @@ func TestAgainstProvider(t *testing.T) {
 		// answering authorization_pending until then.
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: credtest.ClientIDPublic}
+		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}
 		da, err := c.StartDevice(ctx, md, auth, []string{"openid"}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -267,10 +267,10 @@ func TestAgainstProvider(t *testing.T) {
 			as, aud string
 			auth    oidc.ClientAuth
 		}{
-			{"resource", "https://cc.example.org", oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInHeader}},
-			{"audience", "https://cc2.example.org", oidc.ClientAuth{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInParams}},
-			{"both", "https://cc3.example.org", oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret}},
-			{"", "https://cc4.example.org", oidc.ClientAuth{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"resource", "https://cc.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
+			{"audience", "https://cc2.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"both", "https://cc3.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret}},
+			{"", "https://cc4.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
 		} {
 			t.Run(tc.as, func(t *testing.T) {
 				clk := newFakeClock()
@@ -291,7 +291,7 @@ func TestAgainstProvider(t *testing.T) {
 			})
 		}
 		t.Run("wrong secret", func(t *testing.T) {
-			auth := oidc.ClientAuth{ClientID: credtest.ClientIDBasic, ClientSecret: "not-the-secret", Style: oauth2.AuthStyleInHeader}
+			auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "not-the-secret", Style: oauth2.AuthStyleInHeader}
 			_, err := newClient(newFakeClock()).ClientCredentials(ctx, md.TokenEndpoint, auth, nil, "", "")
 			var te *oidc.TokenError
 			if !errors.As(err, &te) || te.Code != "invalid_client" || !te.IsPermanent() || strings.Contains(err.Error(), "not-the-secret") {
@@ -302,10 +302,10 @@ func TestAgainstProvider(t *testing.T) {
 }
 
 // deviceFlow runs StartDevice and PollDevice against the provider, with
-// the user (login; "" = credtest.DefaultLogin) approving during the second
+// the user (login; "" = oidcprovider.DefaultLogin) approving during the second
 // wait, so that the first poll gets a real authorization_pending. It checks
 // the RFC 8628 timing and returns the token and its verified claims.
-func deviceFlow(t *testing.T, p *credtest.Provider, newClient func(*fakeClock) *oidc.Client, md *oidc.Metadata, auth oidc.ClientAuth, audience, login string) (*oidc.Token, jwt.MapClaims) {
+func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeClock) *oidc.Client, md *oidc.Metadata, auth oidc.ClientAuth, audience, login string) (*oidc.Token, jwt.MapClaims) {
 	t.Helper()
 	ctx := testContext(t)
 	clk := newFakeClock()
@@ -354,7 +354,7 @@ func deviceFlow(t *testing.T, p *credtest.Provider, newClient func(*fakeClock) *
 
 // approve approves the device code as login through the provider's pages,
 // using the user code as a person would type it.
-func approve(t *testing.T, p *credtest.Provider, da *oidc.DeviceAuth, login string) {
+func approve(t *testing.T, p *oidcprovider.Provider, da *oidc.DeviceAuth, login string) {
 	t.Helper()
 	if err := p.ApproveDevice(context.Background(), da.VerificationURI, da.UserCode, login); err != nil {
 		t.Errorf("approving %s: %v", da.UserCode, err)

@@ -36,7 +36,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -173,16 +173,16 @@ var (
 )
 
 // oidcGen makes the account name with oidc-gen's device flow and the
-// pre-registered client credtest.ClientIDBasic, approving the user code
+// pre-registered client oidcprovider.ClientIDBasic, approving the user code
 // that oidc-gen prints as login through the provider's login pages.
-func (a *agent) oidcGen(p *credtest.Provider, name, password, login string) {
+func (a *agent) oidcGen(p *oidcprovider.Provider, name, password, login string) {
 	t := a.t
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), agentTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "oidc-gen",
 		"--issuer", p.Issuer, "--flow", "device", "--scope", compatScope,
-		"--client-id", credtest.ClientIDBasic, "--client-secret", credtest.ClientSecret,
+		"--client-id", oidcprovider.ClientIDBasic, "--client-secret", oidcprovider.ClientSecret,
 		// 4.2.6 insists on a redirect URI even for the device flow.
 		"--redirect-uri", "http://localhost:8765",
 		"--pw-env", "--confirm-default", "--no-url-call", "--prompt=none", name)
@@ -192,7 +192,7 @@ func (a *agent) oidcGen(p *credtest.Provider, name, password, login string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var out credtest.Buffer
+	var out oidcprovider.Buffer
 	type prompt struct{ uri, code string }
 	found := make(chan prompt, 1)
 	readDone := make(chan struct{})
@@ -255,7 +255,7 @@ func (a *agent) oidcGen(p *credtest.Provider, name, password, login string) {
 
 // refreshGrant performs a refresh_token grant with net/http, as the
 // credmon-token daemon will, and returns the token response.
-func refreshGrant(t *testing.T, p *credtest.Provider, acct *oidcagent.Account) map[string]any {
+func refreshGrant(t *testing.T, p *oidcprovider.Provider, acct *oidcagent.Account) map[string]any {
 	t.Helper()
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {acct.RefreshToken()}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -285,11 +285,11 @@ func refreshGrant(t *testing.T, p *credtest.Provider, acct *oidcagent.Account) m
 
 // checkAccessToken verifies tok against the provider's keys and checks who
 // and which client it was issued to.
-func checkAccessToken(t *testing.T, p *credtest.Provider, tok, sub string) {
+func checkAccessToken(t *testing.T, p *oidcprovider.Provider, tok, sub string) {
 	t.Helper()
 	claims := p.VerifyAccessToken(t, tok)
-	if claims["sub"] != sub || claims["client_id"] != credtest.ClientIDBasic {
-		t.Errorf("access token sub %v client_id %v; want %s, %s", claims["sub"], claims["client_id"], sub, credtest.ClientIDBasic)
+	if claims["sub"] != sub || claims["client_id"] != oidcprovider.ClientIDBasic {
+		t.Errorf("access token sub %v client_id %v; want %s, %s", claims["sub"], claims["client_id"], sub, oidcprovider.ClientIDBasic)
 	}
 	if scope, _ := claims["scope"].(string); !strings.Contains(" "+scope+" ", " storage.read:/ ") {
 		t.Errorf("access token scope %q lacks storage.read:/", scope)
@@ -298,7 +298,7 @@ func checkAccessToken(t *testing.T, p *credtest.Provider, tok, sub string) {
 
 func TestOIDCGenAccountDecrypts(t *testing.T) {
 	requireOIDCAgent(t)
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	a := startAgent(t)
 	const name = "gen"
 	a.oidcGen(p, name, compatPassword, "erin")
@@ -331,8 +331,8 @@ func TestOIDCGenAccountDecrypts(t *testing.T) {
 	for _, c := range []struct{ what, got, want string }{
 		{"Name", acct.Name(), name},
 		{"IssuerURL", acct.IssuerURL(), p.Issuer + "/"}, // oidc-gen appends the slash
-		{"ClientID", acct.ClientID(), credtest.ClientIDBasic},
-		{"ClientSecret", acct.ClientSecret(), credtest.ClientSecret},
+		{"ClientID", acct.ClientID(), oidcprovider.ClientIDBasic},
+		{"ClientSecret", acct.ClientSecret(), oidcprovider.ClientSecret},
 		{"Scope", acct.Scope(), compatScope},
 		{"DeviceAuthorizationEndpoint", acct.DeviceAuthorizationEndpoint(), p.DeviceAuthorizationURL},
 	} {
@@ -357,13 +357,13 @@ func TestOIDCGenAccountDecrypts(t *testing.T) {
 // fresh device grant (approved as login), the way credmon-token would hand
 // an account to oidc-agent, and loads it with "oidc-add --pw-store
 // --pw-file" as osg-token-renewer does.
-func ourAgentAccount(t *testing.T, p *credtest.Provider, a *agent, name, login string) {
+func ourAgentAccount(t *testing.T, p *oidcprovider.Provider, a *agent, name, login string) {
 	t.Helper()
-	g := p.NewRefreshToken(t, credtest.GrantRequest{Scope: compatScope, User: login})
+	g := p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: compatScope, User: login})
 	acct := oidcagent.NewAccount(name)
 	acct.SetIssuerURL(p.Issuer + "/")
-	acct.SetClientID(credtest.ClientIDBasic)
-	acct.SetClientSecret(credtest.ClientSecret)
+	acct.SetClientID(oidcprovider.ClientIDBasic)
+	acct.SetClientSecret(oidcprovider.ClientSecret)
 	acct.SetRefreshToken(g.RefreshToken)
 	acct.SetScope(compatScope)
 	acct.SetRedirectURIs([]string{"http://localhost:8765"})
@@ -389,7 +389,7 @@ func ourAgentAccount(t *testing.T, p *credtest.Provider, a *agent, name, login s
 
 func TestOIDCAddLoadsOurAccount(t *testing.T) {
 	requireOIDCAgent(t)
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	a := startAgent(t)
 	ourAgentAccount(t, p, a, "ours", "frank")
 
@@ -408,7 +408,7 @@ func TestOIDCAddLoadsOurAccount(t *testing.T) {
 	}
 	renamed := first.Clone()
 	renamed.SetName("renamed")
-	renamed.SetRefreshToken(p.NewRefreshToken(t, credtest.GrantRequest{Scope: compatScope, User: "gina"}).RefreshToken)
+	renamed.SetRefreshToken(p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: compatScope, User: "gina"}).RefreshToken)
 	if err := oidcagent.Save(a.dir, "renamed", renamed, []byte(compatPassword)); err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestOIDCAddLoadsOurAccount(t *testing.T) {
 
 func TestOIDCTokenForcedRefreshPersistsRotation(t *testing.T) {
 	requireOIDCAgent(t)
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	a := startAgent(t)
 	const name = "rotating"
 	ourAgentAccount(t, p, a, name, "hank")
@@ -460,8 +460,8 @@ func TestOIDCTokenForcedRefreshPersistsRotation(t *testing.T) {
 
 	for _, c := range []struct{ what, got, want string }{
 		{"Name", after.Name(), name},
-		{"ClientID", after.ClientID(), credtest.ClientIDBasic},
-		{"ClientSecret", after.ClientSecret(), credtest.ClientSecret},
+		{"ClientID", after.ClientID(), oidcprovider.ClientIDBasic},
+		{"ClientSecret", after.ClientSecret(), oidcprovider.ClientSecret},
 		{"IssuerURL", after.IssuerURL(), p.Issuer + "/"},
 		{"Scope", after.Scope(), compatScope},
 	} {

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidc"
 	"github.com/credmon/credmon/producer/oidcagent"
@@ -27,7 +27,7 @@ import (
 // finds the account file replaced: the renewer must have moved its lock to
 // the new file (holdAccount) for the get to wait.
 func TestE2EAccountLockWithGet(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{RefreshDelay: time.Second})
+	e := newEnv(t, oidcprovider.ProviderOptions{RefreshDelay: time.Second})
 	pwf := e.account("a", "compute.read")
 	r := e.renewer(fmt.Sprintf("[account a]\npassword_file = %s\n"+
 		"[token t1]\naccount = a\ntoken_path = %[2]s/t1.token\n"+
@@ -71,12 +71,12 @@ func TestE2EAccountLockWithGet(t *testing.T) {
 // Basic is refused, and the renewer falls back to form parameters, as get
 // does (source.RefreshAccount), once per account.
 func TestE2EPostClientStrictAuth(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{StrictClientAuth: true})
-	g := e.idp.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Scope: "compute.read"})
+	e := newEnv(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
+	g := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
 	a := oidcagent.NewAccount("post")
 	a.SetIssuerURL(e.idp.Issuer)
-	a.SetClientID(credtest.ClientIDPost)
-	a.SetClientSecret(credtest.ClientSecret)
+	a.SetClientID(oidcprovider.ClientIDPost)
+	a.SetClientSecret(oidcprovider.ClientSecret)
 	a.SetRefreshToken(g.RefreshToken)
 	if err := oidcagent.Save(e.adir, "post", a, []byte("pw-post")); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestE2EPostClientStrictAuth(t *testing.T) {
 	}
 
 	// The issuer does refuse Basic for this client (nothing consumed).
-	basic := &oauth2refresh.Client{TokenURL: e.idp.TokenURL, ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret,
+	basic := &oauth2refresh.Client{TokenURL: e.idp.TokenURL, ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		AuthStyle: oauth2.AuthStyleInHeader, AllowInsecure: true}
 	if _, err := basic.Refresh(context.Background(), g.RefreshToken, nil, nil, nil); !oauth2refresh.IsPermanent(err) {
 		t.Fatalf("Basic refresh of a client_secret_post client = %v; want invalid_client", err)
@@ -111,7 +111,7 @@ func TestE2EPostClientStrictAuth(t *testing.T) {
 
 // OnReport gets every RunOnce's report and every Watch round's.
 func TestE2EOnReport(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{})
+	e := newEnv(t, oidcprovider.ProviderOptions{})
 	pwf := e.account("a", "compute.read")
 	r := e.renewer(fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\n", pwf, e.dir))
 	reports := make(chan *Report, 10)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // BenchmarkRunOnce renews 1,000 tokens spread over 4 oidc-agent accounts
@@ -21,11 +21,11 @@ import (
 // account saves). "skip" is the min_lifetime path: no network, one JWT decode per
 // token, no decryption at all.
 func BenchmarkRunOnce(b *testing.B) {
-	b.Run("rotating", func(b *testing.B) { benchRunOnce(b, credtest.ProviderOptions{}) })
-	b.Run("norotate", func(b *testing.B) { benchRunOnce(b, credtest.ProviderOptions{NoRotate: true}) })
+	b.Run("rotating", func(b *testing.B) { benchRunOnce(b, oidcprovider.ProviderOptions{}) })
+	b.Run("norotate", func(b *testing.B) { benchRunOnce(b, oidcprovider.ProviderOptions{NoRotate: true}) })
 }
 
-func benchRunOnce(b *testing.B, opts credtest.ProviderOptions) {
+func benchRunOnce(b *testing.B, opts oidcprovider.ProviderOptions) {
 	const tokens, accounts = 1000, 4
 	e2 := newEnv(b, opts)
 	var ini strings.Builder

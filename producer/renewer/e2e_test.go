@@ -16,7 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -38,17 +38,17 @@ func (v viaProxy) RoundTrip(req *http.Request) (*http.Response, error) {
 // a directory for password, config and token files.
 type env struct {
 	t     testing.TB
-	idp   *credtest.Provider
-	proxy *credtest.FaultProxy
+	idp   *oidcprovider.Provider
+	proxy *oidcprovider.FaultProxy
 	hc    *http.Client
 	adir  string // oidc-agent directory
 	dir   string // everything else
 }
 
-func newEnv(t testing.TB, opts credtest.ProviderOptions) *env {
+func newEnv(t testing.TB, opts oidcprovider.ProviderOptions) *env {
 	t.Helper()
-	e := &env{t: t, idp: credtest.StartOIDCProvider(t, opts), adir: t.TempDir(), dir: t.TempDir()}
-	e.proxy = credtest.NewFaultProxy(t, e.idp.Issuer)
+	e := &env{t: t, idp: oidcprovider.StartOIDCProvider(t, opts), adir: t.TempDir(), dir: t.TempDir()}
+	e.proxy = oidcprovider.NewFaultProxy(t, e.idp.Issuer)
 	pu, err := url.Parse(e.proxy.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +63,11 @@ func newEnv(t testing.TB, opts credtest.ProviderOptions) *env {
 // token, and its password file; it returns the password file's path.
 func (e *env) account(name, scope string) string {
 	e.t.Helper()
-	g := e.idp.NewRefreshToken(e.t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Scope: scope})
+	g := e.idp.NewRefreshToken(e.t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Scope: scope})
 	a := oidcagent.NewAccount(name)
 	a.SetIssuerURL(e.idp.Issuer)
-	a.SetClientID(credtest.ClientIDBasic)
-	a.SetClientSecret(credtest.ClientSecret)
+	a.SetClientID(oidcprovider.ClientIDBasic)
+	a.SetClientSecret(oidcprovider.ClientSecret)
 	a.SetRefreshToken(g.RefreshToken)
 	a.SetScope("openid offline_access " + scope)
 	pwf := filepath.Join(e.dir, name+".pw")
@@ -138,7 +138,7 @@ func result(t *testing.T, rep *Report, name string) TokenResult {
 }
 
 func TestE2ERunOnceRotateSkip(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{})
+	e := newEnv(t, oidcprovider.ProviderOptions{})
 	pw := e.account("alice", "compute.read compute.create")
 	rt0 := e.loadRT("alice")
 	ini := fmt.Sprintf(`[account alice]
@@ -215,17 +215,17 @@ mode = 0640
 	if rt2 == rt1 {
 		t.Error("third run did not save the rotated refresh token")
 	}
-	body, status, err := e.idp.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, rt2, nil)
+	body, status, err := e.idp.Refresh(context.Background(), oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, rt2, nil)
 	if err != nil || status != 200 || body["access_token"] == nil {
 		t.Errorf("refresh with the saved token: %d %v %v", status, body["error"], err)
 	}
 }
 
 func TestE2EFailuresAreIsolated(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{})
+	e := newEnv(t, oidcprovider.ProviderOptions{})
 	good := e.account("good", "compute.read")
 	revoked := e.account("revoked", "compute.read")
-	e.idp.Revoke(t, credtest.ClientIDBasic, credtest.ClientSecret, e.loadRT("revoked"))
+	e.idp.Revoke(t, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, e.loadRT("revoked"))
 	wrong := filepath.Join(e.dir, "wrong.pw")
 	if err := os.WriteFile(wrong, []byte("not-the-password\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -288,8 +288,8 @@ token_path = %s/ccbad.token
 account = good
 token_path = %s/good2.token
 `, good, revoked, wrong, good, e.dir,
-		e.idp.TokenURL, credtest.ClientIDBasic, credtest.ClientSecret,
-		e.idp.TokenURL, credtest.ClientIDBasic,
+		e.idp.TokenURL, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret,
+		e.idp.TokenURL, oidcprovider.ClientIDBasic,
 		e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir)
 	r := e.renewer(ini)
 	rep, err := r.RunOnce(context.Background())
@@ -338,7 +338,7 @@ token_path = %s/good2.token
 }
 
 func TestE2ETimeoutsBoundTheRun(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{})
+	e := newEnv(t, oidcprovider.ProviderOptions{})
 	a := e.account("a", "compute.read")
 	b := e.account("b", "compute.read")
 	r := e.renewer(fmt.Sprintf(`[account a]
@@ -354,7 +354,7 @@ account = b
 token_path = %s/tb.token
 timeout = 1s
 `, a, b, e.dir, e.dir))
-	e.proxy.SetMode(credtest.Hang)
+	e.proxy.SetMode(oidcprovider.Hang)
 	start := time.Now()
 	rep, err := r.RunOnce(context.Background())
 	if err != nil {
@@ -374,10 +374,10 @@ timeout = 1s
 		t.Errorf("ExitCode() = %d; want %d", rep.ExitCode(), ExitFailed)
 	}
 	// A total deadline cuts everything short.
-	e.proxy.SetMode(credtest.Pass)
+	e.proxy.SetMode(oidcprovider.Pass)
 	// Answers after 60 s (the proxy stops waiting when the client gives up):
 	// a run that ignored the 500 ms deadline would take that long.
-	e.proxy.SetMode(credtest.Slow(60 * time.Second))
+	e.proxy.SetMode(oidcprovider.Slow(60 * time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start = time.Now()
@@ -388,13 +388,13 @@ timeout = 1s
 }
 
 func TestE2ELockContention(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{})
+	e := newEnv(t, oidcprovider.ProviderOptions{})
 	a := e.account("a", "compute.read")
 	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\n", a, e.dir)
 	r1, r2, r3 := e.renewer(ini), e.renewer(ini), e.renewer(ini)
 	r2.LockWait = -1
 	r3.LockWait = 20 * time.Second
-	e.proxy.SetMode(credtest.Slow(1500 * time.Millisecond))
+	e.proxy.SetMode(oidcprovider.Slow(1500 * time.Millisecond))
 	var wg sync.WaitGroup
 	var rep1 *Report
 	var err1 error
@@ -420,7 +420,7 @@ func TestE2ELockContention(t *testing.T) {
 		t.Errorf("waiting run started %v before the first finished %v", rep3.Started, rep1.Finished)
 	}
 	// Both runs rotated in turn; the chain is intact.
-	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, e.loadRT("a"), nil); status != 200 {
+	if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, e.loadRT("a"), nil); status != 200 {
 		t.Errorf("saved refresh token rejected: HTTP %d", status)
 	}
 }
@@ -429,7 +429,7 @@ func TestE2EWatch(t *testing.T) {
 	// 10 s tokens: renewed at about 5 s, which leaves room for a renewal
 	// (a refresh plus an Argon2id save, ~1.5 s under -race on 2 busy cores).
 	const ttl = 10 * time.Second
-	e := newEnv(t, credtest.ProviderOptions{AccessTokenTTL: ttl})
+	e := newEnv(t, oidcprovider.ProviderOptions{AccessTokenTTL: ttl})
 	a := e.account("a", "compute.read")
 	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\nmin_lifetime = 1\n", a, e.dir)
 	r := e.renewer(ini)
@@ -476,7 +476,7 @@ func TestE2EWatch(t *testing.T) {
 		t.Errorf("saw %d distinct tokens: renewing far more often than half-life", len(seen))
 	}
 	e.readToken("u")
-	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, e.loadRT("a"), nil); status != 200 {
+	if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, e.loadRT("a"), nil); status != 200 {
 		t.Errorf("saved refresh token rejected after Watch: HTTP %d", status)
 	}
 }
@@ -486,7 +486,7 @@ func TestE2EWatch(t *testing.T) {
 // cut off after the issuer rotated the refresh token, the account would
 // hold a spent one and need a human. No token is started after the stop.
 func TestE2EWatchStopFinishesRefreshOnTheWire(t *testing.T) {
-	e := newEnv(t, credtest.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: 1500 * time.Millisecond})
+	e := newEnv(t, oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: 1500 * time.Millisecond})
 	a := e.account("a", "compute.read")
 	b := e.account("b", "compute.read")
 	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[account b]\npassword_file = %s\n"+
@@ -513,7 +513,7 @@ func TestE2EWatchStopFinishesRefreshOnTheWire(t *testing.T) {
 	// The refresh that was on the wire completed: its token file is there
 	// and the account holds the rotated refresh token, which still works.
 	e.readToken("t")
-	if _, status, _ := e.idp.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, e.loadRT("a"), nil); status != 200 {
+	if _, status, _ := e.idp.Refresh(context.Background(), oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, e.loadRT("a"), nil); status != 200 {
 		t.Errorf("account a's saved refresh token rejected after the stop: HTTP %d", status)
 	}
 	// Nothing was started after it: not t2 (same account, after t) nor u.

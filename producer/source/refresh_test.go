@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidc"
 	"github.com/credmon/credmon/producer/oidcagent"
@@ -30,11 +30,11 @@ func (c *counting) RoundTrip(req *http.Request) (*http.Response, error) {
 // method is followed by the other one, in both directions, and c.AuthStyle
 // says which worked; other refusals are never retried.
 func TestRefreshAccountClientAuthFallback(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{StrictClientAuth: true})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
 	cnt := &counting{}
 	hc := &http.Client{Transport: cnt}
 	client := func(id string, style oauth2.AuthStyle) *oauth2refresh.Client {
-		return &oauth2refresh.Client{TokenURL: p.TokenURL, ClientID: id, ClientSecret: credtest.ClientSecret,
+		return &oauth2refresh.Client{TokenURL: p.TokenURL, ClientID: id, ClientSecret: oidcprovider.ClientSecret,
 			AuthStyle: style, AllowInsecure: true, HTTPClient: hc}
 	}
 	for _, tc := range []struct {
@@ -44,12 +44,12 @@ func TestRefreshAccountClientAuthFallback(t *testing.T) {
 		want      oauth2.AuthStyle
 		wantTries int32
 	}{
-		{"post client, Basic first (the default)", credtest.ClientIDPost, oauth2.AuthStyleAutoDetect, oauth2.AuthStyleInParams, 2},
-		{"Basic client, post first", credtest.ClientIDBasic, oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader, 2},
-		{"Basic client, Basic first", credtest.ClientIDBasic, oauth2.AuthStyleAutoDetect, oauth2.AuthStyleInHeader, 1},
+		{"post client, Basic first (the default)", oidcprovider.ClientIDPost, oauth2.AuthStyleAutoDetect, oauth2.AuthStyleInParams, 2},
+		{"Basic client, post first", oidcprovider.ClientIDBasic, oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader, 2},
+		{"Basic client, Basic first", oidcprovider.ClientIDBasic, oauth2.AuthStyleAutoDetect, oauth2.AuthStyleInHeader, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: tc.id, ClientSecret: credtest.ClientSecret})
+			g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: tc.id, ClientSecret: oidcprovider.ClientSecret})
 			c := client(tc.id, tc.first)
 			cnt.n.Store(0)
 			res, err := source.RefreshAccount(context.Background(), c, g.RefreshToken, nil, nil, nil)
@@ -63,7 +63,7 @@ func TestRefreshAccountClientAuthFallback(t *testing.T) {
 	}
 
 	// invalid_grant is not a client authentication failure: one request.
-	c := client(credtest.ClientIDBasic, oauth2.AuthStyleAutoDetect)
+	c := client(oidcprovider.ClientIDBasic, oauth2.AuthStyleAutoDetect)
 	cnt.n.Store(0)
 	_, err := source.RefreshAccount(context.Background(), c, "not-a-refresh-token", nil, nil, nil)
 	var re *oauth2.RetrieveError
@@ -73,11 +73,11 @@ func TestRefreshAccountClientAuthFallback(t *testing.T) {
 
 	// get's path (Account.Token) with a client_secret_post account.
 	dir, pw := t.TempDir(), []byte("pw")
-	g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, User: "polly"})
+	g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, User: "polly"})
 	a := oidcagent.NewAccount("poster")
 	a.SetIssuerURL(p.Issuer + "/")
-	a.SetClientID(credtest.ClientIDPost)
-	a.SetClientSecret(credtest.ClientSecret)
+	a.SetClientID(oidcprovider.ClientIDPost)
+	a.SetClientSecret(oidcprovider.ClientSecret)
 	a.SetRefreshToken(g.RefreshToken)
 	if err := oidcagent.Save(dir, "poster", a, pw); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidc"
 	"github.com/credmon/credmon/producer/oidcagent"
@@ -19,16 +19,16 @@ var (
 )
 
 func TestAccountAndClientCredentials(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	cl := &oidc.Client{AllowInsecure: true}
 	dir := t.TempDir()
 	pw := []byte("pw")
 	store := func(name, login string) string {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{Scope: "storage.read:/", User: login})
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "storage.read:/", User: login})
 		a := oidcagent.NewAccount(name)
 		a.SetIssuerURL(p.Issuer + "/")
-		a.SetClientID(credtest.ClientIDBasic)
-		a.SetClientSecret(credtest.ClientSecret)
+		a.SetClientID(oidcprovider.ClientIDBasic)
+		a.SetClientSecret(oidcprovider.ClientSecret)
 		a.SetRefreshToken(g.RefreshToken)
 		if err := oidcagent.Save(dir, name, a, pw); err != nil {
 			t.Fatal(err)
@@ -58,7 +58,7 @@ func TestAccountAndClientCredentials(t *testing.T) {
 
 	// A revoked grant needs a human; a missing account is "no credential".
 	bad := store("revoked", "rex")
-	p.Revoke(t, credtest.ClientIDBasic, credtest.ClientSecret, bad)
+	p.Revoke(t, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, bad)
 	_, err = (&source.Account{Dir: dir, Name: "revoked", Password: pw, Client: cl}).Token(context.Background(), source.Request{})
 	if !errors.Is(err, source.ErrNeedsLogin) || errors.Is(err, source.ErrNoCredential) {
 		t.Errorf("revoked: %v; want ErrNeedsLogin only", err)
@@ -72,12 +72,12 @@ func TestAccountAndClientCredentials(t *testing.T) {
 		t.Errorf("wrong password: %v", err)
 	}
 
-	cc := &source.ClientCredentials{Issuer: p.Issuer, ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret, Client: cl}
+	cc := &source.ClientCredentials{Issuer: p.Issuer, ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Client: cl}
 	tok, err = cc.Token(context.Background(), source.Request{Audiences: []string{"https://b.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := p.VerifyAccessToken(t, tok.AccessToken); c["sub"] != credtest.ClientIDBasic {
+	if c := p.VerifyAccessToken(t, tok.AccessToken); c["sub"] != oidcprovider.ClientIDBasic {
 		t.Errorf("client credentials sub %v", c["sub"])
 	}
 }

@@ -1,4 +1,4 @@
-package condorcfg
+package knobs
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 )
@@ -64,7 +65,7 @@ const (
 // Credmon is the typed view of every knob the daemon reads. It is a value
 // snapshot: a reload builds a new one.
 type Credmon struct {
-	cfg *Config
+	cfg *condorcfg.Config
 
 	Name    string // subsystem name (-n), CREDMON_OAUTH by default
 	CredDir string // --cred-dir > SEC_CREDENTIAL_DIRECTORY_OAUTH > SEC_CREDENTIAL_DIRECTORY
@@ -148,7 +149,7 @@ func ProviderKnobs(provider string) []string {
 }
 
 // LoadCredmon builds the typed view. Errors name the knob and its value.
-func LoadCredmon(c *Config, name string, ov Overrides) (*Credmon, error) {
+func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, error) {
 	n := strings.ToUpper(name)
 	m := &Credmon{cfg: c, Name: name}
 	r := &knobReader{c: c}

@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package credtest_test
+package oidcprovider_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // backend is a stand-in target that answers every request with a small
@@ -48,40 +48,40 @@ func post(client *http.Client, u string) result {
 }
 
 func TestFaultProxyModes(t *testing.T) {
-	fp := credtest.NewFaultProxy(t, backend(t).URL)
+	fp := oidcprovider.NewFaultProxy(t, backend(t).URL)
 	client := &http.Client{Timeout: 5 * time.Second}
 
 	for _, tc := range []struct {
-		mode  credtest.Mode
+		mode  oidcprovider.Mode
 		check func(t *testing.T, r result)
 	}{
-		{credtest.Pass, func(t *testing.T, r result) {
+		{oidcprovider.Pass, func(t *testing.T, r result) {
 			if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"path":"/token"`) {
 				t.Errorf("got %d %q %v; want the backend's answer", r.status, r.body, r.err)
 			}
 		}},
-		{credtest.Status500, func(t *testing.T, r result) {
+		{oidcprovider.Status500, func(t *testing.T, r result) {
 			if r.err != nil || r.status != 500 || strings.Contains(r.body, "access_token") || !strings.Contains(r.body, "<html>") {
 				t.Errorf("got %d %q %v; want 500 with an HTML body", r.status, r.body, r.err)
 			}
 		}},
-		{credtest.BadJSON, func(t *testing.T, r result) {
+		{oidcprovider.BadJSON, func(t *testing.T, r result) {
 			var m map[string]any
 			if r.err != nil || r.status != 200 || json.Unmarshal([]byte(r.body), &m) == nil {
 				t.Errorf("got %d %q %v; want 200 with invalid JSON", r.status, r.body, r.err)
 			}
 		}},
-		{credtest.ErrorJSON("invalid_grant"), func(t *testing.T, r result) {
+		{oidcprovider.ErrorJSON("invalid_grant"), func(t *testing.T, r result) {
 			if r.err != nil || r.status != 400 || r.body != `{"error":"invalid_grant"}` {
 				t.Errorf("got %d %q %v; want 400 {\"error\":\"invalid_grant\"}", r.status, r.body, r.err)
 			}
 		}},
-		{credtest.Down, func(t *testing.T, r result) {
+		{oidcprovider.Down, func(t *testing.T, r result) {
 			if r.err == nil {
 				t.Errorf("got %d %q; want a connection error", r.status, r.body)
 			}
 		}},
-		{credtest.Slow(300 * time.Millisecond), func(t *testing.T, r result) {
+		{oidcprovider.Slow(300 * time.Millisecond), func(t *testing.T, r result) {
 			if r.err != nil || r.status != 200 || r.took < 300*time.Millisecond {
 				t.Errorf("got %d %v after %v; want 200 after ≥300ms", r.status, r.err, r.took)
 			}
@@ -101,8 +101,8 @@ func TestFaultProxyModes(t *testing.T) {
 }
 
 func TestFaultProxyHang(t *testing.T) {
-	fp := credtest.NewFaultProxy(t, backend(t).URL)
-	fp.SetMode(credtest.Hang)
+	fp := oidcprovider.NewFaultProxy(t, backend(t).URL)
+	fp.SetMode(oidcprovider.Hang)
 
 	// The client gives up: its timeout fires and the handler is released.
 	r := post(&http.Client{Timeout: 200 * time.Millisecond}, fp.URL+"/token")
@@ -114,8 +114,8 @@ func TestFaultProxyHang(t *testing.T) {
 	// Close releases requests that are still hanging, and leaves no
 	// goroutines behind.
 	before := runtime.NumGoroutine()
-	fp2 := credtest.NewFaultProxy(t, backend(t).URL)
-	fp2.SetMode(credtest.Hang)
+	fp2 := oidcprovider.NewFaultProxy(t, backend(t).URL)
+	fp2.SetMode(oidcprovider.Hang)
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	done := make(chan result, 3)
@@ -139,16 +139,16 @@ func TestFaultProxyHang(t *testing.T) {
 }
 
 func TestFaultProxyPathModes(t *testing.T) {
-	fp := credtest.NewFaultProxy(t, backend(t).URL)
+	fp := oidcprovider.NewFaultProxy(t, backend(t).URL)
 	client := &http.Client{Timeout: 5 * time.Second}
-	fp.SetPathMode("/token", credtest.Status500)
+	fp.SetPathMode("/token", oidcprovider.Status500)
 	if r := post(client, fp.URL+"/token"); r.status != 500 {
 		t.Errorf("/token = %d; want 500 from the path mode", r.status)
 	}
 	if r := post(client, fp.URL+"/.well-known/openid-configuration"); r.status != 200 {
 		t.Errorf("discovery = %d; want 200 (global mode Pass)", r.status)
 	}
-	if got := fp.ModeFor("/token"); got != credtest.Status500 {
+	if got := fp.ModeFor("/token"); got != oidcprovider.Status500 {
 		t.Errorf("ModeFor(/token) = %v; want Status500", got)
 	}
 	fp.ClearPathModes()
@@ -162,9 +162,9 @@ func TestFaultProxyPathModes(t *testing.T) {
 }
 
 func TestFaultProxyModeString(t *testing.T) {
-	for m, want := range map[credtest.Mode]string{
-		credtest.Pass: "Pass", credtest.Hang: "Hang", credtest.Status500: "Status500", credtest.Down: "Down",
-		credtest.BadJSON: "BadJSON", credtest.Slow(time.Second): "Slow(1s)", credtest.ErrorJSON("x"): `ErrorJSON("x")`,
+	for m, want := range map[oidcprovider.Mode]string{
+		oidcprovider.Pass: "Pass", oidcprovider.Hang: "Hang", oidcprovider.Status500: "Status500", oidcprovider.Down: "Down",
+		oidcprovider.BadJSON: "BadJSON", oidcprovider.Slow(time.Second): "Slow(1s)", oidcprovider.ErrorJSON("x"): `ErrorJSON("x")`,
 		{}: "Pass",
 	} {
 		if got := m.String(); got != want {
@@ -177,13 +177,13 @@ func TestFaultProxyModeString(t *testing.T) {
 // real provider, failing it in between: failures that never reach the
 // provider leave the refresh token usable.
 func TestFaultProxyProvider(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
-	fp := credtest.NewFaultProxy(t, p.Issuer)
-	g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
+	fp := oidcprovider.NewFaultProxy(t, p.Issuer)
+	g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret})
 
 	refreshVia := func(rt string) (map[string]any, int, error) {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt},
-			"client_id": {credtest.ClientIDPost}, "client_secret": {credtest.ClientSecret}}
+			"client_id": {oidcprovider.ClientIDPost}, "client_secret": {oidcprovider.ClientSecret}}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fp.URL+"/token", strings.NewReader(form.Encode()))
@@ -198,13 +198,13 @@ func TestFaultProxyProvider(t *testing.T) {
 		return m, resp.StatusCode, err
 	}
 
-	for _, m := range []credtest.Mode{credtest.Status500, credtest.Down, credtest.Hang, credtest.ErrorJSON("temporarily_unavailable"), credtest.BadJSON} {
+	for _, m := range []oidcprovider.Mode{oidcprovider.Status500, oidcprovider.Down, oidcprovider.Hang, oidcprovider.ErrorJSON("temporarily_unavailable"), oidcprovider.BadJSON} {
 		fp.SetMode(m)
 		if body, status, err := refreshVia(g.RefreshToken); err == nil && status == 200 && body["access_token"] != nil {
 			t.Errorf("mode %v: refresh succeeded; want a failure", m)
 		}
 	}
-	fp.SetMode(credtest.Pass)
+	fp.SetMode(oidcprovider.Pass)
 	body, status, err := refreshVia(g.RefreshToken)
 	if err != nil || status != 200 {
 		t.Fatalf("refresh through Pass after faults: HTTP %d %v %v", status, body, err)
@@ -251,8 +251,8 @@ func TestFaultProxyErrorIfParam(t *testing.T) {
 		io.WriteString(w, `{"access_token":"at"}`)
 	}))
 	t.Cleanup(target.Close)
-	fp := credtest.NewFaultProxy(t, target.URL)
-	fp.SetPathMode("/token", credtest.ErrorJSONIfParam("invalid_target", "resource"))
+	fp := oidcprovider.NewFaultProxy(t, target.URL)
+	fp.SetPathMode("/token", oidcprovider.ErrorJSONIfParam("invalid_target", "resource"))
 	client := &http.Client{Timeout: 5 * time.Second}
 	send := func(form url.Values) (int, string) {
 		resp, err := client.PostForm(fp.URL+"/token", form)
@@ -279,7 +279,7 @@ func TestFaultProxyErrorIfParam(t *testing.T) {
 	if len(got) != 2 || strings.Join(got[0], ",") != strings.Join(want[0], ",") || strings.Join(got[1], ",") != strings.Join(want[1], ",") {
 		t.Errorf("Params = %q; want %q", got, want)
 	}
-	if s := credtest.ErrorJSONIfParam("invalid_target", "resource").String(); s != `ErrorJSONIfParam("invalid_target", "resource")` {
+	if s := oidcprovider.ErrorJSONIfParam("invalid_target", "resource").String(); s != `ErrorJSONIfParam("invalid_target", "resource")` {
 		t.Errorf("String() = %s", s)
 	}
 }

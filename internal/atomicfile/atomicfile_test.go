@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/credmon/credmon/credmon/atomicfile"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 func open(t *testing.T) (*atomicfile.Dir, string) {

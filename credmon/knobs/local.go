@@ -1,10 +1,12 @@
-package condorcfg
+package knobs
 
 import (
 	"fmt"
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/credmon/credmon/condorcfg"
 )
 
 // Defaults of the local issuer's knobs, as LocalCredmon.py and the HTCondor
@@ -117,7 +119,7 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	}
 	l.UseJSON = true
 	if knob, v, ok := m.localLookup(p, "TOKEN_USE_JSON"); ok {
-		b, err := parseBool(v)
+		b, err := condorcfg.ParseBool(v)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s = %q: %v", knob, v, err))
 		} else {
@@ -146,7 +148,7 @@ func (m *Credmon) localLifetime(p string) (knob string, lifetime time.Duration, 
 		return "", DefaultLocalLifetime, nil
 	}
 	// param_integer rules: "1200" or a constant expression ("20*60").
-	n, err := parseInteger(v)
+	n, err := condorcfg.ParseInteger(v)
 	if err != nil {
 		return knob, DefaultLocalLifetime, fmt.Errorf("%s = %q: not a whole number of seconds", knob, v)
 	}

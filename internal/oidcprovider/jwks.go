@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"context"
@@ -6,19 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/credmon/credmon/credmon/localissuer"
+	"github.com/credmon/credmon/internal/jwk"
 )
 
 // VerifyAccessToken checks that token is a JWT access token issued by this
 // provider — signature (RS256 or ES256) against the provider's JWKS, typ
 // at+jwt, iss, and exp — and returns its claims (iss, sub, aud, scope,
 // client_id, jti, iat, exp). It fails the test otherwise.
-func (p *Provider) VerifyAccessToken(t testing.TB, token string) jwt.MapClaims {
+func (p *Provider) VerifyAccessToken(t TB, token string) jwt.MapClaims {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -91,7 +90,7 @@ func (p *Provider) fetchJWKS(ctx context.Context) (map[string]crypto.PublicKey, 
 		return nil, fmt.Errorf("fetching JWKS: HTTP %d", resp.StatusCode)
 	}
 	var set struct {
-		Keys []localissuer.JWK `json:"keys"`
+		Keys []jwk.JWK `json:"keys"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		return nil, fmt.Errorf("decoding JWKS: %w", err)

@@ -1,12 +1,13 @@
-package credtest_test
+package oidcprovider_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // These benchmarks give the baselines that credmon's own benchmarks are
@@ -14,17 +15,17 @@ import (
 // a 10,000-user benchmark) and how fast a bare client can refresh against
 // it (an upper bound on credmon's refresh throughput).
 
-var benchReq = credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret}
+var benchReq = oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret}
 
 func BenchmarkStartOIDCProvider(b *testing.B) {
 	for b.Loop() {
-		p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+		p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 		p.Stop()
 	}
 }
 
 func BenchmarkNewRefreshToken(b *testing.B) {
-	p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 	for b.Loop() {
 		p.NewRefreshToken(b, benchReq)
 	}
@@ -32,8 +33,8 @@ func BenchmarkNewRefreshToken(b *testing.B) {
 
 func BenchmarkNewRefreshTokens(b *testing.B) {
 	for _, conc := range []int{2, 4, 8} {
-		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
-			p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+		b.Run("concurrency="+strconv.Itoa(conc), func(b *testing.B) {
+			p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 			const n = 64
 			for b.Loop() {
 				p.NewRefreshTokens(b, benchReq, n, conc)
@@ -44,7 +45,7 @@ func BenchmarkNewRefreshTokens(b *testing.B) {
 }
 
 func BenchmarkCloneRefreshTokens(b *testing.B) {
-	p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 	const n = 256
 	for b.Loop() {
 		p.CloneRefreshTokens(b, benchReq, n, 4)
@@ -55,7 +56,7 @@ func BenchmarkCloneRefreshTokens(b *testing.B) {
 // BenchmarkRefresh is a rotated refresh chain: every refresh uses the
 // refresh token the previous one returned, as credmon does.
 func BenchmarkRefresh(b *testing.B) {
-	p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 	rt := p.NewRefreshToken(b, benchReq).RefreshToken
 	ctx := context.Background()
 	for b.Loop() {
@@ -70,7 +71,7 @@ func BenchmarkRefresh(b *testing.B) {
 // BenchmarkRefreshConcurrent8 runs 8 independent rotated chains at once.
 func BenchmarkRefreshConcurrent8(b *testing.B) {
 	const conc = 8
-	p := credtest.StartOIDCProvider(b, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(b, oidcprovider.ProviderOptions{})
 	grants := p.NewRefreshTokens(b, benchReq, conc, conc)
 	ctx := context.Background()
 	b.ResetTimer()

@@ -1,4 +1,4 @@
-package credtest_test
+package oidcprovider_test
 
 import (
 	"context"
@@ -6,22 +6,24 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // refresh refreshes as clientID, with ClientSecret unless it is the public
 // client.
-func refresh(t *testing.T, p *credtest.Provider, clientID, rt string, extra url.Values) (map[string]any, int) {
+func refresh(t *testing.T, p *oidcprovider.Provider, clientID, rt string, extra url.Values) (map[string]any, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	secret := credtest.ClientSecret
-	if clientID == credtest.ClientIDPublic {
+	secret := oidcprovider.ClientSecret
+	if clientID == oidcprovider.ClientIDPublic {
 		secret = ""
 	}
 	body, status, err := p.Refresh(ctx, clientID, secret, rt, extra)
@@ -53,7 +55,7 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 }
 
 func TestProvider(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
 	t.Logf("provider %s (pid %d) ready in %v", p.Issuer, p.Pid(), p.StartupDuration())
 
 	t.Run("discovery", func(t *testing.T) {
@@ -77,12 +79,12 @@ func TestProvider(t *testing.T) {
 		for _, tc := range []struct {
 			name, id, secret string
 		}{
-			{"basic", credtest.ClientIDBasic, credtest.ClientSecret},
-			{"post", credtest.ClientIDPost, credtest.ClientSecret},
-			{"public", credtest.ClientIDPublic, ""},
+			{"basic", oidcprovider.ClientIDBasic, oidcprovider.ClientSecret},
+			{"post", oidcprovider.ClientIDPost, oidcprovider.ClientSecret},
+			{"public", oidcprovider.ClientIDPublic, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: tc.id, ClientSecret: tc.secret, User: "bob-" + tc.name})
+				g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: tc.id, ClientSecret: tc.secret, User: "bob-" + tc.name})
 				if g.RefreshToken == "" || g.AccessToken == "" || g.ExpiresIn <= 0 {
 					t.Fatalf("grant = %+v; want refresh and access token", g)
 				}
@@ -93,8 +95,8 @@ func TestProvider(t *testing.T) {
 				if sub, _ := c.GetSubject(); sub != "bob-"+tc.name {
 					t.Errorf("sub = %q; want %q", sub, "bob-"+tc.name)
 				}
-				if got := audOf(c); !slices.Equal(got, []string{credtest.DefaultAudience}) {
-					t.Errorf("aud = %v; want [%s]", got, credtest.DefaultAudience)
+				if got := audOf(c); !slices.Equal(got, []string{oidcprovider.DefaultAudience}) {
+					t.Errorf("aud = %v; want [%s]", got, oidcprovider.DefaultAudience)
 				}
 				if _, ok := g.Raw["id_token"]; !ok {
 					t.Errorf("token response lacks id_token: %v", g.Raw)
@@ -109,15 +111,15 @@ func TestProvider(t *testing.T) {
 	})
 
 	t.Run("default login", func(t *testing.T) {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{})
-		if sub, _ := p.VerifyAccessToken(t, g.AccessToken).GetSubject(); sub != credtest.DefaultLogin {
-			t.Errorf("sub = %q; want %q", sub, credtest.DefaultLogin)
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
+		if sub, _ := p.VerifyAccessToken(t, g.AccessToken).GetSubject(); sub != oidcprovider.DefaultLogin {
+			t.Errorf("sub = %q; want %q", sub, oidcprovider.DefaultLogin)
 		}
 	})
 
 	t.Run("rotation and reuse detection", func(t *testing.T) {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret})
-		body, status := refresh(t, p, credtest.ClientIDPost, g.RefreshToken, nil)
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret})
+		body, status := refresh(t, p, oidcprovider.ClientIDPost, g.RefreshToken, nil)
 		if status != 200 {
 			t.Fatalf("first refresh: HTTP %d %v", status, body)
 		}
@@ -128,28 +130,28 @@ func TestProvider(t *testing.T) {
 		p.VerifyAccessToken(t, body["access_token"].(string))
 
 		// Replaying the old refresh token is reuse.
-		body, status = refresh(t, p, credtest.ClientIDPost, g.RefreshToken, nil)
+		body, status = refresh(t, p, oidcprovider.ClientIDPost, g.RefreshToken, nil)
 		if status != 400 || body["error"] != "invalid_grant" {
 			t.Fatalf("replay of old RT = HTTP %d %v; want 400 invalid_grant", status, body)
 		}
 		// ... which revokes the grant, so the newest token is dead too.
-		body, status = refresh(t, p, credtest.ClientIDPost, rt2, nil)
+		body, status = refresh(t, p, oidcprovider.ClientIDPost, rt2, nil)
 		if status != 400 || body["error"] != "invalid_grant" {
 			t.Fatalf("refresh with rotated RT after reuse = HTTP %d %v; want 400 invalid_grant", status, body)
 		}
 	})
 
 	t.Run("client auth methods are interchangeable", func(t *testing.T) {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{})
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
 		// credmon is registered for client_secret_basic, yet oidc-provider
 		// accepts the secret in the form too (see StrictClientAuth).
-		extra := url.Values{"client_id": {credtest.ClientIDBasic}, "client_secret": {credtest.ClientSecret}}
-		body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, extra)
+		extra := url.Values{"client_id": {oidcprovider.ClientIDBasic}, "client_secret": {oidcprovider.ClientSecret}}
+		body, status := refresh(t, p, oidcprovider.ClientIDBasic, g.RefreshToken, extra)
 		if status != 200 {
 			t.Errorf("post auth for a basic client = HTTP %d %v; want 200 without StrictClientAuth", status, body)
 		}
 		rt, _ := body["refresh_token"].(string)
-		body, status = refresh(t, p, credtest.ClientIDBasic, rt, url.Values{"client_id": {credtest.ClientIDBasic}, "client_secret": {"wrong"}})
+		body, status = refresh(t, p, oidcprovider.ClientIDBasic, rt, url.Values{"client_id": {oidcprovider.ClientIDBasic}, "client_secret": {"wrong"}})
 		if status != 401 || body["error"] != "invalid_client" {
 			t.Errorf("wrong secret = HTTP %d %v; want 401 invalid_client", status, body)
 		}
@@ -157,7 +159,7 @@ func TestProvider(t *testing.T) {
 
 	t.Run("audience", func(t *testing.T) {
 		const aud1, aud2 = "https://storage.example.test", "https://compute.example.test"
-		g := p.NewRefreshToken(t, credtest.GrantRequest{Audience: aud1, Scope: "storage.read:/home storage.create:/data"})
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{Audience: aud1, Scope: "storage.read:/home storage.create:/data"})
 		c := p.VerifyAccessToken(t, g.AccessToken)
 		if got := audOf(c); !slices.Equal(got, []string{aud1}) {
 			t.Errorf("device-flow aud = %v; want [%s]", got, aud1)
@@ -170,7 +172,7 @@ func TestProvider(t *testing.T) {
 		}
 		// HTCondor's Python credmon sends neither resource nor audience on
 		// refresh; the audience of the device flow is kept.
-		if body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, nil); status != 200 {
+		if body, status := refresh(t, p, oidcprovider.ClientIDBasic, g.RefreshToken, nil); status != 200 {
 			t.Fatalf("plain refresh: HTTP %d %v", status, body)
 		} else if got := audOf(p.VerifyAccessToken(t, body["access_token"].(string))); !slices.Equal(got, []string{aud1}) {
 			t.Errorf("plain refresh aud = %v; want [%s]", got, aud1)
@@ -180,7 +182,7 @@ func TestProvider(t *testing.T) {
 		rt := g.RefreshToken
 		step := func(name string, extra url.Values, want string) {
 			t.Helper()
-			body, status := refresh(t, p, credtest.ClientIDBasic, rt, extra)
+			body, status := refresh(t, p, oidcprovider.ClientIDBasic, rt, extra)
 			if status != 200 {
 				t.Fatalf("%s: HTTP %d %v", name, status, body)
 			}
@@ -198,16 +200,16 @@ func TestProvider(t *testing.T) {
 		// grant but not in the token): the first.
 		step("refresh without audience after widening", nil, aud1)
 
-		body, status := refresh(t, p, credtest.ClientIDBasic, rt, url.Values{"resource": {"https://never-granted.example.test"}})
+		body, status := refresh(t, p, oidcprovider.ClientIDBasic, rt, url.Values{"resource": {"https://never-granted.example.test"}})
 		if status != 400 || body["error"] != "invalid_target" {
 			t.Errorf("refresh for an ungranted resource = HTTP %d %v; want 400 invalid_target", status, body)
 		}
 	})
 
 	t.Run("revoke", func(t *testing.T) {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret})
-		p.Revoke(t, credtest.ClientIDPost, credtest.ClientSecret, g.RefreshToken)
-		body, status := refresh(t, p, credtest.ClientIDPost, g.RefreshToken, nil)
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret})
+		p.Revoke(t, oidcprovider.ClientIDPost, oidcprovider.ClientSecret, g.RefreshToken)
+		body, status := refresh(t, p, oidcprovider.ClientIDPost, g.RefreshToken, nil)
 		if status != 400 || body["error"] != "invalid_grant" {
 			t.Errorf("refresh after revoke = HTTP %d %v; want 400 invalid_grant", status, body)
 		}
@@ -216,7 +218,7 @@ func TestProvider(t *testing.T) {
 	t.Run("many", func(t *testing.T) {
 		start := time.Now()
 		const n = 24
-		gs := p.NewRefreshTokens(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret}, n, 4)
+		gs := p.NewRefreshTokens(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret}, n, 4)
 		t.Logf("%d grants at concurrency 4 in %v (%v each)", n, time.Since(start), time.Since(start)/n)
 		seen := map[string]bool{}
 		for i, g := range gs {
@@ -224,7 +226,7 @@ func TestProvider(t *testing.T) {
 				t.Fatalf("grant %d repeats a refresh token", i)
 			}
 			seen[g.RefreshToken] = true
-			if sub, _ := p.VerifyAccessToken(t, g.AccessToken).GetSubject(); sub != "user"+itoa(i) {
+			if sub, _ := p.VerifyAccessToken(t, g.AccessToken).GetSubject(); sub != "user"+strconv.Itoa(i) {
 				t.Errorf("grant %d sub = %q; want user%d", i, sub, i)
 			}
 		}
@@ -232,7 +234,7 @@ func TestProvider(t *testing.T) {
 
 	t.Run("clones", func(t *testing.T) {
 		const aud = "https://clone.example.test"
-		req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, Audience: aud, Scope: "storage.read:/", User: "carol"}
+		req := oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Audience: aud, Scope: "storage.read:/", User: "carol"}
 		gs := p.CloneRefreshTokens(t, req, 6, 3)
 		seen := map[string]bool{}
 		for i, g := range gs {
@@ -247,23 +249,23 @@ func TestProvider(t *testing.T) {
 		}
 		// Clones are independent grants: reuse detection on clone 0 kills
 		// clone 0 only.
-		body, status := refresh(t, p, credtest.ClientIDPost, gs[0].RefreshToken, nil)
+		body, status := refresh(t, p, oidcprovider.ClientIDPost, gs[0].RefreshToken, nil)
 		if status != 200 {
 			t.Fatalf("refresh clone 0: HTTP %d %v", status, body)
 		}
 		if c := p.VerifyAccessToken(t, body["access_token"].(string)); !slices.Equal(audOf(c), []string{aud}) {
 			t.Errorf("refreshed clone aud = %v; want [%s]", audOf(c), aud)
 		}
-		if _, status = refresh(t, p, credtest.ClientIDPost, gs[0].RefreshToken, nil); status != 400 {
+		if _, status = refresh(t, p, oidcprovider.ClientIDPost, gs[0].RefreshToken, nil); status != 400 {
 			t.Fatalf("replay of clone 0 = HTTP %d; want 400", status)
 		}
-		if body, status = refresh(t, p, credtest.ClientIDPost, gs[1].RefreshToken, nil); status != 200 {
+		if body, status = refresh(t, p, oidcprovider.ClientIDPost, gs[1].RefreshToken, nil); status != 200 {
 			t.Errorf("clone 1 after reuse on clone 0 = HTTP %d %v; want 200", status, body)
 		}
 	})
 
 	t.Run("forged token rejected", func(t *testing.T) {
-		g := p.NewRefreshToken(t, credtest.GrantRequest{})
+		g := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
 		parts := strings.Split(g.AccessToken, ".")
 		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 		forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), `"alice"`, `"mallory"`, 1))) + "." + parts[2]
@@ -277,14 +279,14 @@ func TestProvider(t *testing.T) {
 }
 
 func TestProviderOptions(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{
 		NoRotate:        true,
 		AccessTokenTTL:  90 * time.Second,
 		AccessTokenAlg:  "ES256",
 		DefaultAudience: "https://default.example.test",
 		RefreshDelay:    400 * time.Millisecond,
 	})
-	g := p.NewRefreshToken(t, credtest.GrantRequest{})
+	g := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
 	if g.ExpiresIn != 90 {
 		t.Errorf("expires_in = %d; want 90 (AccessTokenTTL)", g.ExpiresIn)
 	}
@@ -299,7 +301,7 @@ func TestProviderOptions(t *testing.T) {
 		// RefreshDelay is a floor (a timer before processing): only "at
 		// least" can be asserted, and it tells the option applied from not.
 		start := time.Now()
-		body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, nil)
+		body, status := refresh(t, p, oidcprovider.ClientIDBasic, g.RefreshToken, nil)
 		if status != 200 {
 			t.Fatalf("refresh %d: HTTP %d %v", i, status, body)
 		}
@@ -313,8 +315,8 @@ func TestProviderOptions(t *testing.T) {
 }
 
 func TestProviderRestart(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{})
-	g := p.NewRefreshToken(t, credtest.GrantRequest{})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
+	g := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
 	pid, issuer := p.Pid(), p.Issuer
 
 	p.Restart(t)
@@ -324,14 +326,14 @@ func TestProviderRestart(t *testing.T) {
 	if p.Issuer != issuer {
 		t.Errorf("Issuer after Restart = %q; want %q (same port)", p.Issuer, issuer)
 	}
-	body, status := refresh(t, p, credtest.ClientIDBasic, g.RefreshToken, nil)
+	body, status := refresh(t, p, oidcprovider.ClientIDBasic, g.RefreshToken, nil)
 	if status != 400 || body["error"] != "invalid_grant" {
 		t.Errorf("refresh with a pre-restart RT = HTTP %d %v; want 400 invalid_grant (state is in memory)", status, body)
 	}
 	if _, err := p.ParseAccessToken(context.Background(), g.AccessToken); err == nil {
 		t.Error("pre-restart access token still verifies; want new signing keys")
 	}
-	g2 := p.NewRefreshToken(t, credtest.GrantRequest{})
+	g2 := p.NewRefreshToken(t, oidcprovider.GrantRequest{})
 	p.VerifyAccessToken(t, g2.AccessToken)
 
 	p.Stop()
@@ -339,35 +341,35 @@ func TestProviderRestart(t *testing.T) {
 	if p.Pid() != 0 {
 		t.Errorf("Pid() after Stop = %d; want 0", p.Pid())
 	}
-	if _, _, err := p.Refresh(context.Background(), credtest.ClientIDBasic, credtest.ClientSecret, g2.RefreshToken, nil); err == nil {
+	if _, _, err := p.Refresh(context.Background(), oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, g2.RefreshToken, nil); err == nil {
 		t.Error("Refresh against a stopped provider succeeded")
 	}
 }
 
 func TestProviderStrictClientAuth(t *testing.T) {
-	p := credtest.StartOIDCProvider(t, credtest.ProviderOptions{StrictClientAuth: true})
+	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
 	// NewRefreshToken picks each client's registered method, so it works.
-	gBasic := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDBasic, ClientSecret: credtest.ClientSecret})
-	gPost := p.NewRefreshToken(t, credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret})
+	gBasic := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret})
+	gPost := p.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret})
 
 	ctx := context.Background()
 	// credmon (basic) sending its secret in the form, as HTCondor's Python
 	// credmon always does.
-	asPost := url.Values{"client_id": {credtest.ClientIDBasic}, "client_secret": {credtest.ClientSecret}}
-	body, status, err := p.Refresh(ctx, credtest.ClientIDBasic, credtest.ClientSecret, gBasic.RefreshToken, asPost)
+	asPost := url.Values{"client_id": {oidcprovider.ClientIDBasic}, "client_secret": {oidcprovider.ClientSecret}}
+	body, status, err := p.Refresh(ctx, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret, gBasic.RefreshToken, asPost)
 	if err != nil || status != 401 || body["error"] != "invalid_client" {
 		t.Errorf("post auth for the basic client = HTTP %d %v %v; want 401 invalid_client", status, body, err)
 	}
 	// The refused request must not have consumed the refresh token.
-	if body, status = refresh(t, p, credtest.ClientIDBasic, gBasic.RefreshToken, nil); status != 200 {
+	if body, status = refresh(t, p, oidcprovider.ClientIDBasic, gBasic.RefreshToken, nil); status != 200 {
 		t.Errorf("refresh with the right method after a refused one = HTTP %d %v; want 200", status, body)
 	}
 
-	if body, status = refresh(t, p, credtest.ClientIDPost, gPost.RefreshToken, nil); status != 200 {
+	if body, status = refresh(t, p, oidcprovider.ClientIDPost, gPost.RefreshToken, nil); status != 200 {
 		t.Errorf("refresh as credmon-post with post auth = HTTP %d %v; want 200", status, body)
 	}
 	// credmon-post with an Authorization header, at the device endpoint.
-	req := credtest.GrantRequest{ClientID: credtest.ClientIDPost, ClientSecret: credtest.ClientSecret, AuthMethod: credtest.AuthBasic}
+	req := oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, AuthMethod: oidcprovider.AuthBasic}
 	if _, err := p.DeviceGrant(ctx, req); err == nil || !strings.Contains(err.Error(), "invalid_client") {
 		t.Errorf("device authorization with basic auth for credmon-post: err = %v; want invalid_client", err)
 	}

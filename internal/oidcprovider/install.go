@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 const OIDCProviderVersion = "9.13.3"
 
 // EnvOIDCProviderDir names a directory holding server.mjs, package.json and
-// package-lock.json to use instead of the oidcprovider directory next to this
+// package-lock.json to use instead of the server directory next to this
 // package's source (for example a pre-installed copy on a CI image).
 const EnvOIDCProviderDir = "CREDMON_OIDC_PROVIDER_DIR"
 
@@ -50,7 +50,7 @@ var install struct {
 // flock on a lock file serializes installs, so two binaries never run npm ci
 // in the same directory at once.
 //
-// The directory is $CREDMON_OIDC_PROVIDER_DIR if set, else the oidcprovider
+// The directory is $CREDMON_OIDC_PROVIDER_DIR if set, else the server
 // directory next to this source file, else one found by walking up from the
 // working directory.
 func EnsureOIDCProviderInstalled() (dir string, err error) {
@@ -110,7 +110,7 @@ func providerDir() (string, error) {
 	// The source tree is where the package was compiled from; it is the
 	// usual answer because go test runs inside the module.
 	if _, file, _, ok := runtime.Caller(0); ok {
-		if d := filepath.Join(filepath.Dir(file), "oidcprovider"); hasServer(d) {
+		if d := filepath.Join(filepath.Dir(file), "server"); hasServer(d) {
 			return d, nil
 		}
 	}
@@ -121,14 +121,14 @@ func providerDir() (string, error) {
 		return "", fmt.Errorf("locating oidcprovider directory: %w", err)
 	}
 	for d := wd; ; d = filepath.Dir(d) {
-		if c := filepath.Join(d, "credmon", "credtest", "oidcprovider"); hasServer(c) {
+		if c := filepath.Join(d, "internal", "oidcprovider", "server"); hasServer(c) {
 			return c, nil
 		}
 		if filepath.Dir(d) == d {
 			break
 		}
 	}
-	return "", fmt.Errorf("cannot find credmon/credtest/oidcprovider/server.mjs (set %s)", EnvOIDCProviderDir)
+	return "", fmt.Errorf("cannot find internal/oidcprovider/server/server.mjs (set %s)", EnvOIDCProviderDir)
 }
 
 func hasServer(dir string) bool {

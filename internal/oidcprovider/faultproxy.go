@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -164,7 +163,7 @@ type FaultProxy struct {
 
 // NewFaultProxy starts a proxy to target (a base URL such as
 // Provider.Issuer) in mode Pass. It is closed when the test ends.
-func NewFaultProxy(t testing.TB, target string) *FaultProxy {
+func NewFaultProxy(t TB, target string) *FaultProxy {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil || u.Scheme == "" || u.Host == "" {

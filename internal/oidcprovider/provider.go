@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"bytes"
@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -136,7 +135,7 @@ type Provider struct {
 //
 // If node or the npm packages are unavailable the test is skipped, or fails
 // when CREDMON_REQUIRE_OIDC=1.
-func StartOIDCProvider(t testing.TB, opts ProviderOptions) *Provider {
+func StartOIDCProvider(t TB, opts ProviderOptions) *Provider {
 	t.Helper()
 	p, err := LaunchOIDCProvider(opts)
 	if errors.Is(err, ErrUnavailable) {
@@ -214,7 +213,7 @@ func LaunchOIDCProvider(opts ProviderOptions) (*Provider, error) {
 }
 
 // unavailable skips the test, or fails it under CREDMON_REQUIRE_OIDC=1.
-func unavailable(t testing.TB, format string, args ...any) {
+func unavailable(t TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv(EnvRequireOIDC) == "1" {
@@ -248,7 +247,7 @@ func (p *Provider) stopLocked() {
 // and the signing keys (new ones are generated). Tokens issued before the
 // restart therefore fail with invalid_grant or fail signature checks; that is
 // what an issuer that lost its database looks like.
-func (p *Provider) Restart(t testing.TB) {
+func (p *Provider) Restart(t TB) {
 	t.Helper()
 	p.mu.Lock()
 	p.stopLocked()

@@ -1,8 +1,10 @@
-package condorcfg
+package knobs
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/credmon/credmon/condorcfg"
 )
 
 // Bounds of the daemon's numeric knobs. A value outside them is an error
@@ -92,7 +94,7 @@ func seconds(lo, hi time.Duration, openLo bool) span[float64] {
 // unreadable or out of range reads as its default, so the result is still
 // usable (to open the log that reports the errors).
 type knobReader struct {
-	c    *Config
+	c    *condorcfg.Config
 	errs []string
 }
 

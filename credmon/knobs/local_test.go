@@ -1,4 +1,4 @@
-package condorcfg
+package knobs
 
 import (
 	"reflect"

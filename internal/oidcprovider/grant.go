@@ -1,4 +1,4 @@
-package credtest
+package oidcprovider
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -69,7 +68,7 @@ type Grant struct {
 // would: an RFC 8628 device authorization, approved by User through the
 // provider's own HTML pages, then the device_code token request. It fails
 // the test on any error.
-func (p *Provider) NewRefreshToken(t testing.TB, req GrantRequest) Grant {
+func (p *Provider) NewRefreshToken(t TB, req GrantRequest) Grant {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), grantTimeout)
 	defer cancel()
@@ -95,7 +94,7 @@ func (p *Provider) DeviceGrant(ctx context.Context, req GrantRequest) (Grant, er
 // machine); the provider is one Node.js process, so concurrency beyond 4
 // buys little. For thousands of grants where the sub does not matter,
 // CloneRefreshTokens is about eight times faster.
-func (p *Provider) NewRefreshTokens(t testing.TB, req GrantRequest, n, concurrency int) []Grant {
+func (p *Provider) NewRefreshTokens(t TB, req GrantRequest, n, concurrency int) []Grant {
 	t.Helper()
 	prefix := req.User
 	if prefix == "" {
@@ -123,7 +122,7 @@ func (p *Provider) NewRefreshTokens(t testing.TB, req GrantRequest, n, concurren
 // the others. All share one sub, so use NewRefreshTokens where tokens must
 // look like distinct users. The clones have the requested scope and
 // audience; their token responses have no id_token.
-func (p *Provider) CloneRefreshTokens(t testing.TB, req GrantRequest, n, concurrency int) []Grant {
+func (p *Provider) CloneRefreshTokens(t TB, req GrantRequest, n, concurrency int) []Grant {
 	t.Helper()
 	seed := p.NewRefreshToken(t, req)
 	if req.ClientID == "" {
@@ -444,7 +443,7 @@ func (p *Provider) Refresh(ctx context.Context, clientID, secret, rt string, ext
 // Revoke revokes a refresh token at the RFC 7009 revocation endpoint,
 // authenticating like Refresh. The provider then rejects it (and its
 // grant's other tokens) with invalid_grant.
-func (p *Provider) Revoke(t testing.TB, clientID, clientSecret, refreshToken string) {
+func (p *Provider) Revoke(t TB, clientID, clientSecret, refreshToken string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
