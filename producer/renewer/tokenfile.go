@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sys/unix"
 
-	"github.com/credmon/credmon/producer/internal/safewrite"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // maxTokenFileBytes bounds how much of an existing token file is read.
@@ -124,39 +124,27 @@ type writeSpec struct {
 // (os.open(..., 0o600)).
 const defaultTokenMode fs.FileMode = 0o600
 
-// writeTokenFile atomically replaces path with data: a dot-prefixed
-// temporary file in the same directory (O_EXCL, so never an existing file
-// or link), chown, chmod, write, fsync, rename, directory fsync. A symlink
-// at path is replaced, never followed; a directory or other non-regular
-// file there is an error. Readers see the old token or the new one, never
-// a truncated one (osg-token-renewer truncates in place).
+// writeTokenFile atomically replaces path with data (atomicfile.Replace:
+// temporary file, chown, chmod, write, fsync, rename, directory fsync).
+// Readers see the old token or the new one, never a truncated one
+// (osg-token-renewer truncates in place). A symlink at path is replaced,
+// never followed: the configuration says where the token lives, and a link
+// planted there must neither redirect the write nor stop the renewal; a
+// directory or other non-regular file there is an error.
 //
 // Without owner/group/mode settings the result matches what
 // osg-token-renewer's in-place rewrite leaves: an existing file's mode and
-// group are kept (the group when the process may chown to it), a new file
-// gets 0600 and the process's ids.
+// owner and group are kept (best effort: what the process may chown to), a
+// new file gets 0600 and the process's ids.
 func writeTokenFile(path string, data []byte, ws writeSpec) error {
-	return safewrite.Replace(path, data, safewrite.Options{
-		Mode: ws.mode, DefaultMode: defaultTokenMode, UID: ws.uid, GID: ws.gid,
-		// Keep an existing file's owner and group, best effort, as the
-		// in-place rewrite of osg-token-renewer would, unless set.
-		KeepOwner: ws.uid < 0 && ws.gid < 0,
-	})
-}
-
-// WriteStateFile replaces path with data through the same writer as the
-// token files (temporary file created exclusively, fsync, rename,
-// directory fsync; a symlink at path is replaced, never followed), mode
-// 0600: the CLI's status.json. owner and group, when not -1, are given to
-// the new file; when that is not permitted (root without CAP_CHOWN) the
-// file keeps the process's ids rather than not being written.
-func WriteStateFile(path string, data []byte, owner, group int) error {
-	mode := fs.FileMode(0o600)
-	o := safewrite.Options{Mode: &mode, DefaultMode: mode, UID: owner, GID: group}
-	err := safewrite.Replace(path, data, o)
-	if (owner >= 0 || group >= 0) && errors.Is(err, fs.ErrPermission) {
-		o.UID, o.GID = -1, -1
-		err = safewrite.Replace(path, data, o)
+	o := atomicfile.Options{Mode: defaultTokenMode, KeepMode: true, Symlink: atomicfile.ReplaceSymlink}
+	if ws.mode != nil {
+		o.Mode, o.KeepMode = *ws.mode, false
 	}
-	return err
+	if ws.uid >= 0 || ws.gid >= 0 {
+		o.Owner = &atomicfile.Owner{UID: ws.uid, GID: ws.gid}
+	} else {
+		o.KeepOwner = true
+	}
+	return atomicfile.Replace(path, data, o)
 }
