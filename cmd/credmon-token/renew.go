@@ -477,21 +477,23 @@ func relative(d time.Duration) string {
 // recorded for it.
 func tokenStatusOf(t *renewer.Token, last *lastOutcome, now time.Time) tokenStatus {
 	ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path, LastRun: last}
-	tok, err := bearer.ReadTokenFile(t.Path)
-	if err == nil {
+	// renew's reader (a symlink at the path is refused, as renew would
+	// replace it): what status shows is the file renew judges.
+	info, err := bearer.ReadInfo(t.Path, bearer.ReadOptions{NoFollow: true})
+	switch {
+	case err == nil:
 		ts.Present = true
-		var info *bearer.Info
-		if info, err = bearer.Inspect(tok); err == nil {
-			ts.Audience, ts.Scopes = info.Audience, info.Scopes
-			if info.HasExpiry {
-				ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
-				if !info.Expiry.After(now) {
-					ts.Warning = "expired"
-				}
+		ts.Audience, ts.Scopes = info.Audience, info.Scopes
+		if info.HasExpiry {
+			ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
+			if !info.Expiry.After(now) {
+				ts.Warning = "expired"
 			}
 		}
-	}
-	if err != nil {
+	default:
+		// Something is there that renew cannot use: "unreadable", not
+		// "missing".
+		ts.Present = !errors.Is(err, fs.ErrNotExist)
 		ts.Error = err.Error()
 	}
 	if last != nil && last.Class == string(renewer.ClassReauth) {
