@@ -89,26 +89,20 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 
 	// The cron path: no configuration, no network, no account decryption
 	// when the token on disk is still good.
-	tok, err := bearer.ReadTokenFile(loc.Path)
+	info, err := bearer.ReadInfo(loc.Path, bearer.ReadOptions{})
 	if err != nil && o.verbose {
-		fmt.Fprintf(s.err, "%s: %v\n", loc.Path, err)
+		fmt.Fprintf(s.err, "%v\n", err)
 	}
 	if err == nil {
-		info, err := bearer.Inspect(tok)
-		if err != nil && o.verbose {
-			fmt.Fprintf(s.err, "%s: %v\n", loc.Path, err)
-		}
-		if err == nil {
-			ok, why := satisfiesAll(info, time.Now(), o.minsecs, strings.Fields(o.audience), scopes)
-			if ok {
-				if o.verbose {
-					fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
-				}
-				return exitOK
-			}
+		ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, strings.Fields(o.audience), scopes)
+		if ok {
 			if o.verbose {
-				fmt.Fprintf(s.err, "%s needs a new token: %s\n", loc.Path, why)
+				fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
 			}
+			return exitOK
+		}
+		if o.verbose {
+			fmt.Fprintf(s.err, "%s needs a new token: %s\n", loc.Path, why)
 		}
 	}
 
@@ -301,20 +295,6 @@ func (o *getOptions) fromConfig() error {
 		}
 	}
 	return nil
-}
-
-// satisfiesAll is bearer.Satisfies for every requested audience (a
-// config.ini audience may list several).
-func satisfiesAll(info *bearer.Info, now time.Time, minsecs time.Duration, auds, scopes []string) (bool, string) {
-	if len(auds) == 0 {
-		return bearer.Satisfies(info, now, minsecs, "", scopes)
-	}
-	for _, a := range auds {
-		if ok, why := bearer.Satisfies(info, now, minsecs, a, scopes); !ok {
-			return false, why
-		}
-	}
-	return true, ""
 }
 
 func runPath(_ context.Context, args []string, s *stdio) int {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/renewer"
@@ -300,20 +302,28 @@ func saveState(path string, rep *renewer.Report) error {
 	return replaceStateFile(path, b)
 }
 
-// replaceStateFile replaces path with b through the renewer's safe writer
-// (renewer.WriteStateFile: exclusive temporary file, fsync, rename, so a
-// planted symlink in the service user's StateDirectory, where root may
-// write, redirects nothing, and a crash leaves the old file or the new
-// one). When root writes there, the file is given to the directory's
-// owner so that the service can still merge into it.
+// replaceStateFile replaces path with b (atomicfile.Replace: exclusive
+// temporary file, fsync, rename, directory fsync, mode 0600), so a crash
+// leaves the old file or the new one. A symlink at path is replaced, never
+// followed: root writes into the service user's StateDirectory, where a
+// planted link must redirect nothing, and the state file is ours to put
+// there. When root writes there, the file is given to the directory's
+// owner so that the service can still merge into it; when that is not
+// permitted (root without CAP_CHOWN) the file keeps the process's ids
+// rather than not being written.
 func replaceStateFile(path string, b []byte) error {
-	uid, gid := -1, -1
+	o := atomicfile.Options{Mode: 0o600, Symlink: atomicfile.ReplaceSymlink}
 	if os.Geteuid() == 0 {
 		if owner, group, ok := dirOwner(filepath.Dir(path)); ok && owner != 0 {
-			uid, gid = owner, group
+			o.Owner = &atomicfile.Owner{UID: owner, GID: group}
 		}
 	}
-	return renewer.WriteStateFile(path, b, uid, gid)
+	err := atomicfile.Replace(path, b, o)
+	if o.Owner != nil && errors.Is(err, fs.ErrPermission) {
+		o.Owner = nil
+		err = atomicfile.Replace(path, b, o)
+	}
+	return err
 }
 
 // loadState reads the state file; never through a symlink (root reads the
@@ -467,21 +477,23 @@ func relative(d time.Duration) string {
 // recorded for it.
 func tokenStatusOf(t *renewer.Token, last *lastOutcome, now time.Time) tokenStatus {
 	ts := tokenStatus{Token: t.Name, Account: t.Account, Path: t.Path, LastRun: last}
-	tok, err := bearer.ReadTokenFile(t.Path)
-	if err == nil {
+	// renew's reader (a symlink at the path is refused, as renew would
+	// replace it): what status shows is the file renew judges.
+	info, err := bearer.ReadInfo(t.Path, bearer.ReadOptions{NoFollow: true})
+	switch {
+	case err == nil:
 		ts.Present = true
-		var info *bearer.Info
-		if info, err = bearer.Inspect(tok); err == nil {
-			ts.Audience, ts.Scopes = info.Audience, info.Scopes
-			if info.HasExpiry {
-				ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
-				if !info.Expiry.After(now) {
-					ts.Warning = "expired"
-				}
+		ts.Audience, ts.Scopes = info.Audience, info.Scopes
+		if info.HasExpiry {
+			ts.Expiry, ts.RemainingSec = info.Expiry, int64(info.Expiry.Sub(now).Seconds())
+			if !info.Expiry.After(now) {
+				ts.Warning = "expired"
 			}
 		}
-	}
-	if err != nil {
+	default:
+		// Something is there that renew cannot use: "unreadable", not
+		// "missing".
+		ts.Present = !errors.Is(err, fs.ErrNotExist)
 		ts.Error = err.Error()
 	}
 	if last != nil && last.Class == string(renewer.ClassReauth) {

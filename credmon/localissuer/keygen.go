@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // ErrOrphanPublicKey is returned by EnsureKeyPair when the public key file
@@ -31,10 +31,6 @@ const (
 	PublicKeyMode  fs.FileMode = 0o644
 )
 
-// keyTempPattern names the temp files next to the keys. The dot keeps them
-// out of naive globs; the suffix says what they are if a crash leaves one.
-const keyTempPattern = ".credmon-keygen-*.tmp"
-
 // EnsureKeyPair creates the local issuer's signing key if privPath does not
 // exist (as utils.create_credentials does; docs/htcondor-contract.md#local-issuer): an EC P-256 key as
 // SEC1 PEM ("EC PRIVATE KEY", what cryptography's TraditionalOpenSSL
@@ -43,7 +39,8 @@ const keyTempPattern = ".credmon-keygen-*.tmp"
 // anything: a file, a dangling symlink) nothing is done and created is
 // false.
 //
-// Each file is written to a temp file in its directory, fsynced, and
+// Each file is written (atomicfile.Replace with NoReplace) to a temp file
+// in its directory, fsynced, and
 // published with link(2), which fails with EEXIST rather than replace an
 // existing name; the temp name is then removed and the directory fsynced.
 // So a file is never seen half-written, and nothing existing is ever
@@ -128,73 +125,16 @@ func EnsureKeyPair(privPath, pubPath string) (created bool, err error) {
 }
 
 // publishNew makes data appear at path with mode perm, complete and durable,
-// unless path already exists, in which case won is false and nothing
-// changes.
+// unless path already exists (as anything, a dangling symlink included), in
+// which case won is false and nothing changes. atomicfile.Replace with
+// NoReplace publishes by link(2), or renameat2(RENAME_NOREPLACE) where the
+// file system has no hard links, so of racing writers exactly one wins.
 func publishNew(path string, data []byte, perm fs.FileMode) (won bool, err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, keyTempPattern)
-	if err != nil {
-		return false, err
-	}
-	tmp := f.Name()
-	defer func() {
-		// After a successful link the final name keeps the inode; the temp
-		// name goes in every case.
-		_ = os.Remove(tmp)
-	}()
-	// Chmod the descriptor: unaffected by umask, and the private key's temp
-	// file is 0600 (CreateTemp's mode) from its creation on.
-	err = f.Chmod(perm)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-
-	err = os.Link(tmp, path)
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
-		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
-		if err != nil {
-			err = &os.LinkError{Op: "renameat2", Old: tmp, New: path, Err: err}
-		}
-	}
+	err = atomicfile.Replace(path, data, atomicfile.Options{Mode: perm, NoReplace: true})
 	if errors.Is(err, fs.ErrExist) {
 		return false, nil
 	}
-	if err != nil {
-		return false, err
-	}
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		_ = os.Remove(path)
-		return false, err
-	}
-	if err := syncDir(dir); err != nil {
-		_ = os.Remove(path)
-		return false, err
-	}
-	return true, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
+	return err == nil, err
 }
 
 // lexists reports whether path names anything, without following a final

@@ -262,10 +262,18 @@ type Pending struct {
 // Prepare writes data to a temp file next to name, with mode perm, and
 // fsyncs it. Commit puts it in place; Abort removes it.
 func (d *Dir) Prepare(name string, data []byte, perm fs.FileMode) (*Pending, error) {
+	return d.prepare(name, data, perm, nil)
+}
+
+// prepare is Prepare; chown, when set, runs on the empty temp file (given
+// its status) before anything is written to it, so data never sits in a
+// file owned by the wrong user.
+func (d *Dir) prepare(name string, data []byte, perm fs.FileMode, chown func(*os.File, Stat) error) (*Pending, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	tmp, fd, err := d.createTemp(perm)
+	// Created 0600 whatever perm says: until fchmod, only we can read it.
+	tmp, fd, err := d.createTemp(0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -276,17 +284,26 @@ func (d *Dir) Prepare(name string, data []byte, perm fs.FileMode) (*Pending, err
 		p.Abort()
 		return nil, err
 	}
+	var st unix.Stat_t
+	if chown != nil {
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fail(&fs.PathError{Op: "stat", Path: d.join(tmp), Err: err})
+		}
+		if err := chown(f, fromUnix(&st)); err != nil {
+			return fail(err)
+		}
+	}
 	if _, err := f.Write(data); err != nil {
 		return fail(fmt.Errorf("writing %s: %w", d.join(tmp), err))
 	}
-	// fchmod: the umask must not narrow or widen the mode we promise.
+	// fchmod, after any chown (which may clear set-id bits): the umask
+	// must not narrow or widen the mode we promise.
 	if err := f.Chmod(perm); err != nil {
 		return fail(fmt.Errorf("chmod %s: %w", d.join(tmp), err))
 	}
 	if err := f.Sync(); err != nil {
 		return fail(fmt.Errorf("syncing %s: %w", d.join(tmp), err))
 	}
-	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fail(&fs.PathError{Op: "stat", Path: d.join(tmp), Err: err})
 	}
@@ -325,9 +342,17 @@ func (p *Pending) commit(syncDir bool) error {
 	if !syncDir {
 		return nil
 	}
-	if err := unix.Fsync(p.d.fd); err != nil {
+	return p.d.sync()
+}
+
+// sync makes the renames and links in d durable. A file system that
+// cannot fsync a directory (EINVAL, ENOTSUP: some FUSE and network file
+// systems) offers nothing more to wait for, and failing would only hide
+// that the new file is in place.
+func (d *Dir) sync() error {
+	if err := unix.Fsync(d.fd); err != nil && err != unix.EINVAL && err != unix.ENOTSUP {
 		// The rename happened; only its durability is in doubt.
-		return fmt.Errorf("syncing directory %s: %w", p.d.path, err)
+		return fmt.Errorf("syncing directory %s: %w", d.path, err)
 	}
 	return nil
 }

@@ -14,4 +14,12 @@
 // truncating write plus power loss leaves an empty certificate). Temp names
 // start with ".credmon-" and end with ".tmp" so that no HTCondor component
 // mistakes them for a credential (.top/.use/.meta/.mark or a 64-hex key file).
+//
+// Replace is the same replacement for a path, for programs that write one
+// file rather than work in a directory: credmon-token's token, account and
+// state files and the local issuer's keys. It is the project's only file
+// writer; its Options make the choices that differ between callers
+// explicit (what to do with a symlink at the name, mode, owner, whether an
+// existing file may be replaced at all, directory fsync), with the safe
+// choice as the zero value.
 package atomicfile

@@ -52,7 +52,7 @@ func BenchmarkFastPath(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if ok, why := bearer.Satisfies(info, time.Now(), time.Hour, "ANY", scopes); !ok {
+			if ok, why := bearer.Satisfies(info, time.Now(), time.Hour, []string{"ANY"}, scopes); !ok {
 				b.Fatal(why)
 			}
 		}

@@ -34,8 +34,9 @@
 //
 // Writing (WritePath, WriteFile): a producer writes to $BEARER_TOKEN_FILE,
 // else $XDG_RUNTIME_DIR/bt_u$ID, else /tmp/bt_u$ID (BTD steps 2–4, the
-// htgettoken -o default). The file is replaced atomically (temporary file
-// in the same directory, fsync, rename, directory fsync) with mode 0600
+// htgettoken -o default). The file is replaced atomically
+// (atomicfile.Replace: temporary file in the same directory, fsync,
+// rename, directory fsync) with mode 0600
 // and a trailing newline when asked, as htgettoken's writeTokenSafely
 // does, but without its unlink-first window, and never through a symlink
 // or over another user's file.
@@ -54,5 +55,5 @@
 // Every refusal names the file and the reason (not a regular file, mode,
 // owner, size, symlink, invalid content). Readers see either the old or
 // the new token during a write, never a partial or missing file. A crash
-// during WriteFile leaves the old file and at most a ".bt_u*.tmp" file.
+// during WriteFile leaves the old file and at most a ".credmon-*.tmp" file.
 package bearer

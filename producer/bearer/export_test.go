@@ -6,6 +6,9 @@ var (
 	FindIn      = find
 	WritePathIn = writePath
 	ScopeCovers = scopeCovers
-	// ReadTokenFileAs is ReadTokenFile as if run by euid.
-	ReadTokenFileAs = readTokenFile
 )
+
+// ReadTokenFileAs is ReadTokenFile as if run by euid.
+func ReadTokenFileAs(path string, euid int) (string, error) {
+	return readTokenFile(path, euid, ReadOptions{})
+}

@@ -38,7 +38,7 @@ func FuzzInspect(f *testing.F) {
 		if info.HasExpiry == info.Expiry.IsZero() && info.HasExpiry {
 			t.Errorf("HasExpiry = %v with Expiry %v", info.HasExpiry, info.Expiry)
 		}
-		ok, why := bearer.Satisfies(info, t0, time.Hour, "aud", []string{"storage.read:/a"})
+		ok, why := bearer.Satisfies(info, t0, time.Hour, []string{"aud"}, []string{"storage.read:/a"})
 		if ok == (why != "") {
 			t.Errorf("Satisfies() = %v, %q", ok, why)
 		}

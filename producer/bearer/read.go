@@ -81,18 +81,54 @@ func invalidAt(s string) int {
 //   - at most MaxTokenFileBytes long.
 //
 // A missing file gives an error wrapping fs.ErrNotExist.
-func ReadTokenFile(path string) (string, error) { return readTokenFile(path, os.Geteuid()) }
+func ReadTokenFile(path string) (string, error) {
+	return readTokenFile(path, os.Geteuid(), ReadOptions{})
+}
+
+// ReadOptions say how ReadInfo reads a token file.
+type ReadOptions struct {
+	// NoFollow refuses a symlink at path (its final component) instead of
+	// reading its target. For a producer that replaces a symlink at its
+	// output rather than writing through it (credmon-token renew): the
+	// file it judges must be the file it would replace, or a link to a
+	// fresh token elsewhere would be kept forever.
+	NoFollow bool
+}
+
+// ReadInfo reads the token file at path as ReadTokenFile does (with
+// o.NoFollow, a symlink at path is refused too) and decodes it with
+// Inspect. It is the one reader behind credmon-token get, renew and
+// status, so that Satisfies judges the same token in all three.
+func ReadInfo(path string, o ReadOptions) (*Info, error) {
+	tok, err := readTokenFile(path, os.Geteuid(), o)
+	if err != nil {
+		return nil, err
+	}
+	info, err := Inspect(tok)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return info, nil
+}
 
 // readTokenFile is ReadTokenFile for a given effective uid, for tests.
-func readTokenFile(path string, euid int) (string, error) {
+func readTokenFile(path string, euid int, o ReadOptions) (string, error) {
+	stat, flags := os.Stat, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY
+	if o.NoFollow {
+		stat, flags = os.Lstat, flags|syscall.O_NOFOLLOW
+	}
 	// Stat first so that a device node is refused without being opened.
-	if fi, err := os.Stat(path); err != nil {
+	if fi, err := stat(path); err != nil {
 		return "", err
 	} else if err := checkTokenFile(path, fi, euid); err != nil {
 		return "", err
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			// A symlink swapped in after the lstat.
+			return "", fmt.Errorf("refusing %s: not a regular file (symlink)", path)
+		}
 		return "", err
 	}
 	defer f.Close()

@@ -269,3 +269,28 @@ func TestReadTokenFile(t *testing.T) {
 }
 
 func asUID(uid int) *int { return &uid }
+
+// ReadInfo reads and decodes; NoFollow refuses a symlink at the name that
+// the default (BTD's "the contents of the file") follows.
+func TestReadInfoNoFollow(t *testing.T) {
+	dir := t.TempDir()
+	real := writeRaw(t, dir, "real", mint(t, igwnClaims(t0.Add(time.Hour)))+"\n", 0o600)
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	info, err := bearer.ReadInfo(link, bearer.ReadOptions{})
+	if err != nil || !info.HasExpiry || !info.Expiry.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("ReadInfo(link) = %+v, %v; want the target's token", info, err)
+	}
+	if _, err := bearer.ReadInfo(link, bearer.ReadOptions{NoFollow: true}); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("ReadInfo(link, NoFollow) = %v; want a symlink refusal", err)
+	}
+	if _, err := bearer.ReadInfo(real, bearer.ReadOptions{NoFollow: true}); err != nil {
+		t.Errorf("ReadInfo(real, NoFollow) = %v", err)
+	}
+	opaque := writeRaw(t, dir, "opaque", "not-a-jwt", 0o600)
+	if _, err := bearer.ReadInfo(opaque, bearer.ReadOptions{}); err == nil || !strings.Contains(err.Error(), opaque) {
+		t.Errorf("ReadInfo(opaque) = %v; want a decoding error naming the file", err)
+	}
+}

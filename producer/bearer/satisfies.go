@@ -43,8 +43,8 @@ var pathScopes = map[string]bool{
 // expiring): WLCG and SciTokens require exp, so its absence means
 // something is off, and fetching a new token is always safe.
 //
-// Audience: when audience is non-empty, the token's aud must contain
-// exactly that string. The "any" audiences (SciTokens "ANY", WLCG
+// Audience: the token's aud must contain exactly each of audiences (a
+// config.ini audience may list several; none asks for nothing). The "any" audiences (SciTokens "ANY", WLCG
 // "https://wlcg.cern.ch/jwt/v1/any") do not satisfy a request for a
 // specific audience: the caller asked for a token that only that service
 // accepts, and an any-audience token would be broader than asked.
@@ -59,7 +59,11 @@ var pathScopes = map[string]bool{
 // never implies another (storage.modify does not cover storage.create):
 // such implications are the server's business. Extra token scopes are
 // allowed.
-func Satisfies(info *Info, now time.Time, minsecs time.Duration, audience string, scopes []string) (ok bool, why string) {
+//
+// This is the one coverage rule of credmon-token: get's --minsecs and
+// renew's min_lifetime both decide with it, so a file one keeps the other
+// keeps too.
+func Satisfies(info *Info, now time.Time, minsecs time.Duration, audiences, scopes []string) (ok bool, why string) {
 	if info == nil {
 		return false, "no token"
 	}
@@ -74,8 +78,10 @@ func Satisfies(info *Info, now time.Time, minsecs time.Duration, audience string
 		}
 		return false, fmt.Sprintf("token has %v left, less than the %v wanted (exp %s)", left.Round(time.Second), need, info.Expiry.UTC().Format(time.RFC3339))
 	}
-	if audience != "" && !slices.Contains(info.Audience, audience) {
-		return false, fmt.Sprintf("token audience %q does not include %q", info.Audience, audience)
+	for _, a := range audiences {
+		if !slices.Contains(info.Audience, a) {
+			return false, fmt.Sprintf("token audience %q does not include %q", info.Audience, a)
+		}
 	}
 	var missing []string
 	for _, want := range scopes {

@@ -33,7 +33,7 @@ func TestSatisfiesLifetime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			info := &bearer.Info{Expiry: t0.Add(tt.left), HasExpiry: !tt.noExp}
-			ok, why := bearer.Satisfies(info, t0, tt.minsecs, "", nil)
+			ok, why := bearer.Satisfies(info, t0, tt.minsecs, nil, nil)
 			if ok != tt.want {
 				t.Errorf("Satisfies(left %v, minsecs %v) = %v (%s); want %v", tt.left, tt.minsecs, ok, why, tt.want)
 			}
@@ -46,7 +46,7 @@ func TestSatisfiesLifetime(t *testing.T) {
 		})
 	}
 	t.Run("nil info", func(t *testing.T) {
-		if ok, why := bearer.Satisfies(nil, t0, 0, "", nil); ok || why == "" {
+		if ok, why := bearer.Satisfies(nil, t0, 0, nil, nil); ok || why == "" {
 			t.Errorf("Satisfies(nil) = %v, %q; want false with a reason", ok, why)
 		}
 	})
@@ -59,24 +59,26 @@ func TestSatisfiesAudienceAndScopes(t *testing.T) {
 	tests := []struct {
 		name     string
 		info     *bearer.Info
-		audience string
+		audience []string
 		scopes   []string
 		want     bool
 		why      string
 	}{
 		{name: "nothing requested", info: fresh(nil), want: true},
-		{name: "audience requested, token has none", info: fresh(nil), audience: "https://a.example", want: false, why: "audience"},
-		{name: "audience in array", info: fresh([]string{"x", "https://a.example"}), audience: "https://a.example", want: true},
-		{name: "audience exact only (trailing slash differs)", info: fresh([]string{"https://a.example/"}), audience: "https://a.example", want: false},
-		{name: "ANY does not satisfy a specific audience", info: fresh([]string{"ANY"}), audience: "https://a.example", want: false},
-		{name: "WLCG any does not satisfy a specific audience", info: fresh([]string{"https://wlcg.cern.ch/jwt/v1/any"}), audience: "https://a.example", want: false},
-		{name: "ANY requested and present", info: fresh([]string{"ANY"}), audience: "ANY", want: true},
+		{name: "audience requested, token has none", info: fresh(nil), audience: []string{"https://a.example"}, want: false, why: "audience"},
+		{name: "audience in array", info: fresh([]string{"x", "https://a.example"}), audience: []string{"https://a.example"}, want: true},
+		{name: "audience exact only (trailing slash differs)", info: fresh([]string{"https://a.example/"}), audience: []string{"https://a.example"}, want: false},
+		{name: "ANY does not satisfy a specific audience", info: fresh([]string{"ANY"}), audience: []string{"https://a.example"}, want: false},
+		{name: "WLCG any does not satisfy a specific audience", info: fresh([]string{"https://wlcg.cern.ch/jwt/v1/any"}), audience: []string{"https://a.example"}, want: false},
+		{name: "ANY requested and present", info: fresh([]string{"ANY"}), audience: []string{"ANY"}, want: true},
 		{name: "no audience requested, narrow token ok", info: fresh([]string{"https://b.example"}), want: true},
 		{name: "same scopes", info: fresh(nil, "gwdatafind.read", "read:/frames"), scopes: []string{"read:/frames", "gwdatafind.read"}, want: true},
 		{name: "token has more scopes", info: fresh(nil, "a", "b", "c"), scopes: []string{"b"}, want: true},
 		{name: "missing scope listed", info: fresh(nil, "a"), scopes: []string{"a", "b", "c"}, want: false, why: `["b" "c"]`},
 		{name: "storage.read:/ covers a subpath", info: fresh(nil, "storage.read:/"), scopes: []string{"storage.read:/igwn/frames"}, want: true},
-		{name: "audience ok but scope missing", info: fresh([]string{"a"}, "x"), audience: "a", scopes: []string{"y"}, want: false, why: "do not cover"},
+		{name: "several audiences, all present", info: fresh([]string{"a", "b"}), audience: []string{"a", "b"}, want: true},
+		{name: "several audiences, one missing", info: fresh([]string{"a", "b"}), audience: []string{"a", "c"}, want: false, why: `"c"`},
+		{name: "audience ok but scope missing", info: fresh([]string{"a"}, "x"), audience: []string{"a"}, scopes: []string{"y"}, want: false, why: "do not cover"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,14 +1,13 @@
 package bearer
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
+
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // DefaultMode is the mode of a written token file when WriteOptions.Mode
@@ -32,26 +31,27 @@ type WriteOptions struct {
 
 // WriteFile replaces the token file at path atomically, the way
 // htgettoken's writeTokenSafely does but without its window
-// where the file does not exist, and safely in a shared /tmp:
+// where the file does not exist, and safely in a shared /tmp. The
+// replacement is atomicfile.Replace's (temporary file created with
+// O_EXCL|O_NOFOLLOW, chowned if asked before the token is written, mode
+// set with fchmod so the umask does not matter, fsync, rename, directory
+// fsync): a concurrent reader sees the old token or the new one, never a
+// partial file and never ENOENT (htgettoken unlinks first). What is
+// bearer's own:
 //
-//  1. path is checked with lstat: a symlink is refused (it is neither
-//     followed nor replaced: a symlink in /tmp may point at a victim file,
-//     and one made on purpose should be replaced by setting
-//     BEARER_TOKEN_FILE to its target); so is anything but a regular file,
-//     and a file owned by a uid other than the one the token is for
-//     (opts.UID if ≥ 0, else the effective uid), as someone else may have
+//   - A symlink at path is refused (atomicfile.RefuseSymlink): it is
+//     neither followed nor replaced, since a symlink in /tmp may point at
+//     a victim file, and one made on purpose should be replaced by
+//     setting BEARER_TOKEN_FILE to its target. So is anything but a
+//     regular file.
+//   - A file owned by a uid other than the one the token is for (opts.UID
+//     if ≥ 0, else the effective uid) is refused, as someone else may have
 //     planted it to read the token.
-//  2. A temporary file ".<name>.<random>.tmp" is created in the same
-//     directory with O_CREAT|O_EXCL|O_NOFOLLOW and the final mode (then
-//     fchmod'ed, so the umask does not matter), chowned if asked, written,
-//     and fsynced.
-//  3. It is renamed onto path, which atomically replaces any old file: a
-//     concurrent reader sees the old token or the new one, never a partial
-//     file and never ENOENT (htgettoken unlinks first).
-//  4. The directory is fsynced so the rename survives a crash.
+//   - Group/other-writable modes are refused, since ReadTokenFile would
+//     refuse the result.
 //
-// On any error the temporary file is removed and path is left as it was.
-// The directory must exist. token must be a non-empty RFC 6750 b64token.
+// On any error path is left as it was and no temporary file remains. The
+// directory must exist. token must be a non-empty RFC 6750 b64token.
 func WriteFile(path, token string, opts WriteOptions) error {
 	if token == "" {
 		return ErrEmptyToken
@@ -73,67 +73,35 @@ func WriteFile(path, token string, opts WriteOptions) error {
 	if owner < 0 {
 		owner = os.Geteuid()
 	}
-	if err := checkReplace(path, owner); err != nil {
+	if err := checkOwner(path, owner); err != nil {
 		return err
-	}
-
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, tmp, err := createTemp(dir, base, mode)
-	if err != nil {
-		return fmt.Errorf("creating temporary file for %s: %w", path, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// fchmod: O_CREAT's mode is masked by the umask.
-	if err := f.Chmod(mode); err != nil {
-		return fmt.Errorf("setting mode of %s: %w", tmp, err)
-	}
-	if opts.UID >= 0 || opts.GID >= 0 {
-		// Before writing, as Vault Agent's file sink does, so the token
-		// never sits in a file owned by the wrong user.
-		if err := f.Chown(opts.UID, opts.GID); err != nil {
-			return fmt.Errorf("setting owner of %s: %w", tmp, err)
-		}
 	}
 	data := token
 	if opts.Newline {
 		data += "\n"
 	}
-	if _, err := f.WriteString(data); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
+	o := atomicfile.Options{Mode: mode, Symlink: atomicfile.RefuseSymlink}
+	if opts.UID >= 0 || opts.GID >= 0 {
+		// Set before writing, as Vault Agent's file sink does, so the
+		// token never sits in a file owned by the wrong user.
+		o.Owner = &atomicfile.Owner{UID: opts.UID, GID: opts.GID}
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp, err)
-	}
-	// The check in checkReplace and the rename are not one step; in a
+	// The check in checkOwner and the rename are not one step; in a
 	// sticky directory such as /tmp the kernel refuses (EPERM) to let a
 	// non-root user rename over another user's file created in between.
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		ok = true // already cleaned up
-		return fmt.Errorf("replacing %s: %w", path, err)
+	err := atomicfile.Replace(path, []byte(data), o)
+	if errors.Is(err, atomicfile.ErrSymlink) {
+		// Wraps fs.ErrPermission: callers map it to "file permission
+		// error", which is what the operator has to fix.
+		return fmt.Errorf("%w; set BEARER_TOKEN_FILE or -o to the real file: %w", err, fs.ErrPermission)
 	}
-	ok = true
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
-	}
-	return nil
+	return err
 }
 
-// checkReplace refuses to replace path unless it is absent or a regular
-// file owned by owner.
-func checkReplace(path string, owner int) error {
+// checkOwner refuses to replace a regular file at path that is not owned
+// by owner. Symlinks and other non-regular files are atomicfile.Replace's
+// to refuse.
+func checkOwner(path string, owner int) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -141,48 +109,11 @@ func checkReplace(path string, owner int) error {
 	if err != nil {
 		return err
 	}
-	m := fi.Mode()
-	if m&fs.ModeSymlink != 0 {
-		target, _ := os.Readlink(path)
-		return fmt.Errorf("refusing to write %s: it is a symlink (to %q), which is neither followed nor replaced; set BEARER_TOKEN_FILE or -o to the real file: %w", path, target, fs.ErrPermission)
-	}
-	if !m.IsRegular() {
-		return fmt.Errorf("refusing to write %s: it is a %s, not a regular file", path, fileKind(m))
+	if !fi.Mode().IsRegular() {
+		return nil
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != owner {
-		// Wraps fs.ErrPermission: callers map it to "file permission
-		// error", which is what the operator has to fix.
 		return fmt.Errorf("refusing to replace %s: owned by uid %d, not uid %d; someone else may have created it to read the token (remove it if it is stale): %w", path, st.Uid, owner, fs.ErrPermission)
-	}
-	return nil
-}
-
-// createTemp creates ".<base>.<random>.tmp" in dir, exclusively and
-// without following a symlink, with mode perm.
-func createTemp(dir, base string, perm os.FileMode) (*os.File, string, error) {
-	var b [8]byte
-	for range 10 {
-		rand.Read(b[:])
-		name := filepath.Join(dir, "."+base+"."+hex.EncodeToString(b[:])+".tmp")
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, name, err
-	}
-	return nil, "", fmt.Errorf("no free temporary name in %s", dir)
-}
-
-// syncDir fsyncs a directory so a rename in it is durable. File systems
-// that cannot fsync a directory (EINVAL) are tolerated.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
-		return err
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/credmon/credmon/producer/internal/safewrite"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // EnvConfigDir names the variable that, when set to an existing directory,
@@ -217,8 +217,12 @@ func Save(dir, name string, acct *Account, password []byte) error {
 // writeFileAtomic replaces dir/name with data, keeping an existing file's
 // mode and owner (a new file gets 0600); see Save.
 func writeFileAtomic(dir, name string, data []byte) error {
-	err := safewrite.Replace(filepath.Join(dir, name), data, safewrite.Options{
-		DefaultMode: 0o600, UID: -1, GID: -1, KeepOwner: true, StrictKeep: true})
+	// A symlink at the name is replaced: the account file's place is
+	// oidc-agent's directory, and Save must not write where a link points.
+	// The owner is kept strictly: an account file given to another user
+	// must not silently become ours.
+	err := atomicfile.Replace(filepath.Join(dir, name), data, atomicfile.Options{
+		Mode: 0o600, KeepMode: true, KeepOwner: true, StrictOwner: true, Symlink: atomicfile.ReplaceSymlink})
 	if err != nil {
 		return fmt.Errorf("oidcagent: %w", err)
 	}

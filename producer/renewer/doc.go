@@ -71,10 +71,13 @@
 // auto-reauthentication, §2.7, §4.1). ExitCodeOf maps run errors: 75 for
 // ErrAlreadyRunning, 78 for configuration errors (osg-token-renewer: 1).
 //
-//   - min_lifetime: when set and the token file holds a JWT whose exp is
-//     more than min_lifetime away and whose aud and scope contain the
-//     configured ones, nothing is fetched and no account is decrypted
-//     (§1.5). Unlike osg-token-renewer, this applies in both modes (it was
+//   - min_lifetime: when set and the token file holds a JWT with at least
+//     min_lifetime (and 10 s) left that carries the configured audiences
+//     and scopes, nothing is fetched and no account is decrypted (§1.5).
+//     The file is read and judged as credmon-token get --minsecs does
+//     (bearer.ReadInfo, bearer.Satisfies: a WLCG storage.read:/a covers a
+//     configured storage.read:/a/b), except that a symlink at token_path
+//     is no usable token, since the write replaces it. Unlike osg-token-renewer, this applies in both modes (it was
 //     a no-op in oidc-agent mode, §1.4). Without min_lifetime a token is
 //     fetched on every run, as before.
 //   - Refresh (oidc-agent accounts): discovery of the issuer's token

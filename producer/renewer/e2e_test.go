@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/credmon/credmon/internal/oidcprovider"
+	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -444,8 +445,8 @@ func TestE2EWatch(t *testing.T) {
 	for time.Now().Before(end) {
 		if b, err := os.ReadFile(e.tokenPath("t")); err == nil {
 			tok := strings.TrimSpace(string(b))
-			ti, err := parseToken(tok)
-			if err != nil {
+			ti, err := bearer.Inspect(tok)
+			if err != nil || !ti.HasExpiry {
 				t.Fatalf("token file holds %q: %v", tok, err)
 			}
 			if !ti.Expiry.After(time.Now()) {

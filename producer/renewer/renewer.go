@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/source"
@@ -44,6 +45,7 @@ const (
 	logError     = "error"
 	logNext      = "next"
 	logBackoff   = "backoff"
+	logReason    = "reason"
 )
 
 // Renewer renews the tokens of a Config. Set the fields before the first
@@ -555,13 +557,16 @@ func (r *Renewer) fetchToken(ctx context.Context, stop <-chan struct{}, cfg *Con
 		return fail(classErr(ClassConfig, fmt.Errorf("token %s: no [account %s] section", t.Name, t.Account)))
 	}
 	if !force && t.HasMinLifetime {
-		ti, err := readTokenFile(t.Path)
+		info, err := readTokenFile(t.Path)
 		switch {
-		case err == nil && fresh(ti, t, r.now()):
-			tr.Outcome, tr.Expiry, tr.IssuedAt = Skipped, ti.Expiry, ti.IssuedAt
+		case err == nil && fresh(info, t, r.now()):
+			tr.Outcome, tr.Expiry, tr.IssuedAt = Skipped, info.Expiry, info.IssuedAt
 			return tr, nil
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			r.log().Debug("cannot read the old token's expiry, renewing", logToken, t.Name, logError, err)
+		case err == nil:
+			_, why := satisfies(info, t, r.now())
+			r.log().Debug("the old token cannot be kept, renewing", logToken, t.Name, logReason, why)
 		}
 	}
 	if acct.Mode == ModeOIDC && st != nil {
@@ -597,10 +602,10 @@ func (r *Renewer) fetchToken(ctx context.Context, stop <-chan struct{}, cfg *Con
 		return fail(err)
 	}
 	tr.Expiry, tr.IssuedAt = expiry, received
-	if ti, err := parseToken(access); err == nil {
-		tr.Expiry = ti.Expiry
-		if !ti.IssuedAt.IsZero() {
-			tr.IssuedAt = ti.IssuedAt
+	if info, err := bearer.Inspect(access); err == nil && info.HasExpiry {
+		tr.Expiry = info.Expiry
+		if !info.IssuedAt.IsZero() {
+			tr.IssuedAt = info.IssuedAt
 		}
 	}
 	data = []byte(access)

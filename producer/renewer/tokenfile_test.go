@@ -12,8 +12,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// unsignedJWT makes a token whose claims parseToken reads (the signature
-// is never checked there).
+// unsignedJWT makes a token whose claims bearer.Inspect reads (the
+// signature is never checked there).
 func unsignedJWT(t *testing.T, claims jwt.MapClaims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte("k"))
@@ -23,10 +23,19 @@ func unsignedJWT(t *testing.T, claims jwt.MapClaims) string {
 	return s
 }
 
-func TestFresh(t *testing.T) {
+// TestFreshUsesGetsCoverageRule: a run keeps a token file exactly when
+// min_lifetime is set and bearer.Satisfies, get's --minsecs rule, says
+// the file does: at least min_lifetime left, every audience, every scope,
+// a WLCG path scope covering the paths below it.
+func TestFreshUsesGetsCoverageRule(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tok := unsignedJWT(t, jwt.MapClaims{"exp": now.Add(1000 * time.Second).Unix(), "iat": now.Unix(), "aud": []string{"a1", "a2"}, "scope": "s1 s2"})
-	ti, err := parseToken(tok + "\n")
+	tok := unsignedJWT(t, jwt.MapClaims{"exp": now.Add(1000 * time.Second).Unix(), "iat": now.Unix(), "aud": []string{"a1", "a2"},
+		"scope": "s1 s2 storage.read:/data"})
+	path := filepath.Join(t.TempDir(), "t.token")
+	if err := writeTokenFile(path, []byte(tok+"\n"), writeSpec{uid: -1, gid: -1}); err != nil {
+		t.Fatal(err)
+	}
+	ti, err := readTokenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,10 +46,17 @@ func TestFresh(t *testing.T) {
 	}{
 		{"no min_lifetime: always renew", Token{}, false},
 		{"remaining > min", Token{HasMinLifetime: true, MinLifetime: 999 * time.Second}, true},
-		{"remaining == min", Token{HasMinLifetime: true, MinLifetime: 1000 * time.Second}, false},
+		// At least min_lifetime, as get's --minsecs (osg-token-renewer
+		// wanted more than min_lifetime: one second apart).
+		{"remaining == min", Token{HasMinLifetime: true, MinLifetime: 1000 * time.Second}, true},
+		{"remaining < min", Token{HasMinLifetime: true, MinLifetime: 1001 * time.Second}, false},
 		{"aud and scope subset", Token{HasMinLifetime: true, Audience: "a2", Scope: "s2 s1"}, true},
-		{"aud mismatch", Token{HasMinLifetime: true, Audience: "a3"}, false},
+		{"every audience listed", Token{HasMinLifetime: true, Audience: "a1 a2"}, true},
+		{"aud mismatch", Token{HasMinLifetime: true, Audience: "a1 a3"}, false},
 		{"scope mismatch", Token{HasMinLifetime: true, Scope: "s3"}, false},
+		// Renewed every run before: the old rule compared scopes as words.
+		{"path scope covers a subpath", Token{HasMinLifetime: true, Scope: "storage.read:/data/run1"}, true},
+		{"path scope does not cover a sibling", Token{HasMinLifetime: true, Scope: "storage.read:/database"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := fresh(ti, &tt.t, now); got != tt.want {
@@ -48,8 +64,9 @@ func TestFresh(t *testing.T) {
 			}
 		})
 	}
-	if _, err := parseToken("opaque-token"); err == nil {
-		t.Error("parseToken(opaque) = nil error")
+	// Ten seconds before exp no token is kept, whatever min_lifetime says.
+	if fresh(ti, &Token{HasMinLifetime: true}, now.Add(995*time.Second)) {
+		t.Error("a token with 5 s left was kept with min_lifetime = 0")
 	}
 }
 

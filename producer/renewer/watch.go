@@ -72,11 +72,14 @@ func (r *Renewer) Watch(ctx context.Context) error {
 	cache := newAccountCache()
 	sched := map[string]*watchState{}
 	initial := func(t *Token, now time.Time) *watchState {
-		ti, err := readTokenFile(t.Path)
-		if err != nil || ti.Expiry.Sub(now) <= t.MinLifetime || !covers(ti.Audience, t.Audience) || !covers(ti.Scopes, t.Scope) {
+		info, err := readTokenFile(t.Path)
+		if err != nil {
 			return &watchState{next: now}
 		}
-		return &watchState{next: nextRenewal(pol, ti.IssuedAt, ti.Expiry, now, t.MinLifetime, rand.Float64())}
+		if ok, _ := satisfies(info, t, now); !ok {
+			return &watchState{next: now}
+		}
+		return &watchState{next: nextRenewal(pol, info.IssuedAt, info.Expiry, now, t.MinLifetime, rand.Float64())}
 	}
 	rebuild := func(now time.Time) {
 		old := sched
