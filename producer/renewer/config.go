@@ -289,6 +289,17 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 			if err != nil || n > 0o777 {
 				return nil, errAt(keyMode, "%q is not an octal permission mode such as 0640", v)
 			}
+			// The token reader every command shares (bearer.ReadInfo) refuses
+			// a group- or other-writable file, since anyone in the group could
+			// swap the token; a mode that allows it would make every run
+			// re-mint a token it then cannot trust. A file its owner cannot
+			// read is no token at all.
+			if n&0o022 != 0 {
+				return nil, errAt(keyMode, "%q lets group or others write the token (use 0600, or 0640 to share it read-only)", v)
+			}
+			if n&0o400 == 0 {
+				return nil, errAt(keyMode, "%q does not let the owner read the token (use 0600)", v)
+			}
 			m := fs.FileMode(n)
 			t.Mode = &m
 		}
