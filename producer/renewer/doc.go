@@ -41,8 +41,8 @@
 //	                process's ids, keeping an existing file's group when
 //	                allowed (an in-place rewrite, which is what
 //	                osg-token-renewer does, never changes them)
-//	mode            octal permission bits; default: an existing file's
-//	                bits, else 0600 (§1.6)
+//	mode            octal permission bits, never group- or other-writable;
+//	                default: an existing file's bits, else 0600
 //	newline         end the file with "\n"; default yes: osg-token-renewer
 //	                writes access_token+"\n" in both modes (§1.4, §1.5);
 //	                "no" serves consumers that choke on it (glideinwms#77)
