@@ -148,12 +148,15 @@
 // # Long-running mode (Renewer.Watch)
 //
 // Watch schedules each token from its own expiry instead of a fixed timer
-// (§4.5): renew at half the lifetime ±10% jitter, or when min_lifetime
-// plus a margin remains if that is sooner (nextRenewal), never sooner than
-// MinInterval from now. At start, tokens whose file is still usable are
-// scheduled from it without a request. Failures back off exponentially
-// from BackoffMin to BackoffMax with jitter (backoffDelay); permanent ones
-// wait the maximum. Reload (the CLI's SIGHUP) re-reads the configuration;
+// (§4.5), with the refresh policy the daemon uses too
+// (internal/refreshpolicy): renew at half the lifetime, moved earlier by
+// up to 10% at random (never later, so a token is never renewed later
+// than configured), or when min_lifetime plus a margin remains if that is
+// sooner (nextRenewal), never sooner than MinInterval (at least 1 s) from
+// now. At start, tokens whose file is still usable are scheduled from it
+// without a request. Failures back off exponentially from BackoffMin to
+// BackoffMax, lengthened by up to a quarter at random and never past
+// BackoffMax (backoffDelay); permanent ones wait the maximum. Reload (the CLI's SIGHUP) re-reads the configuration;
 // unchanged token sections keep their schedule. Account files are kept
 // decrypted between rounds and re-read when they change on disk.
 //

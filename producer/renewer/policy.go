@@ -1,6 +1,11 @@
 package renewer
 
-import "time"
+import (
+	"math"
+	"time"
+
+	"github.com/credmon/credmon/internal/refreshpolicy"
+)
 
 // Schedule defaults for Watch. Each is a starting point; the comments give
 // the reason for the number.
@@ -9,9 +14,11 @@ const (
 	// has passed: half, as the Python credmon and SPIRE do, so one failed
 	// attempt still leaves half the lifetime to retry in.
 	DefaultRenewRatio = 0.5
-	// DefaultJitter spreads the renewal point by ±10% of the ratio (SPIRE's
-	// jittered half-life), so tokens issued together are not renewed in
-	// lock-step against the issuer.
+	// DefaultJitter moves the renewal point earlier by up to 10% of the
+	// time to it, so tokens issued together are not renewed in lock-step
+	// against the issuer. Only earlier: a token is never renewed later
+	// than the ratio or min_lifetime plus the margin say (the shared
+	// policy's rule, internal/refreshpolicy).
 	DefaultJitter = 0.10
 	// DefaultMargin is added to min_lifetime for the latest renewal point
 	// (capped at a tenth of the lifetime for short tokens): time for the
@@ -20,6 +27,8 @@ const (
 	// DefaultMinInterval is the shortest wait between two renewals of a
 	// token, whatever the token says, so a token that is born expired or
 	// a min_lifetime longer than the lifetime can never make a busy loop.
+	// A MinInterval below refreshpolicy.MinIntervalFloor (1 s) counts as
+	// that floor.
 	DefaultMinInterval = 10 * time.Second
 	// DefaultUnknownExpiryInterval is the renewal interval of tokens whose
 	// expiry cannot be known (opaque, without expires_in): osg-token-
@@ -30,6 +39,8 @@ const (
 	// lifetime watcher MaxInterval). Permanent failures (re-authorisation
 	// needed, rejected client) wait the maximum: only a person can fix
 	// them, and a config reload or a changed account file is noticed then.
+	// A BackoffMin below refreshpolicy.MinIntervalFloor (1 s) counts as
+	// that floor.
 	DefaultBackoffMin = 10 * time.Second
 	DefaultBackoffMax = 5 * time.Minute
 )
@@ -43,53 +54,48 @@ type schedulePolicy struct {
 }
 
 // nextRenewal returns when a token issued at issued and expiring at expiry
-// should be renewed, seen at now: at Ratio of its lifetime (jittered by
-// ±Jitter with u uniform in [0,1)), but no later than when min_lifetime
-// plus the margin remains, and no sooner than now+MinInterval. A zero
-// issued time means unknown: the lifetime is counted from now. A
-// min_lifetime that the lifetime cannot satisfy is ignored (renewing
-// earlier could not help). A zero expiry means unknown:
+// should be renewed, seen at now right after renewing it (or reading it
+// at start): the shared refresh policy (internal/refreshpolicy) at Ratio
+// of its lifetime, moved earlier by up to Jitter with u uniform in [0,1),
+// but no later than when min_lifetime plus the margin remains, never
+// sooner than issued+MinInterval, and never sooner than now+MinInterval
+// (now counts as the last renewal). A token already expired is renewed at
+// now+MinInterval. The margin is capped at a tenth of the lifetime for
+// short tokens. A min_lifetime that the lifetime cannot satisfy is ignored
+// (renewing earlier could not help). A zero issued time means unknown: the
+// lifetime is counted from now. A zero expiry means unknown:
 // DefaultUnknownExpiryInterval.
 func nextRenewal(p schedulePolicy, issued, expiry, now time.Time, minLifetime time.Duration, u float64) time.Time {
-	floor := now.Add(p.MinInterval)
 	if expiry.IsZero() {
-		return later(now.Add(DefaultUnknownExpiryInterval), floor)
+		return now.Add(max(DefaultUnknownExpiryInterval, p.MinInterval, refreshpolicy.MinIntervalFloor))
 	}
-	if issued.IsZero() || !issued.Before(expiry) {
+	if issued.IsZero() {
 		issued = now
 	}
-	life := expiry.Sub(issued)
-	if life <= 0 {
-		return floor
+	var margin time.Duration
+	if life := expiry.Sub(issued); life > 0 {
+		margin = min(p.Margin, life/10)
+		if minLifetime < life-margin { // (minLifetime+margin could overflow)
+			margin += minLifetime
+		}
 	}
-	f := p.Ratio * (1 + p.Jitter*(2*u-1))
-	at := issued.Add(time.Duration(float64(life) * f))
-	margin := min(p.Margin, life/10)
-	if latest := expiry.Add(-minLifetime - margin); latest.After(issued) && latest.Before(at) {
-		at = latest
-	}
-	return later(at, floor)
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+	at, _ := refreshpolicy.Policy{
+		Fraction:    p.Ratio,
+		Jitter:      p.Jitter,
+		Margin:      margin,
+		MinInterval: p.MinInterval,
+	}.RefreshAt(refreshpolicy.Times{Issued: issued, Expiry: expiry, LastRefresh: now}, now, u)
+	return at
 }
 
 // backoffDelay is the wait before retry number failures (1 = after the
-// first failure): min·2^(failures−1) capped at max, then jittered down to
-// 75–100% (u uniform in [0,1)) so that failing tokens spread out.
+// first failure): the shared policy's backoff (internal/refreshpolicy),
+// min·2^(failures−1) capped at max and lengthened by up to a quarter
+// (u uniform in [0,1)) so that failing tokens spread out, never past max.
 // Permanent failures wait max.
 func backoffDelay(failures int, permanent bool, lo, hi time.Duration, u float64) time.Duration {
-	d := hi
-	if !permanent {
-		d = lo
-		for i := 1; i < failures && d < hi; i++ {
-			d *= 2
-		}
-		d = min(d, hi)
+	if permanent {
+		failures = math.MaxInt
 	}
-	return time.Duration(float64(d) * (0.75 + 0.25*u))
+	return refreshpolicy.Backoff(failures, lo, hi, u)
 }
