@@ -148,7 +148,8 @@ func TestBackoffDoublesToTheCapWithinBounds(t *testing.T) {
 // FuzzRefreshAt checks RefreshAt's invariants for any token and knobs:
 // never inside the minimum interval after the caller's last refresh;
 // before now only for an overdue token (valid, no floor applied); for a
-// valid token never after expiry − margin unless a floor set the time,
+// valid token never after expiry − margin (so never after expiry) unless
+// a minimum-interval floor set the time,
 // and never before issue + MinInterval; jitter only ever earlier.
 func FuzzRefreshAt(f *testing.F) {
 	h, s := int64(time.Hour), int64(time.Second)
@@ -186,8 +187,11 @@ func FuzzRefreshAt(f *testing.F) {
 		if at.Before(tm.Issued.Add(minIv)) {
 			t.Fatalf("at now%+v is before issue + MinInterval (now%+v)", at.Sub(now), tm.Issued.Add(minIv).Sub(now))
 		}
-		if why == refreshpolicy.FloorNone && at.After(tm.Expiry.Add(-max(p.Margin, 0))) {
-			t.Fatalf("at now%+v is after expiry − margin with no floor applied", at.Sub(now))
+		// Past expiry − margin only when a floor set the time (reported
+		// only for a token the caller refreshed).
+		floored := at.Equal(tm.Issued.Add(minIv)) || hasLast && at.Equal(tm.LastRefresh.Add(minIv))
+		if at.After(tm.Expiry.Add(-max(p.Margin, 0))) && (!floored || hasLast && why == refreshpolicy.FloorNone) {
+			t.Fatalf("at now%+v (%v) is after expiry − margin with no floor applied", at.Sub(now), why)
 		}
 		if why == refreshpolicy.FloorExpired {
 			t.Fatalf("valid token reported as expired")
