@@ -11,7 +11,7 @@ import (
 // and the minimum interval after the renewal just done.
 func TestNextRenewal(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	pol := schedulePolicy{Ratio: 0.5, Jitter: 0.1, Margin: time.Minute, MinInterval: 10 * time.Second}
+	pol := schedulePolicy{ratio: 0.5, jitter: 0.1, margin: time.Minute, minInterval: 10 * time.Second}
 	for _, tt := range []struct {
 		name           string
 		pol            schedulePolicy
@@ -32,11 +32,11 @@ func TestNextRenewal(t *testing.T) {
 		{"floor: due in the past", pol, t0, t0.Add(time.Hour), t0.Add(50 * time.Minute), 0, 0, t0.Add(50*time.Minute + 10*time.Second)},
 		{"floor: exactly at now+min", pol, t0, t0.Add(20 * time.Second), t0, 0, 0, t0.Add(10 * time.Second)},
 		{"floor: 1ns before", pol, t0, t0.Add(20*time.Second - 2), t0, 0, 0, t0.Add(10 * time.Second)},
-		{"floor: MinInterval below 1 s counts as 1 s", schedulePolicy{Ratio: 0.5, MinInterval: time.Millisecond}, t0, t0.Add(time.Second), t0, 0, 0, t0.Add(time.Second)},
+		{"floor: MinInterval below 1 s counts as 1 s", schedulePolicy{ratio: 0.5, minInterval: time.Millisecond}, t0, t0.Add(time.Second), t0, 0, 0, t0.Add(time.Second)},
 		{"expired token", pol, t0, t0.Add(time.Minute), t0.Add(2 * time.Minute), 0, 0, t0.Add(2*time.Minute + 10*time.Second)},
 		{"issued after expiry is expired", pol, t0.Add(time.Hour), t0.Add(time.Minute), t0, 0, 0, t0.Add(10 * time.Second)},
 		{"unknown issued: lifetime from now", pol, time.Time{}, t0.Add(time.Hour), t0, 0, 0, t0.Add(30 * time.Minute)},
-		{"unknown expiry", pol, t0, time.Time{}, t0, 0, 0, t0.Add(DefaultUnknownExpiryInterval)},
+		{"unknown expiry", pol, t0, time.Time{}, t0, 0, 0, t0.Add(defaultUnknownExpiryInterval)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := nextRenewal(tt.pol, tt.issued, tt.expiry, tt.now, tt.minLife, tt.u)
@@ -87,25 +87,25 @@ func TestExitCode(t *testing.T) {
 		rep  *Report
 		want int
 	}{
-		{"empty", &Report{}, ExitOK},
-		{"renewed and skipped", &Report{Tokens: []TokenResult{ok, skip}}, ExitOK},
-		{"one failed", &Report{Tokens: []TokenResult{ok, fail, skip}}, ExitFailed},
-		{"reauth wins", &Report{Tokens: []TokenResult{fail, reauth, ok}}, ExitReauth},
-		{"nil report", nil, ExitFailed},
+		{"empty", &Report{}, exitOK},
+		{"renewed and skipped", &Report{Tokens: []TokenResult{ok, skip}}, exitOK},
+		{"one failed", &Report{Tokens: []TokenResult{ok, fail, skip}}, exitFailed},
+		{"reauth wins", &Report{Tokens: []TokenResult{fail, reauth, ok}}, exitReauth},
+		{"nil report", nil, exitFailed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.rep.ExitCode(); got != tt.want {
+			if got := tt.rep.exitCode(); got != tt.want {
 				t.Errorf("ExitCode() = %d; want %d", got, tt.want)
 			}
 		})
 	}
-	if got := ExitCodeOf(ErrAlreadyRunning); got != ExitLocked {
-		t.Errorf("ExitCodeOf(ErrAlreadyRunning) = %d; want %d", got, ExitLocked)
+	if got := exitCodeOf(ErrAlreadyRunning); got != exitLocked {
+		t.Errorf("ExitCodeOf(ErrAlreadyRunning) = %d; want %d", got, exitLocked)
 	}
-	if got := ExitCodeOf(&ConfigError{}); got != ExitConfig {
-		t.Errorf("ExitCodeOf(ConfigError) = %d; want %d", got, ExitConfig)
+	if got := exitCodeOf(&configError{}); got != exitConfig {
+		t.Errorf("ExitCodeOf(ConfigError) = %d; want %d", got, exitConfig)
 	}
-	if got := ExitCodeOf(errors.New("x")); got != ExitFailed {
-		t.Errorf("ExitCodeOf(other) = %d; want %d", got, ExitFailed)
+	if got := exitCodeOf(errors.New("x")); got != exitFailed {
+		t.Errorf("ExitCodeOf(other) = %d; want %d", got, exitFailed)
 	}
 }
