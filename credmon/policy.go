@@ -3,16 +3,21 @@ package credmon
 import (
 	"regexp"
 	"time"
+
+	"github.com/credmon/credmon/internal/refreshpolicy"
 )
 
-// Policy is when to refresh a token. It is pure: RefreshAt takes every
-// input, including the time and the random draw, as a parameter.
+// Policy is when the daemon refreshes a token: its knobs mapped onto the
+// project's one refresh schedule (internal/refreshpolicy, shared with the
+// robot renewer). It is pure: RefreshAt takes every input, including the
+// time and the random draw, as a parameter.
 type Policy struct {
 	// Fraction of the lifetime after which a token is refreshed (0.5, or
 	// 0.95 for Box like the Python credmon).
 	Fraction float64
-	// Jitter moves the refresh point earlier by up to this fraction of the
-	// time to it, so tokens issued together do not refresh together.
+	// Jitter moves the refresh point earlier (never later) by up to this
+	// fraction of the time to it, so tokens issued together do not refresh
+	// together.
 	Jitter float64
 	// Safety is how long before expiry a refresh must have happened at the
 	// latest: SEC_CREDENTIAL_REFRESH (a job's copy can be that old) plus a
@@ -27,38 +32,33 @@ type Policy struct {
 // is given: a refresh schedule must have a floor that no issuer answer,
 // clock skew or knob combination can break (the configuration clamps
 // MIN_REFRESH_INTERVAL with a warning; this guards library users too).
-const MinIntervalFloor = time.Second
+const MinIntervalFloor = refreshpolicy.MinIntervalFloor
 
 // Floor says why a refresh time was pushed back to the minimum interval
 // after the daemon's own last refresh of the token, for a log line.
-type Floor int
+type Floor = refreshpolicy.Floor
 
 const (
 	// FloorNone: the schedule came from the token's lifetime.
-	FloorNone Floor = iota
+	FloorNone = refreshpolicy.FloorNone
 	// FloorExpired: the token was already expired (by our clock) when the
 	// daemon got it: the issuer handed out an expired token, or the clocks
 	// of the issuer and this machine differ by more than its lifetime.
-	FloorExpired
+	FloorExpired = refreshpolicy.FloorExpired
 	// FloorShortLife: the token lives shorter than Safety plus the minimum
 	// interval, so its job-copy deadline lies before the minimum interval.
-	FloorShortLife
+	FloorShortLife = refreshpolicy.FloorShortLife
 	// FloorSkew: the token's own issue time is so far behind this
 	// machine's clock that its refresh point had already passed when the
 	// daemon got it.
-	FloorSkew
+	FloorSkew = refreshpolicy.FloorSkew
 )
 
-// Times is what the policy knows of one token version.
-type Times struct {
-	// Issued and Expiry bound the token's lifetime (Expiry > Issued unless
-	// the issuer or a clock lies).
-	Issued, Expiry time.Time
-	// LastRefresh is when this daemon last refreshed (or minted) the token
-	// from the same inputs; zero when it has not, e.g. for a .use someone
-	// else wrote or a new .top.
-	LastRefresh time.Time
-}
+// Times is what the policy knows of one token version: Issued and Expiry
+// bound its lifetime; LastRefresh is when this daemon last refreshed (or
+// minted) it from the same inputs, zero when it has not (a .use someone
+// else wrote, a new .top).
+type Times = refreshpolicy.Times
 
 // RefreshAt returns when a token should be refreshed and, for a token the
 // daemon refreshed before, why its lifetime alone would have made that
@@ -75,39 +75,15 @@ type Times struct {
 // The last line is the floor that holds whatever the inputs: it is counted
 // from the daemon's own last refresh, not from anything an issuer or a file
 // says. A token the daemon has not refreshed yet (LastRefresh zero) that
-// is already expired is refreshed at once, as the Python credmon does.
+// is already expired is refreshed at once, as the Python credmon does; one
+// whose refresh point has passed gets that past time (overdue: at once).
 func (p Policy) RefreshAt(t Times, now time.Time, rnd float64) (time.Time, Floor) {
-	minInterval := max(p.MinInterval, MinIntervalFloor)
-	var at time.Time
-	why := FloorNone
-	if !t.Expiry.After(now) || !t.Expiry.After(t.Issued) {
-		at, why = now, FloorExpired
-	} else {
-		life := t.Expiry.Sub(t.Issued)
-		toTarget := time.Duration(float64(life) * p.Fraction)
-		toTarget -= time.Duration(float64(toTarget) * p.Jitter * rnd)
-		at = t.Issued.Add(toTarget)
-		if deadline := t.Expiry.Add(-p.Safety); deadline.Before(at) {
-			at = deadline
-		}
-		if floor := t.Issued.Add(minInterval); at.Before(floor) {
-			at, why = floor, FloorShortLife
-		}
-	}
-	if t.LastRefresh.IsZero() {
-		return at, FloorNone
-	}
-	floor := t.LastRefresh.Add(minInterval)
-	if !at.Before(floor) {
-		if why == FloorShortLife {
-			return at, why // the issue-time floor bound
-		}
-		return at, FloorNone
-	}
-	if why == FloorNone {
-		why = FloorSkew
-	}
-	return floor, why
+	return refreshpolicy.Policy{
+		Fraction:    p.Fraction,
+		Jitter:      p.Jitter,
+		Margin:      p.Safety,
+		MinInterval: p.MinInterval,
+	}.RefreshAt(t, now, rnd)
 }
 
 // boxTokenURL is the Python credmon's test for Box (api_endpoints.py:
@@ -124,19 +100,10 @@ func FractionFor(tokenURL string, def float64) float64 {
 }
 
 // Backoff returns how long to wait after the n-th consecutive transient
-// failure (n >= 1): min·2^(n−1), capped at max, then scaled by a factor in
-// [0.75, 1) from rnd so that tokens failing together retry apart (the
-// envelope Vault agent tests for).
+// failure (n >= 1): min·2^(n−1), capped at max, lengthened by up to a
+// quarter from rnd so that tokens failing together retry apart, and
+// capped at max again; never sooner than the doubling, never past max
+// (refreshpolicy.Backoff).
 func Backoff(n int, min, max time.Duration, rnd float64) time.Duration {
-	if n < 1 {
-		n = 1
-	}
-	d := min
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	return d - time.Duration(float64(d)*0.25*rnd)
+	return refreshpolicy.Backoff(n, min, max, rnd)
 }

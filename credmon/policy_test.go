@@ -125,6 +125,9 @@ func TestFractionFor(t *testing.T) {
 	}
 }
 
+// TestBackoff: the daemon's retry delay doubles from MIN_BACKOFF to
+// MAX_BACKOFF and its jitter only lengthens it, never past MAX_BACKOFF:
+// never sooner than the doubling promises.
 func TestBackoff(t *testing.T) {
 	min, max := 10*time.Second, 5*time.Minute
 	for _, tt := range []struct {
@@ -137,9 +140,9 @@ func TestBackoff(t *testing.T) {
 		if got := Backoff(tt.n, min, max, 0); got != tt.want {
 			t.Errorf("Backoff(%d, rnd 0) = %v; want %v", tt.n, got, tt.want)
 		}
-		lo := Backoff(tt.n, min, max, 0.999999)
-		if lo < tt.want*3/4 || lo > tt.want {
-			t.Errorf("Backoff(%d, rnd ~1) = %v; want within [75%%, 100%%] of %v", tt.n, lo, tt.want)
+		hi := Backoff(tt.n, min, max, 0.999999)
+		if hi < tt.want || hi > tt.want*5/4 || hi > max {
+			t.Errorf("Backoff(%d, rnd ~1) = %v; want within [100%%, 125%%] of %v and at most %v", tt.n, hi, tt.want, max)
 		}
 	}
 }

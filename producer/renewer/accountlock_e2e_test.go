@@ -43,7 +43,7 @@ func TestE2EAccountLockWithGet(t *testing.T) {
 	var runErr error
 	wg.Add(1)
 	go func() { defer wg.Done(); rep, runErr = r.RunOnce(context.Background()) }()
-	// The first save comes after t2 (DefaultCommitInterval after t1's
+	// The first save comes after t2 (defaultCommitInterval after t1's
 	// rotation); t3 is still to be refreshed.
 	for deadline := time.Now().Add(60 * time.Second); statSig(acctFile).ino == before.ino; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -52,7 +52,7 @@ func TestE2EAccountLockWithGet(t *testing.T) {
 	}
 	tok, getErr := get.Token(context.Background(), source.Request{})
 	wg.Wait()
-	if runErr != nil || rep.ExitCode() != ExitOK {
+	if runErr != nil || rep.exitCode() != exitOK {
 		t.Errorf("RunOnce alongside get: %v %+v", runErr, rep)
 	}
 	if getErr != nil {
@@ -98,7 +98,7 @@ func TestE2EPostClientStrictAuth(t *testing.T) {
 		"[token p2]\naccount = post\ntoken_path = %[2]s/p2.token\n", pwf, e.dir))
 	e.proxy.ResetCounts()
 	rep, err := r.RunOnce(context.Background())
-	if err != nil || rep.ExitCode() != ExitOK || rep.Count(Renewed) != 2 {
+	if err != nil || rep.exitCode() != exitOK || rep.count(Renewed) != 2 {
 		t.Fatalf("RunOnce with a client_secret_post client = %v %+v", err, rep.Tokens)
 	}
 	e.readToken("p1")

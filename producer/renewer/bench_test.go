@@ -15,7 +15,7 @@ import (
 // BenchmarkRunOnce renews 1,000 tokens spread over 4 oidc-agent accounts
 // against the real provider (which rotates the refresh token on every
 // refresh). Per run each account is decrypted once (Argon2id, ~100 ms,
-// 64 MiB) and saved about once a second (DefaultCommitInterval), so the
+// 64 MiB) and saved about once a second (defaultCommitInterval), so the
 // fixed cost is per account and the rest is one refresh request per
 // token. "norotate" is a provider that keeps the refresh token (no
 // account saves). "skip" is the min_lifetime path: no network, one JWT decode per
@@ -52,8 +52,8 @@ func benchRunOnce(b *testing.B, opts oidcprovider.ProviderOptions) {
 			start := time.Now()
 			for b.Loop() {
 				rep, err := r.RunOnce(context.Background())
-				if err != nil || rep.ExitCode() != ExitOK {
-					b.Fatalf("RunOnce: %v, exit %d", err, rep.ExitCode())
+				if err != nil || rep.exitCode() != exitOK {
+					b.Fatalf("RunOnce: %v, exit %d", err, rep.exitCode())
 				}
 				n += len(rep.Tokens)
 			}

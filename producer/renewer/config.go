@@ -25,13 +25,13 @@ const DefaultConfigPath = "/etc/osg/token-renewer/config.ini"
 // plus one grant) when the token has no timeout key. osg-token-renewer's
 // client-credentials request uses 10 s and oidc-agent 10 s per
 // HTTP request (§2.10); discovery and the grant are two requests, hence 20 s.
-const DefaultTokenTimeout = 20 * time.Second
+const defaultTokenTimeout = 20 * time.Second
 
-// DefaultAudienceMode is how a token's audience is sent when no
+// defaultAudienceMode is how a token's audience is sent when no
 // audience_mode key says otherwise: the "audience" parameter, as
 // osg-token-renewer's client-credentials mode and oidc-agent 4.x (and 5.x
 // with legacy_aud_mode, shipped for the WLCG IAMs) send it.
-const DefaultAudienceMode = oauth2refresh.AudienceParam
+const defaultAudienceMode = oauth2refresh.AudienceParam
 
 // ConfigPath returns $OSG_TOKEN_RENEWER_CONFIG_PATH, else DefaultConfigPath.
 func ConfigPath() string {
@@ -156,7 +156,7 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("reading renewer configuration: %w", err)
 	}
 	defer f.Close()
-	return ParseConfig(f, path)
+	return parseConfig(f, path)
 }
 
 // Section types, the first word of a section name.
@@ -185,11 +185,11 @@ const (
 	keyTimeout          = "timeout"       // extension
 )
 
-// ParseConfig parses osg-token-renewer's config.ini from r; name is used
+// parseConfig parses osg-token-renewer's config.ini from r; name is used
 // in error messages. The rules (configparser's, and
 // osg-token-renewer's validation, which stops at the first problem) are in
-// the package documentation. Errors are *ConfigError.
-func ParseConfig(r io.Reader, name string) (*Config, error) {
+// the package documentation. Errors are *configError.
+func parseConfig(r io.Reader, name string) (*Config, error) {
 	ini, err := parseINI(r, name)
 	if err != nil {
 		return nil, err
@@ -213,19 +213,19 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 		}
 		words := strings.Fields(s.name)
 		if len(words) != 2 || (words[0] != sectAccount && words[0] != sectToken) {
-			return nil, &ConfigError{File: name, Line: s.line, Section: s.name,
+			return nil, &configError{File: name, Line: s.line, Section: s.name,
 				Msg: fmt.Sprintf("Unrecognized config section '%s' (want [account NAME] or [token NAME])", s.name)}
 		}
 		switch words[0] {
 		case sectAccount:
 			if _, dup := accounts[words[1]]; dup {
-				return nil, &ConfigError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("account %q is defined twice", words[1])}
+				return nil, &configError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("account %q is defined twice", words[1])}
 			}
 			accounts[words[1]] = sect{s, vals}
 			accountOrder = append(accountOrder, words[1])
 		case sectToken:
 			if tokenNames[words[1]] {
-				return nil, &ConfigError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("token %q is defined twice", words[1])}
+				return nil, &configError{File: name, Line: s.line, Section: s.name, Msg: fmt.Sprintf("token %q is defined twice", words[1])}
 			}
 			tokenNames[words[1]] = true
 			tokens = append(tokens, sect{s, vals})
@@ -243,7 +243,7 @@ func ParseConfig(r io.Reader, name string) (*Config, error) {
 			if line == 0 {
 				line = ts.s.line
 			}
-			return &ConfigError{File: name, Line: line, Section: ts.s.name, Key: key, Msg: fmt.Sprintf(format, a...)}
+			return &configError{File: name, Line: line, Section: ts.s.name, Key: key, Msg: fmt.Sprintf(format, a...)}
 		}
 		aname, ok := ts.vals[keyAccount]
 		if !ok {
@@ -346,7 +346,7 @@ func parseAccount(file string, ini *iniFile, aname string, s *iniSection, vals m
 		if line == 0 {
 			line = s.line
 		}
-		return &ConfigError{File: file, Line: line, Section: s.name, Key: key, Msg: fmt.Sprintf(format, a...)}
+		return &configError{File: file, Line: line, Section: s.name, Key: key, Msg: fmt.Sprintf(format, a...)}
 	}
 	a := &Account{Name: aname, Line: s.line}
 	if v, ok := vals[keyAudienceMode]; ok {
@@ -470,7 +470,7 @@ func (t *Token) timeout() time.Duration {
 	if t.Timeout > 0 {
 		return t.Timeout
 	}
-	return DefaultTokenTimeout
+	return defaultTokenTimeout
 }
 
 // audienceMode resolves the token's audience mode.
@@ -481,5 +481,5 @@ func (t *Token) audienceMode(a *Account) oauth2refresh.AudienceMode {
 	case a != nil && a.AudienceMode != nil:
 		return *a.AudienceMode
 	}
-	return DefaultAudienceMode
+	return defaultAudienceMode
 }

@@ -57,7 +57,7 @@ scope = storage.read:/
 `
 
 func TestParseConfigExamples(t *testing.T) {
-	cfg, err := ParseConfig(strings.NewReader(osgDocExample), "config.ini")
+	cfg, err := parseConfig(strings.NewReader(osgDocExample), "config.ini")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +73,11 @@ func TestParseConfigExamples(t *testing.T) {
 		t.Errorf("account = %+v", a)
 	}
 	// Defaults are osg-token-renewer's.
-	if !tok.Newline || tok.Mode != nil || tok.UID != -1 || tok.GID != -1 || tok.HasMinLifetime || tok.timeout() != DefaultTokenTimeout || tok.audienceMode(a) != oauth2refresh.AudienceParam {
+	if !tok.Newline || tok.Mode != nil || tok.UID != -1 || tok.GID != -1 || tok.HasMinLifetime || tok.timeout() != defaultTokenTimeout || tok.audienceMode(a) != oauth2refresh.AudienceParam {
 		t.Errorf("defaults = %+v", tok)
 	}
 
-	cfg, err = ParseConfig(strings.NewReader(otrShippedExample), "config.ini")
+	cfg, err = parseConfig(strings.NewReader(otrShippedExample), "config.ini")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +117,9 @@ func TestParseConfigSyntax(t *testing.T) {
 		{"BOM", "\ufeff[account a]\npassword_file=/pw\n[token t]\naccount=a\ntoken_path=/p\n", map[string]string{"path": "/p"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := ParseConfig(strings.NewReader(tt.in), "c.ini")
+			cfg, err := parseConfig(strings.NewReader(tt.in), "c.ini")
 			if err != nil {
-				t.Fatalf("ParseConfig = %v; want success", err)
+				t.Fatalf("parseConfig = %v; want success", err)
 			}
 			if len(cfg.Tokens) != 1 {
 				t.Fatalf("got %d tokens; want 1", len(cfg.Tokens))
@@ -177,13 +177,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown group", acct + "[token t]\naccount=a\ntoken_path=/p\ngroup=no-such-group-xyz\n", []string{"[token t] group", "unknown group"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig(strings.NewReader(tt.in), "c.ini")
+			_, err := parseConfig(strings.NewReader(tt.in), "c.ini")
 			if err == nil {
-				t.Fatal("ParseConfig = nil; want an error")
+				t.Fatal("parseConfig = nil; want an error")
 			}
-			var ce *ConfigError
+			var ce *configError
 			if !errors.As(err, &ce) {
-				t.Errorf("error %T is not a *ConfigError", err)
+				t.Errorf("error %T is not a *configError", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -224,7 +224,7 @@ account = cc
 token_path = /p3
 timeout = 5
 `
-	cfg, err := ParseConfig(strings.NewReader(in), "c.ini")
+	cfg, err := parseConfig(strings.NewReader(in), "c.ini")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestLoadConfigAndPath(t *testing.T) {
 		t.Errorf("ConfigPath() = %q; want %q", got, p)
 	}
 	_, err := LoadConfig(p)
-	if !errors.Is(err, fs.ErrNotExist) || ExitCodeOf(err) != ExitConfig {
+	if !errors.Is(err, fs.ErrNotExist) || exitCodeOf(err) != exitConfig {
 		t.Errorf("LoadConfig(missing) = %v; want fs.ErrNotExist", err)
 	}
 	if err := os.WriteFile(p, []byte(osgDocExample), 0o600); err != nil {

@@ -6,7 +6,7 @@
 // problems on the way (the project's spec osg-token-renewer-oidc-agent.md,
 // §4 and §5). References below (§n) are to that spec.
 //
-// # Configuration (ParseConfig, LoadConfig)
+// # Configuration (LoadConfig)
 //
 // The file is $OSG_TOKEN_RENEWER_CONFIG_PATH, else
 // /etc/osg/token-renewer/config.ini (§1.2, §1.9). It is read with Python
@@ -17,8 +17,8 @@
 // errors). Sections are [account NAME] and [token NAME]; anything else is
 // an error ("Unrecognized config section"). Validation follows
 // osg-token-renewer: only accounts some token uses are checked, the first
-// problem stops the parse, unknown keys are ignored. Errors are
-// *ConfigError and name the file, line, section and key.
+// problem stops the parse, unknown keys are ignored. Errors name the
+// file, line, section and key.
 //
 // [account NAME] is either an oidc-agent account (password_file: the
 // file's first line is the password of the account file NAME in the
@@ -51,11 +51,11 @@
 //	                client-credentials mode and oidc-agent 4.x / legacy_aud_mode
 //	                send it; resource is RFC 8707, one per audience (§2.7, §5)
 //	timeout         per-token bound on the network work (discovery and
-//	                the grant), seconds or a Go duration; default 20 s
-//	                (DefaultTokenTimeout). It is applied through the
-//	                request context, so Renewer.HTTPClient must not
-//	                have a shorter overall Timeout (the CLI's has none,
-//	                only connect and TLS handshake bounds)
+//	                the grant), seconds or a Go duration; default 20 s.
+//	                It is applied through the request context, so
+//	                Renewer.HTTPClient must not have a shorter overall
+//	                Timeout (the CLI's has none, only connect and TLS
+//	                handshake bounds)
 //	client_secret_file
 //	                [account] alternative to client_secret: first line of a file
 //
@@ -64,12 +64,11 @@
 // Every token is attempted and one failure never stops the others; the
 // Report lists each token as skipped-fresh, renewed or failed with an
 // ErrorClass (config, secret, account, reauth, rejected, transient,
-// write). Report.ExitCode gives 0 when nothing failed, 1 when something
-// failed (osg-token-renewer's only failure code), 2 when some refresh
-// token is no longer accepted (invalid_grant: a person must run the setup
-// again; nothing interactive is ever started, unlike oidc-agent's
-// auto-reauthentication, §2.7, §4.1). ExitCodeOf maps run errors: 75 for
-// ErrAlreadyRunning, 78 for configuration errors (osg-token-renewer: 1).
+// write). A refresh token the issuer no longer accepts (invalid_grant) is
+// class reauth: a person must run the setup again; nothing interactive is
+// ever started, unlike oidc-agent's auto-reauthentication (§2.7, §4.1).
+// The caller turns the report into its exit status (credmon-token's are
+// in its documentation).
 //
 //   - min_lifetime: when set and the token file holds a JWT with at least
 //     min_lifetime (and 10 s) left that carries the configured audiences
@@ -107,14 +106,14 @@
 //   - Client credentials: golang.org/x/oauth2/clientcredentials with HTTP
 //     Basic, scope verbatim, audience per audience_mode (§1.5).
 //   - Accounts are decrypted once per run (Argon2id, ~100 ms and 64 MiB
-//     each); accounts are worked on in parallel (Workers, default 4), the
+//     each); accounts are worked on in parallel (4 at a time), the
 //     tokens of one account one after the other, because every refresh may
 //     rotate the refresh token the next one needs.
 //   - Rotated refresh tokens are written back to the account file
 //     (oidcagent.Save: atomic, same format, so oidc-agent can still use it)
 //     before any token file fetched with them is written. Since every save
-//     costs an Argon2id derivation, saves are grouped: at most
-//     DefaultCommitInterval (1 s) after a rotation and at the end of the
+//     costs an Argon2id derivation, saves are grouped: at most 1 s
+//     (defaultCommitInterval) after a rotation and at the end of the
 //     account's tokens, followed by the token files fetched meanwhile. A
 //     failed save fails those tokens (class write) and keeps the new
 //     refresh token in memory for the next attempt.
@@ -140,7 +139,7 @@
 //     $XDG_RUNTIME_DIR/credmon-token/renew.lock; else
 //     $TMPDIR/credmon-token-<uid>/renew.lock. The last two directories are
 //     made 0700 and must be the user's own (refused otherwise). A second
-//     run waits up to LockWait (DefaultLockWait, 30 s) — a timer run that
+//     run waits up to 30 s (defaultLockWait) — a timer run that
 //     meets a manual one then simply follows it — and otherwise fails
 //     with ErrAlreadyRunning. The kernel drops the lock of a dead
 //     process: no stale locks.
@@ -151,11 +150,14 @@
 // # Long-running mode (Renewer.Watch)
 //
 // Watch schedules each token from its own expiry instead of a fixed timer
-// (§4.5): renew at half the lifetime ±10% jitter, or when min_lifetime
-// plus a margin remains if that is sooner (nextRenewal), never sooner than
-// MinInterval from now. At start, tokens whose file is still usable are
-// scheduled from it without a request. Failures back off exponentially
-// from BackoffMin to BackoffMax with jitter (backoffDelay); permanent ones
+// (§4.5), with the refresh policy the daemon uses too
+// (internal/refreshpolicy): renew at half the lifetime, moved earlier by
+// up to 10% at random (never later, so a token is never renewed later
+// than configured), or when min_lifetime plus a margin remains if that is
+// sooner (nextRenewal), never sooner than 10 s from now. At start, tokens
+// whose file is still usable are scheduled from it without a request.
+// Failures back off exponentially from 10 s to 5 min, lengthened by up to
+// a quarter at random and never past 5 min (backoffDelay); permanent ones
 // wait the maximum. Reload (the CLI's SIGHUP) re-reads the configuration;
 // unchanged token sections keep their schedule. Account files are kept
 // decrypted between rounds and re-read when they change on disk.

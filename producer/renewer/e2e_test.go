@@ -164,7 +164,7 @@ mode = 0640
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.ExitCode() != ExitOK || rep.Count(Renewed) != 2 {
+	if rep.exitCode() != exitOK || rep.count(Renewed) != 2 {
 		t.Fatalf("report = %+v; want 2 renewed", rep.Tokens)
 	}
 	// One discovery and two refreshes, through the proxy.
@@ -194,7 +194,7 @@ mode = 0640
 	// Fresh tokens: no request at all.
 	e.proxy.ResetCounts()
 	rep, err = r.RunOnce(context.Background())
-	if err != nil || rep.Count(Skipped) != 2 || rep.ExitCode() != ExitOK {
+	if err != nil || rep.count(Skipped) != 2 || rep.exitCode() != exitOK {
 		t.Fatalf("second run = %+v, %v; want 2 skipped", rep, err)
 	}
 	if got := e.proxy.Total(); got != 0 {
@@ -319,8 +319,8 @@ token_path = %s/good2.token
 			t.Errorf("%s: %v/%s (%v); want %v/%s", name, tr.Outcome, tr.Class, tr.Err, w.o, w.c)
 		}
 	}
-	if got := rep.ExitCode(); got != ExitReauth {
-		t.Errorf("ExitCode() = %d; want %d", got, ExitReauth)
+	if got := rep.exitCode(); got != exitReauth {
+		t.Errorf("ExitCode() = %d; want %d", got, exitReauth)
 	}
 	_, aud, scope := e.readToken("cc")
 	if !slices.Equal(aud, []string{"https://storage.example.org"}) || !slices.Contains(strings.Fields(scope), "storage.read:/data") {
@@ -364,15 +364,15 @@ timeout = 1s
 	// Without the per-token timeout the hang would last the default 20 s:
 	// the bound only tells the two apart (not a speed assertion).
 	if d := time.Since(start); d > 12*time.Second {
-		t.Errorf("run took %v with 1 s token timeouts (the default is %v)", d, DefaultTokenTimeout)
+		t.Errorf("run took %v with 1 s token timeouts (the default is %v)", d, defaultTokenTimeout)
 	}
 	for _, tr := range rep.Tokens {
 		if tr.Outcome != Failed || tr.Class != ClassTransient {
 			t.Errorf("%s: %v/%s; want failed/transient", tr.Token, tr.Outcome, tr.Class)
 		}
 	}
-	if rep.ExitCode() != ExitFailed {
-		t.Errorf("ExitCode() = %d; want %d", rep.ExitCode(), ExitFailed)
+	if rep.exitCode() != exitFailed {
+		t.Errorf("ExitCode() = %d; want %d", rep.exitCode(), exitFailed)
 	}
 	// A total deadline cuts everything short.
 	e.proxy.SetMode(oidcprovider.Pass)
@@ -383,8 +383,8 @@ timeout = 1s
 	defer cancel()
 	start = time.Now()
 	rep, err = r.RunOnce(ctx)
-	if err != nil || rep.ExitCode() != ExitFailed || time.Since(start) > 15*time.Second {
-		t.Errorf("RunOnce under a 500 ms deadline: %v, exit %d, took %v", err, rep.ExitCode(), time.Since(start))
+	if err != nil || rep.exitCode() != exitFailed || time.Since(start) > 15*time.Second {
+		t.Errorf("RunOnce under a 500 ms deadline: %v, exit %d, took %v", err, rep.exitCode(), time.Since(start))
 	}
 }
 
@@ -393,8 +393,8 @@ func TestE2ELockContention(t *testing.T) {
 	a := e.account("a", "compute.read")
 	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\n", a, e.dir)
 	r1, r2, r3 := e.renewer(ini), e.renewer(ini), e.renewer(ini)
-	r2.LockWait = -1
-	r3.LockWait = 20 * time.Second
+	r2.lockWait = -1
+	r3.lockWait = 20 * time.Second
 	e.proxy.SetMode(oidcprovider.Slow(1500 * time.Millisecond))
 	var wg sync.WaitGroup
 	var rep1 *Report
@@ -406,15 +406,15 @@ func TestE2ELockContention(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_, err := r2.RunOnce(context.Background())
-	if !errors.Is(err, ErrAlreadyRunning) || ExitCodeOf(err) != ExitLocked {
+	if !errors.Is(err, ErrAlreadyRunning) || exitCodeOf(err) != exitLocked {
 		t.Errorf("concurrent RunOnce = %v; want ErrAlreadyRunning", err)
 	}
 	rep3, err3 := r3.RunOnce(context.Background())
 	wg.Wait()
-	if err1 != nil || rep1.ExitCode() != ExitOK {
+	if err1 != nil || rep1.exitCode() != exitOK {
 		t.Errorf("first run: %v %+v", err1, rep1)
 	}
-	if err3 != nil || rep3.ExitCode() != ExitOK {
+	if err3 != nil || rep3.exitCode() != exitOK {
 		t.Errorf("waiting run: %v %+v", err3, rep3)
 	}
 	if !rep3.Started.After(rep1.Finished) && !rep3.Started.Equal(rep1.Finished) {
@@ -434,7 +434,7 @@ func TestE2EWatch(t *testing.T) {
 	a := e.account("a", "compute.read")
 	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\nmin_lifetime = 1\n", a, e.dir)
 	r := e.renewer(ini)
-	r.MinInterval, r.BackoffMin, r.BackoffMax = 200*time.Millisecond, 200*time.Millisecond, time.Second
+	r.minInterval, r.backoffMin, r.backoffMax = 200*time.Millisecond, 200*time.Millisecond, time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Watch(ctx) }()
@@ -494,7 +494,7 @@ func TestE2EWatchStopFinishesRefreshOnTheWire(t *testing.T) {
 		"[token t]\naccount = a\ntoken_path = %s/t.token\n[token t2]\naccount = a\ntoken_path = %s/t2.token\n"+
 		"[token u]\naccount = b\ntoken_path = %s/u.token\n", a, b, e.dir, e.dir, e.dir)
 	r := e.renewer(ini)
-	r.Workers = 1 // one account at a time: account b's token is not started when the stop comes
+	r.workers = 1 // one account at a time: account b's token is not started when the stop comes
 	var reports int
 	r.OnReport = func(*Report) { reports++ }
 	ctx, cancel := context.WithCancel(context.Background())

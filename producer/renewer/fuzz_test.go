@@ -11,10 +11,10 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add("[DEFAULT]\nx=%(y)s\ny=%%\n[account a]\npassword_file=%(x)s\n[token t]\naccount=a\ntoken_path=/p\n  cont\n")
 	f.Add("[account a]\r\ntoken_request_url: u\r\nclient_id: i\r\nclient_secret: s\r\n[token t]\r\naccount: a\r\ntoken_path: p\r\nmin_lifetime: x\r\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		cfg, err := ParseConfig(strings.NewReader(in), "fuzz.ini")
+		cfg, err := parseConfig(strings.NewReader(in), "fuzz.ini")
 		if err != nil {
-			if _, ok := err.(*ConfigError); !ok {
-				t.Fatalf("error %T is not a *ConfigError: %v", err, err)
+			if _, ok := err.(*configError); !ok {
+				t.Fatalf("error %T is not a *configError: %v", err, err)
 			}
 			return
 		}

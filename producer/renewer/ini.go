@@ -58,9 +58,9 @@ type iniFile struct {
 	sections []*iniSection
 }
 
-// ConfigError is a problem with the configuration file. File, Section and
+// configError is a problem with the configuration file. File, Section and
 // Key say where, as far as they apply; Line is 1-based, 0 when unknown.
-type ConfigError struct {
+type configError struct {
 	File    string
 	Line    int
 	Section string
@@ -68,7 +68,7 @@ type ConfigError struct {
 	Msg     string
 }
 
-func (e *ConfigError) Error() string {
+func (e *configError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -85,17 +85,17 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// maxConfigBytes bounds what ParseConfig reads; real files are a few KiB.
+// maxConfigBytes bounds what parseConfig reads; real files are a few KiB.
 const maxConfigBytes = 4 << 20
 
 // parseINI reads r with configparser's rules.
 func parseINI(r io.Reader, name string) (*iniFile, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
 	if err != nil {
-		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("reading: %v", err)}
+		return nil, &configError{File: name, Msg: fmt.Sprintf("reading: %v", err)}
 	}
 	if len(data) > maxConfigBytes {
-		return nil, &ConfigError{File: name, Msg: fmt.Sprintf("larger than %d bytes", maxConfigBytes)}
+		return nil, &configError{File: name, Msg: fmt.Sprintf("larger than %d bytes", maxConfigBytes)}
 	}
 	text := strings.ReplaceAll(string(data), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
@@ -134,7 +134,7 @@ func parseINI(r io.Reader, name string) (*iniFile, error) {
 				case sect == defaultSection:
 					cur = f.defaults
 				case seen[sect] != nil:
-					return nil, &ConfigError{File: name, Line: lineno, Section: sect,
+					return nil, &configError{File: name, Line: lineno, Section: sect,
 						Msg: fmt.Sprintf("section already exists (line %d)", seen[sect].line)}
 				default:
 					cur = newSection(sect, lineno)
@@ -146,7 +146,7 @@ func parseINI(r io.Reader, name string) (*iniFile, error) {
 			}
 		}
 		if cur == nil {
-			return nil, &ConfigError{File: name, Line: lineno, Msg: "file contains no section headers"}
+			return nil, &configError{File: name, Line: lineno, Msg: "file contains no section headers"}
 		}
 		i := strings.IndexAny(stripped, "=:")
 		key := ""
@@ -154,11 +154,11 @@ func parseINI(r io.Reader, name string) (*iniFile, error) {
 			key = strings.ToLower(strings.TrimSpace(stripped[:i]))
 		}
 		if key == "" {
-			return nil, &ConfigError{File: name, Line: lineno, Section: cur.name,
+			return nil, &configError{File: name, Line: lineno, Section: cur.name,
 				Msg: fmt.Sprintf("cannot parse line %q: want key = value", stripped)}
 		}
 		if _, dup := cur.at[key]; dup {
-			return nil, &ConfigError{File: name, Line: lineno, Section: cur.name, Key: key,
+			return nil, &configError{File: name, Line: lineno, Section: cur.name, Key: key,
 				Msg: fmt.Sprintf("key already given (line %d)", cur.at[key])}
 		}
 		cur.keys = append(cur.keys, key)
@@ -167,7 +167,7 @@ func parseINI(r io.Reader, name string) (*iniFile, error) {
 		optname = key
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ConfigError{File: name, Line: lineno, Msg: err.Error()}
+		return nil, &configError{File: name, Line: lineno, Msg: err.Error()}
 	}
 	return f, nil
 }
@@ -219,7 +219,7 @@ func (f *iniFile) interpolateSome(file string, s *iniSection, key, rest string, 
 		line = f.defaults.at[key]
 	}
 	fail := func(msg string) error {
-		return &ConfigError{File: file, Line: line, Section: s.name, Key: key, Msg: msg}
+		return &configError{File: file, Line: line, Section: s.name, Key: key, Msg: msg}
 	}
 	if depth > maxInterpolationDepth {
 		return fail("interpolation nested too deeply (a %(key)s loop?)")

@@ -17,15 +17,15 @@ import (
 )
 
 // ErrAlreadyRunning is returned when another run holds the lock for longer
-// than Renewer.LockWait.
+// than the lock wait (30 s).
 var ErrAlreadyRunning = errors.New("credmon: renewal already running")
 
-// DefaultLockWait is how long a run waits for another run's lock. A run
+// defaultLockWait is how long a run waits for another run's lock. A run
 // takes seconds (one grant per token); a timer run that coincides with a
 // manual one therefore waits for it and then renews what is due, instead
 // of failing. After this long the other run is presumed stuck and the
-// waiter reports ErrAlreadyRunning (exit code ExitLocked).
-const DefaultLockWait = 30 * time.Second
+// waiter reports ErrAlreadyRunning.
+const defaultLockWait = 30 * time.Second
 
 // lockPoll is how often a waiting run retries the lock (flock.Wait).
 const lockPoll = 50 * time.Millisecond

@@ -6,33 +6,40 @@ import (
 	"time"
 )
 
+// TestNextRenewal pins Watch's schedule: the shared refresh policy at
+// half-life with jitter only earlier, min_lifetime plus a capped margin,
+// and the minimum interval after the renewal just done.
 func TestNextRenewal(t *testing.T) {
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	pol := schedulePolicy{Ratio: 0.5, Jitter: 0.1, Margin: time.Minute, MinInterval: 10 * time.Second}
+	pol := schedulePolicy{ratio: 0.5, jitter: 0.1, margin: time.Minute, minInterval: 10 * time.Second}
 	for _, tt := range []struct {
 		name           string
+		pol            schedulePolicy
 		issued, expiry time.Time
 		now            time.Time
 		minLife        time.Duration
 		u              float64
 		want           time.Time
 	}{
-		{"half-life, no jitter", t0, t0.Add(time.Hour), t0, 0, 0.5, t0.Add(30 * time.Minute)},
-		{"jitter low edge", t0, t0.Add(time.Hour), t0, 0, 0, t0.Add(27 * time.Minute)},
-		{"jitter high edge", t0, t0.Add(time.Hour), t0, 0, 1, t0.Add(33 * time.Minute)},
-		{"min_lifetime earlier than half-life", t0, t0.Add(time.Hour), t0, 40 * time.Minute, 0.5, t0.Add(19 * time.Minute)},
-		{"min_lifetime later than half-life", t0, t0.Add(time.Hour), t0, 10 * time.Minute, 0.5, t0.Add(30 * time.Minute)},
-		{"margin capped for short tokens", t0, t0.Add(100 * time.Second), t0, 60 * time.Second, 0.5, t0.Add(30 * time.Second)},
-		{"min_lifetime >= lifetime is ignored", t0, t0.Add(20 * time.Minute), t0, time.Hour, 0.5, t0.Add(10 * time.Minute)},
-		{"floor: due in the past", t0, t0.Add(time.Hour), t0.Add(50 * time.Minute), 0, 0.5, t0.Add(50*time.Minute + 10*time.Second)},
-		{"floor: exactly at now+min", t0, t0.Add(20 * time.Second), t0, 0, 0.5, t0.Add(10 * time.Second)},
-		{"floor: 1ns before", t0, t0.Add(20*time.Second - 2), t0, 0, 0.5, t0.Add(10 * time.Second)},
-		{"expired token", t0, t0.Add(time.Minute), t0.Add(2 * time.Minute), 0, 0.5, t0.Add(2*time.Minute + 10*time.Second)},
-		{"unknown issued: lifetime from now", time.Time{}, t0.Add(time.Hour), t0, 0, 0.5, t0.Add(30 * time.Minute)},
-		{"unknown expiry", t0, time.Time{}, t0, 0, 0.5, t0.Add(DefaultUnknownExpiryInterval)},
+		{"half-life, jitter draw 0", pol, t0, t0.Add(time.Hour), t0, 0, 0, t0.Add(30 * time.Minute)},
+		{"jitter draw 0.5: earlier by half the jitter", pol, t0, t0.Add(time.Hour), t0, 0, 0.5, t0.Add(28*time.Minute + 30*time.Second)},
+		{"jitter draw 1: earlier by all of it, never later", pol, t0, t0.Add(time.Hour), t0, 0, 1, t0.Add(27 * time.Minute)},
+		{"min_lifetime earlier than half-life", pol, t0, t0.Add(time.Hour), t0, 40 * time.Minute, 0, t0.Add(19 * time.Minute)},
+		{"min_lifetime later than half-life", pol, t0, t0.Add(time.Hour), t0, 10 * time.Minute, 0, t0.Add(30 * time.Minute)},
+		{"margin capped for short tokens", pol, t0, t0.Add(100 * time.Second), t0, 60 * time.Second, 0, t0.Add(30 * time.Second)},
+		{"min_lifetime >= lifetime is ignored", pol, t0, t0.Add(20 * time.Minute), t0, time.Hour, 0, t0.Add(10 * time.Minute)},
+		{"largest min_lifetime is ignored, no overflow", pol, t0, t0.Add(20 * time.Minute), t0, time.Duration(1<<63 - 1), 0, t0.Add(10 * time.Minute)},
+		{"floor: due in the past", pol, t0, t0.Add(time.Hour), t0.Add(50 * time.Minute), 0, 0, t0.Add(50*time.Minute + 10*time.Second)},
+		{"floor: exactly at now+min", pol, t0, t0.Add(20 * time.Second), t0, 0, 0, t0.Add(10 * time.Second)},
+		{"floor: 1ns before", pol, t0, t0.Add(20*time.Second - 2), t0, 0, 0, t0.Add(10 * time.Second)},
+		{"floor: MinInterval below 1 s counts as 1 s", schedulePolicy{ratio: 0.5, minInterval: time.Millisecond}, t0, t0.Add(time.Second), t0, 0, 0, t0.Add(time.Second)},
+		{"expired token", pol, t0, t0.Add(time.Minute), t0.Add(2 * time.Minute), 0, 0, t0.Add(2*time.Minute + 10*time.Second)},
+		{"issued after expiry is expired", pol, t0.Add(time.Hour), t0.Add(time.Minute), t0, 0, 0, t0.Add(10 * time.Second)},
+		{"unknown issued: lifetime from now", pol, time.Time{}, t0.Add(time.Hour), t0, 0, 0, t0.Add(30 * time.Minute)},
+		{"unknown expiry", pol, t0, time.Time{}, t0, 0, 0, t0.Add(defaultUnknownExpiryInterval)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := nextRenewal(pol, tt.issued, tt.expiry, tt.now, tt.minLife, tt.u)
+			got := nextRenewal(tt.pol, tt.issued, tt.expiry, tt.now, tt.minLife, tt.u)
 			if !got.Equal(tt.want) {
 				t.Errorf("nextRenewal = %v; want %v", got.Sub(t0), tt.want.Sub(t0))
 			}
@@ -40,6 +47,9 @@ func TestNextRenewal(t *testing.T) {
 	}
 }
 
+// TestBackoffDelay pins Watch's retry delays: doubling from BackoffMin,
+// jitter only lengthening, never past BackoffMax; permanent failures wait
+// the maximum.
 func TestBackoffDelay(t *testing.T) {
 	lo, hi := 10*time.Second, 5*time.Minute
 	for _, tt := range []struct {
@@ -49,14 +59,15 @@ func TestBackoffDelay(t *testing.T) {
 		u         float64
 		want      time.Duration
 	}{
-		{"first, no jitter", 1, false, 1, 10 * time.Second},
-		{"first, full jitter", 1, false, 0, 7500 * time.Millisecond},
-		{"second", 2, false, 1, 20 * time.Second},
-		{"fifth", 5, false, 1, 160 * time.Second},
-		{"capped", 6, false, 1, 5 * time.Minute},
-		{"capped far out", 1000, false, 1, 5 * time.Minute},
-		{"permanent waits max", 1, true, 1, 5 * time.Minute},
-		{"permanent jittered", 1, true, 0, 225 * time.Second},
+		{"first, draw 0", 1, false, 0, 10 * time.Second},
+		{"first, draw 1: a quarter longer", 1, false, 1, 12500 * time.Millisecond},
+		{"second", 2, false, 0, 20 * time.Second},
+		{"fifth", 5, false, 0, 160 * time.Second},
+		{"capped", 6, false, 0, 5 * time.Minute},
+		{"capped, jitter cut at the cap", 6, false, 1, 5 * time.Minute},
+		{"capped far out", 1000, false, 0.5, 5 * time.Minute},
+		{"permanent waits max", 1, true, 0, 5 * time.Minute},
+		{"permanent never past max", 1, true, 1, 5 * time.Minute},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := backoffDelay(tt.failures, tt.permanent, lo, hi, tt.u); got != tt.want {
@@ -76,25 +87,25 @@ func TestExitCode(t *testing.T) {
 		rep  *Report
 		want int
 	}{
-		{"empty", &Report{}, ExitOK},
-		{"renewed and skipped", &Report{Tokens: []TokenResult{ok, skip}}, ExitOK},
-		{"one failed", &Report{Tokens: []TokenResult{ok, fail, skip}}, ExitFailed},
-		{"reauth wins", &Report{Tokens: []TokenResult{fail, reauth, ok}}, ExitReauth},
-		{"nil report", nil, ExitFailed},
+		{"empty", &Report{}, exitOK},
+		{"renewed and skipped", &Report{Tokens: []TokenResult{ok, skip}}, exitOK},
+		{"one failed", &Report{Tokens: []TokenResult{ok, fail, skip}}, exitFailed},
+		{"reauth wins", &Report{Tokens: []TokenResult{fail, reauth, ok}}, exitReauth},
+		{"nil report", nil, exitFailed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.rep.ExitCode(); got != tt.want {
+			if got := tt.rep.exitCode(); got != tt.want {
 				t.Errorf("ExitCode() = %d; want %d", got, tt.want)
 			}
 		})
 	}
-	if got := ExitCodeOf(ErrAlreadyRunning); got != ExitLocked {
-		t.Errorf("ExitCodeOf(ErrAlreadyRunning) = %d; want %d", got, ExitLocked)
+	if got := exitCodeOf(ErrAlreadyRunning); got != exitLocked {
+		t.Errorf("ExitCodeOf(ErrAlreadyRunning) = %d; want %d", got, exitLocked)
 	}
-	if got := ExitCodeOf(&ConfigError{}); got != ExitConfig {
-		t.Errorf("ExitCodeOf(ConfigError) = %d; want %d", got, ExitConfig)
+	if got := exitCodeOf(&configError{}); got != exitConfig {
+		t.Errorf("ExitCodeOf(ConfigError) = %d; want %d", got, exitConfig)
 	}
-	if got := ExitCodeOf(errors.New("x")); got != ExitFailed {
-		t.Errorf("ExitCodeOf(other) = %d; want %d", got, ExitFailed)
+	if got := exitCodeOf(errors.New("x")); got != exitFailed {
+		t.Errorf("ExitCodeOf(other) = %d; want %d", got, exitFailed)
 	}
 }

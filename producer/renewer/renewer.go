@@ -29,11 +29,11 @@ import (
 // unit has no timeout at all).
 const DefaultRunTimeout = 5 * time.Minute
 
-// DefaultWorkers is how many accounts are worked on at once. Each account
+// defaultWorkers is how many accounts are worked on at once. Each account
 // decryption allocates 64 MiB for Argon2id; tokens of one
 // account are always renewed one after the other, because each refresh
 // may rotate the refresh token the next one needs.
-const DefaultWorkers = 4
+const defaultWorkers = 4
 
 // Log keys, used for every log line of this package.
 const (
@@ -54,8 +54,8 @@ type Renewer struct {
 	Config *Config
 	// HTTPClient talks to the issuers; nil means http.DefaultClient.
 	HTTPClient *http.Client
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// clock is the clock (tests); nil means time.Now.
+	clock func() time.Time
 	// Log receives the progress; nil means no logging.
 	Log hclog.Logger
 	// AccountDir is the oidc-agent directory holding the account files;
@@ -74,12 +74,12 @@ type Renewer struct {
 	// $TMPDIR/credmon-token-<uid>/renew.lock in a directory of the user's
 	// own with mode 0700. Missing directories are made.
 	LockPath string
-	// LockWait is how long a run waits for the lock; zero means
-	// DefaultLockWait, negative means do not wait.
-	LockWait time.Duration
-	// Workers bounds how many accounts are renewed at once; zero means
-	// DefaultWorkers.
-	Workers int
+	// lockWait is how long a run waits for the lock (tests); zero means
+	// defaultLockWait, negative means do not wait.
+	lockWait time.Duration
+	// workers bounds how many accounts are renewed at once (tests); zero
+	// means defaultWorkers.
+	workers int
 
 	// OnReport, when set, is called with the report of every RunOnce and
 	// of every Watch round (the tokens that were due), while the run lock
@@ -93,10 +93,10 @@ type Renewer struct {
 	// stop lets it finish. It may be called from several goroutines.
 	OnRefreshSent func(token string)
 
-	// Watch settings, see Watch.
-	MinInterval time.Duration
-	BackoffMin  time.Duration
-	BackoffMax  time.Duration
+	// Watch's schedule (tests); zero means the defaults in policy.go.
+	minInterval time.Duration
+	backoffMin  time.Duration
+	backoffMax  time.Duration
 
 	mu       sync.Mutex
 	reloadCh chan struct{}
@@ -183,71 +183,9 @@ type Report struct {
 	Tokens   []TokenResult
 }
 
-// Exit statuses for a renewal command. osg-token-renewer exits 1 for any
-// failure; 1 keeps that meaning, the others refine it.
-const (
-	ExitOK = 0
-	// ExitFailed: at least one token failed.
-	ExitFailed = 1
-	// ExitReauth: at least one token failed because its refresh token is
-	// no longer accepted; a person has to re-authorise the account.
-	ExitReauth = 2
-	// ExitLocked: another run held the lock (EX_TEMPFAIL).
-	ExitLocked = 75
-	// ExitConfig: the configuration could not be read (EX_CONFIG);
-	// osg-token-renewer uses 1.
-	ExitConfig = 78
-)
-
-// ExitCode maps the report to an exit status: ExitOK when every token was
-// renewed or skipped, ExitReauth when some token needs re-authorisation,
-// else ExitFailed when some token failed.
-func (rep *Report) ExitCode() int {
-	if rep == nil {
-		return ExitFailed
-	}
-	code := ExitOK
-	for _, t := range rep.Tokens {
-		if t.Outcome != Failed {
-			continue
-		}
-		if t.Class == ClassReauth {
-			return ExitReauth
-		}
-		code = ExitFailed
-	}
-	return code
-}
-
-// Count returns how many tokens had outcome o.
-func (rep *Report) Count(o Outcome) int {
-	n := 0
-	for _, t := range rep.Tokens {
-		if t.Outcome == o {
-			n++
-		}
-	}
-	return n
-}
-
-// ExitCodeOf maps an error from RunOnce or LoadConfig to an exit status
-// (for a nil error use Report.ExitCode).
-func ExitCodeOf(err error) int {
-	var ce *ConfigError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, ErrAlreadyRunning):
-		return ExitLocked
-	case errors.As(err, &ce), errors.Is(err, fs.ErrNotExist):
-		return ExitConfig
-	}
-	return ExitFailed
-}
-
 func (r *Renewer) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
+	if r.clock != nil {
+		return r.clock()
 	}
 	return time.Now()
 }
@@ -281,10 +219,10 @@ func (r *Renewer) lock(ctx context.Context) (*fileLock, error) {
 		}
 		path = p
 	}
-	wait := r.LockWait
+	wait := r.lockWait
 	switch {
 	case wait == 0:
-		wait = DefaultLockWait
+		wait = defaultLockWait
 	case wait < 0:
 		wait = 0
 	}
@@ -350,7 +288,7 @@ func (r *Renewer) report(rep *Report) {
 	r.OnReport(&out)
 }
 
-// DefaultCommitInterval bounds how long a rotated refresh token may live
+// defaultCommitInterval bounds how long a rotated refresh token may live
 // only in memory while further tokens of the same account are fetched.
 // Saving the account file costs an Argon2id derivation (~100 ms, 64 MiB)
 // because every write needs a fresh salt; saving after every
@@ -359,10 +297,10 @@ func (r *Renewer) report(rep *Report) {
 // rotation (and always at the end of the account's tokens), and the
 // access tokens fetched meanwhile are written right after that save:
 // never before it (persist the refresh token first).
-const DefaultCommitInterval = time.Second
+const defaultCommitInterval = time.Second
 
 // renew works on tokens, grouped by account: accounts in parallel (at most
-// Workers), the tokens of one account in order. force skips the
+// workers), the tokens of one account in order. force skips the
 // min_lifetime check. Once stop is closed (nil: never) no further refresh
 // is sent; the tokens left are failed as not attempted (ErrStopping), and
 // requests already on the wire finish under ctx, which a stop must not
@@ -377,9 +315,9 @@ func (r *Renewer) renew(ctx context.Context, stop <-chan struct{}, cfg *Config, 
 		}
 		groups[t.Account] = append(groups[t.Account], i)
 	}
-	workers := r.Workers
+	workers := r.workers
 	if workers <= 0 {
-		workers = DefaultWorkers
+		workers = defaultWorkers
 	}
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
@@ -452,7 +390,7 @@ func (r *Renewer) renewAccount(ctx context.Context, stop <-chan struct{}, cfg *C
 			flush(nil)
 		case k == len(idx)-1:
 			flush(st.save())
-		case time.Since(st.dirtySince) >= DefaultCommitInterval:
+		case time.Since(st.dirtySince) >= defaultCommitInterval:
 			err := st.save()
 			if err == nil {
 				// The save replaced the file: lock the new one now, not

@@ -58,16 +58,16 @@ func (r *Renewer) Watch(ctx context.Context) error {
 		return errors.New("renewer: no configuration")
 	}
 	log := r.log().Named("watch")
-	pol := schedulePolicy{Ratio: DefaultRenewRatio, Jitter: DefaultJitter, Margin: DefaultMargin, MinInterval: r.MinInterval}
-	if pol.MinInterval <= 0 {
-		pol.MinInterval = DefaultMinInterval
+	pol := schedulePolicy{ratio: defaultRenewRatio, jitter: defaultJitter, margin: defaultMargin, minInterval: r.minInterval}
+	if pol.minInterval <= 0 {
+		pol.minInterval = defaultMinInterval
 	}
-	lo, hi := r.BackoffMin, r.BackoffMax
+	lo, hi := r.backoffMin, r.backoffMax
 	if lo <= 0 {
-		lo = DefaultBackoffMin
+		lo = defaultBackoffMin
 	}
 	if hi < lo {
-		hi = max(DefaultBackoffMax, lo)
+		hi = max(defaultBackoffMax, lo)
 	}
 	cache := newAccountCache()
 	sched := map[string]*watchState{}

@@ -51,7 +51,8 @@ type Account struct {
 	Client    *oidc.Client // HTTP client, insecure-transport and user-agent settings
 	// AudienceMode is how audiences are sent (audience, resource, both).
 	AudienceMode oauth2refresh.AudienceMode
-	Now          func() time.Time
+	// clock is the time source; nil means time.Now.
+	clock func() time.Time
 	// LockWait bounds the wait for another process's hold on the account
 	// (oidcagent.LockAccount); zero means oidcagent.DefaultLockWait.
 	LockWait time.Duration
@@ -77,7 +78,7 @@ func (a *Account) Describe() string { return "oidc-agent account " + a.Name }
 // (Detach): it finishes, bounded by ctx's deadline and the HTTP client's
 // timeout, and a rotated refresh token is saved.
 func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
-	now := a.Now
+	now := a.clock
 	if now == nil {
 		now = time.Now
 	}
