@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
 )
@@ -407,7 +408,7 @@ func (m *Monitor) runDue() {
 	}
 }
 
-func (m *Monitor) resetTimer(t *time.Timer) {
+func (m *Monitor) resetTimer(t clock.Timer) {
 	for m.timers.Len() > 0 {
 		e := m.timers[0]
 		if e.gen == e.c.timerGen && e.c.ignore == "" {

@@ -26,6 +26,7 @@ import (
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/oidcprovider"
 )
@@ -168,7 +169,11 @@ CREDTEST_SECRET_FILE = %s
 		level = hclog.Info
 	}
 	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: level})
-	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Now: o.now, NoWatch: o.noWatch, Reload: reload})
+	var clk credmon.Clock
+	if o.now != nil {
+		clk = clock.Func(o.now)
+	}
+	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Clock: clk, NoWatch: o.noWatch, Reload: reload})
 	if err != nil {
 		t.Fatal(err)
 	}

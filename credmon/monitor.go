@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
 )
@@ -36,8 +37,10 @@ type Options struct {
 	Dir *atomicfile.Dir
 	// Logger receives the daemon's log lines; nil discards them.
 	Logger hclog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock tells the time and makes the loop's timers; nil is the system
+	// clock. Tests pass a fake one (credmon/internal/clock) to drive the
+	// schedule without sleeping.
+	Clock Clock
 	// HTTPClient makes token requests; nil builds one with the configured
 	// connect timeout.
 	HTTPClient *http.Client
@@ -63,7 +66,7 @@ type Monitor struct {
 	oauth hclog.Logger
 	// mintLog is the local issuer's logger (LocalCredmon's lines).
 	mintLog hclog.Logger
-	now     func() time.Time
+	clock   Clock
 	rnd     *rand.Rand
 	http    *http.Client
 	rescan  chan struct{}
@@ -136,7 +139,7 @@ func New(opts Options) (*Monitor, error) {
 		opts:          opts,
 		dir:           opts.Dir,
 		log:           opts.Logger,
-		now:           opts.Now,
+		clock:         opts.Clock,
 		rnd:           opts.Rand,
 		http:          opts.HTTPClient,
 		cfg:           opts.Config,
@@ -157,8 +160,8 @@ func New(opts Options) (*Monitor, error) {
 	}
 	m.oauth = m.log.Named("oauth")
 	m.mintLog = m.log.Named("local")
-	if m.now == nil {
-		m.now = time.Now
+	if m.clock == nil {
+		m.clock = clock.Real()
 	}
 	if m.rnd == nil {
 		m.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -168,6 +171,12 @@ func New(opts Options) (*Monitor, error) {
 	}
 	return m, nil
 }
+
+// Clock is the daemon's time source (see Options.Clock).
+type Clock = clock.Clock
+
+// now is the monitor's clock reading.
+func (m *Monitor) now() time.Time { return m.clock.Now() }
 
 func newHTTPClient(c *knobs.Credmon) *http.Client {
 	dialer := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
@@ -260,10 +269,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 
 	m.fullPass(workCtx, true)
-	ticker := time.NewTicker(m.cfg.ScanInterval)
+	ticker := m.clock.NewTicker(m.cfg.ScanInterval)
 	ticks := 0
 	defer ticker.Stop()
-	timer := time.NewTimer(time.Hour)
+	timer := m.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	var reloadTimer <-chan time.Time
 
@@ -285,7 +294,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			if changed {
 				ticker.Reset(m.cfg.ScanInterval)
 			} else if m.reloadDue && reloadTimer == nil {
-				reloadTimer = time.After(ReloadInterval - m.now().Sub(m.lastReload))
+				reloadTimer = m.clock.NewTimer(ReloadInterval - m.now().Sub(m.lastReload)).C()
 			}
 			m.fullPass(workCtx, changed)
 		case <-reloadTimer:
@@ -300,10 +309,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 		case c := <-m.dirty:
 			m.drainDirty(workCtx, c)
-		case <-ticker.C:
+		case <-ticker.C():
 			ticks++
 			m.fullPass(workCtx, ticks%DeepPassEvery == 0)
-		case <-timer.C:
+		case <-timer.C():
 			m.runDue()
 		case r := <-m.results:
 			m.handleResult(r)

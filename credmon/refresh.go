@@ -112,7 +112,7 @@ func (m *Monitor) start(ctx context.Context, j *job) {
 // runJob refreshes one token. It never panics out: a bug in one token's
 // handling must not take the daemon (and every other token) down.
 func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
-	start := time.Now()
+	start := m.now()
 	defer func() {
 		if p := recover(); p != nil {
 			r = &result{c: j.c, outcome: outFailed, err: fmt.Errorf("internal error: %v", p)}
@@ -120,7 +120,7 @@ func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
 				r.local = &localOutcome{}
 			}
 		}
-		r.elapsed = time.Since(start)
+		r.elapsed = m.now().Sub(start)
 	}()
 	if j.local != nil {
 		return m.mint(ctx, j)
