@@ -65,7 +65,7 @@ type issuerState struct {
 // usable URL share the "" issuer; their jobs fail before any request.
 func (m *Monitor) issuerKey(c *cred) string {
 	raw := m.tokenURL(c)
-	if pi := m.provider(c.provider); raw == "" && c.metaInfo == nil && pi.cfg != nil {
+	if pi := m.provider(c.provider); raw == "" && c.obs.meta == nil && pi.cfg != nil {
 		raw = pi.cfg.Issuer // discovery will find the token URL there
 	}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
@@ -137,8 +137,8 @@ func (m *Monitor) dispatchRefreshes(ctx context.Context) {
 			if probe {
 				is.probing = true
 			}
-			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop,
-				issuer: is, netSem: is.sem, probe: probe, plain: c.plain}
+			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pending.rt, pendingTop: c.pending.top,
+				issuer: is, netSem: is.sem, probe: probe, plain: c.state.plain}
 			if pi := m.provider(c.provider); pi.err == nil {
 				j.provider = pi.cfg
 			}

@@ -264,7 +264,7 @@ func (m *Monitor) localUseLifetime(c *cred, b []byte, written time.Time) bool {
 	if li.cfg == nil {
 		return false
 	}
-	c.issued, c.expiry, c.expiryKnown = written, written.Add(li.cfg.Lifetime), true
+	c.obs.issued, c.obs.expiry, c.obs.expiryKnown = written, written.Add(li.cfg.Lifetime), true
 	return true
 }
 
@@ -311,24 +311,3 @@ func EnsureLocalKeys(cfg *knobs.Credmon, log hclog.Logger) {
 // pool keeps the disk busy without queueing behind OAuth2 refreshes: local
 // tokens gate condor_submit (docs/htcondor-contract.md#handshake, step 4) and must never wait for an issuer.
 const LocalJobs = 16
-
-// localDueTime is the refresh policy of a local token: like an OAuth2
-// token's (real expiry, fraction, jitter, job-copy safety), minus .meta
-// and provider checks, plus re-minting at once after a claim change.
-func (m *Monitor) localDueTime(c *cred, now time.Time) time.Time {
-	li := m.local(c.provider)
-	if li.err != nil {
-		c.setStatus(hclog.Error, fmt.Sprintf("Cannot mint %s for user %s: the local issuer is misconfigured", c.name, c.user), "error", li.err)
-		return time.Time{}
-	}
-	if c.permanent {
-		return time.Time{}
-	}
-	if c.stale {
-		if c.retryAt.After(now) {
-			return c.retryAt
-		}
-		return now
-	}
-	return m.usualDueTime(c, now)
-}

@@ -455,11 +455,11 @@ func (m *Monitor) handleResult(r *result) {
 		m.finish(c)
 		return
 	}
-	if r.refused != "" && (r.outcome == outOK || r.outcome == outFailed) && !c.plain {
+	if r.refused != "" && (r.outcome == outOK || r.outcome == outFailed) && !c.state.plain {
 		// Remembered until the .top, the .meta or the configuration
 		// changes (evaluate, reclassify): asking again every time would
 		// cost a refused request per refresh.
-		c.plain = true
+		c.state.plain = true
 		msg := fmt.Sprintf("Provider %s refused the requested %s for %s tokens of user %s (%s); ", c.provider, r.refusedWhat, c.name, c.user, r.refused)
 		if r.outcome == outOK {
 			msg += "refreshed them without, as the Python credmon does"
@@ -469,22 +469,22 @@ func (m *Monitor) handleResult(r *result) {
 		m.oauth.Warn(msg + "; they are not requested again for this token until its .top or the configuration changes")
 	}
 	if r.outcome == outOK && r.pendingRT == "" {
-		c.pendingRT = ""
+		c.pending.rt = ""
 	} else if r.pendingRT != "" {
-		c.pendingRT, c.pendingTop = r.pendingRT, r.pendingTop
+		c.pending.rt, c.pending.top = r.pendingRT, r.pendingTop
 	}
 	switch r.outcome {
 	case outOK:
 		m.stats.Refreshes.Add(1)
-		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
-		c.top, c.use, c.hasUse, c.useBad = r.top, r.use, true, false
+		c.state.clearFailures()
+		c.seen.top, c.seen.use, c.obs.hasUse, c.obs.useBad = r.top, r.use, true, false
 		if !r.meta.IsZero() {
-			c.meta = r.meta
+			c.seen.meta = r.meta
 		}
-		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
-		c.jitter = m.rnd.Float64()
-		c.stale = false
-		c.lastRefresh = m.now()
+		c.obs.issued, c.obs.expiry, c.obs.expiryKnown = r.issued, r.expiry, r.expiryKnown
+		c.draw = m.rnd.Float64()
+		c.state.stale = false
+		c.state.lastRefresh = m.now()
 		// Our renames changed the directory's mtime; record it so the next
 		// shallow pass does not list it again. A concurrent change by
 		// someone else arrives as its own fsnotify event.
@@ -510,15 +510,15 @@ func (m *Monitor) handleResult(r *result) {
 	case outSuperseded:
 		m.stats.Superseded.Add(1)
 		c.logger().Info("credential replaced during refresh; discarded our result and will refresh the new one")
-		c.rerun = true
+		c.work.rerun = true
 	case outGone:
 		// Look again rather than reschedule: without a watch event a
 		// retry would spin on a directory that is gone.
 		c.logger().Debug("credential vanished during refresh")
-		c.rerun = true
+		c.work.rerun = true
 	case outFailed:
 		m.stats.Failures.Add(1)
-		c.failures++
+		c.state.failures++
 		msg := oauth2refresh.Describe(r.err)
 		what := fmt.Sprintf("Failed to refresh %s tokens for user %s", c.name, c.user)
 		until := "the credential changes"
@@ -528,45 +528,45 @@ func (m *Monitor) handleResult(r *result) {
 			until = "the configuration changes"
 		}
 		if r.perm {
-			c.permanent = true
+			c.state.permanent = true
 			c.setStatus(hclog.Error, what+"; not retrying until "+until, "error", msg)
 		} else {
-			backoff := Backoff(c.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
+			backoff := Backoff(c.state.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
 			backoff = max(backoff, wait) // the issuer's Retry-After
-			c.retryAt = m.now().Add(backoff)
+			c.state.retryAt = m.now().Add(backoff)
 			level := hclog.Warn
-			if c.hasUse && c.expiryKnown && !m.now().Before(c.expiry) {
+			if c.obs.hasUse && c.obs.expiryKnown && !m.now().Before(c.obs.expiry) {
 				level = hclog.Error // the job's token has expired: say it loudly
 			}
-			if msg != c.lastErr {
+			if msg != c.state.lastErr {
 				c.status = ""
 			}
 			c.setStatus(level, what+"; will retry",
-				"error", msg, "attempt", c.failures, "retry_in", backoff.Round(time.Second))
+				"error", msg, "attempt", c.state.failures, "retry_in", backoff.Round(time.Second))
 		}
 		if !r.top.IsZero() {
 			// The failure belongs to the .top the job read; only a newer one
 			// clears it (else a permanent failure would retry every pass).
-			c.top = r.top
+			c.seen.top = r.top
 		}
-		c.lastErr = msg
+		c.state.lastErr = msg
 	}
 	m.finish(c)
 	if c.ignore != "" {
 		return
 	}
-	if c.rerun {
-		c.rerun = false
+	if c.work.rerun {
+		c.work.rerun = false
 		m.applyUser(c.user, m.listUser(c.user), nil)
 		return
 	}
 	now := m.now()
-	c.due = m.dueTime(c, now)
-	if c.pendingRT != "" && !c.due.IsZero() {
+	c.timer.due = m.decideFor(c, now)
+	if c.pending.rt != "" && !c.timer.due.IsZero() {
 		// A rotated refresh token lives only in memory: try to persist it
 		// (through another refresh) soon, not at the next half-life.
-		if soon := now.Add(m.cfg.MinBackoff); soon.Before(c.due) {
-			c.due = soon
+		if soon := now.Add(m.cfg.MinBackoff); soon.Before(c.timer.due) {
+			c.timer.due = soon
 		}
 	}
 	m.schedule(c, nil, now)
@@ -574,10 +574,10 @@ func (m *Monitor) handleResult(r *result) {
 
 // finish marks c idle and releases the passes waiting for it.
 func (m *Monitor) finish(c *cred) {
-	c.running = false
+	c.work.running = false
 	delete(m.busy, c)
-	waiters := c.waiters
-	c.waiters = nil
+	waiters := c.work.waiters
+	c.work.waiters = nil
 	for _, p := range waiters {
 		p.pending--
 		m.maybeComplete(p)

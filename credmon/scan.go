@@ -116,8 +116,8 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	// The pass is complete only when every refresh in flight is done, also
 	// those of tokens this (shallow) pass did not need to look at.
 	for c := range m.busy {
-		if n := len(c.waiters); n == 0 || c.waiters[n-1] != p {
-			c.waiters = append(c.waiters, p)
+		if n := len(c.work.waiters); n == 0 || c.work.waiters[n-1] != p {
+			c.work.waiters = append(c.work.waiters, p)
 			p.pending++
 		}
 	}
