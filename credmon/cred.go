@@ -1,16 +1,12 @@
 package credmon
 
 import (
-	"container/heap"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/credmon/credmon/credmon/credfile"
-	"github.com/credmon/credmon/credmon/internal/clock"
-	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
 )
 
@@ -161,10 +157,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		c.obs.odd = o.odd
 		if metaID != c.seen.meta {
 			c.seen.meta = metaID
-			c.obs.meta, c.obs.metaErr = nil, nil
-			if o.meta != nil {
-				c.obs.meta, c.obs.metaErr = m.readMeta(c)
-			}
+			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr
 		}
 	}
 	if useID != c.seen.use {
@@ -173,29 +166,11 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		c.obs.useBad, c.obs.expiryKnown = false, false
 		c.draw = m.rnd.Float64()
 		if o.use != nil {
-			m.readUse(c, o.use)
+			m.parseUse(c, o)
 		}
 	}
 	c.timer.due = m.decideFor(c, now)
 	m.schedule(c, p, now)
-}
-
-// schedule queues c now or arms its timer for c.timer.due. A token whose due
-// time did not change keeps its heap entry, so a pass over 10,000 idle
-// tokens pushes nothing.
-func (m *Monitor) schedule(c *cred, p *pass, now time.Time) {
-	switch {
-	case c.timer.due.IsZero():
-		c.timer.gen++
-		c.timer.at = time.Time{}
-	case !c.timer.due.After(now):
-		m.enqueue(c, p)
-	case c.timer.due.Equal(c.timer.at):
-	default:
-		c.timer.gen++
-		c.timer.at = c.timer.due
-		heap.Push(&m.timers, timerEntry{at: c.timer.due, c: c, gen: c.timer.gen})
-	}
 }
 
 func idOf(st *atomicfile.Stat) atomicfile.ID {
@@ -205,83 +180,13 @@ func idOf(st *atomicfile.Stat) atomicfile.ID {
 	return st.ID()
 }
 
-// decideFor runs decide for c and logs what it says.
-func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
-	due, st := decide(c.tokenID, c.state, c.obs, m.configView(c), now, c.draw)
-	if st.msg != "" {
-		c.setStatus(st.level, st.msg, st.args...)
-	}
-	if st.floor != c.state.floor {
-		c.state.floor = st.floor
-		if st.floorNote != "" {
-			c.logger().Warn(st.floorNote)
-		}
-	}
-	return due
-}
-
-// configView is the configuration as decide needs it for c.
-func (m *Monitor) configView(c *cred) configView {
-	cv := configView{kind: c.kind}
-	switch {
-	case c.obs.odd != "":
-		return cv // decide looks no further
-	case c.kind == credfile.KindLocal:
-		cv.localErr = m.local(c.provider).err
-	case c.obs.meta == nil && c.obs.metaErr == nil:
-		cv.providerProblem = m.providerProblem(c.provider)
-	}
-	cv.policy = m.policyFor(c)
-	return cv
-}
-
-// tokenURL is where c's refreshes go as far as the loop knows: the .meta's
-// token URL, else the provider's configured one ("" when discovery must
-// find it, or nothing is configured).
-func (m *Monitor) tokenURL(c *cred) string {
-	if c.obs.meta != nil {
-		return c.obs.meta.TokenURL
-	}
-	if pi := m.provider(c.provider); pi.cfg != nil {
-		return pi.cfg.TokenURL
-	}
-	return ""
-}
-
-func (m *Monitor) policyFor(c *cred) Policy {
-	return Policy{
-		Fraction:    FractionFor(m.tokenURL(c), m.cfg.RefreshFraction),
-		Jitter:      m.cfg.RefreshJitter,
-		Safety:      m.cfg.SecCredentialRefresh + m.cfg.RefreshMargin,
-		MinInterval: m.cfg.MinRefreshInterval,
-	}
-}
-
-func (m *Monitor) readMeta(c *cred) (*credfile.Meta, error) {
-	d, err := m.dir.OpenDir(c.user)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	b, _, err := d.ReadFile(c.name+credfile.SuffixMeta, maxCredFile)
-	if err != nil {
-		return nil, err
-	}
-	return credfile.ParseMeta(b)
-}
-
 // maxCredFile bounds what we read of any credential file; real ones are a
 // few KiB (credd itself caps credentials at 64 KiB).
 const maxCredFile = 1 << 20
 
-func (m *Monitor) readUse(c *cred, st *atomicfile.Stat) {
-	d, err := m.dir.OpenDir(c.user)
-	if err != nil {
-		c.obs.useBad = true
-		return
-	}
-	defer d.Close()
-	b, fst, err := d.ReadFile(c.name+credfile.SuffixUse, maxCredFile)
+// parseUse takes in the .use the listing read (tokenObs.readNew).
+func (m *Monitor) parseUse(c *cred, o *tokenObs) {
+	b, fst, err := o.useData, o.useRead, o.useErr
 	if err != nil {
 		c.obs.useBad = true
 		c.logger().Debug("reading .use", "error", err)
@@ -310,110 +215,4 @@ func (m *Monitor) forget(c *cred) {
 	c.timer.gen++
 	c.timer.at = time.Time{}
 	c.logger().Debug("credential removed")
-}
-
-// enqueue queues c for refresh (or a local mint) unless it is queued or
-// running already; the pass (if any) waits for it.
-func (m *Monitor) enqueue(c *cred, p *pass) {
-	if p != nil {
-		c.work.waiters = append(c.work.waiters, p)
-		p.pending++
-	}
-	if c.work.running {
-		return
-	}
-	c.work.running = true
-	c.timer.gen++
-	c.timer.at = time.Time{}
-	m.busy[c] = struct{}{}
-	if c.kind == credfile.KindLocal {
-		m.localQueue = append(m.localQueue, c)
-		return
-	}
-	m.queueRefresh(c)
-}
-
-// runDue queues every token whose refresh time has come.
-func (m *Monitor) runDue() {
-	now := m.now()
-	for m.timers.Len() > 0 && !m.timers[0].at.After(now) {
-		e := heap.Pop(&m.timers).(timerEntry)
-		if e.gen != e.c.timer.gen || e.c.ignore != "" {
-			continue // rescheduled or forgotten since
-		}
-		m.enqueue(e.c, nil)
-	}
-}
-
-func (m *Monitor) resetTimer(t clock.Timer) {
-	for m.timers.Len() > 0 {
-		e := m.timers[0]
-		if e.gen == e.c.timer.gen && e.c.ignore == "" {
-			break
-		}
-		heap.Pop(&m.timers)
-	}
-	var at time.Time
-	if m.timers.Len() > 0 {
-		at = m.timers[0].at
-	}
-	if wake := m.nextIssuerWake(); !wake.IsZero() && (at.IsZero() || wake.Before(at)) {
-		at = wake // a paused issuer's probe is due then (dispatch sends it)
-	}
-	d := time.Hour
-	if !at.IsZero() {
-		d = max(at.Sub(m.now()), 0)
-	}
-	t.Reset(d)
-}
-
-type timerEntry struct {
-	at  time.Time
-	c   *cred
-	gen int
-}
-
-type timerHeap []timerEntry
-
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(timerEntry)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
-}
-
-// providerInfo caches one provider's configuration per config generation.
-type providerInfo struct {
-	cfg *knobs.Provider
-	err error
-}
-
-func (m *Monitor) provider(p string) *providerInfo {
-	if pi, ok := m.providers[p]; ok {
-		return pi
-	}
-	cfg, err := m.cfg.Provider(p)
-	pi := &providerInfo{cfg: cfg, err: err}
-	m.providers[p] = pi
-	return pi
-}
-
-// providerProblem says why tokens of p without .meta cannot be refreshed
-// from configuration, or "" when they can.
-func (m *Monitor) providerProblem(p string) string {
-	pi := m.provider(p)
-	knob := strings.ToUpper(p) // knobs are case-insensitive; admins grep upper case
-	switch {
-	case pi.err != nil:
-		return pi.err.Error()
-	case pi.cfg.ClientID == "":
-		return knob + "_CLIENT_ID is not set"
-	case pi.cfg.TokenURL == "" && pi.cfg.Issuer == "":
-		return "neither " + knob + "_TOKEN_URL nor " + knob + "_ISSUER is set"
-	}
-	return ""
 }

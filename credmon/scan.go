@@ -21,6 +21,31 @@ type tokenObs struct {
 	// symlink or from a FIFO) or a .use that is a directory (no rename can
 	// replace it): no refresh can succeed until someone removes it.
 	odd string
+	// The contents of the .meta and the .use, read during the listing
+	// when the loop has not seen their versions yet (readNew), so a visit
+	// opens the user directory once and parses the .meta once.
+	metaInfo *credfile.Meta
+	metaErr  error
+	useData  []byte
+	useRead  atomicfile.Stat // the .use as read (its mtime dates it)
+	useErr   error
+}
+
+// readNew reads the .meta and the .use of token name whose versions c (nil:
+// a token not known yet) has not seen.
+func (o *tokenObs) readNew(d *atomicfile.Dir, name string, c *cred) {
+	if c != nil && c.ignore != "" {
+		return // not ours to refresh: its files are never read
+	}
+	if o.meta != nil && (c == nil || o.meta.ID() != c.seen.meta) {
+		var b []byte
+		if b, _, o.metaErr = d.ReadFile(name+credfile.SuffixMeta, maxCredFile); o.metaErr == nil {
+			o.metaInfo, o.metaErr = credfile.ParseMeta(b)
+		}
+	}
+	if o.use != nil && (c == nil || o.use.ID() != c.seen.use) {
+		o.useData, o.useRead, o.useErr = d.ReadFile(name+credfile.SuffixUse, maxCredFile)
+	}
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -60,9 +85,9 @@ type pass struct {
 // were last listed.
 func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	m.stats.Passes.Add(1)
-	m.nextPass++
-	p := &pass{id: m.nextPass}
-	m.passes[p.id] = p
+	m.scan.next++
+	p := &pass{id: m.scan.next}
+	m.scan.passes[p.id] = p
 	now := m.now()
 
 	entries, err := m.dir.ReadDir()
@@ -91,7 +116,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 			if err != nil {
 				continue
 			}
-			if staleKeyFile(e.Name, st, now, knobs.KeyFileLifetime) || staleTemp(e.Name, st, now, m.tempMaxAge) {
+			if staleKeyFile(e.Name, st, now, knobs.KeyFileLifetime) || staleTemp(e.Name, st, now, m.scan.tempMaxAge) {
 				if err := m.dir.Remove(e.Name); err != nil {
 					m.log.Warn("removing stale file", "file", e.Name, "error", err)
 				} else {
@@ -100,7 +125,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 			}
 		}
 	}
-	m.tempMaxAge = TempMaxAge
+	m.scan.tempMaxAge = TempMaxAge
 	m.prefetch(listed)
 	for user, obs := range listed {
 		m.applyUser(user, obs, p)
@@ -115,7 +140,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	}
 	// The pass is complete only when every refresh in flight is done, also
 	// those of tokens this (shallow) pass did not need to look at.
-	for c := range m.busy {
+	for c := range m.q.busy {
 		if n := len(c.work.waiters); n == 0 || c.work.waiters[n-1] != p {
 			c.work.waiters = append(c.work.waiters, p)
 			p.pending++
@@ -129,7 +154,7 @@ func (m *Monitor) maybeComplete(p *pass) {
 	if !p.scanDone || p.pending > 0 {
 		return
 	}
-	delete(m.passes, p.id)
+	delete(m.scan.passes, p.id)
 	if err := markComplete(m.dir); err != nil {
 		m.log.Error("touching CREDMON_COMPLETE", "error", err)
 	}
@@ -166,7 +191,7 @@ func (m *Monitor) listUser(user string) userObs {
 	obs := &userListing{dir: self.ID(), tokens: make(map[string]*tokenObs)}
 	for _, e := range entries {
 		if atomicfile.IsTemp(e.Name) {
-			if st, err := d.Stat(e.Name); err == nil && staleTemp(e.Name, st, now, m.tempMaxAge) {
+			if st, err := d.Stat(e.Name); err == nil && staleTemp(e.Name, st, now, m.scan.tempMaxAge) {
 				_ = d.Remove(e.Name)
 			}
 			continue
@@ -202,6 +227,15 @@ func (m *Monitor) listUser(user string) userObs {
 			o.meta = &s
 		}
 	}
+	var known map[string]*cred
+	if us := m.users[user]; us != nil {
+		known = us.creds
+	}
+	for name, o := range obs.tokens {
+		if o.top != nil {
+			o.readNew(d, name, known[name])
+		}
+	}
 	return obs
 }
 
@@ -220,8 +254,8 @@ func (m *Monitor) prefetch(all map[string]userObs) {
 			p, _, ok := credfile.SplitName(name, m.cfg.AllowSpecialNames)
 			if ok && !seen[p] {
 				seen[p] = true
-				if !m.seenProviders[p] {
-					m.seenProviders[p] = true
+				if !m.reload.providers[p] {
+					m.reload.providers[p] = true
 					providers = append(providers, p)
 				}
 			}
@@ -273,4 +307,21 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 			delete(us.creds, name)
 		}
 	}
+}
+
+// fileType names a non-regular file's type for an error message.
+func fileType(st atomicfile.Stat) string {
+	switch {
+	case st.IsDir():
+		return "a directory"
+	case st.Mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case st.Mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case st.Mode&fs.ModeSocket != 0:
+		return "a socket"
+	case st.Mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }

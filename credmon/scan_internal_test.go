@@ -54,7 +54,7 @@ func TestIdlePassesKeepSchedule(t *testing.T) {
 // queued counts the tokens waiting on every issuer's queue.
 func (m *Monitor) queued() int {
 	n := 0
-	for _, is := range m.issuers {
+	for _, is := range m.q.issuers {
 		n += len(is.queue)
 	}
 	return n
