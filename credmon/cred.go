@@ -61,12 +61,6 @@ type rotated struct {
 // tokens never log and 10,000 tagged loggers would cost megabytes.
 func (c *cred) logger() hclog.Logger { return c.base.With("user", c.user, "token", c.name) }
 
-func (m *Monitor) newCred(user, name string) *cred {
-	c := &cred{tokenID: tokenID{user, name}, base: m.oauth}
-	m.classify(c)
-	return c
-}
-
 // classify decides whether c is an OAuth2 token this daemon refreshes,
 // using the current configuration (credd's CredSorter rules).
 func (m *Monitor) classify(c *cred) {
@@ -122,57 +116,6 @@ func (c *cred) setStatus(level hclog.Level, msg string, args ...any) {
 	c.logger().Log(level, msg, args...)
 }
 
-// evaluate brings c up to date with the files observed and decides when it
-// must be refreshed.
-func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
-	if c.ignore != "" {
-		return
-	}
-	if c.work.running {
-		if o.top.ID() != c.seen.top || idOf(o.meta) != c.seen.meta || o.odd != c.obs.odd {
-			c.work.rerun = true
-		}
-		if p != nil {
-			c.work.waiters = append(c.work.waiters, p)
-			p.pending++
-		}
-		return
-	}
-	now := m.now()
-	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
-	if topID != c.seen.top || metaID != c.seen.meta || o.odd != c.obs.odd {
-		// New input (a new login, a re-stored token, a new .meta): forget
-		// the failures of the old one.
-		if c.state.permanent || c.state.failures > 0 {
-			c.logger().Debug("credential changed; clearing backoff")
-		}
-		c.state.clearFailures()
-		c.state.plain = false
-		if !c.seen.top.IsZero() {
-			// A new .top or .meta (not a reload, which zeroes c.seen.top): the
-			// daemon has not refreshed this input yet.
-			c.state.lastRefresh = time.Time{}
-		}
-		c.seen.top = topID
-		c.obs.odd = o.odd
-		if metaID != c.seen.meta {
-			c.seen.meta = metaID
-			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr
-		}
-	}
-	if useID != c.seen.use {
-		c.seen.use = useID
-		c.obs.hasUse = o.use != nil
-		c.obs.useBad, c.obs.expiryKnown = false, false
-		c.draw = m.rnd.Float64()
-		if o.use != nil {
-			m.parseUse(c, o)
-		}
-	}
-	c.timer.due = m.decideFor(c, now)
-	m.schedule(c, p, now)
-}
-
 func idOf(st *atomicfile.Stat) atomicfile.ID {
 	if st == nil {
 		return atomicfile.ID{}
@@ -183,29 +126,6 @@ func idOf(st *atomicfile.Stat) atomicfile.ID {
 // maxCredFile bounds what we read of any credential file; real ones are a
 // few KiB (credd itself caps credentials at 64 KiB).
 const maxCredFile = 1 << 20
-
-// parseUse takes in the .use the listing read (tokenObs.readNew).
-func (m *Monitor) parseUse(c *cred, o *tokenObs) {
-	b, fst, err := o.useData, o.useRead, o.useErr
-	if err != nil {
-		c.obs.useBad = true
-		c.logger().Debug("reading .use", "error", err)
-		return
-	}
-	u, err := credfile.ParseUse(b)
-	if err != nil && c.kind == credfile.KindLocal && m.localUseLifetime(c, b, fst.Mtime) {
-		return
-	}
-	if err != nil {
-		c.obs.useBad = true
-		c.setStatus(hclog.Warn, fmt.Sprintf("Access token %s for user %s is unparseable; refreshing it", c.name, c.user), "error", err)
-		return
-	}
-	c.obs.issued, c.obs.expiry, c.obs.expiryKnown = u.Lifetime(fst.Mtime)
-	if !c.obs.expiryKnown {
-		c.obs.issued = fst.Mtime
-	}
-}
 
 // forget drops a token whose .top is gone (credd delete or sweep).
 func (m *Monitor) forget(c *cred) {

@@ -63,7 +63,7 @@ type observation struct {
 }
 
 // configView is the configuration as it applies to one token; the loop
-// builds it (configView in loop.go).
+// builds it (decideFor in loop.go).
 type configView struct {
 	kind   credfile.Kind
 	policy Policy
@@ -99,41 +99,30 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		st.level, st.msg, st.args = level, msg, args
 		return time.Time{}, st
 	}
-	if o.odd != "" {
+	local := cv.kind == credfile.KindLocal
+	switch {
+	case o.odd != "":
 		// Local: no retry can fix it, and a refresh would rotate the grant
 		// and then fail to write. Waits until the files change.
 		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: %s; remove it", id.name, id.user, o.odd))
-	}
-	if cv.kind == credfile.KindLocal {
-		switch {
-		case cv.localErr != nil:
-			return stop(hclog.Error, fmt.Sprintf("Cannot mint %s for user %s: the local issuer is misconfigured", id.name, id.user), "error", cv.localErr)
-		case s.permanent:
-			return time.Time{}, st
-		case s.stale:
-			// Claims changed: mint again at once (after any backoff).
-			if s.retryAt.After(now) {
-				return s.retryAt, st
-			}
-			return now, st
+	case local && cv.localErr != nil:
+		return stop(hclog.Error, fmt.Sprintf("Cannot mint %s for user %s: the local issuer is misconfigured", id.name, id.user), "error", cv.localErr)
+	case local && s.stale && !s.permanent:
+		// Claims changed: mint again at once (after any backoff).
+		if s.retryAt.After(now) {
+			return s.retryAt, st
 		}
-		return usualDue(id, s, o, cv, now, draw, st)
-	}
-	switch {
-	case o.metaErr != nil:
+		return now, st
+	case !local && o.metaErr != nil:
 		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable .meta", id.name, id.user), "error", o.metaErr)
-	case o.meta != nil && !o.meta.UseRefreshToken:
+	case !local && o.meta != nil && !o.meta.UseRefreshToken:
 		return stop(hclog.Debug, "not refreshing: .meta says use_refresh_token is false")
-	case o.meta == nil && cv.providerProblem != "":
+	case !local && o.meta == nil && cv.providerProblem != "":
 		return stop(hclog.Warn, fmt.Sprintf("Cannot refresh %s for user %s: no .meta and %s", id.name, id.user, cv.providerProblem))
 	case s.permanent:
-		return time.Time{}, st
+		return time.Time{}, st // until a new .top, .meta or configuration
 	}
-	return usualDue(id, s, o, cv, now, draw, st)
-}
-
-// usualDue applies the refresh policy to the .use as observed.
-func usualDue(id tokenID, s state, o observation, cv configView, now time.Time, draw float64, st status) (time.Time, status) {
+	// The policy, applied to the .use as observed.
 	due := now
 	if o.hasUse && !o.useBad {
 		t := Times{Issued: o.issued, Expiry: o.expiry, LastRefresh: s.lastRefresh}

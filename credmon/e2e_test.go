@@ -554,7 +554,14 @@ func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(release)
-	e.waitFor("the .use write failure", func() bool { return e.mon.Stats().Failures >= 1 })
+	// The loop says this only once it has handled the worker's result (a
+	// token in flight is not evaluated), and a worker removes its temp
+	// file before it sends its result: from here on a temp file is a leak,
+	// not a clean-up still in progress.
+	e.waitLog("Cannot refresh myidp for user frank: myidp.use is a directory; remove it")
+	if n := e.mon.Stats().Failures; n < 1 {
+		t.Fatalf("%d failures; want the .use write failure", n)
+	}
 	b, _ := os.ReadFile(e.path("frank", "myidp.top"))
 	if bytes.Equal(b, blob) {
 		t.Fatal("the rotated refresh token was not persisted before the .use write")
@@ -569,7 +576,6 @@ func TestRotatedTokenSurvivesUseWriteFailure(t *testing.T) {
 			t.Errorf("temp file left: %s", en.Name())
 		}
 	}
-	e.waitLog("Cannot refresh myidp for user frank: myidp.use is a directory; remove it")
 	if n := e.proxy.Count("/token"); n != 1 {
 		t.Errorf("%d token requests; want the one that rotated (none for a .use that cannot be written)", n)
 	}

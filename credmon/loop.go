@@ -30,6 +30,16 @@ import (
 // every new credential, and a reload may run condor_config_val.
 const ReloadInterval = 5 * time.Second
 
+// Rescan asks for a full pass as soon as possible. Calls coalesce: any
+// number of calls during a pass cause at most one more pass. It never
+// blocks, so it is safe from a signal-handling goroutine.
+func (m *Monitor) Rescan() {
+	select {
+	case m.rescan <- struct{}{}:
+	default:
+	}
+}
+
 // Run runs the daemon until ctx is done: it writes the pid file, deletes
 // CREDMON_COMPLETE, watches the directory, and refreshes tokens. When ctx
 // ends no new request starts, but a refresh request already sent finishes
@@ -91,7 +101,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 	var reloadTimer <-chan time.Time
 
 	for {
-		m.dispatch(workCtx)
+		for _, j := range m.dispatch() {
+			m.start(workCtx, j)
+		}
 		m.resetTimer(timer)
 		select {
 		case <-ctx.Done():
@@ -257,18 +269,11 @@ func (m *Monitor) causedByUs(c change) bool {
 	return err == nil && st.ID() == want.(atomicfile.ID)
 }
 
-// dispatch starts every job the queues allow now, each on a worker
-// goroutine (worker.go).
-func (m *Monitor) dispatch(ctx context.Context) {
-	for _, j := range m.takeJobs() {
-		m.start(ctx, j)
-	}
-}
-
-// takeJobs takes off the queues every job that may start now: local mints
+// dispatch takes off the queues every job that may start now: local mints
 // while fewer than LocalJobs run, then refreshes as the issuers allow
-// (refreshJobs). The jobs count as running from here.
-func (m *Monitor) takeJobs() []*job {
+// (refreshJobs). The jobs count as running from here; Run starts each on a
+// worker goroutine (worker.go start).
+func (m *Monitor) dispatch() []*job {
 	var jobs []*job
 	for len(m.q.local) > 0 && m.q.localRun < LocalJobs {
 		c := m.q.local[0]
@@ -458,7 +463,21 @@ func (m *Monitor) schedule(c *cred, p *pass, now time.Time) {
 
 // decideFor runs decide for c and logs what it says.
 func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
-	due, st := decide(c.tokenID, c.state, c.obs, m.configView(c), now, c.draw)
+	// The configuration as decide needs it for c (no more than it reads).
+	cv := configView{kind: c.kind}
+	switch {
+	case c.obs.odd != "":
+		// decide looks no further
+	case c.kind == credfile.KindLocal:
+		cv.localErr = m.local(c.provider).err
+		cv.policy = m.policyFor(c)
+	default:
+		if c.obs.meta == nil && c.obs.metaErr == nil {
+			cv.providerProblem = m.providerProblem(c.provider)
+		}
+		cv.policy = m.policyFor(c)
+	}
+	due, st := decide(c.tokenID, c.state, c.obs, cv, now, c.draw)
 	if st.msg != "" {
 		c.setStatus(st.level, st.msg, st.args...)
 	}
@@ -469,21 +488,6 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 		}
 	}
 	return due
-}
-
-// configView is the configuration as decide needs it for c.
-func (m *Monitor) configView(c *cred) configView {
-	cv := configView{kind: c.kind}
-	switch {
-	case c.obs.odd != "":
-		return cv // decide looks no further
-	case c.kind == credfile.KindLocal:
-		cv.localErr = m.local(c.provider).err
-	case c.obs.meta == nil && c.obs.metaErr == nil:
-		cv.providerProblem = m.providerProblem(c.provider)
-	}
-	cv.policy = m.policyFor(c)
-	return cv
 }
 
 // tokenURL is where c's refreshes go as far as the loop knows: the .meta's

@@ -18,7 +18,7 @@ import (
 )
 
 // loopHarness drives the loop's transitions by hand: passes, the timer,
-// takeJobs and handleResult, on a real directory, with a fake clock and
+// dispatch and handleResult, on a real directory, with a fake clock and
 // no worker goroutine (the test plays the worker, writing through the
 // worker's own replace).
 type loopHarness struct {
@@ -83,7 +83,7 @@ func (h *loopHarness) pass() { h.m.fullPass(context.Background(), true) }
 
 // take takes the jobs the queues allow now and returns how many.
 func (h *loopHarness) take() int {
-	j := h.m.takeJobs()
+	j := h.m.dispatch()
 	h.jobs = append(h.jobs, j...)
 	return len(j)
 }

@@ -215,16 +215,6 @@ func newHTTPClient(c *knobs.Credmon) *http.Client {
 	}
 }
 
-// Rescan asks for a full pass as soon as possible. Calls coalesce: any
-// number of calls during a pass cause at most one more pass. It never
-// blocks, so it is safe from a signal-handling goroutine.
-func (m *Monitor) Rescan() {
-	select {
-	case m.rescan <- struct{}{}:
-	default:
-	}
-}
-
 // Stats returns a snapshot of the counters; safe to call while Run runs.
 func (m *Monitor) Stats() Stats {
 	return Stats{Passes: m.stats.Passes.Load(), Refreshes: m.stats.Refreshes.Load(),

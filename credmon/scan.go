@@ -3,8 +3,10 @@ package credmon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -22,30 +24,13 @@ type tokenObs struct {
 	// replace it): no refresh can succeed until someone removes it.
 	odd string
 	// The contents of the .meta and the .use, read during the listing
-	// when the loop has not seen their versions yet (readNew), so a visit
+	// when the loop has not seen their versions yet (listUser), so a visit
 	// opens the user directory once and parses the .meta once.
 	metaInfo *credfile.Meta
 	metaErr  error
 	useData  []byte
 	useRead  atomicfile.Stat // the .use as read (its mtime dates it)
 	useErr   error
-}
-
-// readNew reads the .meta and the .use of token name whose versions c (nil:
-// a token not known yet) has not seen.
-func (o *tokenObs) readNew(d *atomicfile.Dir, name string, c *cred) {
-	if c != nil && c.ignore != "" {
-		return // not ours to refresh: its files are never read
-	}
-	if o.meta != nil && (c == nil || o.meta.ID() != c.seen.meta) {
-		var b []byte
-		if b, _, o.metaErr = d.ReadFile(name+credfile.SuffixMeta, maxCredFile); o.metaErr == nil {
-			o.metaInfo, o.metaErr = credfile.ParseMeta(b)
-		}
-	}
-	if o.use != nil && (c == nil || o.use.ID() != c.seen.use) {
-		o.useData, o.useRead, o.useErr = d.ReadFile(name+credfile.SuffixUse, maxCredFile)
-	}
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -227,13 +212,26 @@ func (m *Monitor) listUser(user string) userObs {
 			o.meta = &s
 		}
 	}
+	// Read, through the same descriptor, the .meta and .use versions the
+	// loop has not seen (a token not known yet: all of them). Files of a
+	// token that is not ours to refresh are never read.
 	var known map[string]*cred
 	if us := m.users[user]; us != nil {
 		known = us.creds
 	}
 	for name, o := range obs.tokens {
-		if o.top != nil {
-			o.readNew(d, name, known[name])
+		c := known[name]
+		if o.top == nil || c != nil && c.ignore != "" {
+			continue
+		}
+		if o.meta != nil && (c == nil || o.meta.ID() != c.seen.meta) {
+			var b []byte
+			if b, _, o.metaErr = d.ReadFile(name+credfile.SuffixMeta, maxCredFile); o.metaErr == nil {
+				o.metaInfo, o.metaErr = credfile.ParseMeta(b)
+			}
+		}
+		if o.use != nil && (c == nil || o.use.ID() != c.seen.use) {
+			o.useData, o.useRead, o.useErr = d.ReadFile(name+credfile.SuffixUse, maxCredFile)
 		}
 	}
 	return obs
@@ -293,10 +291,8 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		}
 		c := us.creds[name]
 		if c == nil {
-			c = m.newCred(user, name)
-			if c == nil {
-				continue
-			}
+			c = &cred{tokenID: tokenID{user, name}, base: m.oauth}
+			m.classify(c)
 			us.creds[name] = c
 		}
 		m.evaluate(c, o, p)
@@ -324,4 +320,78 @@ func fileType(st atomicfile.Stat) string {
 		return "a device"
 	}
 	return "not a regular file"
+}
+
+// evaluate brings c up to date with the files observed and decides when it
+// must be refreshed.
+func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
+	if c.ignore != "" {
+		return
+	}
+	if c.work.running {
+		if o.top.ID() != c.seen.top || idOf(o.meta) != c.seen.meta || o.odd != c.obs.odd {
+			c.work.rerun = true
+		}
+		if p != nil {
+			c.work.waiters = append(c.work.waiters, p)
+			p.pending++
+		}
+		return
+	}
+	now := m.now()
+	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
+	if topID != c.seen.top || metaID != c.seen.meta || o.odd != c.obs.odd {
+		// New input (a new login, a re-stored token, a new .meta): forget
+		// the failures of the old one.
+		if c.state.permanent || c.state.failures > 0 {
+			c.logger().Debug("credential changed; clearing backoff")
+		}
+		c.state.clearFailures()
+		c.state.plain = false
+		if !c.seen.top.IsZero() {
+			// A new .top or .meta (not a reload, which zeroes c.seen.top): the
+			// daemon has not refreshed this input yet.
+			c.state.lastRefresh = time.Time{}
+		}
+		c.seen.top = topID
+		c.obs.odd = o.odd
+		if metaID != c.seen.meta {
+			c.seen.meta = metaID
+			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr
+		}
+	}
+	if useID != c.seen.use {
+		c.seen.use = useID
+		c.obs.hasUse = o.use != nil
+		c.obs.useBad, c.obs.expiryKnown = false, false
+		c.draw = m.rnd.Float64()
+		if o.use != nil {
+			m.parseUse(c, o)
+		}
+	}
+	c.timer.due = m.decideFor(c, now)
+	m.schedule(c, p, now)
+}
+
+// parseUse takes in the .use the listing read (listUser).
+func (m *Monitor) parseUse(c *cred, o *tokenObs) {
+	b, fst, err := o.useData, o.useRead, o.useErr
+	if err != nil {
+		c.obs.useBad = true
+		c.logger().Debug("reading .use", "error", err)
+		return
+	}
+	u, err := credfile.ParseUse(b)
+	if err != nil && c.kind == credfile.KindLocal && m.localUseLifetime(c, b, fst.Mtime) {
+		return
+	}
+	if err != nil {
+		c.obs.useBad = true
+		c.setStatus(hclog.Warn, fmt.Sprintf("Access token %s for user %s is unparseable; refreshing it", c.name, c.user), "error", err)
+		return
+	}
+	c.obs.issued, c.obs.expiry, c.obs.expiryKnown = u.Lifetime(fst.Mtime)
+	if !c.obs.expiryKnown {
+		c.obs.issued = fst.Mtime
+	}
 }
