@@ -324,3 +324,39 @@ func TestVisitReadsDirectoryOnce(t *testing.T) {
 		t.Error("no .meta version")
 	}
 }
+
+// TestRunScansOnTheInjectedClock: Run's scan ticker is the injected
+// clock's: moving the fake clock by SCAN_INTERVAL makes exactly the next
+// periodic pass, with no wall-clock wait.
+func TestRunScansOnTheInjectedClock(t *testing.T) {
+	h := newLoopHarness(t)
+	interval := h.m.cfg.ScanInterval
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	waitUntil(t, "the first pass and the loop's ticker and timer", func() bool {
+		return h.m.Stats().Completed == 1 && h.clk.Waiters() >= 2
+	})
+	if n := h.m.Stats().Passes; n != 1 {
+		t.Fatalf("%d passes before the clock moved; want 1", n)
+	}
+	h.clk.Add(interval)
+	waitUntil(t, "the periodic pass", func() bool { return h.m.Stats().Completed == 2 })
+}
+
+// waitUntil polls one of the code's own counters; the deadline only bounds
+// a failing test.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}

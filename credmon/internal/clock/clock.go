@@ -91,9 +91,31 @@ func (f *Fake) Set(t time.Time) {
 	if t.After(f.now) {
 		f.now = t
 	}
+	live := f.waiters[:0]
 	for _, w := range f.waiters {
 		w.fire(f.now)
+		if w.live {
+			live = append(live, w)
+		} else {
+			w.listed = false // Reset lists it again
+		}
 	}
+	clear(f.waiters[len(live):])
+	f.waiters = live
+}
+
+// Waiters returns how many timers and tickers are armed: a test waits for
+// the code under test to arm its own before it moves the time.
+func (f *Fake) Waiters() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, w := range f.waiters {
+		if w.live {
+			n++
+		}
+	}
+	return n
 }
 
 // NewTimer returns a timer that fires once the fake time reaches now+d.
@@ -110,7 +132,7 @@ func (f *Fake) NewTicker(d time.Duration) Ticker {
 func (f *Fake) add(d, period time.Duration) *fakeWaiter {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := &fakeWaiter{f: f, c: make(chan time.Time, 1), at: f.now.Add(d), period: period, live: true}
+	w := &fakeWaiter{f: f, c: make(chan time.Time, 1), at: f.now.Add(d), period: period, live: true, listed: true}
 	f.waiters = append(f.waiters, w)
 	w.fire(f.now)
 	return w
@@ -124,6 +146,7 @@ type fakeWaiter struct {
 	at     time.Time
 	period time.Duration
 	live   bool
+	listed bool // in f.waiters
 }
 
 func (w *fakeWaiter) fire(now time.Time) {
@@ -147,6 +170,10 @@ func (w *fakeWaiter) Reset(d time.Duration) bool {
 	defer w.f.mu.Unlock()
 	was := w.live
 	w.at, w.live = w.f.now.Add(d), true
+	if !w.listed {
+		w.listed = true
+		w.f.waiters = append(w.f.waiters, w)
+	}
 	w.fire(w.f.now)
 	return was
 }
