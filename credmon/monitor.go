@@ -52,6 +52,7 @@ type Options struct {
 // Monitor is the credential monitor daemon: it keeps every OAuth2 .use in
 // its credential directory fresh. Create it with New and run it with Run.
 type Monitor struct {
+	// Set by New and safe from any goroutine.
 	opts  Options
 	dir   *atomicfile.Dir
 	log   hclog.Logger
