@@ -2,7 +2,7 @@
 // for HTCondor's Python condor_credmon_oauth that keeps every access token
 // (.use) in the OAuth credential directory fresh: OAuth2 tokens by refresh
 // grants at their issuer, local-issuer tokens (LOCAL_CREDMON_*) by minting
-// and signing them in-process (local.go, package localissuer).
+// and signing them in-process (worker_mint.go, package localissuer).
 //
 // # Contract with HTCondor
 //
@@ -20,7 +20,9 @@
 //
 // # Design
 //
-// One goroutine (Run) owns all state. It reconciles: a full pass lists the
+// One goroutine (Run, loop.go) owns all state; workers (worker.go,
+// worker_mint.go) own the network and the token-file writes; decide
+// (decide.go) is the pure schedule between them. It reconciles: a full pass lists the
 // directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
 // per-user pass re-reads a directory fsnotify reported, and a timer heap
 // wakes tokens whose refresh time came. Events only wake the reconciler; the

@@ -65,7 +65,7 @@ type issuerState struct {
 // usable URL share the "" issuer; their jobs fail before any request.
 func (m *Monitor) issuerKey(c *cred) string {
 	raw := m.tokenURL(c)
-	if pi := m.provider(c.provider); raw == "" && c.metaInfo == nil && pi.cfg != nil {
+	if pi := m.provider(c.provider); raw == "" && c.obs.meta == nil && pi.cfg != nil {
 		raw = pi.cfg.Issuer // discovery will find the token URL there
 	}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
@@ -76,10 +76,10 @@ func (m *Monitor) issuerKey(c *cred) string {
 
 // issuer returns the state of the issuer named key, creating it.
 func (m *Monitor) issuer(key string) *issuerState {
-	is := m.issuers[key]
+	is := m.q.issuers[key]
 	if is == nil {
 		is = &issuerState{key: key}
-		m.issuers[key] = is
+		m.q.issuers[key] = is
 	}
 	if cap(is.sem) != m.cfg.Workers {
 		is.sem = make(chan struct{}, m.cfg.Workers) // jobs in flight keep the old one
@@ -91,7 +91,7 @@ func (m *Monitor) issuer(key string) *issuerState {
 func (m *Monitor) queueRefresh(c *cred) {
 	is := m.issuer(m.issuerKey(c))
 	if len(is.queue) == 0 {
-		m.ready = append(m.ready, is)
+		m.q.ready = append(m.q.ready, is)
 	}
 	is.queue = append(is.queue, c)
 }
@@ -111,15 +111,16 @@ func (is *issuerState) canStart(now time.Time, maxJobs int) (ok, probe bool) {
 	return true, true
 }
 
-// dispatchRefreshes starts queued refreshes, one per issuer in turn, while
-// each issuer has room.
-func (m *Monitor) dispatchRefreshes(ctx context.Context) {
+// refreshJobs takes queued refreshes, one per issuer in turn, while each
+// issuer has room.
+func (m *Monitor) refreshJobs() []*job {
+	var jobs []*job
 	now := m.now()
 	perIssuer := JobsPerWorker * m.cfg.Workers
-	for progress := true; progress && m.running < MaxJobs; {
+	for progress := true; progress && m.q.running < MaxJobs; {
 		progress = false
-		for _, is := range m.ready {
-			if len(is.queue) == 0 || m.running >= MaxJobs {
+		for _, is := range m.q.ready {
+			if len(is.queue) == 0 || m.q.running >= MaxJobs {
 				continue
 			}
 			ok, probe := is.canStart(now, perIssuer)
@@ -137,31 +138,33 @@ func (m *Monitor) dispatchRefreshes(ctx context.Context) {
 			if probe {
 				is.probing = true
 			}
-			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pendingRT, pendingTop: c.pendingTop,
-				issuer: is, netSem: is.sem, probe: probe, plain: c.plain}
+			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pending.rt, pendingTop: c.pending.top,
+				issuer: is, netSem: is.sem, probe: probe, plain: c.state.plain, discovery: m.gen.discovery,
+				meta: c.obs.meta, metaErr: c.obs.metaErr, metaID: c.seen.meta}
 			if pi := m.provider(c.provider); pi.err == nil {
 				j.provider = pi.cfg
 			}
 			is.jobs++
-			m.running++
-			m.start(ctx, j)
+			m.q.running++
+			jobs = append(jobs, j)
 		}
 	}
-	live := m.ready[:0]
-	for _, is := range m.ready {
+	live := m.q.ready[:0]
+	for _, is := range m.q.ready {
 		if len(is.queue) > 0 {
 			live = append(live, is)
 		}
 	}
-	clear(m.ready[len(live):])
-	m.ready = live
+	clear(m.q.ready[len(live):])
+	m.q.ready = live
+	return jobs
 }
 
 // nextIssuerWake returns when the earliest paused issuer with queued
 // tokens may send its probe (zero: none).
 func (m *Monitor) nextIssuerWake() time.Time {
 	var at time.Time
-	for _, is := range m.ready {
+	for _, is := range m.q.ready {
 		if len(is.queue) > 0 && !is.openUntil.IsZero() && !is.probing && (at.IsZero() || is.openUntil.Before(at)) {
 			at = is.openUntil
 		}
@@ -241,3 +244,8 @@ func unanswered(err error) bool {
 	}
 	return true
 }
+
+// JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
+// slot, or writing) at this multiple of Workers; only Workers of them talk
+// to issuers at a time.
+const JobsPerWorker = 4

@@ -3,8 +3,10 @@ package credmon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"sort"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -21,6 +23,14 @@ type tokenObs struct {
 	// symlink or from a FIFO) or a .use that is a directory (no rename can
 	// replace it): no refresh can succeed until someone removes it.
 	odd string
+	// The contents of the .meta and the .use, read during the listing
+	// when the loop has not seen their versions yet (listUser), so a visit
+	// opens the user directory once and parses the .meta once.
+	metaInfo *credfile.Meta
+	metaErr  error
+	useData  []byte
+	useRead  atomicfile.Stat // the .use as read (its mtime dates it)
+	useErr   error
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -60,9 +70,9 @@ type pass struct {
 // were last listed.
 func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	m.stats.Passes.Add(1)
-	m.nextPass++
-	p := &pass{id: m.nextPass}
-	m.passes[p.id] = p
+	m.scan.next++
+	p := &pass{id: m.scan.next}
+	m.scan.passes[p.id] = p
 	now := m.now()
 
 	entries, err := m.dir.ReadDir()
@@ -91,7 +101,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 			if err != nil {
 				continue
 			}
-			if staleKeyFile(e.Name, st, now, knobs.KeyFileLifetime) || staleTemp(e.Name, st, now, m.tempMaxAge) {
+			if staleKeyFile(e.Name, st, now, knobs.KeyFileLifetime) || staleTemp(e.Name, st, now, m.scan.tempMaxAge) {
 				if err := m.dir.Remove(e.Name); err != nil {
 					m.log.Warn("removing stale file", "file", e.Name, "error", err)
 				} else {
@@ -100,7 +110,7 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 			}
 		}
 	}
-	m.tempMaxAge = TempMaxAge
+	m.scan.tempMaxAge = TempMaxAge
 	m.prefetch(listed)
 	for user, obs := range listed {
 		m.applyUser(user, obs, p)
@@ -115,9 +125,9 @@ func (m *Monitor) fullPass(ctx context.Context, deep bool) {
 	}
 	// The pass is complete only when every refresh in flight is done, also
 	// those of tokens this (shallow) pass did not need to look at.
-	for c := range m.busy {
-		if n := len(c.waiters); n == 0 || c.waiters[n-1] != p {
-			c.waiters = append(c.waiters, p)
+	for c := range m.q.busy {
+		if n := len(c.work.waiters); n == 0 || c.work.waiters[n-1] != p {
+			c.work.waiters = append(c.work.waiters, p)
 			p.pending++
 		}
 	}
@@ -129,7 +139,7 @@ func (m *Monitor) maybeComplete(p *pass) {
 	if !p.scanDone || p.pending > 0 {
 		return
 	}
-	delete(m.passes, p.id)
+	delete(m.scan.passes, p.id)
 	if err := markComplete(m.dir); err != nil {
 		m.log.Error("touching CREDMON_COMPLETE", "error", err)
 	}
@@ -166,7 +176,7 @@ func (m *Monitor) listUser(user string) userObs {
 	obs := &userListing{dir: self.ID(), tokens: make(map[string]*tokenObs)}
 	for _, e := range entries {
 		if atomicfile.IsTemp(e.Name) {
-			if st, err := d.Stat(e.Name); err == nil && staleTemp(e.Name, st, now, m.tempMaxAge) {
+			if st, err := d.Stat(e.Name); err == nil && staleTemp(e.Name, st, now, m.scan.tempMaxAge) {
 				_ = d.Remove(e.Name)
 			}
 			continue
@@ -202,6 +212,28 @@ func (m *Monitor) listUser(user string) userObs {
 			o.meta = &s
 		}
 	}
+	// Read, through the same descriptor, the .meta and .use versions the
+	// loop has not seen (a token not known yet: all of them). Files of a
+	// token that is not ours to refresh are never read.
+	var known map[string]*cred
+	if us := m.users[user]; us != nil {
+		known = us.creds
+	}
+	for name, o := range obs.tokens {
+		c := known[name]
+		if o.top == nil || c != nil && c.ignore != "" {
+			continue
+		}
+		if o.meta != nil && (c == nil || o.meta.ID() != c.seen.meta) {
+			var b []byte
+			if b, _, o.metaErr = d.ReadFile(name+credfile.SuffixMeta, maxCredFile); o.metaErr == nil {
+				o.metaInfo, o.metaErr = credfile.ParseMeta(b)
+			}
+		}
+		if o.use != nil && (c == nil || o.use.ID() != c.seen.use) {
+			o.useData, o.useRead, o.useErr = d.ReadFile(name+credfile.SuffixUse, maxCredFile)
+		}
+	}
 	return obs
 }
 
@@ -220,8 +252,8 @@ func (m *Monitor) prefetch(all map[string]userObs) {
 			p, _, ok := credfile.SplitName(name, m.cfg.AllowSpecialNames)
 			if ok && !seen[p] {
 				seen[p] = true
-				if !m.seenProviders[p] {
-					m.seenProviders[p] = true
+				if !m.reload.providers[p] {
+					m.reload.providers[p] = true
 					providers = append(providers, p)
 				}
 			}
@@ -259,10 +291,8 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		}
 		c := us.creds[name]
 		if c == nil {
-			c = m.newCred(user, name)
-			if c == nil {
-				continue
-			}
+			c = &cred{tokenID: tokenID{user, name}, base: m.oauth}
+			m.classify(c)
 			us.creds[name] = c
 		}
 		m.evaluate(c, o, p)
@@ -272,5 +302,96 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 			m.forget(c)
 			delete(us.creds, name)
 		}
+	}
+}
+
+// fileType names a non-regular file's type for an error message.
+func fileType(st atomicfile.Stat) string {
+	switch {
+	case st.IsDir():
+		return "a directory"
+	case st.Mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case st.Mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case st.Mode&fs.ModeSocket != 0:
+		return "a socket"
+	case st.Mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// evaluate brings c up to date with the files observed and decides when it
+// must be refreshed.
+func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
+	if c.ignore != "" {
+		return
+	}
+	if c.work.running {
+		if o.top.ID() != c.seen.top || idOf(o.meta) != c.seen.meta || o.odd != c.obs.odd {
+			c.work.rerun = true
+		}
+		if p != nil {
+			c.work.waiters = append(c.work.waiters, p)
+			p.pending++
+		}
+		return
+	}
+	now := m.now()
+	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
+	if topID != c.seen.top || metaID != c.seen.meta || o.odd != c.obs.odd {
+		// New input (a new login, a re-stored token, a new .meta): forget
+		// the failures of the old one.
+		if c.state.permanent || c.state.failures > 0 {
+			c.logger().Debug("credential changed; clearing backoff")
+		}
+		c.state.clearFailures()
+		c.state.plain = false
+		if !c.seen.top.IsZero() {
+			// A new .top or .meta (not a reload, which zeroes c.seen.top): the
+			// daemon has not refreshed this input yet.
+			c.state.lastRefresh = time.Time{}
+		}
+		c.seen.top = topID
+		c.obs.odd = o.odd
+		if metaID != c.seen.meta {
+			c.seen.meta = metaID
+			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr
+		}
+	}
+	if useID != c.seen.use {
+		c.seen.use = useID
+		c.obs.hasUse = o.use != nil
+		c.obs.useBad, c.obs.expiryKnown = false, false
+		c.draw = m.rnd.Float64()
+		if o.use != nil {
+			m.parseUse(c, o)
+		}
+	}
+	c.timer.due = m.decideFor(c, now)
+	m.schedule(c, p, now)
+}
+
+// parseUse takes in the .use the listing read (listUser).
+func (m *Monitor) parseUse(c *cred, o *tokenObs) {
+	b, fst, err := o.useData, o.useRead, o.useErr
+	if err != nil {
+		c.obs.useBad = true
+		c.logger().Debug("reading .use", "error", err)
+		return
+	}
+	u, err := credfile.ParseUse(b)
+	if err != nil && c.kind == credfile.KindLocal && m.localUseLifetime(c, b, fst.Mtime) {
+		return
+	}
+	if err != nil {
+		c.obs.useBad = true
+		c.setStatus(hclog.Warn, fmt.Sprintf("Access token %s for user %s is unparseable; refreshing it", c.name, c.user), "error", err)
+		return
+	}
+	c.obs.issued, c.obs.expiry, c.obs.expiryKnown = u.Lifetime(fst.Mtime)
+	if !c.obs.expiryKnown {
+		c.obs.issued = fst.Mtime
 	}
 }

@@ -39,8 +39,8 @@ func TestIdlePassesKeepSchedule(t *testing.T) {
 		t.Errorf("after one replaced .use: %d heap entries; want %d (one stale, skipped lazily)", got, users+1)
 	}
 	c := m.users["u00000"].creds["myidp"]
-	if !c.expiry.After(c.issued.Add(time.Hour)) {
-		t.Errorf("shallow pass did not see the new .use: lifetime %v", c.expiry.Sub(c.issued))
+	if !c.obs.expiry.After(c.obs.issued.Add(time.Hour)) {
+		t.Errorf("shallow pass did not see the new .use: lifetime %v", c.obs.expiry.Sub(c.obs.issued))
 	}
 	// A new user appears: a shallow pass lists it.
 	os.Mkdir(filepath.Join(dir, "newbie"), 0o700)
@@ -54,7 +54,7 @@ func TestIdlePassesKeepSchedule(t *testing.T) {
 // queued counts the tokens waiting on every issuer's queue.
 func (m *Monitor) queued() int {
 	n := 0
-	for _, is := range m.issuers {
+	for _, is := range m.q.issuers {
 		n += len(is.queue)
 	}
 	return n

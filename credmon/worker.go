@@ -1,5 +1,12 @@
 package credmon
 
+// The workers: one goroutine per job (start), owning the network and the
+// token-file writes. A worker gets a job (copies of what it needs), opens
+// the user directory once, refreshes the token (refresh, client) or mints
+// it (worker_mint.go), writes the rotated refresh token and then the .use
+// (replace), and sends one result to the loop. It never touches the
+// loop's state.
+
 import (
 	"context"
 	"errors"
@@ -19,6 +26,20 @@ import (
 	"github.com/credmon/credmon/producer/oauth2refresh"
 )
 
+// worker is what every worker goroutine shares: the directory, the HTTP
+// client, the clock and the record of the files they wrote. Nothing of the
+// loop's state is reachable from it; a job carries copies of the rest.
+type worker struct {
+	dir   *atomicfile.Dir
+	http  *http.Client
+	clock Clock
+	log   hclog.Logger // the OAuth2 side's
+	// ours is Monitor.ours: workers record each file they write.
+	ours *sync.Map
+}
+
+func (w *worker) now() time.Time { return w.clock.Now() }
+
 // job is what a worker needs to refresh one token: copies, never shared.
 type job struct {
 	c          *cred // identity only; workers must not touch its fields
@@ -27,19 +48,20 @@ type job struct {
 	cfg        *knobs.Credmon
 	pendingRT  string
 	pendingTop atomicfile.ID
-	issuer     *issuerState  // the issuer's state: workers read only issuer.paused
-	netSem     chan struct{} // the issuer's network slots
-	probe      bool          // the one request that tests a paused issuer
-	local      *localIssuer  // set for local mints
+	issuer     *issuerState    // the issuer's state: workers read only issuer.paused
+	netSem     chan struct{}   // the issuer's network slots
+	probe      bool            // the one request that tests a paused issuer
+	local      *localIssuer    // set for local mints
+	discovery  *discoveryCache // this configuration generation's
+	// meta is the .meta as the loop read it (version metaID; nil: none):
+	// the client the web app recorded at login.
+	meta    *credfile.Meta
+	metaErr error
+	metaID  atomicfile.ID
 	// plain: send neither scope nor audience/resource (the issuer refused
 	// them for this token before; see cred.plain).
 	plain bool
 }
-
-// JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
-// slot, or writing) at this multiple of Workers; only Workers of them talk
-// to issuers at a time.
-const JobsPerWorker = 4
 
 type outcome int
 
@@ -79,29 +101,12 @@ type result struct {
 	refused, refusedWhat string
 }
 
-// dispatch starts queued jobs while workers are free.
-func (m *Monitor) dispatch(ctx context.Context) {
-	for len(m.localQueue) > 0 && m.localRun < LocalJobs {
-		c := m.localQueue[0]
-		m.localQueue[0] = nil
-		m.localQueue = m.localQueue[1:]
-		if c.ignore != "" {
-			m.finish(c)
-			continue
-		}
-		j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, local: m.local(c.provider)}
-		m.localRun++
-		m.start(ctx, j)
-	}
-	m.dispatchRefreshes(ctx)
-}
-
 // start runs j on its own goroutine and hands the result to Run.
 func (m *Monitor) start(ctx context.Context, j *job) {
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
-		r := m.runJob(ctx, j)
+		r := m.worker.runJob(ctx, j)
 		select {
 		case m.results <- r:
 		case <-ctx.Done():
@@ -111,8 +116,8 @@ func (m *Monitor) start(ctx context.Context, j *job) {
 
 // runJob refreshes one token. It never panics out: a bug in one token's
 // handling must not take the daemon (and every other token) down.
-func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
-	start := time.Now()
+func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
+	start := w.now()
 	defer func() {
 		if p := recover(); p != nil {
 			r = &result{c: j.c, outcome: outFailed, err: fmt.Errorf("internal error: %v", p)}
@@ -120,21 +125,21 @@ func (m *Monitor) runJob(ctx context.Context, j *job) (r *result) {
 				r.local = &localOutcome{}
 			}
 		}
-		r.elapsed = time.Since(start)
+		r.elapsed = w.now().Sub(start)
 	}()
 	if j.local != nil {
-		return m.mint(ctx, j)
+		return w.mint(ctx, j)
 	}
-	return m.refresh(ctx, j)
+	return w.refresh(ctx, j)
 }
 
-func (m *Monitor) refresh(ctx context.Context, j *job) *result {
+func (w *worker) refresh(ctx context.Context, j *job) *result {
 	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
 	fail := func(err error) *result {
 		r.outcome, r.err, r.perm = outFailed, err, oauth2refresh.IsPermanent(err) || unfixable(err)
 		return r
 	}
-	d, err := m.dir.OpenDir(j.user)
+	d, err := w.dir.OpenDir(j.user)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			r.outcome = outGone
@@ -162,7 +167,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		// grant and then fail to write the .use. Never spend one on that.
 		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", j.name, credfile.SuffixUse)})
 	}
-	client, metaID, err := m.client(ctx, d, j, r)
+	client, metaID, err := w.client(ctx, j, r)
 	if err != nil {
 		if errors.Is(err, errPaused) {
 			r.outcome = outPaused
@@ -195,7 +200,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	wire := context.WithoutCancel(ctx)
 	r.asked = true
 	reqCtx, cancel := context.WithTimeout(wire, j.cfg.HTTPTimeout)
-	res, err := client.Refresh(reqCtx, rt, scopes, audiences, m.now)
+	res, err := client.Refresh(reqCtx, rt, scopes, audiences, w.now)
 	cancel()
 	if code := oauth2refresh.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) && ctx.Err() == nil {
 		// The issuer refused what we asked for on top of the Python
@@ -204,7 +209,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 		// sending scopes/audience never leaves a token worse off.
 		r.refused, r.refusedWhat = code, sentTarget(client, scopes, audiences)
 		reqCtx, cancel := context.WithTimeout(wire, j.cfg.HTTPTimeout)
-		res, err = client.Refresh(reqCtx, rt, nil, nil, m.now)
+		res, err = client.Refresh(reqCtx, rt, nil, nil, w.now)
 		cancel()
 	}
 	<-j.netSem
@@ -247,12 +252,12 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	// Durability order: the rotated refresh token is on disk before the
 	// access token, so a crash between the two loses nothing (docs/htcondor-contract.md#durability).
 	if newRT != top.RefreshToken() {
-		st, err := m.replace(d, j.user, j.name+credfile.SuffixTop, top.WithRefreshToken(newRT))
+		st, err := w.replace(d, j.user, j.name+credfile.SuffixTop, top.WithRefreshToken(newRT))
 		if err != nil {
 			// Keep the new refresh token in memory; the next attempt uses it
 			// and tries to persist it again.
 			r.pendingRT, r.pendingTop = newRT, r.top
-			m.oauth.Error("persisting rotated refresh token failed; keeping it in memory",
+			w.log.Error("persisting rotated refresh token failed; keeping it in memory",
 				"user", j.user, "token", j.name, "error", err)
 		} else {
 			r.top = st.ID()
@@ -263,7 +268,7 @@ func (m *Monitor) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(err)
 	}
-	st, err := m.replace(d, j.user, j.name+credfile.SuffixUse, useBytes)
+	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, useBytes)
 	if err != nil {
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
@@ -302,33 +307,33 @@ func sentTarget(c *oauth2refresh.Client, scopes, audiences []string) string {
 // only copy of a rotated refresh token. A .use's is not: it is derived from
 // the .top, and if a power failure undoes its rename the previous .use
 // reappears, which the daemon sees as due and replaces at start.
-func (m *Monitor) replace(d *atomicfile.Dir, user, file string, data []byte) (atomicfile.Stat, error) {
+func (w *worker) replace(d *atomicfile.Dir, user, file string, data []byte) (atomicfile.Stat, error) {
 	p, err := d.Prepare(file, data, 0o600)
 	if err != nil {
 		return atomicfile.Stat{}, err
 	}
 	key := user + "/" + file
-	m.ours.Store(key, p.Stat().ID())
+	w.ours.Store(key, p.Stat().ID())
 	commit := p.Commit
 	if strings.HasSuffix(file, credfile.SuffixUse) {
 		commit = p.CommitUnsynced
 	}
 	if err := commit(); err != nil {
-		m.ours.Delete(key)
+		w.ours.Delete(key)
 		return atomicfile.Stat{}, err
 	}
 	return p.Stat(), nil
 }
 
-// client builds the token-endpoint client for j (file reads, plus OIDC
-// discovery under an issuer slot when needed): from .meta when present
+// client builds the token-endpoint client for j (plus OIDC discovery under
+// an issuer slot when needed): from the .meta the loop read when present
 // (what the web app recorded at login, as the Python credmon does), else
-// from the provider's configuration. It returns the .meta version it read
+// from the provider's configuration. It returns the .meta version it used
 // (zero without one).
-func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job, r *result) (*oauth2refresh.Client, atomicfile.ID, error) {
+func (w *worker) client(ctx context.Context, j *job, r *result) (*oauth2refresh.Client, atomicfile.ID, error) {
 	c := &oauth2refresh.Client{
 		AllowInsecure: j.cfg.AllowInsecure,
-		HTTPClient:    m.http,
+		HTTPClient:    w.http,
 		UserAgent:     "credmon/" + Version,
 		AuthStyle:     oauth2.AuthStyleInParams,
 		SendScopes:    j.cfg.SendScopes,
@@ -337,17 +342,12 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job, r *resu
 	if j.provider != nil {
 		c.SendScopes, c.AudienceMode = j.provider.SendScopes, j.provider.AudienceMode
 	}
-	metaBytes, metaSt, err := d.ReadFile(j.name+credfile.SuffixMeta, maxCredFile)
 	switch {
-	case err == nil:
-		meta, err := credfile.ParseMeta(metaBytes)
-		if err != nil {
-			return nil, metaSt.ID(), &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", err)}
-		}
-		c.TokenURL, c.ClientID, c.ClientSecret = meta.TokenURL, meta.ClientID, meta.ClientSecret
-		return c, metaSt.ID(), nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, atomicfile.ID{}, err
+	case j.metaErr != nil:
+		return nil, j.metaID, &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", j.metaErr)}
+	case j.meta != nil:
+		c.TokenURL, c.ClientID, c.ClientSecret = j.meta.TokenURL, j.meta.ClientID, j.meta.ClientSecret
+		return c, j.metaID, nil
 	}
 	p := j.provider
 	if p == nil || p.ClientID == "" || (p.TokenURL == "" && p.Issuer == "") {
@@ -368,7 +368,7 @@ func (m *Monitor) client(ctx context.Context, d *atomicfile.Dir, j *job, r *resu
 			return nil, atomicfile.ID{}, err
 		}
 		r.asked = true
-		u, err := m.discovery.tokenURL(ctx, m.http, p.Issuer, j.cfg.AllowInsecure, j.cfg.HTTPTimeout, m.now)
+		u, err := j.discovery.tokenURL(ctx, w.http, p.Issuer, j.cfg.AllowInsecure, j.cfg.HTTPTimeout, w.now)
 		<-j.netSem
 		r.netErr = err
 		if err != nil {
@@ -411,177 +411,6 @@ func (j *job) acquireNet(ctx context.Context) error {
 		return errPaused
 	}
 	return nil
-}
-
-// fileType names a non-regular file's type for an error message.
-func fileType(st atomicfile.Stat) string {
-	switch {
-	case st.IsDir():
-		return "a directory"
-	case st.Mode&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case st.Mode&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case st.Mode&fs.ModeSocket != 0:
-		return "a socket"
-	case st.Mode&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
-}
-
-// handleResult applies a finished job to the token's state (Run goroutine).
-func (m *Monitor) handleResult(r *result) {
-	var wait time.Duration
-	if r.local != nil {
-		m.localRun--
-	} else {
-		m.running--
-		wait = m.issuerResult(r)
-	}
-	c := r.c
-	if r.outcome == outPaused && c.ignore == "" {
-		// Back to the front of its issuer's queue: still due, still
-		// running for the passes that wait for it.
-		is := r.issuer
-		if len(is.queue) == 0 {
-			m.ready = append(m.ready, is)
-		}
-		is.queue = append([]*cred{c}, is.queue...)
-		return
-	}
-	if c.ignore == "deleted" {
-		c.logger().Debug("credential vanished during refresh")
-		m.finish(c)
-		return
-	}
-	if r.refused != "" && (r.outcome == outOK || r.outcome == outFailed) && !c.plain {
-		// Remembered until the .top, the .meta or the configuration
-		// changes (evaluate, reclassify): asking again every time would
-		// cost a refused request per refresh.
-		c.plain = true
-		msg := fmt.Sprintf("Provider %s refused the requested %s for %s tokens of user %s (%s); ", c.provider, r.refusedWhat, c.name, c.user, r.refused)
-		if r.outcome == outOK {
-			msg += "refreshed them without, as the Python credmon does"
-		} else {
-			msg += "the retry without them failed too"
-		}
-		m.oauth.Warn(msg + "; they are not requested again for this token until its .top or the configuration changes")
-	}
-	if r.outcome == outOK && r.pendingRT == "" {
-		c.pendingRT = ""
-	} else if r.pendingRT != "" {
-		c.pendingRT, c.pendingTop = r.pendingRT, r.pendingTop
-	}
-	switch r.outcome {
-	case outOK:
-		m.stats.Refreshes.Add(1)
-		c.failures, c.permanent, c.retryAt, c.lastErr = 0, false, time.Time{}, ""
-		c.top, c.use, c.hasUse, c.useBad = r.top, r.use, true, false
-		if !r.meta.IsZero() {
-			c.meta = r.meta
-		}
-		c.issued, c.expiry, c.expiryKnown = r.issued, r.expiry, r.expiryKnown
-		c.jitter = m.rnd.Float64()
-		c.stale = false
-		c.lastRefresh = m.now()
-		// Our renames changed the directory's mtime; record it so the next
-		// shallow pass does not list it again. A concurrent change by
-		// someone else arrives as its own fsnotify event.
-		if us := m.users[c.user]; us != nil && !r.dir.IsZero() {
-			us.dir = r.dir
-		}
-		if r.local != nil {
-			m.logMint(c, r)
-			break
-		}
-		c.status = "refreshed"
-		// HTCondor's own tests and admins match this sentence, exactly as
-		// OAuthCredmon writes it: nothing may be appended. The details go
-		// to a separate D_FULLDEBUG line.
-		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user))
-		if m.oauth.IsDebug() {
-			args := []any{"user", c.user, "token", c.name, "rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
-			if r.expiryKnown {
-				args = append(args, "expires_in", r.expiry.Sub(m.now()).Round(time.Second))
-			}
-			m.oauth.Debug("refresh details", args...)
-		}
-	case outSuperseded:
-		m.stats.Superseded.Add(1)
-		c.logger().Info("credential replaced during refresh; discarded our result and will refresh the new one")
-		c.rerun = true
-	case outGone:
-		// Look again rather than reschedule: without a watch event a
-		// retry would spin on a directory that is gone.
-		c.logger().Debug("credential vanished during refresh")
-		c.rerun = true
-	case outFailed:
-		m.stats.Failures.Add(1)
-		c.failures++
-		msg := oauth2refresh.Describe(r.err)
-		what := fmt.Sprintf("Failed to refresh %s tokens for user %s", c.name, c.user)
-		until := "the credential changes"
-		if r.local != nil {
-			// LocalCredmon's sentence, with the token name for handles.
-			what = fmt.Sprintf("Failed to renew SciToken for user: %s (token %s)", c.user, c.name)
-			until = "the configuration changes"
-		}
-		if r.perm {
-			c.permanent = true
-			c.setStatus(hclog.Error, what+"; not retrying until "+until, "error", msg)
-		} else {
-			backoff := Backoff(c.failures, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
-			backoff = max(backoff, wait) // the issuer's Retry-After
-			c.retryAt = m.now().Add(backoff)
-			level := hclog.Warn
-			if c.hasUse && c.expiryKnown && !m.now().Before(c.expiry) {
-				level = hclog.Error // the job's token has expired: say it loudly
-			}
-			if msg != c.lastErr {
-				c.status = ""
-			}
-			c.setStatus(level, what+"; will retry",
-				"error", msg, "attempt", c.failures, "retry_in", backoff.Round(time.Second))
-		}
-		if !r.top.IsZero() {
-			// The failure belongs to the .top the job read; only a newer one
-			// clears it (else a permanent failure would retry every pass).
-			c.top = r.top
-		}
-		c.lastErr = msg
-	}
-	m.finish(c)
-	if c.ignore != "" {
-		return
-	}
-	if c.rerun {
-		c.rerun = false
-		m.applyUser(c.user, m.listUser(c.user), nil)
-		return
-	}
-	now := m.now()
-	c.due = m.dueTime(c, now)
-	if c.pendingRT != "" && !c.due.IsZero() {
-		// A rotated refresh token lives only in memory: try to persist it
-		// (through another refresh) soon, not at the next half-life.
-		if soon := now.Add(m.cfg.MinBackoff); soon.Before(c.due) {
-			c.due = soon
-		}
-	}
-	m.schedule(c, nil, now)
-}
-
-// finish marks c idle and releases the passes waiting for it.
-func (m *Monitor) finish(c *cred) {
-	c.running = false
-	delete(m.busy, c)
-	waiters := c.waiters
-	c.waiters = nil
-	for _, p := range waiters {
-		p.pending--
-		m.maybeComplete(p)
-	}
 }
 
 // discoveryCache remembers token endpoints found by OIDC discovery for an

@@ -1,0 +1,98 @@
+package credmon
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/credmon/credmon/credmon/credfile"
+)
+
+// TestDecide is the refresh decision, case by case: when a token is due and
+// what the loop is told to log, from its state, its files and the
+// configuration alone.
+func TestDecide(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	id := tokenID{"alice", "myidp"}
+	policy := Policy{Fraction: 0.5, Jitter: 0, Safety: 10 * time.Minute, MinInterval: time.Minute}
+	oauth := configView{kind: credfile.KindOAuth2, policy: policy}
+	local := configView{kind: credfile.KindLocal, policy: policy}
+	hour := observation{hasUse: true, issued: t0, expiry: t0.Add(time.Hour), expiryKnown: true}
+	meta := &credfile.Meta{UseRefreshToken: true, TokenURL: "https://idp.example/token"}
+	with := func(cv configView, f func(*configView)) configView { f(&cv); return cv }
+	tests := []struct {
+		name    string
+		s       state
+		o       observation
+		cv      configView
+		now     time.Time
+		draw    float64
+		want    time.Time // zero: not scheduled
+		level   hclog.Level
+		msg     string // substring of the status line; "" for none
+		floor   Floor
+		noteHas string // substring of the one-time floor note; "" for none
+	}{
+		{name: "new .top without .use is due now", o: observation{}, cv: oauth, now: t0, want: t0},
+		{name: "new .top with .meta is due now", o: observation{meta: meta}, cv: oauth, now: t0, want: t0},
+		{name: "fresh .use: half its life", o: hour, cv: oauth, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "jitter moves it earlier", o: hour, cv: with(oauth, func(c *configView) { c.policy.Jitter = 0.2 }), now: t0, draw: 0.5,
+			want: t0.Add(27 * time.Minute)},
+		{name: "after our rotation: from the new .use, lastRefresh floor far behind",
+			s: state{lastRefresh: t0}, o: hour, cv: oauth, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "unreadable .use is due now", o: observation{hasUse: true, useBad: true}, cv: oauth, now: t0, want: t0},
+		{name: "transient failure: backoff beats the schedule", s: state{failures: 1, retryAt: t0.Add(time.Minute)},
+			o: observation{}, cv: oauth, now: t0, want: t0.Add(time.Minute)},
+		{name: "transient failure: a later schedule stays", s: state{failures: 1, retryAt: t0.Add(time.Minute)},
+			o: hour, cv: oauth, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "invalid_grant (permanent): never", s: state{failures: 1, permanent: true}, o: hour, cv: oauth, now: t0},
+		{name: "permanent local: never", s: state{permanent: true}, o: hour, cv: local, now: t0},
+		{name: "odd file: never, and say so", o: observation{odd: "myidp.use is a directory"}, cv: oauth, now: t0,
+			level: hclog.Error, msg: "Cannot refresh myidp for user alice: myidp.use is a directory; remove it"},
+		{name: "unusable .meta", o: observation{metaErr: errors.New("bad json")}, cv: oauth, now: t0,
+			level: hclog.Error, msg: "unusable .meta"},
+		{name: ".meta says no refresh", o: observation{meta: &credfile.Meta{}}, cv: oauth, now: t0,
+			level: hclog.Debug, msg: "use_refresh_token is false"},
+		{name: "no .meta, provider unusable", o: observation{}, cv: with(oauth, func(c *configView) { c.providerProblem = "MYIDP_CLIENT_ID is not set" }),
+			now: t0, level: hclog.Warn, msg: "no .meta and MYIDP_CLIENT_ID is not set"},
+		{name: "a .meta makes the provider's configuration irrelevant", o: observation{meta: meta},
+			cv: with(oauth, func(c *configView) { c.providerProblem = "MYIDP_CLIENT_ID is not set" }), now: t0, want: t0},
+		{name: "local misconfigured", o: hour, cv: with(local, func(c *configView) { c.localErr = errors.New("no key") }), now: t0,
+			level: hclog.Error, msg: "the local issuer is misconfigured"},
+		{name: "local stale after a reload: now", s: state{stale: true}, o: hour, cv: local, now: t0, want: t0},
+		{name: "local stale, backing off", s: state{stale: true, retryAt: t0.Add(time.Minute)}, o: hour, cv: local, now: t0,
+			want: t0.Add(time.Minute)},
+		{name: "local fresh: the usual policy", o: hour, cv: local, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "expired on arrival, refreshed by us: floored and noted once", s: state{lastRefresh: t0},
+			o: observation{hasUse: true, issued: t0.Add(-2 * time.Hour), expiry: t0.Add(-time.Hour), expiryKnown: true}, cv: oauth,
+			now: t0, want: t0.Add(time.Minute), floor: FloorExpired, noteHas: "was already expired when received"},
+		{name: "the same floor again: no second note", s: state{lastRefresh: t0, floor: FloorExpired},
+			o: observation{hasUse: true, issued: t0.Add(-2 * time.Hour), expiry: t0.Add(-time.Hour), expiryKnown: true}, cv: oauth,
+			now: t0, want: t0.Add(time.Minute), floor: FloorExpired},
+		{name: "unknown expiry: UnknownLifetime", o: observation{hasUse: true, issued: t0}, cv: oauth, now: t0,
+			want: t0.Add(UnknownLifetime / 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st := decide(id, tt.s, tt.o, tt.cv, tt.now, tt.draw)
+			if !got.Equal(tt.want) {
+				t.Errorf("due = %v; want %v", got, tt.want)
+			}
+			if tt.msg == "" && st.msg != "" || !strings.Contains(st.msg, tt.msg) {
+				t.Errorf("status = %q; want one containing %q", st.msg, tt.msg)
+			}
+			if tt.msg != "" && st.level != tt.level {
+				t.Errorf("level = %v; want %v", st.level, tt.level)
+			}
+			if st.floor != tt.floor {
+				t.Errorf("floor = %v; want %v", st.floor, tt.floor)
+			}
+			if tt.noteHas == "" && st.floorNote != "" || !strings.Contains(st.floorNote, tt.noteHas) {
+				t.Errorf("floor note = %q; want one containing %q", st.floorNote, tt.noteHas)
+			}
+		})
+	}
+}
