@@ -251,9 +251,9 @@ func TestLoopTransitions(t *testing.T) {
 				h.fail(h.job(), errors.New("connection refused"))
 				c := h.cred()
 				wait := c.timer.due.Sub(t0)
-				if c.state.failures != n+1 || c.state.permanent || wait < min*3/4 || wait > min {
+				if c.state.failures != n+1 || c.state.permanent || wait < min || wait > min*5/4 {
 					t.Fatalf("failure %d: failures %d, permanent %v, retry in %v; want in [%v, %v]",
-						n+1, c.state.failures, c.state.permanent, wait, min*3/4, min)
+						n+1, c.state.failures, c.state.permanent, wait, min, min*5/4)
 				}
 				h.pass()
 				if n := h.take(); n != 0 {
