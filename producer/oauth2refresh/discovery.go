@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/internal/redact"
 )
 
 // DiscoverTokenURL fetches <issuer>/.well-known/openid-configuration

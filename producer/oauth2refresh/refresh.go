@@ -14,8 +14,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/internal/jsonobj"
-	"github.com/credmon/credmon/producer/internal/redact"
-	"github.com/credmon/credmon/producer/internal/tokenchars"
+	"github.com/credmon/credmon/internal/redact"
+	"github.com/credmon/credmon/internal/tokenchars"
 )
 
 // AudienceMode says how requested audiences are sent to the token endpoint.

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/internal/redact"
 )
 
 // MaxResponseBytes bounds every response body this package reads. Token,

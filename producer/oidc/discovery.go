@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/internal/redact"
 )
 
 // Well-known paths: OpenID Connect Discovery 1.0 §4 and RFC 8414 §3.

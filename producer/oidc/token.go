@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/credmon/credmon/producer/internal/tokenchars"
+	"github.com/credmon/credmon/internal/tokenchars"
 )
 
 // Token is a successful token response (RFC 6749 §5.1). Raw keeps every
