@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // Issuers are isolated from each other: each has its own queue of due
@@ -186,7 +186,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 	}
 	now := m.now()
 	var wait time.Duration
-	if d, ok := oauth2refresh.RetryAfter(r.netErr, now); ok && d > 0 {
+	if d, ok := tokenclient.RetryAfter(r.netErr, now); ok && d > 0 {
 		wait = min(d, RetryAfterCap)
 	}
 	switch {
@@ -198,7 +198,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 		if is.unanswered >= BreakerThreshold || r.probe {
 			is.opens++
 			pause := Backoff(is.opens, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
-			m.pauseIssuer(is, now.Add(pause), fmt.Sprintf("%d requests in a row got no answer (last: %s)", is.unanswered, oauth2refresh.Describe(r.netErr)))
+			m.pauseIssuer(is, now.Add(pause), fmt.Sprintf("%d requests in a row got no answer (last: %s)", is.unanswered, tokenclient.Describe(r.netErr)))
 		}
 	default:
 		if !is.openUntil.IsZero() {
@@ -230,7 +230,7 @@ func unanswered(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
-	var pe *oauth2refresh.PermanentError
+	var pe *tokenclient.PermanentError
 	if errors.As(err, &pe) {
 		return false
 	}

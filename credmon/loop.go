@@ -23,7 +23,7 @@ import (
 	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // ReloadInterval rate-limits configuration reloads: credd sends a SIGHUP for
@@ -378,7 +378,7 @@ func (m *Monitor) handleResult(r *result) {
 	case outFailed:
 		m.stats.Failures.Add(1)
 		c.state.failures++
-		msg := oauth2refresh.Describe(r.err)
+		msg := tokenclient.Describe(r.err)
 		what := fmt.Sprintf("Failed to refresh %s tokens for user %s", c.name, c.user)
 		until := "the credential changes"
 		if r.local != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // loopHarness drives the loop's transitions by hand: passes, the timer,
@@ -138,7 +138,7 @@ func (h *loopHarness) fail(j *job, err error) {
 		h.t.Fatal(serr)
 	}
 	h.m.handleResult(&result{c: j.c, issuer: j.issuer, outcome: outFailed, err: err, asked: true, netErr: err,
-		perm: oauth2refresh.IsPermanent(err), top: st.ID()})
+		perm: tokenclient.IsPermanent(err), top: st.ID()})
 }
 
 // fire moves the clock to when the loop's timer would fire and runs the
@@ -152,7 +152,7 @@ func (h *loopHarness) fire(at time.Time) {
 // fake clock: what each event does to a token's state, its timer and the
 // queues. No issuer and no sleep: the test plays the worker.
 func TestLoopTransitions(t *testing.T) {
-	invalidGrant := &oauth2refresh.PermanentError{Err: errors.New("invalid_grant")}
+	invalidGrant := &tokenclient.PermanentError{Err: errors.New("invalid_grant")}
 	tests := []struct {
 		name string
 		run  func(t *testing.T, h *loopHarness)

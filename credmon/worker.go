@@ -23,7 +23,7 @@ import (
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // worker is what every worker goroutine shares: the directory, the HTTP
@@ -136,7 +136,7 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 func (w *worker) refresh(ctx context.Context, j *job) *result {
 	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
 	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, oauth2refresh.IsPermanent(err) || unfixable(err)
+		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
 		return r
 	}
 	d, err := w.dir.OpenDir(j.user)
@@ -160,12 +160,12 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	r.top = topSt.ID()
 	top, err := credfile.ParseTop(topBytes)
 	if err != nil {
-		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
+		return fail(&tokenclient.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
 	}
 	if st, err := d.Stat(j.name + credfile.SuffixUse); err == nil && st.IsDir() {
 		// No rename can replace a directory: the refresh would rotate the
 		// grant and then fail to write the .use. Never spend one on that.
-		return fail(&oauth2refresh.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", j.name, credfile.SuffixUse)})
+		return fail(&tokenclient.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", j.name, credfile.SuffixUse)})
 	}
 	client, metaID, err := w.client(ctx, j, r)
 	if err != nil {
@@ -202,7 +202,7 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	reqCtx, cancel := context.WithTimeout(wire, j.cfg.HTTPTimeout)
 	res, err := client.Refresh(reqCtx, rt, scopes, audiences, w.now)
 	cancel()
-	if code := oauth2refresh.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) && ctx.Err() == nil {
+	if code := tokenclient.RefusedTarget(err); code != "" && client.SendsTarget(scopes, audiences) && ctx.Err() == nil {
 		// The issuer refused what we asked for on top of the Python
 		// credmon's request (an error response: the refresh token was not
 		// used). Ask again exactly as the Python credmon does, so that
@@ -288,8 +288,8 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 
 // sentTarget names what a refresh with scopes and audiences sends beyond
 // the Python credmon's request, for log lines.
-func sentTarget(c *oauth2refresh.Client, scopes, audiences []string) string {
-	aud := c.AudienceMode != oauth2refresh.AudienceNone && len(audiences) > 0
+func sentTarget(c *tokenclient.Client, scopes, audiences []string) string {
+	aud := c.AudienceMode != tokenclient.AudienceNone && len(audiences) > 0
 	scope := c.SendScopes && len(scopes) > 0
 	switch {
 	case aud && scope:
@@ -330,8 +330,8 @@ func (w *worker) replace(d *atomicfile.Dir, user, file string, data []byte) (ato
 // (what the web app recorded at login, as the Python credmon does), else
 // from the provider's configuration. It returns the .meta version it used
 // (zero without one).
-func (w *worker) client(ctx context.Context, j *job, r *result) (*oauth2refresh.Client, atomicfile.ID, error) {
-	c := &oauth2refresh.Client{
+func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Client, atomicfile.ID, error) {
+	c := &tokenclient.Client{
 		AllowInsecure: j.cfg.AllowInsecure,
 		HTTPClient:    w.http,
 		UserAgent:     "credmon/" + Version,
@@ -344,20 +344,20 @@ func (w *worker) client(ctx context.Context, j *job, r *result) (*oauth2refresh.
 	}
 	switch {
 	case j.metaErr != nil:
-		return nil, j.metaID, &oauth2refresh.PermanentError{Err: fmt.Errorf("unusable .meta: %w", j.metaErr)}
+		return nil, j.metaID, &tokenclient.PermanentError{Err: fmt.Errorf("unusable .meta: %w", j.metaErr)}
 	case j.meta != nil:
 		c.TokenURL, c.ClientID, c.ClientSecret = j.meta.TokenURL, j.meta.ClientID, j.meta.ClientSecret
 		return c, j.metaID, nil
 	}
 	p := j.provider
 	if p == nil || p.ClientID == "" || (p.TokenURL == "" && p.Issuer == "") {
-		return nil, atomicfile.ID{}, &oauth2refresh.PermanentError{Err: errors.New("no .meta and the provider is not configured")}
+		return nil, atomicfile.ID{}, &tokenclient.PermanentError{Err: errors.New("no .meta and the provider is not configured")}
 	}
 	c.ClientID, c.AuthStyle, c.TokenURL = p.ClientID, p.AuthStyle, p.TokenURL
 	if p.ClientSecretFile != "" {
 		secret, err := knobs.ReadClientSecret(p.ClientSecretFile)
 		if err != nil {
-			return nil, atomicfile.ID{}, &oauth2refresh.PermanentError{Err: err}
+			return nil, atomicfile.ID{}, &tokenclient.PermanentError{Err: err}
 		}
 		c.ClientSecret = secret
 	}
@@ -462,7 +462,7 @@ func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer 
 	dc.mu.Unlock()
 
 	reqCtx, cancel := context.WithTimeout(ctx, timeout)
-	call.url, call.err = oauth2refresh.DiscoverTokenURL(reqCtx, hc, issuer, allowInsecure)
+	call.url, call.err = tokenclient.DiscoverTokenURL(reqCtx, hc, issuer, allowInsecure)
 	cancel()
 
 	dc.mu.Lock()

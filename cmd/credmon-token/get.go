@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/bearer"
-	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/renewer"
 	"github.com/credmon/credmon/producer/source"
@@ -168,7 +168,7 @@ func getStopped(s *stdio, st stopped, err error, sent bool) int {
 
 // source builds the token source the flags name.
 func (o *getOptions) source() (source.Source, error) {
-	mode, err := oauth2refresh.ParseAudienceMode(o.audienceMode)
+	mode, err := tokenclient.ParseAudienceMode(o.audienceMode)
 	if err != nil {
 		return nil, configError{err}
 	}
@@ -176,7 +176,7 @@ func (o *getOptions) source() (source.Source, error) {
 	switch {
 	case o.clientID != "":
 		cc := &source.ClientCredentials{TokenURL: o.tokenURL, Issuer: o.issuer, ClientID: o.clientID,
-			ClientSecret: o.inlineSecret, Client: cl, AudienceParam: o.audienceMode}
+			ClientSecret: o.inlineSecret, Client: cl, AudienceMode: mode}
 		if o.secretFile != "" {
 			b, err := os.ReadFile(o.secretFile)
 			if err != nil {

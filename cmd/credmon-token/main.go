@@ -13,10 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/oauth2"
-
-	"github.com/credmon/credmon/producer/oauth2refresh"
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -183,8 +180,7 @@ func exitCodeFor(err error) int {
 	var ce configError
 	var fe fileError
 	var nl needsLogin
-	var te *oidc.TokenError
-	var re *oauth2.RetrieveError
+	var te *tokenclient.Error
 	var ne net.Error
 	switch {
 	case err == nil:
@@ -193,27 +189,19 @@ func exitCodeFor(err error) int {
 		return exitNeedsLogin
 	case errors.As(err, &ce), errors.Is(err, oidcagent.ErrBadPassword), errors.Is(err, oidcagent.ErrNoPassword):
 		return exitConfig
-	case errors.Is(err, oauth2refresh.ErrInsecureURL), errors.Is(err, oidc.ErrInsecureURL):
+	case errors.Is(err, tokenclient.ErrInsecureURL):
 		// Nothing was sent: the configuration names an http:// issuer or
 		// token URL (renew's ClassConfig too).
 		return exitConfig
 	case errors.As(err, &fe):
 		return exitPermission
-	case errors.Is(err, oidc.ErrAccessDenied):
+	case errors.Is(err, tokenclient.ErrAccessDenied):
 		return exitRefused // a human said no at the issuer's page
 	case errors.As(err, &te):
-		if te.Code == "invalid_grant" {
+		if tokenclient.Classify(err) == tokenclient.NeedsLogin {
 			return exitNeedsLogin
 		}
 		if te.Status >= 500 || te.Status == http.StatusTooManyRequests {
-			return exitUnreachable
-		}
-		return exitRefused
-	case errors.As(err, &re):
-		if re.ErrorCode == "invalid_grant" {
-			return exitNeedsLogin
-		}
-		if re.Response != nil && (re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests) {
 			return exitUnreachable
 		}
 		return exitRefused
@@ -225,10 +213,12 @@ func exitCodeFor(err error) int {
 	return exitFailure
 }
 
-// fail prints err as one line and returns its exit status.
+// fail prints err as one line and returns its exit status. The whole
+// chain is printed: tokenclient's errors are one line and hold no secret,
+// and what the command wrapped around them says what it was doing.
 func fail(s *stdio, cmd string, err error) int {
 	code := exitCodeFor(err)
-	msg := oauth2refresh.Describe(err)
+	msg := err.Error()
 	if code == exitNeedsLogin {
 		msg += " — a human must run `credmon-token setup` for this account"
 	}

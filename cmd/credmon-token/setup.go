@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -69,8 +69,12 @@ func (a *accountFlags) findDir(create bool) (string, error) {
 	return oidcagent.CreateConfigDir()
 }
 
-func (a *accountFlags) client() *oidc.Client {
-	return &oidc.Client{HTTPClient: httpClient(a.timeout), AllowInsecure: insecureAllowed(a.insec), UserAgent: "credmon-token/" + Version}
+// client is the token client the flags configure: HTTP client, insecure
+// switch, user agent. setup sends the audience as tokenclient.AudienceAuto
+// (an absolute URI as RFC 8707 resource, anything else as audience).
+func (a *accountFlags) client() *tokenclient.Client {
+	return &tokenclient.Client{HTTPClient: httpClient(a.timeout), AllowInsecure: insecureAllowed(a.insec), UserAgent: "credmon-token/" + Version,
+		AudienceMode: tokenclient.AudienceAuto}
 }
 
 func runSetup(ctx context.Context, args []string, s *stdio) int {
@@ -196,28 +200,28 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 	// issuer must accept (RFC 6749 §2.3.1); dynamically registered clients
 	// are registered for it, so strict issuers accept our refreshes and
 	// oidc-agent's alike.
-	auth := oidc.ClientAuth{Style: oauth2.AuthStyleInHeader}
+	cl.AuthStyle = oauth2.AuthStyleInHeader
 	if p.authPost {
-		auth.Style = oauth2.AuthStyleInParams
+		cl.AuthStyle = oauth2.AuthStyleInParams
 	}
-	var reg *oidc.Registration
+	var reg *tokenclient.Registration
 	if p.manual {
 		if p.clientID == "" {
 			return fail(s, "setup", configErrorf("--manual needs --client-id"))
 		}
-		auth.ClientID = p.clientID
+		cl.ClientID = p.clientID
 		if p.secretFile != "" {
 			b, err := os.ReadFile(p.secretFile)
 			if err != nil {
 				return fail(s, "setup", err)
 			}
-			auth.ClientSecret = strings.TrimRight(string(b), "\r\n")
+			cl.ClientSecret = strings.TrimRight(string(b), "\r\n")
 		}
 	} else {
 		if md.RegistrationEndpoint == "" {
 			return fail(s, "setup", configErrorf("issuer %s has no registration endpoint: use --client-id (and --client-secret-file)", p.issuer))
 		}
-		reg, err = cl.Register(ctx, md, oidc.RegistrationRequest{
+		reg, err = cl.Register(ctx, md.RegistrationEndpoint, tokenclient.RegistrationRequest{
 			ClientName:   "credmon-token " + name,
 			Scope:        strings.Join(registrationScopes(scopes, md.ScopesSupported), " "),
 			GrantTypes:   []string{"urn:ietf:params:oauth:grant-type:device_code", "refresh_token"},
@@ -229,11 +233,12 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 		if err != nil {
 			return fail(s, "setup", fmt.Errorf("dynamic client registration: %w", err))
 		}
-		auth.ClientID, auth.ClientSecret = reg.ClientID, reg.ClientSecret
+		cl.ClientID, cl.ClientSecret = reg.ClientID, reg.ClientSecret
 		fmt.Fprintf(s.err, "Registered client %s at %s\n", reg.ClientID, md.RegistrationEndpoint)
 	}
 
-	da, err := cl.StartDevice(ctx, md, auth, scopes, p.audience)
+	cl.TokenURL, cl.DeviceAuthURL = md.TokenEndpoint, md.DeviceAuthorizationEndpoint
+	da, err := cl.StartDevice(ctx, scopes, strings.Fields(p.audience))
 	if err != nil {
 		return fail(s, "setup", fmt.Errorf("device authorization: %w", err))
 	}
@@ -243,7 +248,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 		fmt.Fprintf(s.err, "\nTo authorize, go to\n\n    %s\n\nand enter the code %s\n\n", da.VerificationURI, da.UserCode)
 	}
 	tty := isTerminal(os.Stderr)
-	tok, err := cl.PollDevice(ctx, md, auth, da, func(left, interval time.Duration) {
+	tok, err := cl.PollDevice(ctx, da, func(left, interval time.Duration) {
 		if tty {
 			fmt.Fprintf(s.err, "\rwaiting for approval: %v left, checking every %v   ", left.Round(time.Second), interval)
 		}
@@ -252,9 +257,9 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 		fmt.Fprintln(s.err)
 	}
 	switch {
-	case errors.Is(err, oidc.ErrAccessDenied):
+	case errors.Is(err, tokenclient.ErrAccessDenied):
 		return fail(s, "setup", fmt.Errorf("the login was denied at the issuer: %w", err)) // exit 6, refused
-	case errors.Is(err, oidc.ErrExpiredToken):
+	case errors.Is(err, tokenclient.ErrExpiredToken):
 		return fail(s, "setup", needsLogin{fmt.Errorf("the code expired before it was approved: %w", err)}) // exit 4
 	case err != nil:
 		return fail(s, "setup", err)
@@ -268,8 +273,8 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 	// builds its discovery URL from that form (without it oidc-add cannot
 	// find the token endpoint); our own discovery accepts both.
 	acct.SetIssuerURL(strings.TrimSuffix(md.Issuer, "/") + "/")
-	acct.SetClientID(auth.ClientID)
-	acct.SetClientSecret(auth.ClientSecret)
+	acct.SetClientID(cl.ClientID)
+	acct.SetClientSecret(cl.ClientSecret)
 	acct.SetRefreshToken(tok.RefreshToken)
 	acct.SetScope(strings.Join(scopes, " "))
 	acct.SetAudience(p.audience)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/credfile"
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // Defaults of the daemon's own knobs (prefixed with its subsystem name,
@@ -100,7 +100,7 @@ type Credmon struct {
 	AllowInsecure bool
 	// AudienceMode and SendScopes are the defaults for every provider
 	// (<NAME>_REFRESH_AUDIENCE_MODE, <NAME>_REFRESH_SEND_SCOPES).
-	AudienceMode oauth2refresh.AudienceMode
+	AudienceMode tokenclient.AudienceMode
 	SendScopes   bool
 
 	// Warnings are knob values that LoadCredmon accepted but adjusted or
@@ -259,7 +259,7 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	if os.Getenv("OAUTHLIB_INSECURE_TRANSPORT") != "" {
 		m.AllowInsecure = true
 	}
-	m.AudienceMode, err = oauth2refresh.ParseAudienceMode(c.Get(n + "_REFRESH_AUDIENCE_MODE"))
+	m.AudienceMode, err = tokenclient.ParseAudienceMode(c.Get(n + "_REFRESH_AUDIENCE_MODE"))
 	if err != nil {
 		fail(fmt.Errorf("%s_REFRESH_AUDIENCE_MODE: %w", n, err))
 	}
@@ -392,7 +392,7 @@ type Provider struct {
 	TokenURL         string // <P>_TOKEN_URL
 	Issuer           string // <P>_ISSUER: OIDC discovery when TOKEN_URL is unset
 	AuthStyle        oauth2.AuthStyle
-	AudienceMode     oauth2refresh.AudienceMode
+	AudienceMode     tokenclient.AudienceMode
 	SendScopes       bool
 }
 
@@ -417,7 +417,7 @@ func (m *Credmon) Provider(p string) (*Provider, error) {
 		return nil, fmt.Errorf("%s_TOKEN_AUTH_METHOD = %q: want client_secret_post or client_secret_basic", p, c.Get(p+"_TOKEN_AUTH_METHOD"))
 	}
 	if v, ok := c.Lookup(p + "_REFRESH_AUDIENCE_MODE"); ok {
-		mode, err := oauth2refresh.ParseAudienceMode(v)
+		mode, err := tokenclient.ParseAudienceMode(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s_REFRESH_AUDIENCE_MODE: %w", p, err)
 		}

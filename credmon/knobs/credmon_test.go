@@ -10,7 +10,7 @@ import (
 
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/credfile"
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 func credmonFrom(t *testing.T, text string, ov Overrides) (*Credmon, error) {
@@ -50,7 +50,7 @@ func TestLoadCredmonDefaults(t *testing.T) {
 		"MinBackoff":           10 * time.Second,
 		"MaxBackoff":           5 * time.Minute,
 		"AllowInsecure":        false,
-		"AudienceMode":         oauth2refresh.AudienceBoth,
+		"AudienceMode":         tokenclient.AudienceBoth,
 		"SendScopes":           true,
 	}
 	v := reflect.ValueOf(*m)
@@ -108,7 +108,7 @@ func TestLoadCredmonKnobs(t *testing.T) {
 		{"fractional seconds", "CREDMON_OAUTH_HTTP_TIMEOUT = 2.5\n", Overrides{},
 			func(t *testing.T, m *Credmon) { eq(t, m.HTTPTimeout, 2500*time.Millisecond) }},
 		{"audience mode", "CREDMON_OAUTH_REFRESH_AUDIENCE_MODE = Resource\n", Overrides{},
-			func(t *testing.T, m *Credmon) { eq(t, m.AudienceMode, oauth2refresh.AudienceResource) }},
+			func(t *testing.T, m *Credmon) { eq(t, m.AudienceMode, tokenclient.AudienceResource) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,14 +169,14 @@ BAD_TOKEN_AUTH_METHOD = private_key_jwt
 	}
 	eq(t, *box, Provider{Name: "box", ClientID: "boxid", ClientSecretFile: "/etc/condor/.secrets/box",
 		TokenURL: "https://api.box.com/oauth2/token", AuthStyle: oauth2.AuthStyleInParams,
-		AudienceMode: oauth2refresh.AudienceBoth, SendScopes: true})
+		AudienceMode: tokenclient.AudienceBoth, SendScopes: true})
 	iam, err := m.Provider("IAM")
 	if err != nil {
 		t.Fatal(err)
 	}
 	eq(t, iam.Issuer, "https://iam.example/")
 	eq(t, iam.AuthStyle, oauth2.AuthStyleInHeader)
-	eq(t, iam.AudienceMode, oauth2refresh.AudienceParam)
+	eq(t, iam.AudienceMode, tokenclient.AudienceParam)
 	eq(t, iam.SendScopes, false)
 	if _, err := m.Provider("bad"); err == nil || !strings.Contains(err.Error(), "TOKEN_AUTH_METHOD") {
 		t.Errorf("bad auth method: %v", err)

@@ -12,8 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/internal/oidcprovider"
-	"github.com/credmon/credmon/producer/oauth2refresh"
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/source"
 )
@@ -34,7 +33,7 @@ func TestE2EAccountLockWithGet(t *testing.T) {
 		"[token t2]\naccount = a\ntoken_path = %[2]s/t2.token\n"+
 		"[token t3]\naccount = a\ntoken_path = %[2]s/t3.token\n", pwf, e.dir))
 	get := &source.Account{Dir: e.adir, Name: "a", Password: []byte("pw-a"),
-		Client: &oidc.Client{HTTPClient: e.hc, AllowInsecure: true}}
+		Client: &tokenclient.Client{HTTPClient: e.hc, AllowInsecure: true}}
 	acctFile := filepath.Join(e.adir, "a")
 	before := statSig(acctFile)
 
@@ -69,7 +68,7 @@ func TestE2EAccountLockWithGet(t *testing.T) {
 // A client registered for client_secret_post (what credmon-token setup
 // registered) at an issuer that enforces the registered method: HTTP
 // Basic is refused, and the renewer falls back to form parameters, as get
-// does (source.RefreshAccount), once per account.
+// does (tokenclient's AuthStyleAutoDetect), once per account.
 func TestE2EPostClientStrictAuth(t *testing.T) {
 	e := newEnv(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
 	g := e.idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"})
@@ -87,9 +86,9 @@ func TestE2EPostClientStrictAuth(t *testing.T) {
 	}
 
 	// The issuer does refuse Basic for this client (nothing consumed).
-	basic := &oauth2refresh.Client{TokenURL: e.idp.TokenURL, ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
+	basic := &tokenclient.Client{TokenURL: e.idp.TokenURL, ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret,
 		AuthStyle: oauth2.AuthStyleInHeader, AllowInsecure: true}
-	if _, err := basic.Refresh(context.Background(), g.RefreshToken, nil, nil, nil); !oauth2refresh.IsPermanent(err) {
+	if _, err := basic.Refresh(context.Background(), g.RefreshToken, nil, nil, nil); !tokenclient.IsPermanent(err) {
 		t.Fatalf("Basic refresh of a client_secret_post client = %v; want invalid_client", err)
 	}
 

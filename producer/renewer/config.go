@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // EnvConfigPath overrides DefaultConfigPath, as in osg-token-renewer's
@@ -31,7 +31,7 @@ const defaultTokenTimeout = 20 * time.Second
 // audience_mode key says otherwise: the "audience" parameter, as
 // osg-token-renewer's client-credentials mode and oidc-agent 4.x (and 5.x
 // with legacy_aud_mode, shipped for the WLCG IAMs) send it.
-const defaultAudienceMode = oauth2refresh.AudienceParam
+const defaultAudienceMode = tokenclient.AudienceParam
 
 // ConfigPath returns $OSG_TOKEN_RENEWER_CONFIG_PATH, else DefaultConfigPath.
 func ConfigPath() string {
@@ -81,7 +81,7 @@ type Account struct {
 	ClientSecretFile string
 	// AudienceMode (extension audience_mode) is the default for the
 	// account's tokens; nil means DefaultAudienceMode.
-	AudienceMode *oauth2refresh.AudienceMode
+	AudienceMode *tokenclient.AudienceMode
 	// Line is where the section starts.
 	Line int
 	// Unused: no token names this account. osg-token-renewer does not
@@ -124,7 +124,7 @@ type Token struct {
 	Newline bool
 	// AudienceMode (audience_mode: audience, resource or both); nil means
 	// the account's, else DefaultAudienceMode.
-	AudienceMode *oauth2refresh.AudienceMode
+	AudienceMode *tokenclient.AudienceMode
 	// Timeout (timeout, seconds or a Go duration) bounds this token's
 	// network work; zero means DefaultTokenTimeout.
 	Timeout time.Duration
@@ -411,14 +411,14 @@ func parseBool(s string) (bool, error) {
 	return false, fmt.Errorf("%q is not a boolean (yes/no, true/false, on/off, 1/0)", s)
 }
 
-func parseAudienceMode(s string) (oauth2refresh.AudienceMode, error) {
+func parseAudienceMode(s string) (tokenclient.AudienceMode, error) {
 	switch strings.ToLower(s) {
 	case "audience":
-		return oauth2refresh.AudienceParam, nil
+		return tokenclient.AudienceParam, nil
 	case "resource":
-		return oauth2refresh.AudienceResource, nil
+		return tokenclient.AudienceResource, nil
 	case "both":
-		return oauth2refresh.AudienceBoth, nil
+		return tokenclient.AudienceBoth, nil
 	}
 	return 0, fmt.Errorf("%q is not an audience mode (audience, resource or both)", s)
 }
@@ -474,7 +474,7 @@ func (t *Token) timeout() time.Duration {
 }
 
 // audienceMode resolves the token's audience mode.
-func (t *Token) audienceMode(a *Account) oauth2refresh.AudienceMode {
+func (t *Token) audienceMode(a *Account) tokenclient.AudienceMode {
 	switch {
 	case t.AudienceMode != nil:
 		return *t.AudienceMode

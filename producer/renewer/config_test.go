@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/producer/oauth2refresh"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // osgDocExample is the example of OSGDOC (docs/other/osg-token-renewer.md,
@@ -73,7 +73,7 @@ func TestParseConfigExamples(t *testing.T) {
 		t.Errorf("account = %+v", a)
 	}
 	// Defaults are osg-token-renewer's.
-	if !tok.Newline || tok.Mode != nil || tok.UID != -1 || tok.GID != -1 || tok.HasMinLifetime || tok.timeout() != defaultTokenTimeout || tok.audienceMode(a) != oauth2refresh.AudienceParam {
+	if !tok.Newline || tok.Mode != nil || tok.UID != -1 || tok.GID != -1 || tok.HasMinLifetime || tok.timeout() != defaultTokenTimeout || tok.audienceMode(a) != tokenclient.AudienceParam {
 		t.Errorf("defaults = %+v", tok)
 	}
 
@@ -252,10 +252,10 @@ timeout = 5
 	if ext.UID != 0 || ext.GID != 0 || ext.Mode == nil || *ext.Mode != 0o640 || ext.Newline || ext.timeout() != 90*time.Second {
 		t.Errorf("ext = %+v", ext)
 	}
-	if m := ext.audienceMode(cfg.Accounts["a"]); m != oauth2refresh.AudienceBoth {
+	if m := ext.audienceMode(cfg.Accounts["a"]); m != tokenclient.AudienceBoth {
 		t.Errorf("token audience_mode = %v; want both", m)
 	}
-	if m := (&Token{}).audienceMode(cfg.Accounts["a"]); m != oauth2refresh.AudienceResource {
+	if m := (&Token{}).audienceMode(cfg.Accounts["a"]); m != tokenclient.AudienceResource {
 		t.Errorf("account audience_mode = %v; want resource", m)
 	}
 	if cc.timeout() != 5*time.Second || cfg.Accounts["cc"].ClientSecretFile != "/etc/osg/tokens/cc.secret" {

@@ -89,8 +89,8 @@
 //     (clients registered by credmon-token setup use it): the grant is
 //     refused before it is looked at, so the retry cannot replay the
 //     refresh token. The method that worked is kept for the account's
-//     next tokens. This is source.RefreshAccount, which credmon-token get
-//     uses too, so the two cannot drift apart.
+//     next tokens. This is internal/tokenclient's AuthStyleAutoDetect,
+//     which credmon-token get uses too, so the two cannot drift apart.
 //   - Account lock: an oidc-agent account's file is locked
 //     (oidcagent.LockAccount, a flock on the file itself) from the first
 //     token that needs a refresh to the end of the account's tokens. A
@@ -103,8 +103,8 @@
 //     locks the new file right after its own save and only then lets go
 //     of the old one. Waiting is bounded by oidcagent.DefaultLockWait;
 //     a busy account fails its tokens as transient.
-//   - Client credentials: golang.org/x/oauth2/clientcredentials with HTTP
-//     Basic, scope verbatim, audience per audience_mode (§1.5).
+//   - Client credentials: internal/tokenclient's grant with HTTP Basic,
+//     scope verbatim, audience per audience_mode (§1.5).
 //   - Accounts are decrypted once per run (Argon2id, ~100 ms and 64 MiB
 //     each); accounts are worked on in parallel (4 at a time), the
 //     tokens of one account one after the other, because every refresh may

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -16,10 +15,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/bearer"
-	"github.com/credmon/credmon/producer/oauth2refresh"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/source"
 )
@@ -448,7 +446,7 @@ func (r *Renewer) finish(t *Token, tr TokenResult) TokenResult {
 	switch tr.Outcome {
 	case Failed:
 		tr.Class = classify(tr.Err)
-		msg := oauth2refresh.Describe(tr.Err)
+		msg := tokenclient.Describe(tr.Err)
 		if tr.Class == ClassReauth {
 			msg += "; the account must be authorised again"
 		}
@@ -616,11 +614,11 @@ func (r *Renewer) refresh(ctx context.Context, stop <-chan struct{}, acct *Accou
 		err = fmt.Errorf("discovering the token endpoint of %s: %w", issuer, err)
 		return
 	}
-	c := &oauth2refresh.Client{
+	c := &tokenclient.Client{
 		TokenURL:      tokenURL,
 		ClientID:      st.acct.ClientID(),
 		ClientSecret:  st.acct.ClientSecret(),
-		AuthStyle:     st.authStyle, // first time: Basic, as oidc-agent
+		AuthStyle:     st.authStyle, // first time: Basic, then post if refused
 		AudienceMode:  t.audienceMode(acct),
 		SendScopes:    true,
 		AllowInsecure: r.AllowInsecure,
@@ -630,7 +628,7 @@ func (r *Renewer) refresh(ctx context.Context, stop <-chan struct{}, acct *Accou
 	if r.OnRefreshSent != nil {
 		sent = func() { r.OnRefreshSent(t.Name) }
 	}
-	res, err := source.RefreshAccount(source.OnSent(ctx, sent), c, st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
+	res, err := c.Refresh(source.OnSent(ctx, sent), st.acct.RefreshToken(), strings.Fields(t.Scope), strings.Fields(t.Audience), r.now)
 	if err != nil {
 		return
 	}
@@ -642,12 +640,7 @@ func (r *Renewer) refresh(ctx context.Context, stop <-chan struct{}, acct *Accou
 		}
 		rotated = true
 	}
-	access, _ = res.Response.String("access_token")
-	received = res.Received
-	if n, ok := res.Response.Number("expires_in"); ok && n > 0 {
-		expiry = received.Add(time.Duration(n * float64(time.Second)))
-	}
-	return
+	return res.AccessToken(), res.Expiry(), res.Received, rotated, nil
 }
 
 // save writes a rotated refresh token to the account file (atomically,
@@ -698,8 +691,9 @@ func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error 
 }
 
 // clientCredentials performs osg-token-renewer 1.0.0's client-credentials
-// request with golang.org/x/oauth2/clientcredentials: HTTP
-// Basic client authentication, scope verbatim, audience as configured.
+// request: HTTP Basic client authentication, scope verbatim, audience as
+// configured. A bad or http token_request_url is refused by the client
+// before anything is sent (ClassRejected, ClassConfig).
 func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token) (access string, expiry, received time.Time, err error) {
 	secret := acct.ClientSecret
 	if acct.ClientSecretFile != "" {
@@ -710,57 +704,42 @@ func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token
 		}
 		secret = string(b)
 	}
-	u, perr := url.Parse(acct.TokenRequestURL)
-	if perr != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		err = classErr(ClassRejected, fmt.Errorf("account %s: invalid token_request_url %q", acct.Name, acct.TokenRequestURL))
-		return
+	c := &tokenclient.Client{
+		TokenURL:      acct.TokenRequestURL,
+		ClientID:      acct.ClientID,
+		ClientSecret:  secret,
+		AuthStyle:     oauth2.AuthStyleInHeader,
+		AudienceMode:  t.audienceMode(acct),
+		AllowInsecure: r.AllowInsecure,
+		HTTPClient:    r.httpClient(),
+		Now:           r.now,
 	}
-	if u.Scheme != "https" && !r.AllowInsecure {
-		err = classErr(ClassConfig, fmt.Errorf("account %s: token_request_url %s: %w", acct.Name, acct.TokenRequestURL, oauth2refresh.ErrInsecureURL))
-		return
-	}
-	cc := clientcredentials.Config{
-		ClientID:       acct.ClientID,
-		ClientSecret:   secret,
-		TokenURL:       acct.TokenRequestURL,
-		AuthStyle:      oauth2.AuthStyleInHeader,
-		EndpointParams: url.Values{},
-	}
+	var scopes []string
 	if t.Scope != "" {
-		cc.Scopes = []string{t.Scope} // verbatim, as osg-token-renewer sends it
+		scopes = []string{t.Scope} // verbatim, as osg-token-renewer sends it
 	}
-	if auds := strings.Fields(t.Audience); len(auds) > 0 {
-		switch t.audienceMode(acct) {
-		case oauth2refresh.AudienceParam:
-			cc.EndpointParams.Set("audience", strings.Join(auds, " "))
-		case oauth2refresh.AudienceResource:
-			cc.EndpointParams["resource"] = auds
-		case oauth2refresh.AudienceBoth:
-			cc.EndpointParams.Set("audience", strings.Join(auds, " "))
-			cc.EndpointParams["resource"] = auds
-		}
-	}
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.httpClient())
-	tok, err := cc.Token(ctx)
+	res, err := c.ClientCredentials(ctx, scopes, strings.Fields(t.Audience))
 	if err != nil {
+		err = fmt.Errorf("account %s: token_request_url: %w", acct.Name, err)
 		return
 	}
-	received = r.now()
-	return tok.AccessToken, tok.Expiry, received, nil
+	return res.AccessToken(), res.Expiry(), res.Received, nil
 }
 
 // accountCache holds decrypted accounts and discovered token endpoints.
 // RunOnce uses a new one per run (each account decrypted at most once per
 // run); Watch keeps one, re-reading an account file when it changes.
 type accountCache struct {
-	mu        sync.Mutex
-	accounts  map[string]*acctState
-	endpoints map[string]string
-	rnd       uint64
+	mu       sync.Mutex
+	accounts map[string]*acctState
+	rnd      uint64
+	// discovery keeps each issuer's document for the round (no TTL;
+	// nextRound resets it).
+	discovery tokenclient.Cache
 }
 
 func newAccountCache() *accountCache {
-	return &accountCache{accounts: map[string]*acctState{}, endpoints: map[string]string{}}
+	return &accountCache{accounts: map[string]*acctState{}}
 }
 
 func (c *accountCache) entry(name string) *acctState {
@@ -786,24 +765,11 @@ func (c *accountCache) nextRound() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rnd++
-	c.endpoints = map[string]string{}
+	c.discovery.Reset()
 }
 
 func (c *accountCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, allowInsecure bool) (string, error) {
-	c.mu.Lock()
-	u, ok := c.endpoints[issuer]
-	c.mu.Unlock()
-	if ok {
-		return u, nil
-	}
-	u, err := oauth2refresh.DiscoverTokenURL(ctx, hc, issuer, allowInsecure)
-	if err != nil {
-		return "", err
-	}
-	c.mu.Lock()
-	c.endpoints[issuer] = u
-	c.mu.Unlock()
-	return u, nil
+	return c.discovery.TokenURL(ctx, &tokenclient.Client{HTTPClient: hc, AllowInsecure: allowInsecure}, issuer)
 }
 
 // acctState is one account's decrypted state; mu serialises its tokens.
@@ -876,22 +842,23 @@ func (c *classified) Unwrap() error { return c.err }
 
 func classErr(class ErrorClass, err error) error { return &classified{class, err} }
 
-// classify sorts a failure: invalid_grant (and invalid_token) mean the
-// refresh token is dead; other permanent OAuth errors are
-// rejections; the rest (network, timeouts, 5xx, 429) are transient.
+// classify sorts a failure by the token client's classification: a dead
+// grant (invalid_grant, invalid_token) needs the account authorised again,
+// other permanent refusals are rejections, the rest (network, timeouts,
+// 5xx, 429) are transient. An insecure URL is refused before anything is
+// sent: a configuration error.
 func classify(err error) ErrorClass {
 	var c *classified
 	if errors.As(err, &c) {
 		return c.class
 	}
-	if errors.Is(err, oauth2refresh.ErrInsecureURL) {
-		return ClassConfig // refused before anything was sent
+	if errors.Is(err, tokenclient.ErrInsecureURL) {
+		return ClassConfig
 	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_token") {
+	switch tokenclient.Classify(err) {
+	case tokenclient.NeedsLogin:
 		return ClassReauth
-	}
-	if oauth2refresh.IsPermanent(err) {
+	case tokenclient.Permanent:
 		return ClassRejected
 	}
 	return ClassTransient

@@ -12,10 +12,10 @@
 //     then an error wrapping oidcagent.ErrAccountBusy.
 //   - ClientCredentials: the OAuth2 client-credentials grant.
 //
-// RefreshAccount is the refresh grant of an account's client, shared with
-// the renewer (package renewer): HTTP Basic first, as oidc-agent
-// authenticates, then client_secret_post when the issuer refuses the
-// client as invalid_client, which it does before looking at the grant.
+// Both talk to the issuer through internal/tokenclient, as the renewer
+// (package renewer) does: HTTP Basic first, as oidc-agent authenticates,
+// then client_secret_post when the issuer refuses the client as
+// invalid_client, which it does before looking at the grant.
 //
 // A cancelled context is a stop, not an abort: it ends waits and
 // discovery, and no token request is sent after it, but a request already
@@ -31,6 +31,6 @@
 // Errors a caller must tell apart are sentinels: ErrNeedsLogin (a human has
 // to log in: no stored credential, or the issuer refused it) and
 // ErrNoCredential (nothing stored yet, a subset of ErrNeedsLogin). Issuer
-// errors keep their types (*oauth2.RetrieveError, *oidc.TokenError) so
-// callers can classify them.
+// errors keep their type (*tokenclient.Error) so callers can classify them
+// (tokenclient.Classify).
 package source

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
-	"github.com/credmon/credmon/producer/oauth2refresh"
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -48,9 +44,11 @@ var (
 type Account struct {
 	Dir, Name string
 	Password  []byte
-	Client    *oidc.Client // HTTP client, insecure-transport and user-agent settings
+	// Client supplies the HTTP client, the insecure switch and the user
+	// agent; the account supplies the rest.
+	Client *tokenclient.Client
 	// AudienceMode is how audiences are sent (audience, resource, both).
-	AudienceMode oauth2refresh.AudienceMode
+	AudienceMode tokenclient.AudienceMode
 	// clock is the time source; nil means time.Now.
 	clock func() time.Time
 	// LockWait bounds the wait for another process's hold on the account
@@ -108,12 +106,7 @@ func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
 			return nil, fmt.Errorf("saving the rotated refresh token of %q: %w", a.Name, err)
 		}
 	}
-	at, _ := res.Response.String("access_token")
-	t := &Token{AccessToken: at}
-	if sec, ok := res.Response.Number("expires_in"); ok && sec > 0 {
-		t.Expiry = res.Received.Add(time.Duration(sec * float64(time.Second)))
-	}
-	return t, nil
+	return &Token{AccessToken: res.AccessToken(), Expiry: res.Expiry()}, nil
 }
 
 // lock takes the account's lock, waiting at most LockWait within ctx.
@@ -146,12 +139,17 @@ func (a *Account) load() (*oidcagent.Account, error) {
 	return acct, nil
 }
 
-// refresh discovers the token endpoint and performs the refresh grant
-// (RefreshAccount), unless ctx was cancelled first; invalid_grant means a
-// human must log in again.
-func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Request, now func() time.Time) (*oauth2refresh.Result, error) {
-	hc := a.Client.HTTPClient
-	tokenURL, err := oauth2refresh.DiscoverTokenURL(ctx, hc, acct.IssuerURL(), a.Client.AllowInsecure)
+// refresh discovers the token endpoint and performs the refresh grant,
+// unless ctx was cancelled first. The client authenticates as oidc-agent
+// does, HTTP Basic first, and with client_secret_post when the issuer
+// refuses that (tokenclient's AuthStyleAutoDetect): some accounts' clients
+// are registered for client_secret_post. A dead grant (invalid_grant)
+// means a human must log in again.
+func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Request, now func() time.Time) (*tokenclient.Result, error) {
+	rc := &tokenclient.Client{ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
+		AudienceMode: a.AudienceMode, SendScopes: true,
+		AllowInsecure: a.Client.AllowInsecure, HTTPClient: a.Client.HTTPClient, UserAgent: a.Client.UserAgent}
+	md, err := rc.Discover(ctx, acct.IssuerURL())
 	if err != nil {
 		return nil, fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)
 	}
@@ -160,12 +158,9 @@ func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Requ
 	}
 	rctx, cancel := Detach(ctx)
 	defer cancel()
-	rc := &oauth2refresh.Client{TokenURL: tokenURL, ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
-		AudienceMode: a.AudienceMode, SendScopes: true,
-		AllowInsecure: a.Client.AllowInsecure, HTTPClient: hc, UserAgent: a.Client.UserAgent}
-	res, err := RefreshAccount(OnSent(rctx, a.OnRefreshSent), rc, acct.RefreshToken(), req.Scopes, req.Audiences, now)
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+	rc.TokenURL = md.TokenEndpoint
+	res, err := rc.Refresh(OnSent(rctx, a.OnRefreshSent), acct.RefreshToken(), req.Scopes, req.Audiences, now)
+	if tokenclient.Classify(err) == tokenclient.NeedsLogin {
 		return nil, fmt.Errorf("account %q: %w (%w)", a.Name, ErrNeedsLogin, err)
 	}
 	return res, err
@@ -177,9 +172,11 @@ type ClientCredentials struct {
 	TokenURL, Issuer string
 	ClientID         string
 	ClientSecret     string
-	Client           *oidc.Client
-	// AudienceParam is "audience", "resource", "both" or "" (automatic).
-	AudienceParam string
+	// Client supplies the HTTP client, the insecure switch and the user
+	// agent.
+	Client *tokenclient.Client
+	// AudienceMode is how audiences are sent.
+	AudienceMode tokenclient.AudienceMode
 }
 
 // Describe implements Source.
@@ -187,39 +184,32 @@ func (c *ClientCredentials) Describe() string { return "client " + c.ClientID }
 
 // Token implements Source. As for Account, ctx's cancellation ends the
 // discovery and keeps the grant from being sent, but does not cut off a
-// grant already being sent (Detach).
+// grant already being sent (Detach). The client authenticates with HTTP
+// Basic, and with client_secret_post when the issuer refuses that.
 func (c *ClientCredentials) Token(ctx context.Context, req Request) (*Token, error) {
 	if c.ClientSecret == "" {
 		return nil, errors.New("the client credentials grant needs the client's secret")
 	}
-	tokenURL := c.TokenURL
-	if tokenURL == "" {
+	rc := &tokenclient.Client{TokenURL: c.TokenURL, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		AudienceMode: c.AudienceMode, AllowInsecure: c.Client.AllowInsecure, HTTPClient: c.Client.HTTPClient, UserAgent: c.Client.UserAgent}
+	if rc.TokenURL == "" {
 		if c.Issuer == "" {
 			return nil, errors.New("client credentials need a token URL or an issuer")
 		}
-		md, err := c.Client.Discover(ctx, c.Issuer)
+		md, err := rc.Discover(ctx, c.Issuer)
 		if err != nil {
 			return nil, fmt.Errorf("discovery at %s: %w", c.Issuer, err)
 		}
-		tokenURL = md.TokenEndpoint
+		rc.TokenURL = md.TokenEndpoint
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("client %s: no token requested: %w", c.ClientID, context.Cause(ctx))
 	}
 	ctx, cancel := Detach(ctx)
 	defer cancel()
-	auth := oidc.ClientAuth{ClientID: c.ClientID, ClientSecret: c.ClientSecret, Style: oauth2.AuthStyleInParams}
-	aud := strings.Join(req.Audiences, " ")
-	tok, err := c.Client.ClientCredentials(ctx, tokenURL, auth, req.Scopes, aud, c.AudienceParam)
-	var te *oidc.TokenError
-	if errors.As(err, &te) && te.Code == "invalid_client" {
-		// A client registered for client_secret_basic: the grant was
-		// refused before it was looked at, so trying again is safe.
-		auth.Style = oauth2.AuthStyleInHeader
-		tok, err = c.Client.ClientCredentials(ctx, tokenURL, auth, req.Scopes, aud, c.AudienceParam)
-	}
+	res, err := rc.ClientCredentials(ctx, req.Scopes, req.Audiences)
 	if err != nil {
 		return nil, err
 	}
-	return &Token{AccessToken: tok.AccessToken, Expiry: tok.Expiry}, nil
+	return &Token{AccessToken: res.AccessToken(), Expiry: res.Expiry()}, nil
 }

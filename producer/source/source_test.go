@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/credmon/credmon/internal/oidcprovider"
-	"github.com/credmon/credmon/producer/oauth2refresh"
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/source"
 )
@@ -20,7 +19,7 @@ var (
 
 func TestAccountAndClientCredentials(t *testing.T) {
 	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
-	cl := &oidc.Client{AllowInsecure: true}
+	cl := &tokenclient.Client{AllowInsecure: true}
 	dir := t.TempDir()
 	pw := []byte("pw")
 	store := func(name, login string) string {
@@ -38,7 +37,7 @@ func TestAccountAndClientCredentials(t *testing.T) {
 	rt := store("robot", "rob")
 	// The audience parameter (IAM, oidc-agent 4.x); this provider refuses a
 	// resource that was not granted at login.
-	mode, _ := oauth2refresh.ParseAudienceMode("audience")
+	mode, _ := tokenclient.ParseAudienceMode("audience")
 	src := &source.Account{Dir: dir, Name: "robot", Password: pw, Client: cl, AudienceMode: mode}
 	tok, err := src.Token(context.Background(), source.Request{Audiences: []string{"https://a.example"}, Scopes: []string{"storage.read:/"}})
 	if err != nil {

@@ -1,14 +1,15 @@
-package oidc
+package tokenclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/credmon/credmon/internal/redact"
 )
 
 // GrantTypeDeviceCode is the RFC 8628 §3.4 grant type.
@@ -26,8 +27,8 @@ const (
 	SlowDownStep = 5 * time.Second
 	// DefaultDeviceExpiry stands in for a missing expires_in, which RFC
 	// 8628 §3.2 makes required; 300 s is what oidc-agent uses for its own
-	// re-authentication. Without a bound, a forgotten prompt
-	// would poll forever, as oidc-gen does.
+	// re-authentication. Without a bound, a forgotten prompt would poll
+	// forever, as oidc-gen does.
 	DefaultDeviceExpiry = 300 * time.Second
 	// MaxBackoffInterval caps the doubling of the interval after network
 	// failures (RFC 8628 §3.5 recommends doubling on connection
@@ -47,72 +48,69 @@ type DeviceAuth struct {
 	// Received is when the response arrived (Client.Now); the code
 	// expires at Received + ExpiresIn.
 	Received time.Time
-	// Audience and AudienceParam are what StartDevice asked for. PollDevice
-	// repeats them at the token endpoint: RFC 8707 §2.2 lets a client
-	// narrow the token to one granted resource there, and without it a
-	// server picks its default audience (oidc-provider does; INDIGO IAM
-	// requires the same resource as on the device request).
-	Audience, AudienceParam string
-}
-
-// deviceResponse is the wire form, with the aliases oidc-agent accepts:
-// Google's verification_url(_complete).
-type deviceResponse struct {
-	DeviceCode              string  `json:"device_code"`
-	UserCode                string  `json:"user_code"`
-	VerificationURI         string  `json:"verification_uri"`
-	VerificationURL         string  `json:"verification_url"`
-	VerificationURIComplete string  `json:"verification_uri_complete"`
-	VerificationURLComplete string  `json:"verification_url_complete"`
-	ExpiresIn               flexInt `json:"expires_in"`
-	Interval                flexInt `json:"interval"`
-	Error                   any     `json:"error"`
+	// Audiences are what StartDevice asked for. PollDevice repeats them at
+	// the token endpoint (as the Client's AudienceMode says): RFC 8707
+	// §2.2 lets a client narrow the token to one granted resource there,
+	// and without it a server picks its default audience (oidc-provider
+	// does; INDIGO IAM requires the same resource as on the device
+	// request).
+	Audiences []string
 }
 
 // StartDevice sends the device authorization request (RFC 8628 §3.1) to
-// md.DeviceAuthorizationEndpoint. scopes are joined with spaces (none: the
-// client's registered scopes). A non-empty audience is sent as
-// c.AudienceParam chooses and remembered in the result for PollDevice.
+// DeviceAuthURL. scopes are joined with spaces (none: the client's
+// registered scopes); audiences are sent as AudienceMode says and kept in
+// the result for PollDevice.
 //
-// A confidential client authenticates here exactly as at the token
-// endpoint (Basic or form, per auth.Style); a public client sends only
-// client_id.
-func (c *Client) StartDevice(ctx context.Context, md *Metadata, auth ClientAuth, scopes []string, audience string) (*DeviceAuth, error) {
-	if err := auth.validate(); err != nil {
-		return nil, err
-	}
-	if md == nil || md.DeviceAuthorizationEndpoint == "" {
-		return nil, errors.New("the issuer has no device_authorization_endpoint")
+// Unlike x/oauth2's DeviceAuth, a confidential client authenticates here
+// exactly as at the token endpoint (AuthStyle): RFC 8628 §3.1 says so, and
+// a server that enforces it answers invalid_client otherwise.
+func (c *Client) StartDevice(ctx context.Context, scopes, audiences []string) (*DeviceAuth, error) {
+	if c.DeviceAuthURL == "" {
+		return nil, &PermanentError{Err: errors.New("the issuer has no device_authorization_endpoint")}
 	}
 	form := url.Values{}
 	if len(scopes) > 0 {
 		form.Set("scope", strings.Join(scopes, " "))
 	}
-	if err := audienceParams(form, audience, c.AudienceParam); err != nil {
+	setAudiences(form, c.AudienceMode, audiences)
+	resp, err := c.postForm(ctx, c.DeviceAuthURL, "device authorization endpoint", form)
+	if err != nil {
 		return nil, err
 	}
-	resp, err := c.postForm(ctx, md.DeviceAuthorizationEndpoint, &auth, form)
-	if err != nil {
-		return nil, fmt.Errorf("device authorization: %w", err)
+	obj := parseBody(resp.contentType, resp.body)
+	if resp.status/100 != 2 || errorCode(obj) != "" {
+		return nil, fmt.Errorf("device authorization at %s: %w", redactURLString(c.DeviceAuthURL), answerError(resp, obj, ""))
 	}
-	var dr deviceResponse
-	parseErr := json.Unmarshal(resp.body, &dr)
-	if resp.status/100 != 2 || (parseErr == nil && dr.Error != nil && dr.Error != "") {
-		return nil, fmt.Errorf("device authorization at %s: %w", md.DeviceAuthorizationEndpoint, oauthError(resp))
+	if obj == nil {
+		return nil, fmt.Errorf("device authorization response (HTTP %d, %s) is not a JSON object", resp.status, orUnknown(resp.contentType))
 	}
-	if parseErr != nil {
-		return nil, fmt.Errorf("parsing device authorization response (%s): %w", orUnknown(resp.contentType), scrubJSONError(parseErr))
+	str := func(keys ...string) string {
+		for _, k := range keys {
+			if v, _ := obj.String(k); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	num := func(k string) int {
+		n, _ := obj.Number(k)
+		if n < 0 || n > 1<<31 {
+			return 0
+		}
+		return int(n)
 	}
 	da := &DeviceAuth{
-		DeviceCode:              dr.DeviceCode,
-		UserCode:                dr.UserCode,
-		VerificationURI:         firstNonEmpty(dr.VerificationURI, dr.VerificationURL),
-		VerificationURIComplete: firstNonEmpty(dr.VerificationURIComplete, dr.VerificationURLComplete),
-		ExpiresIn:               int(dr.ExpiresIn),
-		Interval:                int(dr.Interval),
+		DeviceCode: str("device_code"),
+		UserCode:   str("user_code"),
+		// Google's names are verification_url(_complete), which
+		// oidc-agent accepts too.
+		VerificationURI:         str("verification_uri", "verification_url"),
+		VerificationURIComplete: str("verification_uri_complete", "verification_url_complete"),
+		ExpiresIn:               num("expires_in"),
+		Interval:                num("interval"),
 		Received:                c.now(),
-		Audience:                audience,
-		AudienceParam:           c.AudienceParam,
+		Audiences:               append([]string(nil), audiences...),
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, errors.New("device authorization response lacks device_code, user_code or verification_uri")
@@ -126,8 +124,8 @@ func (c *Client) StartDevice(ctx context.Context, md *Metadata, auth ClientAuth,
 	return da, nil
 }
 
-// PollDevice polls md.TokenEndpoint for the device code (RFC 8628 §3.4)
-// until the user approves, denies, or the code expires:
+// PollDevice polls TokenURL for the device code (RFC 8628 §3.4) until the
+// user approves, denies, or the code expires:
 //
 //   - it waits the interval before every request, including the first
 //     (nobody approves within a second, and it keeps a client that is
@@ -143,19 +141,15 @@ func (c *Client) StartDevice(ctx context.Context, md *Metadata, auth ClientAuth,
 //     error, doubles the interval (up to MaxBackoffInterval) and polls
 //     again: §3.5 asks clients to back off on connection timeouts, and
 //     one failed request out of sixty should not throw away an approval;
-//   - any other error is returned as it is (a *TokenError for OAuth
-//     errors).
+//   - any other error is returned as it is (an *Error for OAuth errors).
 //
 // progress, if not nil, is called before each wait with the time left
 // until the code expires and the current interval.
-func (c *Client) PollDevice(ctx context.Context, md *Metadata, auth ClientAuth, da *DeviceAuth, progress func(left, interval time.Duration)) (*Token, error) {
-	if err := auth.validate(); err != nil {
-		return nil, err
+func (c *Client) PollDevice(ctx context.Context, da *DeviceAuth, progress func(left, interval time.Duration)) (*Result, error) {
+	if da == nil || da.DeviceCode == "" {
+		return nil, &PermanentError{Err: errors.New("polling needs a device code")}
 	}
-	if md == nil || da == nil || da.DeviceCode == "" {
-		return nil, errors.New("polling needs metadata and a device code")
-	}
-	if _, err := c.parseURL(md.TokenEndpoint, "token endpoint"); err != nil {
+	if err := checkURL("token endpoint", c.TokenURL, c.AllowInsecure); err != nil {
 		return nil, err
 	}
 	interval := time.Duration(da.Interval) * time.Second
@@ -173,9 +167,7 @@ func (c *Client) PollDevice(ctx context.Context, md *Metadata, auth ClientAuth, 
 	deadline := start.Add(life)
 
 	form := url.Values{"grant_type": {GrantTypeDeviceCode}, "device_code": {da.DeviceCode}}
-	if err := audienceParams(form, da.Audience, da.AudienceParam); err != nil {
-		return nil, err
-	}
+	setAudiences(form, c.AudienceMode, da.Audiences)
 	var lastFailure error // the last transient failure, reported if the code then expires
 	expired := func() error {
 		if lastFailure != nil {
@@ -198,34 +190,33 @@ func (c *Client) PollDevice(ctx context.Context, md *Metadata, auth ClientAuth, 
 			return nil, expired()
 		}
 
-		resp, err := c.postForm(ctx, md.TokenEndpoint, &auth, form)
-		if err != nil {
+		res, err := c.grant(ctx, form, nil)
+		if err == nil {
+			return res, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("polling token endpoint: %w", ctx.Err())
+			}
+			if IsPermanent(err) {
+				return nil, err
 			}
 			lastFailure = err
 			interval = backoff(interval)
 			continue
 		}
-		tok, err := c.tokenFrom(resp)
-		if err == nil {
-			return tok, nil
-		}
-		var te *TokenError
-		if !errors.As(err, &te) {
-			return nil, fmt.Errorf("polling token endpoint %s: %w", md.TokenEndpoint, err)
-		}
 		switch {
-		case te.Code == "authorization_pending":
+		case e.Code == "authorization_pending":
 			lastFailure = nil
-		case te.Code == "slow_down":
+		case e.Code == "slow_down":
 			lastFailure = nil
 			interval += SlowDownStep
-		case te.Code == "" && transientStatus(te.Status):
-			lastFailure = te
+		case e.Code == "" && transientStatus(e.Status):
+			lastFailure = e
 			interval = backoff(interval)
-		default: // access_denied, expired_token (see TokenError.Is), anything else
-			return nil, fmt.Errorf("polling token endpoint %s: %w", md.TokenEndpoint, te)
+		default: // access_denied, expired_token (see Error.Is), anything else
+			return nil, fmt.Errorf("polling token endpoint %s: %w", redactURLString(c.TokenURL), e)
 		}
 	}
 }
@@ -246,11 +237,20 @@ func transientStatus(status int) bool {
 	return false
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
+// redactURLString is raw without query and user info, for messages.
+func redactURLString(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redact.Text(raw, redact.DescriptionLen)
 	}
-	return ""
+	return redactURL(u)
+}
+
+// orUnknown names a response's content type (the server's text, so
+// scrubbed) for a message.
+func orUnknown(ct string) string {
+	if ct == "" {
+		return "no content type"
+	}
+	return redact.Text(ct, maxCodeLen)
 }

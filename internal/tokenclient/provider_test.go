@@ -1,4 +1,4 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/internal/oidcprovider"
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // These tests run against the real oidc-provider (credtest), started once
@@ -36,8 +36,8 @@ import (
 // happens inside the fake Sleep, i.e. while the client is "waiting".
 func TestAgainstProvider(t *testing.T) {
 	p := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{StrictClientAuth: true})
-	newClient := func(clk *fakeClock) *oidc.Client {
-		return &oidc.Client{HTTPClient: p.HTTPClient(), AllowInsecure: true, UserAgent: "credmon-oidc-test", Now: clk.Now, Sleep: clk.Sleep}
+	newClient := func(clk *fakeClock) *tokenclient.Client {
+		return &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, HTTPClient: p.HTTPClient(), AllowInsecure: true, UserAgent: "credmon-oidc-test", Now: clk.Now, Sleep: clk.Sleep}
 	}
 	ctx := testContext(t)
 	md, err := newClient(newFakeClock()).Discover(ctx, p.Issuer)
@@ -50,7 +50,7 @@ func TestAgainstProvider(t *testing.T) {
 			md.RegistrationEndpoint != p.RegistrationURL || md.RevocationEndpoint != p.RevocationURL || md.JWKSURI != p.JWKSURL {
 			t.Errorf("metadata = %+v; want the provider's endpoints", md)
 		}
-		if md.OAuthOnly || !md.SupportsGrantType(oidc.GrantTypeDeviceCode) || !md.SupportsAuthMethod("none") || !slices.Contains(md.ScopesSupported, "offline_access") {
+		if md.OAuthOnly || !md.SupportsGrantType(tokenclient.GrantTypeDeviceCode) || !md.SupportsAuthMethod("none") || !slices.Contains(md.ScopesSupported, "offline_access") {
 			t.Errorf("metadata lists = grants %q, auth %q, scopes %q", md.GrantTypesSupported, md.TokenEndpointAuthMethodsSupported, md.ScopesSupported)
 		}
 		// The same issuer typed with a trailing slash is accepted, and the
@@ -68,11 +68,11 @@ func TestAgainstProvider(t *testing.T) {
 	t.Run("device flow", func(t *testing.T) {
 		for _, tc := range []struct {
 			name string
-			auth oidc.ClientAuth
+			auth clientAuth
 		}{
-			{"basic confidential client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
-			{"post confidential client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
-			{"public client", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}},
+			{"basic confidential client", clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
+			{"post confidential client", clientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"public client", clientAuth{ClientID: oidcprovider.ClientIDPublic}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, claims := deviceFlow(t, p, newClient, md, tc.auth, "", "bob")
@@ -87,25 +87,25 @@ func TestAgainstProvider(t *testing.T) {
 		// credmon is registered client_secret_basic; under strict client
 		// auth, form credentials are refused. That the refusal happens at
 		// the device endpoint shows the secret is sent there at all.
-		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
-		_, err := newClient(newFakeClock()).StartDevice(ctx, md, auth, []string{"openid"}, "")
-		var te *oidc.TokenError
-		if !errors.As(err, &te) || te.Code != "invalid_client" || !te.IsPermanent() {
+		auth := clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
+		_, err := on(newClient(newFakeClock()), md, auth).StartDevice(ctx, []string{"openid"}, nil)
+		var te *tokenclient.Error
+		if !errors.As(err, &te) || te.Code != "invalid_client" || !(te.Class != tokenclient.Transient) {
 			t.Fatalf("StartDevice with the wrong method: %v; want invalid_client", err)
 		}
 		// And a wrong secret with the right method.
-		auth = oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "wrong-secret", Style: oauth2.AuthStyleInHeader}
-		_, err = newClient(newFakeClock()).StartDevice(ctx, md, auth, []string{"openid"}, "")
+		auth = clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "wrong-secret", Style: oauth2.AuthStyleInHeader}
+		_, err = on(newClient(newFakeClock()), md, auth).StartDevice(ctx, []string{"openid"}, nil)
 		if !errors.As(err, &te) || te.Code != "invalid_client" || strings.Contains(err.Error(), "wrong-secret") {
 			t.Fatalf("StartDevice with a wrong secret: %v; want invalid_client without the secret", err)
 		}
 	})
 
 	t.Run("dynamic registration then device flow", func(t *testing.T) {
-		reg, err := newClient(newFakeClock()).Register(ctx, md, oidc.RegistrationRequest{
+		reg, err := newClient(newFakeClock()).Register(ctx, md.RegistrationEndpoint, tokenclient.RegistrationRequest{
 			ClientName:              "credmon-token test",
 			Scope:                   "openid offline_access storage.read:/",
-			GrantTypes:              []string{oidc.GrantTypeDeviceCode, "refresh_token"},
+			GrantTypes:              []string{tokenclient.GrantTypeDeviceCode, "refresh_token"},
 			TokenEndpointAuthMethod: "client_secret_post",
 			ApplicationType:         "native",
 		})
@@ -119,10 +119,10 @@ func TestAgainstProvider(t *testing.T) {
 			GrantTypes []string `json:"grant_types"`
 			AuthMethod string   `json:"token_endpoint_auth_method"`
 		}
-		if err := json.Unmarshal(reg.Raw, &echoed); err != nil || !slices.Contains(echoed.GrantTypes, oidc.GrantTypeDeviceCode) || echoed.AuthMethod != "client_secret_post" {
+		if err := json.Unmarshal(reg.Raw, &echoed); err != nil || !slices.Contains(echoed.GrantTypes, tokenclient.GrantTypeDeviceCode) || echoed.AuthMethod != "client_secret_post" {
 			t.Errorf("registered metadata = %s", reg.Raw)
 		}
-		auth := oidc.ClientAuth{ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, Style: oauth2.AuthStyleInParams}
+		auth := clientAuth{ClientID: reg.ClientID, ClientSecret: reg.ClientSecret, Style: oauth2.AuthStyleInParams}
 		_, claims := deviceFlow(t, p, newClient, md, auth, "", "")
 		if claims["client_id"] != reg.ClientID {
 			t.Errorf("client_id claim = %v; want %s", claims["client_id"], reg.ClientID)
@@ -130,10 +130,10 @@ func TestAgainstProvider(t *testing.T) {
 	})
 
 	t.Run("registration error carries the server's description", func(t *testing.T) {
-		_, err := newClient(newFakeClock()).Register(ctx, md, oidc.RegistrationRequest{
+		_, err := newClient(newFakeClock()).Register(ctx, md.RegistrationEndpoint, tokenclient.RegistrationRequest{
 			ClientName: "bad", GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"not a uri"},
 		})
-		var te *oidc.TokenError
+		var te *tokenclient.Error
 		if !errors.As(err, &te) || te.Code == "" || te.Description == "" || te.Status != http.StatusBadRequest {
 			t.Fatalf("Register with a bad redirect URI: %v; want a TokenError with code and description", err)
 		}
@@ -148,12 +148,12 @@ func TestAgainstProvider(t *testing.T) {
 			{"both", "condor://ce.example.org:9619"},
 		} {
 			t.Run(tc.param+" "+tc.aud, func(t *testing.T) {
-				withParam := func(clk *fakeClock) *oidc.Client {
+				withParam := func(clk *fakeClock) *tokenclient.Client {
 					c := newClient(clk)
-					c.AudienceParam = tc.param
+					c.AudienceMode = mode(tc.param)
 					return c
 				}
-				auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}
+				auth := clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}
 				_, claims := deviceFlow(t, p, withParam, md, auth, tc.aud, "")
 				if claims["aud"] != tc.aud {
 					t.Errorf("aud = %v; want %s", claims["aud"], tc.aud)
@@ -170,8 +170,8 @@ func TestAgainstProvider(t *testing.T) {
 		// and every poll it lets through, is the real provider.
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}
-		da, err := c.StartDevice(ctx, md, auth, []string{"openid", "offline_access"}, "")
+		auth := clientAuth{ClientID: oidcprovider.ClientIDPublic}
+		da, err := on(c, md, auth).StartDevice(ctx, []string{"openid", "offline_access"}, auds(""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,11 +190,11 @@ func TestAgainstProvider(t *testing.T) {
 			return true
 		}
 		var pl progressLog
-		tok, err := c.PollDevice(ctx, &mdProxy, auth, da, pl.record)
+		tok, err := on(c, &mdProxy, auth).PollDevice(ctx, da, pl.record)
 		if err != nil {
 			t.Fatalf("PollDevice: %v", err)
 		}
-		p.VerifyAccessToken(t, tok.AccessToken)
+		p.VerifyAccessToken(t, tok.AccessToken())
 		// Poll 1 came at once: slow_down (interval 5 → 10). Poll 2 after
 		// 10 s: let through, pending. Poll 3 after 10 s: the token.
 		if got, want := pl.Intervals(), seconds(5, 10, 10); !slices.Equal(got, want) {
@@ -208,8 +208,8 @@ func TestAgainstProvider(t *testing.T) {
 	t.Run("access_denied when the user aborts", func(t *testing.T) {
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
-		da, err := c.StartDevice(ctx, md, auth, []string{"openid", "offline_access"}, "")
+		auth := clientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}
+		da, err := on(c, md, auth).StartDevice(ctx, []string{"openid", "offline_access"}, auds(""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,9 +221,9 @@ func TestAgainstProvider(t *testing.T) {
 			}
 			return true
 		}
-		_, err = c.PollDevice(ctx, md, auth, da, nil)
-		var te *oidc.TokenError
-		if !errors.Is(err, oidc.ErrAccessDenied) || !errors.As(err, &te) || te.Code != "access_denied" {
+		_, err = on(c, md, auth).PollDevice(ctx, da, nil)
+		var te *tokenclient.Error
+		if !errors.Is(err, tokenclient.ErrAccessDenied) || !errors.As(err, &te) || te.Code != "access_denied" {
 			t.Fatalf("PollDevice after abort: %v; want ErrAccessDenied from the server", err)
 		}
 		if n := len(clk.Sleeps()); n != 2 {
@@ -239,8 +239,8 @@ func TestAgainstProvider(t *testing.T) {
 		// answering authorization_pending until then.
 		clk := newFakeClock()
 		c := newClient(clk)
-		auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDPublic}
-		da, err := c.StartDevice(ctx, md, auth, []string{"openid"}, "")
+		auth := clientAuth{ClientID: oidcprovider.ClientIDPublic}
+		da, err := on(c, md, auth).StartDevice(ctx, []string{"openid"}, auds(""))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,11 +249,11 @@ func TestAgainstProvider(t *testing.T) {
 		}
 		da.ExpiresIn = 12
 		var pl progressLog
-		_, err = c.PollDevice(ctx, md, auth, da, pl.record)
-		if !errors.Is(err, oidc.ErrExpiredToken) {
+		_, err = on(c, md, auth).PollDevice(ctx, da, pl.record)
+		if !errors.Is(err, tokenclient.ErrExpiredToken) {
 			t.Fatalf("PollDevice: %v; want ErrExpiredToken", err)
 		}
-		var te *oidc.TokenError
+		var te *tokenclient.Error
 		if errors.As(err, &te) {
 			t.Errorf("error %v came from the server; want the client's own deadline", err)
 		}
@@ -265,36 +265,36 @@ func TestAgainstProvider(t *testing.T) {
 	t.Run("client credentials with audience", func(t *testing.T) {
 		for _, tc := range []struct {
 			as, aud string
-			auth    oidc.ClientAuth
+			auth    clientAuth
 		}{
-			{"resource", "https://cc.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
-			{"audience", "https://cc2.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
-			{"both", "https://cc3.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret}},
-			{"", "https://cc4.example.org", oidc.ClientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"resource", "https://cc.example.org", clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInHeader}},
+			{"audience", "https://cc2.example.org", clientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
+			{"both", "https://cc3.example.org", clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: oidcprovider.ClientSecret}},
+			{"", "https://cc4.example.org", clientAuth{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Style: oauth2.AuthStyleInParams}},
 		} {
 			t.Run(tc.as, func(t *testing.T) {
 				clk := newFakeClock()
-				tok, err := newClient(clk).ClientCredentials(ctx, md.TokenEndpoint, tc.auth, []string{"compute.read"}, tc.aud, tc.as)
+				tok, err := cc(newClient(clk), md.TokenEndpoint, tc.auth, tc.as).ClientCredentials(ctx, []string{"compute.read"}, auds(tc.aud))
 				if err != nil {
 					t.Fatal(err)
 				}
-				claims := p.VerifyAccessToken(t, tok.AccessToken)
+				claims := p.VerifyAccessToken(t, tok.AccessToken())
 				if claims["aud"] != tc.aud || claims["sub"] != tc.auth.ClientID || !strings.Contains(fmt.Sprint(claims["scope"]), "compute.read") {
 					t.Errorf("claims aud %v sub %v scope %v; want %s %s compute.read", claims["aud"], claims["sub"], claims["scope"], tc.aud, tc.auth.ClientID)
 				}
 				if tok.RefreshToken != "" {
 					t.Error("client credentials returned a refresh token (RFC 6749 §4.4.3: SHOULD NOT)")
 				}
-				if tok.ExpiresIn <= 0 || !tok.Expiry.Equal(clk.Now().Add(time.Duration(tok.ExpiresIn)*time.Second)) {
-					t.Errorf("ExpiresIn %d, Expiry %v", tok.ExpiresIn, tok.Expiry)
+				if expiresIn(tok) <= 0 || !tok.Expiry().Equal(clk.Now().Add(time.Duration(expiresIn(tok))*time.Second)) {
+					t.Errorf("ExpiresIn %d, Expiry %v", expiresIn(tok), tok.Expiry())
 				}
 			})
 		}
 		t.Run("wrong secret", func(t *testing.T) {
-			auth := oidc.ClientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "not-the-secret", Style: oauth2.AuthStyleInHeader}
-			_, err := newClient(newFakeClock()).ClientCredentials(ctx, md.TokenEndpoint, auth, nil, "", "")
-			var te *oidc.TokenError
-			if !errors.As(err, &te) || te.Code != "invalid_client" || !te.IsPermanent() || strings.Contains(err.Error(), "not-the-secret") {
+			auth := clientAuth{ClientID: oidcprovider.ClientIDBasic, ClientSecret: "not-the-secret", Style: oauth2.AuthStyleInHeader}
+			_, err := cc(newClient(newFakeClock()), md.TokenEndpoint, auth, "").ClientCredentials(ctx, nil, nil)
+			var te *tokenclient.Error
+			if !errors.As(err, &te) || te.Code != "invalid_client" || !(te.Class != tokenclient.Transient) || strings.Contains(err.Error(), "not-the-secret") {
 				t.Fatalf("error = %v; want a permanent invalid_client without the secret", err)
 			}
 		})
@@ -305,13 +305,13 @@ func TestAgainstProvider(t *testing.T) {
 // the user (login; "" = oidcprovider.DefaultLogin) approving during the second
 // wait, so that the first poll gets a real authorization_pending. It checks
 // the RFC 8628 timing and returns the token and its verified claims.
-func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeClock) *oidc.Client, md *oidc.Metadata, auth oidc.ClientAuth, audience, login string) (*oidc.Token, jwt.MapClaims) {
+func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeClock) *tokenclient.Client, md *tokenclient.Metadata, auth clientAuth, audience, login string) (*tokenclient.Result, jwt.MapClaims) {
 	t.Helper()
 	ctx := testContext(t)
 	clk := newFakeClock()
 	c := newClient(clk)
 	scopes := []string{"openid", "offline_access", "storage.read:/"}
-	da, err := c.StartDevice(ctx, md, auth, scopes, audience)
+	da, err := on(c, md, auth).StartDevice(ctx, scopes, auds(audience))
 	if err != nil {
 		t.Fatalf("StartDevice: %v", err)
 	}
@@ -325,7 +325,7 @@ func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeCloc
 		return true
 	}
 	var pl progressLog
-	tok, err := c.PollDevice(ctx, md, auth, da, pl.record)
+	tok, err := on(c, md, auth).PollDevice(ctx, da, pl.record)
 	if err != nil {
 		t.Fatalf("PollDevice: %v", err)
 	}
@@ -339,13 +339,13 @@ func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeCloc
 	// With resource indicators the response's scope is the access token's
 	// resource scope (storage.read:/), not openid/offline_access; that
 	// those were granted shows in the refresh and ID tokens.
-	if tok.RefreshToken == "" || tok.IDToken == "" || !strings.EqualFold(tok.TokenType, "Bearer") || !strings.Contains(tok.Scope, "storage.read:/") {
-		t.Errorf("token: refresh %t, id_token %t, type %q, scope %q", tok.RefreshToken != "", tok.IDToken != "", tok.TokenType, tok.Scope)
+	if tok.RefreshToken == "" || field(tok, "id_token") == "" || !strings.EqualFold(field(tok, "token_type"), "Bearer") || !strings.Contains(field(tok, "scope"), "storage.read:/") {
+		t.Errorf("token: refresh %t, id_token %t, type %q, scope %q", tok.RefreshToken != "", field(tok, "id_token") != "", field(tok, "token_type"), field(tok, "scope"))
 	}
-	if tok.ExpiresIn <= 0 || !tok.Expiry.Equal(clk.Now().Add(time.Duration(tok.ExpiresIn)*time.Second)) {
-		t.Errorf("ExpiresIn %d, Expiry %v (clock %v)", tok.ExpiresIn, tok.Expiry, clk.Now())
+	if expiresIn(tok) <= 0 || !tok.Expiry().Equal(clk.Now().Add(time.Duration(expiresIn(tok))*time.Second)) {
+		t.Errorf("ExpiresIn %d, Expiry %v (clock %v)", expiresIn(tok), tok.Expiry(), clk.Now())
 	}
-	claims := p.VerifyAccessToken(t, tok.AccessToken)
+	claims := p.VerifyAccessToken(t, tok.AccessToken())
 	if !strings.Contains(fmt.Sprint(claims["scope"]), "storage.read:/") {
 		t.Errorf("scope claim %v lacks storage.read:/", claims["scope"])
 	}
@@ -354,7 +354,7 @@ func deviceFlow(t *testing.T, p *oidcprovider.Provider, newClient func(*fakeCloc
 
 // approve approves the device code as login through the provider's pages,
 // using the user code as a person would type it.
-func approve(t *testing.T, p *oidcprovider.Provider, da *oidc.DeviceAuth, login string) {
+func approve(t *testing.T, p *oidcprovider.Provider, da *tokenclient.DeviceAuth, login string) {
 	t.Helper()
 	if err := p.ApproveDevice(context.Background(), da.VerificationURI, da.UserCode, login); err != nil {
 		t.Errorf("approving %s: %v", da.UserCode, err)
@@ -389,7 +389,7 @@ func newIntervalEnforcer(t *testing.T, target string, clk *fakeClock) *intervalE
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
-		if dc := form.Get("device_code"); form.Get("grant_type") == oidc.GrantTypeDeviceCode && dc != "" {
+		if dc := form.Get("device_code"); form.Get("grant_type") == tokenclient.GrantTypeDeviceCode && dc != "" {
 			now := e.clk.Now()
 			e.mu.Lock()
 			tooSoon := now.Sub(e.last[dc]) < e.interval[dc]

@@ -1,4 +1,4 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // A secret with the characters RFC 6749 §2.3.1 makes us form-encode before
@@ -113,15 +113,14 @@ func TestClientCredentials(t *testing.T) {
 		{name: "both", style: oauth2.AuthStyleInHeader, audience: "https://x", as: "both",
 			wantForm: url.Values{"audience": {"https://x"}, "resource": {"https://x"}}},
 		{name: "no audience", style: oauth2.AuthStyleInHeader, wantForm: url.Values{}},
-		{name: "bad mode", style: oauth2.AuthStyleInHeader, audience: "x", as: "aud", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, jsonReply(200, okBody))
 			clk := newFakeClock()
-			c := &oidc.Client{AllowInsecure: true, Now: clk.Now, UserAgent: "credmon-test/1"}
-			auth := oidc.ClientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: tt.style}
-			tok, err := c.ClientCredentials(testContext(t), e.URL+"/token", auth, []string{"compute.read", "storage.read:/"}, tt.audience, tt.as)
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, UserAgent: "credmon-test/1"}
+			auth := clientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: tt.style}
+			tok, err := cc(c, e.URL+"/token", auth, tt.as).ClientCredentials(testContext(t), []string{"compute.read", "storage.read:/"}, auds(tt.audience))
 			if tt.wantErr {
 				if err == nil || len(e.Requests()) != 0 {
 					t.Fatalf("ClientCredentials = %v, %d requests; want an error and no request", err, len(e.Requests()))
@@ -131,11 +130,11 @@ func TestClientCredentials(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tok.AccessToken != testToken || tok.ExpiresIn != 3600 || !tok.Expiry.Equal(clk.Now().Add(time.Hour)) || tok.Scope != "compute.read" || tok.TokenType != "Bearer" {
+			if tok.AccessToken() != testToken || expiresIn(tok) != 3600 || !tok.Expiry().Equal(clk.Now().Add(time.Hour)) || field(tok, "scope") != "compute.read" || field(tok, "token_type") != "Bearer" {
 				t.Errorf("token = %+v; want the response's values with Expiry now+1h", tok)
 			}
-			if string(tok.Raw["expires_in"]) != `"3600"` {
-				t.Errorf("Raw[expires_in] = %s; want the string as sent", tok.Raw["expires_in"])
+			if string(rawField(tok, "expires_in")) != `"3600"` {
+				t.Errorf("Raw[expires_in] = %s; want the string as sent", rawField(tok, "expires_in"))
 			}
 			reqs := e.Requests()
 			if len(reqs) != 1 {
@@ -181,8 +180,10 @@ func TestTokenResponses(t *testing.T) {
 			wantState: 500},
 		{name: "200 with error (GitHub style)", reply: jsonReply(200, `{"error":"invalid_grant"}`),
 			wantCode: "invalid_grant", wantState: 200, permanent: true},
-		{name: "200 without access_token", reply: jsonReply(200, `{"token_type":"Bearer"}`)},
-		{name: "200 truncated JSON", reply: jsonReply(200, `{"access_token":"`+testToken)},
+		{name: "200 without access_token", reply: jsonReply(200, `{"token_type":"Bearer"}`),
+			wantDesc: "token endpoint response has no access_token", wantState: 200},
+		{name: "200 truncated JSON", reply: jsonReply(200, `{"access_token":"`+testToken),
+			wantDesc: "token endpoint response is not JSON", wantState: 200},
 		{name: "description echoing the secret is scrubbed",
 			reply:    jsonReply(401, fmt.Sprintf(`{"error":"invalid_client","error_description":"bad secret %s\n"}`, testSecret)),
 			wantCode: "invalid_client", wantDesc: "bad secret [redacted]", wantState: 401, permanent: true},
@@ -193,21 +194,22 @@ func TestTokenResponses(t *testing.T) {
 			wantCode: "temporarily_unavailable", wantState: 503},
 		{name: "redirect is not followed", reply: reply{status: 307, header: map[string]string{"Location": "https://elsewhere.example/token"}},
 			wantDesc: "redirect to https://elsewhere.example/token not followed", wantState: 307},
-		{name: "oversized body", reply: jsonReply(200, `{"access_token":"a","pad":"`+strings.Repeat("x", oidc.MaxResponseBytes)+`"}`)},
-		{name: "expires_in not a number", reply: jsonReply(200, `{"access_token":"a","expires_in":"soon"}`)},
+		{name: "oversized body", reply: jsonReply(200, `{"access_token":"a","pad":"`+strings.Repeat("x", tokenclient.MaxResponseBytes)+`"}`)},
+		// As the daemon always did: the token is good, its lifetime unknown.
+		{name: "expires_in not a number is no expiry", reply: jsonReply(200, `{"access_token":"a","expires_in":"soon"}`), wantOK: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, tt.reply)
-			c := &oidc.Client{AllowInsecure: true}
-			auth := oidc.ClientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInParams}
-			tok, err := c.ClientCredentials(testContext(t), e.URL+"/token", auth, nil, "", "")
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+			auth := clientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInParams}
+			tok, err := cc(c, e.URL+"/token", auth, "").ClientCredentials(testContext(t), nil, auds(""))
 			if tt.wantOK {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tok.ExpiresIn != 60 {
-					t.Errorf("ExpiresIn = %d; want 60", tok.ExpiresIn)
+				if want := strings.Contains(tt.reply.body, `60.0`); want != (expiresIn(tok) == 60) || want == tok.Expiry().IsZero() {
+					t.Errorf("ExpiresIn = %d, Expiry %v; want 60 s only when the server sent it", expiresIn(tok), tok.Expiry())
 				}
 				return
 			}
@@ -217,7 +219,7 @@ func TestTokenResponses(t *testing.T) {
 			if msg := err.Error(); strings.Contains(msg, testToken) || strings.Contains(msg, testSecret) {
 				t.Errorf("error %q leaks the token or secret", msg)
 			}
-			var te *oidc.TokenError
+			var te *tokenclient.Error
 			if !errors.As(err, &te) {
 				if tt.wantState != 0 {
 					t.Fatalf("error %v (%T); want a *TokenError", err, err)
@@ -230,8 +232,8 @@ func TestTokenResponses(t *testing.T) {
 			if te.Status != tt.wantState || te.Code != tt.wantCode || te.Description != tt.wantDesc {
 				t.Errorf("TokenError = %+v; want {%d %q %q}", *te, tt.wantState, tt.wantCode, tt.wantDesc)
 			}
-			if te.IsPermanent() != tt.permanent {
-				t.Errorf("IsPermanent() = %v; want %v", te.IsPermanent(), tt.permanent)
+			if (te.Class != tokenclient.Transient) != tt.permanent {
+				t.Errorf("IsPermanent() = %v; want %v", (te.Class != tokenclient.Transient), tt.permanent)
 			}
 		})
 	}
@@ -242,8 +244,8 @@ func TestTokenResponses(t *testing.T) {
 func TestRedirectTargetNotContacted(t *testing.T) {
 	target := newEndpoint(t, jsonReply(200, `{"access_token":"stolen"}`))
 	e := newEndpoint(t, reply{status: 307, header: map[string]string{"Location": target.URL + "/token"}})
-	c := &oidc.Client{AllowInsecure: true}
-	_, err := c.ClientCredentials(testContext(t), e.URL, oidc.ClientAuth{ClientID: "c", ClientSecret: testSecret}, nil, "", "")
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	_, err := cc(c, e.URL, clientAuth{ClientID: "c", ClientSecret: testSecret}, "").ClientCredentials(testContext(t), nil, auds(""))
 	if err == nil {
 		t.Fatal("ClientCredentials succeeded through a redirect")
 	}
@@ -255,14 +257,14 @@ func TestRedirectTargetNotContacted(t *testing.T) {
 func TestClientCredentialsRefusals(t *testing.T) {
 	e := newEndpoint(t, jsonReply(200, `{"access_token":"a"}`))
 	ctx := testContext(t)
-	if _, err := (&oidc.Client{}).ClientCredentials(ctx, e.URL, oidc.ClientAuth{ClientID: "c", ClientSecret: "s"}, nil, "", ""); !errors.Is(err, oidc.ErrInsecureURL) {
+	if _, err := cc((&tokenclient.Client{AudienceMode: tokenclient.AudienceAuto}), e.URL, clientAuth{ClientID: "c", ClientSecret: "s"}, "").ClientCredentials(ctx, nil, auds("")); !errors.Is(err, tokenclient.ErrInsecureURL) {
 		t.Errorf("http:// without AllowInsecure: error = %v; want ErrInsecureURL", err)
 	}
-	c := &oidc.Client{AllowInsecure: true}
-	if _, err := c.ClientCredentials(ctx, e.URL, oidc.ClientAuth{ClientID: "c"}, nil, "", ""); err == nil {
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	if _, err := cc(c, e.URL, clientAuth{ClientID: "c"}, "").ClientCredentials(ctx, nil, auds("")); err == nil {
 		t.Error("public client: want an error")
 	}
-	if _, err := c.ClientCredentials(ctx, e.URL, oidc.ClientAuth{ClientSecret: "s"}, nil, "", ""); err == nil {
+	if _, err := cc(c, e.URL, clientAuth{ClientSecret: "s"}, "").ClientCredentials(ctx, nil, auds("")); err == nil {
 		t.Error("no client_id: want an error")
 	}
 	if n := len(e.Requests()); n != 0 {
@@ -273,12 +275,12 @@ func TestClientCredentialsRefusals(t *testing.T) {
 func TestRegister(t *testing.T) {
 	e := newEndpoint(t, reply{status: 201, ctype: "application/json", body: `{"client_id":"dyn-1","client_secret":"dyn-secret",
 		"client_secret_expires_at":"0","registration_access_token":"rat","registration_client_uri":"https://op/reg/dyn-1","grant_types":["refresh_token"]}`})
-	c := &oidc.Client{AllowInsecure: true}
-	md := &oidc.Metadata{RegistrationEndpoint: e.URL + "/reg"}
-	reg, err := c.Register(testContext(t), md, oidc.RegistrationRequest{
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	md := &tokenclient.Metadata{RegistrationEndpoint: e.URL + "/reg"}
+	reg, err := c.Register(testContext(t), md.RegistrationEndpoint, tokenclient.RegistrationRequest{
 		ClientName:              "credmon-token test",
 		Scope:                   "openid offline_access",
-		GrantTypes:              []string{oidc.GrantTypeDeviceCode, "refresh_token"},
+		GrantTypes:              []string{tokenclient.GrantTypeDeviceCode, "refresh_token"},
 		TokenEndpointAuthMethod: "client_secret_post",
 		ApplicationType:         "native",
 		InitialAccessToken:      "iat-123",
@@ -313,10 +315,10 @@ func TestRegister(t *testing.T) {
 
 func TestRegisterError(t *testing.T) {
 	e := newEndpoint(t, jsonReply(400, `{"error":"invalid_redirect_uri","error_description":"Custom redirect_uri not allowed for web client"}`))
-	c := &oidc.Client{AllowInsecure: true}
-	_, err := c.Register(testContext(t), &oidc.Metadata{RegistrationEndpoint: e.URL}, oidc.RegistrationRequest{ClientName: "x", RedirectURIs: []string{"edu.kit.data.oidc-agent:/redirect"}})
-	var te *oidc.TokenError
-	if !errors.As(err, &te) || te.Code != "invalid_redirect_uri" || te.Description != "Custom redirect_uri not allowed for web client" || te.Status != 400 || !te.IsPermanent() {
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	_, err := c.Register(testContext(t), e.URL, tokenclient.RegistrationRequest{ClientName: "x", RedirectURIs: []string{"edu.kit.data.oidc-agent:/redirect"}})
+	var te *tokenclient.Error
+	if !errors.As(err, &te) || te.Code != "invalid_redirect_uri" || te.Description != "Custom redirect_uri not allowed for web client" || te.Status != 400 || !(te.Class != tokenclient.Transient) {
 		t.Fatalf("Register error = %v; want TokenError invalid_redirect_uri with the description", err)
 	}
 }

@@ -1,4 +1,4 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // Short enough that only the request's own secret list, not the
@@ -77,7 +77,7 @@ func echoServer(t *testing.T, status int, shape string) *httptest.Server {
 func assertNoEcho(t *testing.T, err error, secrets ...string) {
 	t.Helper()
 	texts := []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), fmt.Sprintf("%q", err)}
-	var te *oidc.TokenError
+	var te *tokenclient.Error
 	if errors.As(err, &te) {
 		texts = append(texts, fmt.Sprintf("%+v", *te))
 	}
@@ -120,29 +120,29 @@ func TestErrorsNeverHoldEchoedSecrets(t *testing.T) {
 			t.Run(fmt.Sprintf("%d-%s-style%d", tc.status, tc.shape, style), func(t *testing.T) {
 				srv := echoServer(t, tc.status, tc.shape)
 				clk := newFakeClock()
-				c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
-				auth := oidc.ClientAuth{ClientID: "cid", ClientSecret: echoSecret, Style: style}
-				md := &oidc.Metadata{Issuer: srv.URL, TokenEndpoint: srv.URL + "/token",
+				c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+				auth := clientAuth{ClientID: "cid", ClientSecret: echoSecret, Style: style}
+				md := &tokenclient.Metadata{Issuer: srv.URL, TokenEndpoint: srv.URL + "/token",
 					DeviceAuthorizationEndpoint: srv.URL + "/device", RegistrationEndpoint: srv.URL + "/reg"}
 
-				_, err := c.ClientCredentials(testContext(t), md.TokenEndpoint, auth, []string{"s"}, "https://aud", "")
+				_, err := cc(c, md.TokenEndpoint, auth, "").ClientCredentials(testContext(t), []string{"s"}, auds("https://aud"))
 				if err == nil {
 					t.Fatal("ClientCredentials succeeded")
 				}
 				assertNoEcho(t, err, echoSecret)
 
-				if _, err = c.StartDevice(testContext(t), md, auth, nil, ""); err == nil {
+				if _, err = on(c, md, auth).StartDevice(testContext(t), nil, auds("")); err == nil {
 					t.Fatal("StartDevice succeeded")
 				}
 				assertNoEcho(t, err, echoSecret)
 
-				da := &oidc.DeviceAuth{DeviceCode: echoDeviceCode, UserCode: "U", VerificationURI: "https://v", ExpiresIn: 60, Interval: 5, Received: clk.Now()}
-				if _, err = c.PollDevice(testContext(t), md, auth, da, nil); err == nil {
+				da := &tokenclient.DeviceAuth{DeviceCode: echoDeviceCode, UserCode: "U", VerificationURI: "https://v", ExpiresIn: 60, Interval: 5, Received: clk.Now()}
+				if _, err = on(c, md, auth).PollDevice(testContext(t), da, nil); err == nil {
 					t.Fatal("PollDevice succeeded")
 				}
 				assertNoEcho(t, err, echoSecret, echoDeviceCode)
 
-				if _, err = c.Register(testContext(t), md, oidc.RegistrationRequest{ClientName: "x", InitialAccessToken: echoIAT}); err == nil && tc.status/100 != 2 {
+				if _, err = c.Register(testContext(t), md.RegistrationEndpoint, tokenclient.RegistrationRequest{ClientName: "x", InitialAccessToken: echoIAT}); err == nil && tc.status/100 != 2 {
 					t.Fatal("Register succeeded")
 				}
 				if err != nil {
@@ -165,21 +165,21 @@ func TestTokensWithControlCharactersRefused(t *testing.T) {
 	} {
 		e := newEndpoint(t, jsonReply(200, body))
 		clk := newFakeClock()
-		c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
-		auth := oidc.ClientAuth{ClientID: "cid", ClientSecret: "s"}
-		_, err := c.ClientCredentials(testContext(t), e.URL+"/token", auth, nil, "", "")
+		c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+		auth := clientAuth{ClientID: "cid", ClientSecret: "s"}
+		_, err := cc(c, e.URL+"/token", auth, "").ClientCredentials(testContext(t), nil, auds(""))
 		if err == nil || !strings.Contains(err.Error(), "characters") || strings.Contains(err.Error(), "AT") {
 			t.Errorf("ClientCredentials(%s) = %v; want a refusal naming the characters, not the token", body, err)
 		}
-		md := &oidc.Metadata{TokenEndpoint: e.URL + "/token"}
-		da := &oidc.DeviceAuth{DeviceCode: "dc", ExpiresIn: 60, Interval: 1, Received: clk.Now()}
-		if _, err := c.PollDevice(testContext(t), md, auth, da, nil); err == nil || !strings.Contains(err.Error(), "characters") {
+		md := &tokenclient.Metadata{TokenEndpoint: e.URL + "/token"}
+		da := &tokenclient.DeviceAuth{DeviceCode: "dc", ExpiresIn: 60, Interval: 1, Received: clk.Now()}
+		if _, err := on(c, md, auth).PollDevice(testContext(t), da, nil); err == nil || !strings.Contains(err.Error(), "characters") {
 			t.Errorf("PollDevice(%s) = %v; want a refusal", body, err)
 		}
 	}
 	e := newEndpoint(t, jsonReply(200, `{"access_token":"AT","refresh_token":"R T"}`))
-	c := &oidc.Client{AllowInsecure: true}
-	if tok, err := c.ClientCredentials(testContext(t), e.URL+"/token", oidc.ClientAuth{ClientID: "c", ClientSecret: "s"}, nil, "", ""); err != nil || tok.RefreshToken != "R T" {
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	if tok, err := cc(c, e.URL+"/token", clientAuth{ClientID: "c", ClientSecret: "s"}, "").ClientCredentials(testContext(t), nil, auds("")); err != nil || tok.RefreshToken != "R T" {
 		t.Errorf("refresh_token with a space (a VSCHAR): %v, %v", tok, err)
 	}
 }

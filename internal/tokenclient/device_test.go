@@ -1,4 +1,4 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 func TestStartDevice(t *testing.T) {
 	tests := []struct {
 		name         string
-		auth         oidc.ClientAuth
+		auth         clientAuth
 		body         string
 		wantInterval int
 		wantExpires  int
@@ -34,14 +34,14 @@ func TestStartDevice(t *testing.T) {
 	}{
 		{
 			name:         "post client authenticates on the device request too; string numbers",
-			auth:         oidc.ClientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInParams},
+			auth:         clientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInParams},
 			body:         `{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"https://op/device","verification_uri_complete":"https://op/device?user_code=ABCD-EFGH","expires_in":"900","interval":"7"}`,
 			wantInterval: 7, wantExpires: 900, wantURI: "https://op/device", wantComplete: "https://op/device?user_code=ABCD-EFGH",
 			wantForm: url.Values{"client_id": {testClientID}, "client_secret": {testSecret}, "scope": {"openid offline_access"}, "resource": {"https://se.example.org"}},
 		},
 		{
 			name:         "basic client; defaults for absent interval and expires_in; Google's verification_url",
-			auth:         oidc.ClientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInHeader},
+			auth:         clientAuth{ClientID: testClientID, ClientSecret: testSecret, Style: oauth2.AuthStyleInHeader},
 			body:         `{"device_code":"dc","user_code":"U","verification_url":"https://google/device"}`,
 			wantInterval: 5, wantExpires: 300, wantURI: "https://google/device",
 			wantForm:  url.Values{"scope": {"openid offline_access"}, "resource": {"https://se.example.org"}},
@@ -49,7 +49,7 @@ func TestStartDevice(t *testing.T) {
 		},
 		{
 			name:         "public client sends client_id only",
-			auth:         oidc.ClientAuth{ClientID: "public", Style: oauth2.AuthStyleInHeader},
+			auth:         clientAuth{ClientID: "public", Style: oauth2.AuthStyleInHeader},
 			body:         `{"device_code":"dc","user_code":"U","verification_uri":"https://op/d","expires_in":60,"interval":0}`,
 			wantInterval: 5, wantExpires: 60, wantURI: "https://op/d",
 			wantForm: url.Values{"client_id": {"public"}, "scope": {"openid offline_access"}, "resource": {"https://se.example.org"}},
@@ -59,9 +59,9 @@ func TestStartDevice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, jsonReply(200, tt.body))
 			clk := newFakeClock()
-			c := &oidc.Client{AllowInsecure: true, Now: clk.Now}
-			md := &oidc.Metadata{DeviceAuthorizationEndpoint: e.URL + "/device/auth"}
-			da, err := c.StartDevice(testContext(t), md, tt.auth, []string{"openid", "offline_access"}, "https://se.example.org")
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now}
+			md := &tokenclient.Metadata{DeviceAuthorizationEndpoint: e.URL + "/device/auth"}
+			da, err := on(c, md, tt.auth).StartDevice(testContext(t), []string{"openid", "offline_access"}, auds("https://se.example.org"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,8 +69,8 @@ func TestStartDevice(t *testing.T) {
 				da.VerificationURI != tt.wantURI || da.VerificationURIComplete != tt.wantComplete || !da.Received.Equal(clk.Now()) {
 				t.Errorf("DeviceAuth = %+v; want interval %d, expires_in %d, uri %q, complete %q", da, tt.wantInterval, tt.wantExpires, tt.wantURI, tt.wantComplete)
 			}
-			if da.Audience != "https://se.example.org" {
-				t.Errorf("Audience = %q; want it remembered for PollDevice", da.Audience)
+			if !slices.Equal(da.Audiences, []string{"https://se.example.org"}) {
+				t.Errorf("Audiences = %q; want them remembered for PollDevice", da.Audiences)
 			}
 			r := e.Requests()[0]
 			if r.form.Encode() != tt.wantForm.Encode() {
@@ -95,15 +95,15 @@ func TestStartDeviceErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, tt.rp)
-			c := &oidc.Client{AllowInsecure: true}
-			_, err := c.StartDevice(testContext(t), &oidc.Metadata{DeviceAuthorizationEndpoint: e.URL}, oidc.ClientAuth{ClientID: "c", ClientSecret: testSecret}, nil, "")
-			var te *oidc.TokenError
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+			_, err := on(c, &tokenclient.Metadata{DeviceAuthorizationEndpoint: e.URL}, clientAuth{ClientID: "c", ClientSecret: testSecret}).StartDevice(testContext(t), nil, auds(""))
+			var te *tokenclient.Error
 			if err == nil || errors.As(err, &te) != (tt.code != "") || (te != nil && te.Code != tt.code) {
 				t.Fatalf("StartDevice error = %v; want code %q", err, tt.code)
 			}
 		})
 	}
-	if _, err := (&oidc.Client{}).StartDevice(context.Background(), &oidc.Metadata{}, oidc.ClientAuth{ClientID: "c"}, nil, ""); err == nil {
+	if _, err := on((&tokenclient.Client{AudienceMode: tokenclient.AudienceAuto}), &tokenclient.Metadata{}, clientAuth{ClientID: "c"}).StartDevice(context.Background(), nil, auds("")); err == nil {
 		t.Error("no device endpoint: want an error")
 	}
 }
@@ -170,7 +170,7 @@ func TestPollDevice(t *testing.T) {
 			replies:       []reply{jsonReply(400, pending), jsonReply(400, `{"error":"expired_token"}`)},
 			wantIntervals: seconds(5, 5),
 			wantPolls:     2,
-			wantErr:       oidc.ErrExpiredToken,
+			wantErr:       tokenclient.ErrExpiredToken,
 			wantTokenErr:  "expired_token",
 		},
 		{
@@ -180,7 +180,7 @@ func TestPollDevice(t *testing.T) {
 			replies:       []reply{jsonReply(400, `{"error":"access_denied","error_description":"End-User aborted interaction"}`)},
 			wantIntervals: seconds(5),
 			wantPolls:     1,
-			wantErr:       oidc.ErrAccessDenied,
+			wantErr:       tokenclient.ErrAccessDenied,
 			wantTokenErr:  "access_denied",
 		},
 		{
@@ -190,7 +190,7 @@ func TestPollDevice(t *testing.T) {
 			replies:       []reply{jsonReply(400, pending)},
 			wantIntervals: seconds(5, 5, 5, 5), // waits 5, 5, 5, then the 2 s left
 			wantPolls:     3,
-			wantErr:       oidc.ErrExpiredToken,
+			wantErr:       tokenclient.ErrExpiredToken,
 		},
 		{
 			name:          "other error is returned",
@@ -217,12 +217,12 @@ func TestPollDevice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEndpoint(t, tt.replies...)
 			clk := newFakeClock()
-			c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
-			md := &oidc.Metadata{TokenEndpoint: e.URL + "/token"}
-			da := &oidc.DeviceAuth{DeviceCode: "the-device-code", UserCode: "U", Interval: tt.interval, ExpiresIn: tt.expiresIn, Received: clk.Now(), Audience: "https://se", AudienceParam: "both"}
-			auth := oidc.ClientAuth{ClientID: "public"}
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceBoth, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+			md := &tokenclient.Metadata{TokenEndpoint: e.URL + "/token"}
+			da := &tokenclient.DeviceAuth{DeviceCode: "the-device-code", UserCode: "U", Interval: tt.interval, ExpiresIn: tt.expiresIn, Received: clk.Now(), Audiences: []string{"https://se"}}
+			auth := clientAuth{ClientID: "public"}
 			var pl progressLog
-			tok, err := c.PollDevice(testContext(t), md, auth, da, pl.record)
+			tok, err := on(c, md, auth).PollDevice(testContext(t), da, pl.record)
 
 			reqs := e.Requests()
 			if len(reqs) != tt.wantPolls {
@@ -240,7 +240,7 @@ func TestPollDevice(t *testing.T) {
 				}
 			}
 			for _, r := range reqs {
-				want := url.Values{"grant_type": {oidc.GrantTypeDeviceCode}, "device_code": {"the-device-code"}, "client_id": {"public"},
+				want := url.Values{"grant_type": {tokenclient.GrantTypeDeviceCode}, "device_code": {"the-device-code"}, "client_id": {"public"},
 					"resource": {"https://se"}, "audience": {"https://se"}}
 				if r.form.Encode() != want.Encode() {
 					t.Errorf("poll form = %s; want %s", r.form.Encode(), want.Encode())
@@ -251,7 +251,7 @@ func TestPollDevice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if tok.AccessToken != "at" || tok.RefreshToken != "rt" || tok.IDToken != "idt" || !tok.Expiry.Equal(clk.Now().Add(600*time.Second)) {
+				if tok.AccessToken() != "at" || tok.RefreshToken != "rt" || field(tok, "id_token") != "idt" || !tok.Expiry().Equal(clk.Now().Add(600*time.Second)) {
 					t.Errorf("token = %+v", tok)
 				}
 				return
@@ -262,7 +262,7 @@ func TestPollDevice(t *testing.T) {
 			if tt.wantErr != errAny && !errors.Is(err, tt.wantErr) {
 				t.Errorf("error = %v; want errors.Is %v", err, tt.wantErr)
 			}
-			var te *oidc.TokenError
+			var te *tokenclient.Error
 			wantTE := tt.wantTokenErr != "" || tt.wantErr == errAny // both errAny cases are server answers
 			if errors.As(err, &te) != wantTE || (te != nil && te.Code != tt.wantTokenErr) {
 				t.Errorf("error = %v (%T); want TokenError code %q", err, err, tt.wantTokenErr)
@@ -281,11 +281,11 @@ func TestPollDeviceNetworkFailure(t *testing.T) {
 	dead := e.URL
 	e.Close() // nothing listens there any more
 	clk := newFakeClock()
-	c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
-	da := &oidc.DeviceAuth{DeviceCode: "dc", Interval: 5, ExpiresIn: 60, Received: clk.Now()}
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+	da := &tokenclient.DeviceAuth{DeviceCode: "dc", Interval: 5, ExpiresIn: 60, Received: clk.Now()}
 	var pl progressLog
-	_, err := c.PollDevice(testContext(t), &oidc.Metadata{TokenEndpoint: dead}, oidc.ClientAuth{ClientID: "c"}, da, pl.record)
-	if !errors.Is(err, oidc.ErrExpiredToken) || !strings.Contains(err.Error(), "last poll failed") {
+	_, err := on(c, &tokenclient.Metadata{TokenEndpoint: dead}, clientAuth{ClientID: "c"}).PollDevice(testContext(t), da, pl.record)
+	if !errors.Is(err, tokenclient.ErrExpiredToken) || !strings.Contains(err.Error(), "last poll failed") {
 		t.Fatalf("error = %v; want ErrExpiredToken naming the last failure", err)
 	}
 	// 5, then doubled: 10, 20, 40 (sum 75 > 60: the last wait is cut).
@@ -304,9 +304,9 @@ func TestPollDeviceContextCancel(t *testing.T) {
 		}
 		return true
 	}
-	c := &oidc.Client{AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
-	da := &oidc.DeviceAuth{DeviceCode: "dc", Interval: 5, ExpiresIn: 600, Received: clk.Now()}
-	_, err := c.PollDevice(ctx, &oidc.Metadata{TokenEndpoint: e.URL}, oidc.ClientAuth{ClientID: "c"}, da, nil)
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
+	da := &tokenclient.DeviceAuth{DeviceCode: "dc", Interval: 5, ExpiresIn: 600, Received: clk.Now()}
+	_, err := on(c, &tokenclient.Metadata{TokenEndpoint: e.URL}, clientAuth{ClientID: "c"}).PollDevice(ctx, da, nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v; want context.Canceled", err)
 	}
@@ -319,10 +319,10 @@ func TestPollDeviceContextCancel(t *testing.T) {
 // (a timer) is exercised too.
 func TestPollDeviceRealSleep(t *testing.T) {
 	e := newEndpoint(t, jsonReply(200, tokenOK))
-	c := &oidc.Client{AllowInsecure: true}
-	da := &oidc.DeviceAuth{DeviceCode: "dc", Interval: 1, ExpiresIn: 30}
+	c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
+	da := &tokenclient.DeviceAuth{DeviceCode: "dc", Interval: 1, ExpiresIn: 30}
 	start := time.Now()
-	if _, err := c.PollDevice(testContext(t), &oidc.Metadata{TokenEndpoint: e.URL}, oidc.ClientAuth{ClientID: "c"}, da, nil); err != nil {
+	if _, err := on(c, &tokenclient.Metadata{TokenEndpoint: e.URL}, clientAuth{ClientID: "c"}).PollDevice(testContext(t), da, nil); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < time.Second {

@@ -1,10 +1,11 @@
-package oauth2refresh
+package tokenclient
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -212,10 +213,10 @@ func TestRefreshRefusesTokensWithControlCharacters(t *testing.T) {
 	}
 }
 
-// FuzzInterpret: whatever the answer, a success carries tokens a header
+// FuzzTokenResult: whatever the answer, a success carries tokens a header
 // and a file can hold, and a failure's text holds neither the request's
 // secret nor a control character.
-func FuzzInterpret(f *testing.F) {
+func FuzzTokenResult(f *testing.F) {
 	f.Add(200, "application/json", []byte(okBody), "x")
 	f.Add(200, "application/json", []byte(`{"access_token":"AT\n"}`), "x")
 	f.Add(200, "application/json", []byte(`{"access_token":"AT","refresh_token":"\u0000"}`), "x")
@@ -227,8 +228,13 @@ func FuzzInterpret(f *testing.F) {
 			return
 		}
 		secret := "S3cr3t-" + tail
-		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {ct}, "Retry-After": {string(body)}}}
-		res, err := interpret(resp, body, time.Time{}, []string{secret})
+		mt, _, _ := mime.ParseMediaType(ct)
+		ra := strings.TrimSpace(string(body))
+		if len(ra) > maxRetryAfterLen {
+			ra = ""
+		}
+		resp := &response{status: status, contentType: mt, retryAfter: ra, body: body, secrets: []string{secret}}
+		res, err := tokenResult(resp, time.Time{})
 		if err == nil {
 			at, _ := res.Response.String("access_token")
 			if !tokenCharsOK(at, 0x21) || (res.RefreshToken != "" && !tokenCharsOK(res.RefreshToken, 0x20)) {

@@ -1,4 +1,4 @@
-package oauth2refresh
+package tokenclient
 
 import (
 	"context"

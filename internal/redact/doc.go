@@ -1,8 +1,8 @@
-// Package redact makes text an issuer sent fit for a log line. Both token
-// clients (producer/oauth2refresh for the daemon, producer/oidc for
-// credmon-token) run every issuer-supplied string that may end up in an
-// error through Text once, when the error is built, so nothing above them
-// needs to think about it.
+// Package redact makes text an issuer sent fit for a log line. The token
+// client (internal/tokenclient, used by the daemon and credmon-token) runs
+// every issuer-supplied string that may end up in an error through Text
+// once, when the error is built, so nothing above it needs to think about
+// it.
 //
 // An issuer can put anything in error, error_description, a status line or
 // a Location: one that echoes its request hands back the refresh token and

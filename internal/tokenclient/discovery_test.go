@@ -1,4 +1,4 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/credmon/credmon/producer/oidc"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // metadataServer serves discovery documents at the paths in docs, where
@@ -120,13 +120,13 @@ func TestDiscover(t *testing.T) {
 			docs:       map[string]string{"/realms/x/.well-known/openid-configuration": fmt.Sprintf(doc, "/realms/y")},
 			issuerPath: "/realms/x",
 			wantPaths:  []string{"/realms/x/.well-known/openid-configuration"},
-			wantErr:    oidc.ErrIssuerMismatch,
+			wantErr:    tokenclient.ErrIssuerMismatch,
 		},
 		{
 			name:       "issuer mismatch: two trailing slashes are not one",
 			docs:       map[string]string{"/.well-known/openid-configuration": fmt.Sprintf(doc, "//")},
 			wantPaths:  []string{"/.well-known/openid-configuration"},
-			wantErr:    oidc.ErrIssuerMismatch,
+			wantErr:    tokenclient.ErrIssuerMismatch,
 			wantIssuer: "",
 		},
 		{
@@ -145,7 +145,7 @@ func TestDiscover(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ms := newMetadataServer(t, tt.docs, tt.status404)
-			c := &oidc.Client{AllowInsecure: true}
+			c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}
 			md, err := c.Discover(testContext(t), ms.URL+tt.issuerPath)
 			if got := ms.Paths(); strings.Join(got, " ") != strings.Join(tt.wantPaths, " ") {
 				t.Errorf("paths fetched = %q; want %q", got, tt.wantPaths)
@@ -190,8 +190,8 @@ var errAny = errors.New("any error")
 
 func TestDiscoverRefusesHTTPWithoutAllowInsecure(t *testing.T) {
 	ms := newMetadataServer(t, map[string]string{"/.well-known/openid-configuration": `{"issuer":"$ISSUER","token_endpoint":"$ISSUER/token"}`}, 0)
-	_, err := (&oidc.Client{}).Discover(testContext(t), ms.URL)
-	if !errors.Is(err, oidc.ErrInsecureURL) {
+	_, err := (&tokenclient.Client{AudienceMode: tokenclient.AudienceAuto}).Discover(testContext(t), ms.URL)
+	if !errors.Is(err, tokenclient.ErrInsecureURL) {
 		t.Fatalf("Discover(%s) error = %v; want ErrInsecureURL", ms.URL, err)
 	}
 	if n := len(ms.Paths()); n != 0 {
@@ -201,7 +201,7 @@ func TestDiscoverRefusesHTTPWithoutAllowInsecure(t *testing.T) {
 
 func TestDiscoverDefaults(t *testing.T) {
 	ms := newMetadataServer(t, map[string]string{"/.well-known/openid-configuration": `{"issuer":"$ISSUER","token_endpoint":"$ISSUER/token"}`}, 0)
-	md, err := (&oidc.Client{AllowInsecure: true}).Discover(testContext(t), ms.URL)
+	md, err := (&tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true}).Discover(testContext(t), ms.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package tokenchars_test
 import (
 	"testing"
 
-	"github.com/credmon/credmon/producer/internal/tokenchars"
+	"github.com/credmon/credmon/internal/tokenchars"
 )
 
 func TestTokenCharacters(t *testing.T) {

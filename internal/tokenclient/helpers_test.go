@@ -1,10 +1,14 @@
-package oidc_test
+package tokenclient_test
 
 import (
 	"context"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // fakeClock is the Client's Now and Sleep in tests: Sleep advances the
@@ -91,4 +95,68 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// clientAuth is a client identity the tests give a Client (see on).
+type clientAuth struct {
+	ClientID, ClientSecret string
+	Style                  oauth2.AuthStyle
+}
+
+// on is a copy of c that is the client a at md's token and device
+// authorization endpoints (md nil: c's).
+func on(c *tokenclient.Client, md *tokenclient.Metadata, a clientAuth) *tokenclient.Client {
+	cp := *c
+	cp.ClientID, cp.ClientSecret, cp.AuthStyle = a.ClientID, a.ClientSecret, a.Style
+	if md != nil {
+		cp.TokenURL, cp.DeviceAuthURL = md.TokenEndpoint, md.DeviceAuthorizationEndpoint
+	}
+	return &cp
+}
+
+// cc is a copy of c that is the client a at tokenURL, sending audiences as
+// the mode named by as (see mode).
+func cc(c *tokenclient.Client, tokenURL string, a clientAuth, as string) *tokenclient.Client {
+	cp := on(c, nil, a)
+	cp.TokenURL, cp.AudienceMode = tokenURL, mode(as)
+	return cp
+}
+
+// mode is the AudienceMode for the names credmon-token's --audience-mode
+// takes; "" is AudienceAuto.
+func mode(as string) tokenclient.AudienceMode {
+	if as == "" {
+		return tokenclient.AudienceAuto
+	}
+	m, err := tokenclient.ParseAudienceMode(as)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// auds is one audience as a list, none for "".
+func auds(aud string) []string {
+	if aud == "" {
+		return nil
+	}
+	return []string{aud}
+}
+
+// field is the token response's string member k.
+func field(r *tokenclient.Result, k string) string {
+	s, _ := r.Response.String(k)
+	return s
+}
+
+// rawField is the token response's member k as sent.
+func rawField(r *tokenclient.Result, k string) string {
+	b, _ := r.Response.Raw(k)
+	return string(b)
+}
+
+// expiresIn is the token response's expires_in (0: none).
+func expiresIn(r *tokenclient.Result) int64 {
+	n, _ := r.Response.Number("expires_in")
+	return int64(n)
 }

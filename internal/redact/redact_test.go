@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credmon/credmon/producer/internal/redact"
+	"github.com/credmon/credmon/internal/redact"
 )
 
 const (

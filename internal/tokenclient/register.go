@@ -1,4 +1,4 @@
-package oidc
+package tokenclient
 
 import (
 	"bytes"
@@ -47,59 +47,54 @@ type Registration struct {
 	Raw json.RawMessage
 }
 
-// Register creates a client at md.RegistrationEndpoint (RFC 7591 §3.1): a
-// JSON POST without client authentication. An error answer (RFC 7591
-// §3.2.2, e.g. invalid_client_metadata, invalid_redirect_uri) is returned
-// as a *TokenError with the server's error and error_description.
-func (c *Client) Register(ctx context.Context, md *Metadata, req RegistrationRequest) (*Registration, error) {
-	if md == nil || md.RegistrationEndpoint == "" {
-		return nil, errors.New("the issuer has no registration_endpoint")
+// Register creates a client at endpoint, the issuer's
+// registration_endpoint (RFC 7591 §3.1): a JSON POST without client
+// authentication (the Client's identity is not used). An error answer
+// (RFC 7591 §3.2.2, e.g. invalid_client_metadata, invalid_redirect_uri) is
+// an *Error with the server's error and error_description.
+func (c *Client) Register(ctx context.Context, endpoint string, req RegistrationRequest) (*Registration, error) {
+	if endpoint == "" {
+		return nil, &PermanentError{Err: errors.New("the issuer has no registration_endpoint")}
 	}
-	u, err := c.parseURL(md.RegistrationEndpoint, "registration endpoint")
-	if err != nil {
+	if err := checkURL("registration endpoint", endpoint, c.AllowInsecure); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(registrationBody(req))
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, &PermanentError{Err: err}
 	}
 	hreq.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	hreq.Header.Set("Content-Type", "application/json")
 	if req.InitialAccessToken != "" {
 		hreq.Header.Set("Authorization", "Bearer "+req.InitialAccessToken)
 	}
-	resp, err := c.do(c.postClient(), hreq, req.InitialAccessToken)
+	resp, err := c.do(c.postClient(), hreq, []string{req.InitialAccessToken})
 	if err != nil {
 		return nil, fmt.Errorf("client registration: %w", err)
 	}
+	obj := parseBody(resp.contentType, resp.body)
 	if resp.status/100 != 2 {
-		return nil, fmt.Errorf("client registration at %s: %w", md.RegistrationEndpoint, oauthError(resp))
+		return nil, fmt.Errorf("client registration at %s: %w", redactURLString(endpoint), answerError(resp, obj, ""))
 	}
-	var wire struct {
-		ClientID                string  `json:"client_id"`
-		ClientSecret            string  `json:"client_secret"`
-		RegistrationAccessToken string  `json:"registration_access_token"`
-		RegistrationClientURI   string  `json:"registration_client_uri"`
-		ClientSecretExpiresAt   flexInt `json:"client_secret_expires_at"`
+	if obj == nil {
+		return nil, fmt.Errorf("client registration response (HTTP %d, %s) is not a JSON object", resp.status, orUnknown(resp.contentType))
 	}
-	if err := json.Unmarshal(resp.body, &wire); err != nil {
-		return nil, fmt.Errorf("parsing client registration response (HTTP %d, %s): %w", resp.status, orUnknown(resp.contentType), scrubJSONError(err))
+	reg := &Registration{Raw: json.RawMessage(resp.body)}
+	reg.ClientID, _ = obj.String("client_id")
+	reg.ClientSecret, _ = obj.String("client_secret")
+	reg.RegistrationAccessToken, _ = obj.String("registration_access_token")
+	reg.RegistrationClientURI, _ = obj.String("registration_client_uri")
+	if n, ok := obj.Number("client_secret_expires_at"); ok && n > 0 && n < 1<<62 {
+		reg.ClientSecretExpiresAt = int64(n)
 	}
-	if wire.ClientID == "" {
+	if reg.ClientID == "" {
 		return nil, fmt.Errorf("client registration response (HTTP %d) has no client_id", resp.status)
 	}
-	return &Registration{
-		ClientID:                wire.ClientID,
-		ClientSecret:            wire.ClientSecret,
-		RegistrationAccessToken: wire.RegistrationAccessToken,
-		RegistrationClientURI:   wire.RegistrationClientURI,
-		ClientSecretExpiresAt:   int64(wire.ClientSecretExpiresAt),
-		Raw:                     json.RawMessage(resp.body),
-	}, nil
+	return reg, nil
 }
 
 // registrationBody is the JSON client metadata for req.

@@ -1,4 +1,4 @@
-package oauth2refresh
+package tokenclient
 
 import (
 	"context"
@@ -46,7 +46,8 @@ const okBody = `{"access_token":"AT","token_type":"Bearer","expires_in":600,"ref
 
 func TestRefreshRequestLikePythonCredmon(t *testing.T) {
 	srv, c := endpoint(t, 200, okBody, "application/json")
-	cl := &Client{TokenURL: srv.URL + "/token", ClientID: "cid", ClientSecret: "s&cret", AllowInsecure: true, AudienceMode: AudienceNone}
+	cl := &Client{TokenURL: srv.URL + "/token", ClientID: "cid", ClientSecret: "s&cret", AllowInsecure: true, AudienceMode: AudienceNone,
+		AuthStyle: oauth2.AuthStyleInParams}
 	res, err := cl.Refresh(context.Background(), "RT1", nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)

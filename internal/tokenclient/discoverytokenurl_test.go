@@ -1,4 +1,4 @@
-package oauth2refresh
+package tokenclient
 
 import (
 	"context"
@@ -73,4 +73,39 @@ func TestDiscoverTokenURLHTTPSRule(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Discovery follows an issuer's redirect to another https document, but
+// never one from https to http: a downgraded document could name any token
+// endpoint. The insecure switch lifts the rule, as it does for URLs given.
+func TestDiscoverRedirectPolicy(t *testing.T) {
+	plain, plainHits := discoveryServer(t, false, "%s/token")
+	var tlsSrv *httptest.Server
+	tlsSrv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("to") {
+		case "http":
+			http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusFound)
+		case "":
+			http.Redirect(w, r, r.URL.Path+"?to=self-served", http.StatusFound)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"issuer": %q, "token_endpoint": "%s/token"}`, tlsSrv.URL, tlsSrv.URL)
+		}
+	}))
+	t.Cleanup(tlsSrv.Close)
+
+	u, err := DiscoverTokenURL(context.Background(), tlsSrv.Client(), tlsSrv.URL, false)
+	if err != nil || u != tlsSrv.URL+"/token" {
+		t.Errorf("https redirect: %q, %v; want %s/token", u, err, tlsSrv.URL)
+	}
+
+	c := &Client{HTTPClient: tlsSrv.Client()}
+	_, _, err = c.fetchMetadata(context.Background(), tlsSrv.URL+"/.well-known/openid-configuration?to=http")
+	if !errors.Is(err, ErrInsecureURL) || plainHits.Load() != 0 {
+		t.Errorf("https → http redirect: %v, %d requests to the http server; want ErrInsecureURL and none", err, plainHits.Load())
+	}
+	c.AllowInsecure = true
+	if _, _, err = c.fetchMetadata(context.Background(), tlsSrv.URL+"/.well-known/openid-configuration?to=http"); err != nil || plainHits.Load() != 1 {
+		t.Errorf("https → http redirect with the insecure switch: %v, %d requests; want it followed", err, plainHits.Load())
+	}
 }
