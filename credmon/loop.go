@@ -188,7 +188,7 @@ func (m *Monitor) maybeReload() bool {
 		}
 	}
 	m.cfg = cfg
-	m.gen = newGeneration()
+	m.gen = newGeneration(m.clock)
 	if m.opts.CreateKeys && len(staleLocal) > 0 {
 		EnsureLocalKeys(cfg, m.mintLog)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // Version is reported in logs and the User-Agent; set at link time.
@@ -104,11 +105,15 @@ type reloadState struct {
 type generation struct {
 	providers map[string]*providerInfo
 	locals    map[string]*localIssuer
-	discovery *discoveryCache
+	discovery *tokenclient.Cache
 }
 
-func newGeneration() generation {
-	return generation{providers: map[string]*providerInfo{}, locals: map[string]*localIssuer{}, discovery: newDiscoveryCache()}
+func newGeneration(clock Clock) generation {
+	return generation{
+		providers: map[string]*providerInfo{},
+		locals:    map[string]*localIssuer{},
+		discovery: &tokenclient.Cache{TTL: discoveryTTL, Now: clock.Now},
+	}
 }
 
 // queues are the tokens due and the jobs in flight.
@@ -166,7 +171,6 @@ func New(opts Options) (*Monitor, error) {
 		results: make(chan *result, 64),
 		users:   make(map[string]*userState),
 		reload:  reloadState{providers: map[string]bool{}},
-		gen:     newGeneration(),
 		q:       queues{busy: make(map[*cred]struct{}), issuers: make(map[string]*issuerState)},
 		scan:    scanState{passes: make(map[int]*pass)},
 	}
@@ -178,6 +182,7 @@ func New(opts Options) (*Monitor, error) {
 	if m.clock == nil {
 		m.clock = clock.Real()
 	}
+	m.gen = newGeneration(m.clock)
 	if m.rnd == nil {
 		m.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}

@@ -52,7 +52,7 @@ type job struct {
 	netSem     chan struct{}   // the issuer's network slots
 	probe      bool            // the one request that tests a paused issuer
 	local      *localIssuer    // set for local mints
-	discovery  *discoveryCache // this configuration generation's
+	discovery  *tokenclient.Cache // this configuration generation's
 	// meta is the .meta as the loop read it (version metaID; nil: none):
 	// the client the web app recorded at login.
 	meta    *credfile.Meta
@@ -368,7 +368,9 @@ func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Cl
 			return nil, atomicfile.ID{}, err
 		}
 		r.asked = true
-		u, err := j.discovery.tokenURL(ctx, w.http, p.Issuer, j.cfg.AllowInsecure, j.cfg.HTTPTimeout, w.now)
+		dctx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+		u, err := j.discovery.TokenURL(dctx, c, p.Issuer)
+		cancel()
 		<-j.netSem
 		r.netErr = err
 		if err != nil {
@@ -413,64 +415,9 @@ func (j *job) acquireNet(ctx context.Context) error {
 	return nil
 }
 
-// discoveryCache remembers token endpoints found by OIDC discovery for an
-// hour, so 10,000 tokens of one issuer cost one discovery request.
-type discoveryCache struct {
-	mu      sync.Mutex
-	entries map[string]discoveryEntry
-	flight  map[string]*discoveryCall
-}
-
-type discoveryEntry struct {
-	url string
-	at  time.Time
-}
-
-type discoveryCall struct {
-	done chan struct{}
-	url  string
-	err  error
-}
-
+// discoveryTTL is how long a discovered token endpoint is reused, so that
+// 10,000 tokens of one issuer cost one discovery request an hour. The cache
+// (tokenclient.Cache, the module's one) lives in the configuration
+// generation, so a reload, which may change the insecure switch or the
+// issuer, starts a fresh one.
 const discoveryTTL = time.Hour
-
-func newDiscoveryCache() *discoveryCache {
-	return &discoveryCache{entries: map[string]discoveryEntry{}, flight: map[string]*discoveryCall{}}
-}
-
-// tokenURL returns the issuer's token endpoint. Both the issuer and the
-// endpoint must be https unless allowInsecure (the token URL rule); the
-// cache is rebuilt on every configuration change, so the flag is constant
-// for its lifetime.
-func (dc *discoveryCache) tokenURL(ctx context.Context, hc *http.Client, issuer string, allowInsecure bool, timeout time.Duration, now func() time.Time) (string, error) {
-	dc.mu.Lock()
-	if e, ok := dc.entries[issuer]; ok && now().Sub(e.at) < discoveryTTL {
-		dc.mu.Unlock()
-		return e.url, nil
-	}
-	if call, ok := dc.flight[issuer]; ok {
-		dc.mu.Unlock()
-		select {
-		case <-call.done:
-			return call.url, call.err
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-	}
-	call := &discoveryCall{done: make(chan struct{})}
-	dc.flight[issuer] = call
-	dc.mu.Unlock()
-
-	reqCtx, cancel := context.WithTimeout(ctx, timeout)
-	call.url, call.err = tokenclient.DiscoverTokenURL(reqCtx, hc, issuer, allowInsecure)
-	cancel()
-
-	dc.mu.Lock()
-	delete(dc.flight, issuer)
-	if call.err == nil {
-		dc.entries[issuer] = discoveryEntry{url: call.url, at: now()}
-	}
-	dc.mu.Unlock()
-	close(call.done)
-	return call.url, call.err
-}
