@@ -48,10 +48,10 @@ type job struct {
 	cfg        *knobs.Credmon
 	pendingRT  string
 	pendingTop atomicfile.ID
-	issuer     *issuerState    // the issuer's state: workers read only issuer.paused
-	netSem     chan struct{}   // the issuer's network slots
-	probe      bool            // the one request that tests a paused issuer
-	local      *localIssuer    // set for local mints
+	issuer     *issuerState       // the issuer's state: workers read only issuer.paused
+	netSem     chan struct{}      // the issuer's network slots
+	probe      bool               // the one request that tests a paused issuer
+	local      *localIssuer       // set for local mints
 	discovery  *tokenclient.Cache // this configuration generation's
 	// meta is the .meta as the loop read it (version metaID; nil: none):
 	// the client the web app recorded at login.
