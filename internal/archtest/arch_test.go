@@ -16,6 +16,12 @@ const module = "github.com/credmon/credmon/"
 // relative to the module), to be removed by issue 10's redesign.
 var knownDebt = map[string][]string{}
 
+// harnesses run real or emulated peers (an OIDC provider, a KDC, a Vault
+// API server) for the tests and the demos; they are not test helpers in the
+// testing.TB sense, since the demos run them too, but no shipped binary may
+// link one.
+var harnesses = []string{"internal/oidcprovider", "internal/kdc", "internal/vaulttest"}
+
 // violation says which rule importer → imported breaks, or "". test is
 // true for an import made only by the importer's _test.go files: those may
 // use a test helper, but the layering rules hold for them too (a producer
@@ -30,8 +36,12 @@ func violation(importer, imported string, test bool) string {
 		return "internal packages import only internal packages"
 	case in(importer, "producer") && in(imported, "credmon"):
 		return "producer imports nothing from credmon"
+	case in(importer, "credmon") && in(imported, "producer"):
+		return "credmon imports nothing from producer (what both need lives in internal/)"
 	case !test && in(imported, "credmon/credtest"):
 		return "no non-test package imports a test helper"
+	case !test && in(importer, "cmd") && slices.ContainsFunc(harnesses, func(h string) bool { return in(imported, h) }):
+		return "the shipped binaries link no test peer (the demos may)"
 	}
 	return ""
 }
@@ -117,6 +127,11 @@ func TestRulesCatchWrongEdges(t *testing.T) {
 		{"internal/atomicfile", "producer/bearer", false, true},
 		{"cmd/credmon", "credmon/credtest", true, false},
 		{"credmon", "condorcfg", false, false},
+		{"credmon", "producer/bearer", false, true},
+		{"cmd/credmon-token", "internal/oidcprovider", false, true},
+		{"cmd/credmon-token", "internal/oidcprovider", true, false},
+		{"examples/demo-oauth", "internal/oidcprovider", false, false},
+		{"credmon/knobs", "internal/tokenclient", false, false},
 		{"credmon", "internal/atomicfile", false, false},
 		{"cmd/credmon-token", "internal/tokenclient", false, false},
 		{"internal/tokenclient", "internal/oidcprovider", true, false},
