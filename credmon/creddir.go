@@ -15,9 +15,9 @@ import (
 	"github.com/credmon/credmon/internal/atomicfile"
 )
 
-// CredDirMode is the mode the Python credmon and condor_master create the
+// credDirMode is the mode the Python credmon and condor_master create the
 // credential directory with (root:condor 02770, setgid).
-const CredDirMode = 0o2770
+const credDirMode = 0o2770
 
 // PrepareCredDir resolves the credential directory the way the Python
 // credmon's get_cred_dir does: create it (02770) if missing, then refuse it
@@ -37,11 +37,11 @@ func PrepareCredDir(path string) (*atomicfile.Dir, error) {
 	}
 	_, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.Mkdir(path, CredDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.Mkdir(path, credDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("creating credential directory: %w", err)
 		}
 		// Mkdir is subject to the umask; the setgid bit and group rwx matter.
-		if err := os.Chmod(path, CredDirMode|fs.ModeSetgid); err != nil {
+		if err := os.Chmod(path, credDirMode|fs.ModeSetgid); err != nil {
 			return nil, fmt.Errorf("setting mode of credential directory: %w", err)
 		}
 		_, err = os.Lstat(path)

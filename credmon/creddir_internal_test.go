@@ -18,7 +18,7 @@ func TestPrepareCredDirFollowsConfiguredSymlink(t *testing.T) {
 	if err := os.MkdirAll(real, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(real, CredDirMode); err != nil {
+	if err := os.Chmod(real, credDirMode); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(base, "oauth_credentials")

@@ -85,10 +85,10 @@ type status struct {
 	floorNote string
 }
 
-// UnknownLifetime is assumed for a .use with no expires_in, expires_at or
+// unknownLifetime is assumed for a .use with no expires_in, expires_at or
 // JWT exp: HTCondor's default local token lifetime (20 min), so such a
 // token is refreshed about every 10 minutes rather than never or always.
-const UnknownLifetime = 20 * time.Minute
+const unknownLifetime = 20 * time.Minute
 
 // decide returns when token id should next be refreshed (or minted; zero:
 // not until something changes) and what to log about it. draw is the
@@ -128,8 +128,8 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		t := Times{Issued: o.issued, Expiry: o.expiry, LastRefresh: s.lastRefresh}
 		if !o.expiryKnown {
 			// A .use that says nothing about its expiry: refresh it as if it
-			// lived UnknownLifetime.
-			t.Expiry = o.issued.Add(UnknownLifetime)
+			// lived unknownLifetime.
+			t.Expiry = o.issued.Add(unknownLifetime)
 		}
 		var why Floor
 		due, why = cv.policy.RefreshAt(t, now, draw)

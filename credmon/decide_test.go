@@ -72,8 +72,8 @@ func TestDecide(t *testing.T) {
 		{name: "the same floor again: no second note", s: state{lastRefresh: t0, floor: FloorExpired},
 			o: observation{hasUse: true, issued: t0.Add(-2 * time.Hour), expiry: t0.Add(-time.Hour), expiryKnown: true}, cv: oauth,
 			now: t0, want: t0.Add(time.Minute), floor: FloorExpired},
-		{name: "unknown expiry: UnknownLifetime", o: observation{hasUse: true, issued: t0}, cv: oauth, now: t0,
-			want: t0.Add(UnknownLifetime / 2)},
+		{name: "unknown expiry: unknownLifetime", o: observation{hasUse: true, issued: t0}, cv: oauth, now: t0,
+			want: t0.Add(unknownLifetime / 2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,7 @@
 // expiry − (SEC_CREDENTIAL_REFRESH + margin), so a job's copy, re-fetched
 // every SEC_CREDENTIAL_REFRESH, never expires.
 //
-// Local mints have their own small worker pool (LocalJobs), so a hung
+// Local mints have their own small worker pool (localJobs), so a hung
 // issuer holding every OAuth2 slot never delays the .use condor_submit is
 // waiting for. A local token is re-minted from its own exp by the same
 // Policy, at once when a reload changed its provider's claims, and with the

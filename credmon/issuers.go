@@ -21,25 +21,25 @@ import (
 // and, once paused, not even those, so the tokens of every healthy issuer
 // are served on time whatever another one does.
 //
-// The breaker: BreakerThreshold requests in a row that got no answer
+// The breaker: breakerThreshold requests in a row that got no answer
 // (timeout, refused or reset connection, 5xx, 429) pause the issuer for a
 // backoff (MIN_BACKOFF doubling to MAX_BACKOFF, with jitter); a Retry-After
-// on the answer pauses it for that long (capped at RetryAfterCap). Its
+// on the answer pauses it for that long (capped at retryAfterCap). Its
 // tokens stay queued, keeping their schedule: no failure is counted
 // against them while it is paused. When the pause ends one probe request
 // goes out; an answer resumes the issuer, silence pauses it again for
 // longer.
 
-// BreakerThreshold is how many requests in a row must go unanswered before
+// breakerThreshold is how many requests in a row must go unanswered before
 // an issuer is paused.
-const BreakerThreshold = 3
+const breakerThreshold = 3
 
-// RetryAfterCap bounds how long an issuer's Retry-After can pause it and
+// retryAfterCap bounds how long an issuer's Retry-After can pause it and
 // delay a token: a misconfigured issuer must not stop refreshes for days.
-const RetryAfterCap = 10 * time.Minute
+const retryAfterCap = 10 * time.Minute
 
 // MaxJobs bounds refresh jobs in flight over all issuers (goroutines and
-// open files); each issuer is bounded far below it by JobsPerWorker·Workers.
+// open files); each issuer is bounded far below it by jobsPerWorker·Workers.
 const MaxJobs = 1024
 
 // issuerState is one issuer's share of the daemon, owned by the Run
@@ -116,7 +116,7 @@ func (is *issuerState) canStart(now time.Time, maxJobs int) (ok, probe bool) {
 func (m *Monitor) refreshJobs() []*job {
 	var jobs []*job
 	now := m.now()
-	perIssuer := JobsPerWorker * m.cfg.Workers
+	perIssuer := jobsPerWorker * m.cfg.Workers
 	for progress := true; progress && m.q.running < MaxJobs; {
 		progress = false
 		for _, is := range m.q.ready {
@@ -187,7 +187,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 	now := m.now()
 	var wait time.Duration
 	if d, ok := tokenclient.RetryAfter(r.netErr, now); ok && d > 0 {
-		wait = min(d, RetryAfterCap)
+		wait = min(d, retryAfterCap)
 	}
 	switch {
 	case wait > 0:
@@ -195,7 +195,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 		m.pauseIssuer(is, now.Add(wait), fmt.Sprintf("it asked to retry after %s (Retry-After)", wait.Round(time.Second)))
 	case unanswered(r.netErr):
 		is.unanswered++
-		if is.unanswered >= BreakerThreshold || r.probe {
+		if is.unanswered >= breakerThreshold || r.probe {
 			is.opens++
 			pause := Backoff(is.opens, m.cfg.MinBackoff, m.cfg.MaxBackoff, m.rnd.Float64())
 			m.pauseIssuer(is, now.Add(pause), fmt.Sprintf("%d requests in a row got no answer (last: %s)", is.unanswered, tokenclient.Describe(r.netErr)))
@@ -245,7 +245,7 @@ func unanswered(err error) bool {
 	return true
 }
 
-// JobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
+// jobsPerWorker bounds refreshes in flight (reading, waiting for an issuer
 // slot, or writing) at this multiple of Workers; only Workers of them talk
 // to issuers at a time.
-const JobsPerWorker = 4
+const jobsPerWorker = 4

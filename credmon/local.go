@@ -68,13 +68,13 @@ func (m *Monitor) localUseLifetime(c *cred, b []byte, written time.Time) bool {
 	return true
 }
 
-// EnsureLocalKeys creates the EC P-256 key pair of every local provider
+// ensureLocalKeys creates the EC P-256 key pair of every local provider
 // whose private key file does not exist, as the Python credmon does at
 // start-up (docs/htcondor-contract.md#local-issuer): private key SEC1 PEM 0600, public key SPKI
 // PEM 0644, never overwriting an existing file. Only ES256 providers get a
 // key: a generated EC key could not serve RS256. Errors are logged; OAuth2
 // tokens do not need the key.
-func EnsureLocalKeys(cfg *knobs.Credmon, log hclog.Logger) {
+func ensureLocalKeys(cfg *knobs.Credmon, log hclog.Logger) {
 	done := map[string]bool{}
 	for _, p := range cfg.LocalNames {
 		l, err := cfg.Local(p)
@@ -106,8 +106,8 @@ func EnsureLocalKeys(cfg *knobs.Credmon, log hclog.Logger) {
 	}
 }
 
-// LocalJobs bounds local mints in flight. A mint is a signature (tens of
+// localJobs bounds local mints in flight. A mint is a signature (tens of
 // microseconds) and a durable file replacement (a few fsyncs), so a small
 // pool keeps the disk busy without queueing behind OAuth2 refreshes: local
 // tokens gate condor_submit (docs/htcondor-contract.md#handshake, step 4) and must never wait for an issuer.
-const LocalJobs = 16
+const localJobs = 16

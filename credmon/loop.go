@@ -56,7 +56,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	if m.opts.CreateKeys {
 		// Before the pid file, as the Python credmon does: once credd can
 		// signal us, local tokens can be minted.
-		EnsureLocalKeys(m.cfg, m.mintLog)
+		ensureLocalKeys(m.cfg, m.mintLog)
 	}
 	if err := markIncomplete(m.dir); err != nil {
 		return fmt.Errorf("removing CREDMON_COMPLETE: %w", err)
@@ -137,7 +137,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			m.drainDirty(workCtx, c)
 		case <-ticker.C():
 			ticks++
-			m.fullPass(workCtx, ticks%DeepPassEvery == 0)
+			m.fullPass(workCtx, ticks%deepPassEvery == 0)
 		case <-timer.C():
 			m.runDue()
 		case r := <-m.results:
@@ -190,7 +190,7 @@ func (m *Monitor) maybeReload() bool {
 	m.cfg = cfg
 	m.gen = newGeneration(m.clock)
 	if m.opts.CreateKeys && len(staleLocal) > 0 {
-		EnsureLocalKeys(cfg, m.mintLog)
+		ensureLocalKeys(cfg, m.mintLog)
 	}
 	m.reclassify(staleLocal)
 	m.log.Info("configuration changed; reloaded")
@@ -270,12 +270,12 @@ func (m *Monitor) causedByUs(c change) bool {
 }
 
 // dispatch takes off the queues every job that may start now: local mints
-// while fewer than LocalJobs run, then refreshes as the issuers allow
+// while fewer than localJobs run, then refreshes as the issuers allow
 // (refreshJobs). The jobs count as running from here; Run starts each on a
 // worker goroutine (worker.go start).
 func (m *Monitor) dispatch() []*job {
 	var jobs []*job
-	for len(m.q.local) > 0 && m.q.localRun < LocalJobs {
+	for len(m.q.local) > 0 && m.q.localRun < localJobs {
 		c := m.q.local[0]
 		m.q.local[0] = nil
 		m.q.local = m.q.local[1:]
@@ -505,7 +505,7 @@ func (m *Monitor) tokenURL(c *cred) string {
 
 func (m *Monitor) policyFor(c *cred) Policy {
 	return Policy{
-		Fraction:    FractionFor(m.tokenURL(c), m.cfg.RefreshFraction),
+		Fraction:    fractionFor(m.tokenURL(c), m.cfg.RefreshFraction),
 		Jitter:      m.cfg.RefreshJitter,
 		Safety:      m.cfg.SecCredentialRefresh + m.cfg.RefreshMargin,
 		MinInterval: m.cfg.MinRefreshInterval,

@@ -44,7 +44,7 @@ type Options struct {
 	// Pid is written to the pid file; 0 means os.Getpid().
 	Pid int
 	// CreateKeys generates a missing local-issuer key pair at start and
-	// after a configuration change (EnsureLocalKeys), as the Python credmon
+	// after a configuration change (ensureLocalKeys), as the Python credmon
 	// does at start-up. The command sets it; library users and tests
 	// normally manage keys themselves.
 	CreateKeys bool

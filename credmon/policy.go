@@ -90,9 +90,9 @@ func (p Policy) RefreshAt(t Times, now time.Time, rnd float64) (time.Time, Floor
 // re.match("https://.*\.box\.com", token_url), anchored at the start only).
 var boxTokenURL = regexp.MustCompile(`^https://.*\.box\.com`)
 
-// FractionFor returns the refresh fraction for a token URL: Box tokens are
+// fractionFor returns the refresh fraction for a token URL: Box tokens are
 // refreshed at 0.95 of their lifetime, others at def.
-func FractionFor(tokenURL string, def float64) float64 {
+func fractionFor(tokenURL string, def float64) float64 {
 	if boxTokenURL.MatchString(tokenURL) {
 		return 0.95
 	}

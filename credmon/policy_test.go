@@ -119,8 +119,8 @@ func TestFractionFor(t *testing.T) {
 		{"https://idp.example/token?x=.box.com", 0.95}, // re.match semantics: unanchored end
 		{"https://oauth2.googleapis.com/token", 0.5},
 	} {
-		if got := FractionFor(tt.url, 0.5); got != tt.want {
-			t.Errorf("FractionFor(%q) = %v; want %v", tt.url, got, tt.want)
+		if got := fractionFor(tt.url, 0.5); got != tt.want {
+			t.Errorf("fractionFor(%q) = %v; want %v", tt.url, got, tt.want)
 		}
 	}
 }

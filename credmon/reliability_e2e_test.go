@@ -197,7 +197,7 @@ func TestUnansweringIssuerIsPaused(t *testing.T) {
 	// tripped once.
 	e.waitFor("a second pause (failed probe)", func() bool { return e.mon.Stats().IssuerPauses >= 2 })
 	pauses := e.mon.Stats().IssuerPauses
-	// Before the first pause at most BreakerThreshold failures plus the
+	// Before the first pause at most breakerThreshold failures plus the
 	// requests that were waiting for a slot went out; after it, one probe
 	// per pause.
 	if n, limit := e.proxy.Count("/token"), 3+2*workers+int(pauses); n > limit {

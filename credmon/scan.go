@@ -47,14 +47,14 @@ type userState struct {
 	dir   atomicfile.ID // the user directory's identity when last listed
 }
 
-// DeepPassEvery makes every n-th periodic pass a deep one (30 minutes at
+// deepPassEvery makes every n-th periodic pass a deep one (30 minutes at
 // the default 60 s interval). The others are shallow: they list only user
 // directories whose identity (inode, mtime) changed, which every writer
 // HTCondor has (credd, the web app, this daemon) causes, since they all
 // replace files by rename. A deep pass re-reads everything; it only
 // matters for an in-place edit whose inotify event was lost without an
 // overflow report, and costs ~0.3 CPU-s per 10,000 users, so it is rare.
-const DeepPassEvery = 30
+const deepPassEvery = 30
 
 // pass is one full scan: CREDMON_COMPLETE is touched when its scan is done
 // and every refresh it started has finished.

@@ -122,7 +122,7 @@ func BenchmarkIdleTenMinutes(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for pass := 1; pass <= 10; pass++ {
-			m.fullPass(context.Background(), (i*10+pass)%DeepPassEvery == 0)
+			m.fullPass(context.Background(), (i*10+pass)%deepPassEvery == 0)
 			if pass%2 == 0 {
 				runtime.GC()
 			}

@@ -14,19 +14,19 @@ import (
 // a deliberate setting. The upper bounds also keep every conversion to
 // time.Duration (at most 292 years) far from overflowing.
 const (
-	// MaxScanInterval bounds <NAME>_SCAN_INTERVAL: the full pass is what
+	// maxScanInterval bounds <NAME>_SCAN_INTERVAL: the full pass is what
 	// finds files whose events were lost (NFS, an inotify overflow), and
 	// credd waits for a new .use until then.
-	MaxScanInterval = time.Hour
-	// MaxRequestTimeout bounds <NAME>_HTTP_TIMEOUT and
+	maxScanInterval = time.Hour
+	// maxRequestTimeout bounds <NAME>_HTTP_TIMEOUT and
 	// <NAME>_CONNECT_TIMEOUT: a token request still unanswered after 10
 	// minutes is a hung issuer, and a stop waits for the requests on the
 	// wire up to this long.
-	MaxRequestTimeout = 10 * time.Minute
-	// MaxScheduleSpan bounds SEC_CREDENTIAL_REFRESH, <NAME>_REFRESH_MARGIN,
+	maxRequestTimeout = 10 * time.Minute
+	// maxScheduleSpan bounds SEC_CREDENTIAL_REFRESH, <NAME>_REFRESH_MARGIN,
 	// <NAME>_MIN_REFRESH_INTERVAL, <NAME>_MIN_BACKOFF and <NAME>_MAX_BACKOFF:
 	// a day is longer than any access token an issuer hands out lives.
-	MaxScheduleSpan = 24 * time.Hour
+	maxScheduleSpan = 24 * time.Hour
 	// MinRefreshIntervalFloor is the least time between two refreshes of one
 	// token. A smaller <NAME>_MIN_REFRESH_INTERVAL (0 in particular) is
 	// raised to it with a warning: a token whose lifetime is shorter than
@@ -36,22 +36,22 @@ const (
 	// second still serves tokens that live a few seconds (test issuers);
 	// production keeps the 30 s default.
 	MinRefreshIntervalFloor = time.Second
-	// MinBackoffFloor is the least <NAME>_MIN_BACKOFF; a smaller one is
+	// minBackoffFloor is the least <NAME>_MIN_BACKOFF; a smaller one is
 	// raised to it with a warning. The first retries of a failing issuer
 	// come MIN_BACKOFF apart, and a rotated refresh token the daemon could
 	// not save is re-sent (rotating the grant again) every MIN_BACKOFF until
 	// it is saved: at a millisecond either is a loop against the issuer.
-	MinBackoffFloor = time.Second
-	// MaxWorkers bounds <NAME>_WORKERS: more concurrent refreshes than this
+	minBackoffFloor = time.Second
+	// maxWorkers bounds <NAME>_WORKERS: more concurrent refreshes than this
 	// look like an attack to an identity provider.
-	MaxWorkers = 1024
-	// MaxNumLog bounds MAX_NUM_<NAME>_LOG and MAX_NUM_DEFAULT_LOG (HTCondor
+	maxWorkers = 1024
+	// maxNumLog bounds MAX_NUM_<NAME>_LOG and MAX_NUM_DEFAULT_LOG (HTCondor
 	// keeps 1 rotated log by default).
-	MaxNumLog = 10000
-	// MaxLocalLifetime bounds LOCAL_CREDMON_[<P>_]TOKEN_LIFETIME (1200 s by
+	maxNumLog = 10000
+	// maxLocalLifetime bounds LOCAL_CREDMON_[<P>_]TOKEN_LIFETIME (1200 s by
 	// default): a bearer token valid for more than a year is a unit mistake,
 	// and larger values overflowed into negative or 2086 expiries.
-	MaxLocalLifetime = 365 * 24 * time.Hour
+	maxLocalLifetime = 365 * 24 * time.Hour
 )
 
 // span is the accepted range of a numeric knob. The comparisons in contains

@@ -21,40 +21,40 @@ func TestLoadCredmonRefusesBadNumbers(t *testing.T) {
 		field       string
 		def         any
 	}{
-		{n + "_HTTP_TIMEOUT", "0", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_HTTP_TIMEOUT", "inf", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_HTTP_TIMEOUT", "nan", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_HTTP_TIMEOUT", "-3", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_HTTP_TIMEOUT", "600.001", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_HTTP_TIMEOUT", "1e300", "HTTPTimeout", DefaultHTTPTimeout},
-		{n + "_CONNECT_TIMEOUT", "0", "ConnectTimeout", DefaultConnectTimeout},
-		{n + "_CONNECT_TIMEOUT", "NaN", "ConnectTimeout", DefaultConnectTimeout},
-		{n + "_REFRESH_FRACTION", "nan", "RefreshFraction", DefaultRefreshFraction},
-		{n + "_REFRESH_FRACTION", "0", "RefreshFraction", DefaultRefreshFraction},
-		{n + "_REFRESH_FRACTION", "1", "RefreshFraction", DefaultRefreshFraction},
-		{n + "_REFRESH_FRACTION", "-inf", "RefreshFraction", DefaultRefreshFraction},
-		{n + "_REFRESH_JITTER", "nan", "RefreshJitter", DefaultRefreshJitter},
-		{n + "_REFRESH_JITTER", "0.51", "RefreshJitter", DefaultRefreshJitter},
-		{n + "_SCAN_INTERVAL", "0.5", "ScanInterval", DefaultScanInterval},
-		{n + "_SCAN_INTERVAL", "inf", "ScanInterval", DefaultScanInterval},
-		{n + "_SCAN_INTERVAL", "3601", "ScanInterval", DefaultScanInterval},
-		{n + "_REFRESH_MARGIN", "-1", "RefreshMargin", DefaultRefreshMargin},
-		{n + "_REFRESH_MARGIN", "nan", "RefreshMargin", DefaultRefreshMargin},
-		{n + "_REFRESH_MARGIN", "1e12", "RefreshMargin", DefaultRefreshMargin}, // overflows a Duration
-		{"SEC_CREDENTIAL_REFRESH", "10000000000", "SecCredentialRefresh", DefaultSecCredentialRefresh},
-		{"SEC_CREDENTIAL_REFRESH", "nan", "SecCredentialRefresh", DefaultSecCredentialRefresh},
-		{n + "_MIN_REFRESH_INTERVAL", "nan", "MinRefreshInterval", DefaultMinRefreshInterval},
-		{n + "_MIN_REFRESH_INTERVAL", "-1", "MinRefreshInterval", DefaultMinRefreshInterval},
-		{n + "_MIN_REFRESH_INTERVAL", "9999999999999", "MinRefreshInterval", DefaultMinRefreshInterval},
-		{n + "_WORKERS", "0", "Workers", DefaultWorkers},
-		{n + "_WORKERS", "1025", "Workers", DefaultWorkers},
-		{n + "_WORKERS", "99999999999999999999", "Workers", DefaultWorkers},
-		{n + "_MIN_BACKOFF", "0", "MinBackoff", DefaultMinBackoff},
-		{n + "_MIN_BACKOFF", "nan", "MinBackoff", DefaultMinBackoff},
-		{n + "_MAX_BACKOFF", "inf", "MaxBackoff", DefaultMaxBackoff},
-		{"MAX_" + n + "_LOG", "-1", "MaxLog", int64(DefaultMaxLog)},
-		{"MAX_" + n + "_LOG", "9999999999 Tb", "MaxLog", int64(DefaultMaxLog)},
-		{"MAX_DEFAULT_LOG", "1 day", "MaxLog", int64(DefaultMaxLog)},
+		{n + "_HTTP_TIMEOUT", "0", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_HTTP_TIMEOUT", "inf", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_HTTP_TIMEOUT", "nan", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_HTTP_TIMEOUT", "-3", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_HTTP_TIMEOUT", "600.001", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_HTTP_TIMEOUT", "1e300", "HTTPTimeout", defaultHTTPTimeout},
+		{n + "_CONNECT_TIMEOUT", "0", "ConnectTimeout", defaultConnectTimeout},
+		{n + "_CONNECT_TIMEOUT", "NaN", "ConnectTimeout", defaultConnectTimeout},
+		{n + "_REFRESH_FRACTION", "nan", "RefreshFraction", defaultRefreshFraction},
+		{n + "_REFRESH_FRACTION", "0", "RefreshFraction", defaultRefreshFraction},
+		{n + "_REFRESH_FRACTION", "1", "RefreshFraction", defaultRefreshFraction},
+		{n + "_REFRESH_FRACTION", "-inf", "RefreshFraction", defaultRefreshFraction},
+		{n + "_REFRESH_JITTER", "nan", "RefreshJitter", defaultRefreshJitter},
+		{n + "_REFRESH_JITTER", "0.51", "RefreshJitter", defaultRefreshJitter},
+		{n + "_SCAN_INTERVAL", "0.5", "ScanInterval", defaultScanInterval},
+		{n + "_SCAN_INTERVAL", "inf", "ScanInterval", defaultScanInterval},
+		{n + "_SCAN_INTERVAL", "3601", "ScanInterval", defaultScanInterval},
+		{n + "_REFRESH_MARGIN", "-1", "RefreshMargin", defaultRefreshMargin},
+		{n + "_REFRESH_MARGIN", "nan", "RefreshMargin", defaultRefreshMargin},
+		{n + "_REFRESH_MARGIN", "1e12", "RefreshMargin", defaultRefreshMargin},
+		{"SEC_CREDENTIAL_REFRESH", "10000000000", "SecCredentialRefresh", defaultSecCredentialRefresh},
+		{"SEC_CREDENTIAL_REFRESH", "nan", "SecCredentialRefresh", defaultSecCredentialRefresh},
+		{n + "_MIN_REFRESH_INTERVAL", "nan", "MinRefreshInterval", defaultMinRefreshInterval},
+		{n + "_MIN_REFRESH_INTERVAL", "-1", "MinRefreshInterval", defaultMinRefreshInterval},
+		{n + "_MIN_REFRESH_INTERVAL", "9999999999999", "MinRefreshInterval", defaultMinRefreshInterval},
+		{n + "_WORKERS", "0", "Workers", defaultWorkers},
+		{n + "_WORKERS", "1025", "Workers", defaultWorkers},
+		{n + "_WORKERS", "99999999999999999999", "Workers", defaultWorkers},
+		{n + "_MIN_BACKOFF", "0", "MinBackoff", defaultMinBackoff},
+		{n + "_MIN_BACKOFF", "nan", "MinBackoff", defaultMinBackoff},
+		{n + "_MAX_BACKOFF", "inf", "MaxBackoff", defaultMaxBackoff},
+		{"MAX_" + n + "_LOG", "-1", "MaxLog", int64(defaultMaxLog)},
+		{"MAX_" + n + "_LOG", "9999999999 Tb", "MaxLog", int64(defaultMaxLog)},
+		{"MAX_DEFAULT_LOG", "1 day", "MaxLog", int64(defaultMaxLog)},
 		{"MAX_NUM_" + n + "_LOG", "-1", "MaxNumLog", 1},
 		{"MAX_NUM_DEFAULT_LOG", "10001", "MaxNumLog", 1},
 	}
@@ -104,14 +104,14 @@ LOCAL_CREDMON_TOKEN_LIFETIME = 31536000
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, m.HTTPTimeout, MaxRequestTimeout)
+	eq(t, m.HTTPTimeout, maxRequestTimeout)
 	eq(t, m.ConnectTimeout, time.Millisecond)
 	eq(t, m.ScanInterval, time.Second)
-	eq(t, m.SecCredentialRefresh, MaxScheduleSpan)
-	eq(t, m.MinRefreshInterval, MaxScheduleSpan)
-	eq(t, m.Workers, MaxWorkers)
+	eq(t, m.SecCredentialRefresh, maxScheduleSpan)
+	eq(t, m.MinRefreshInterval, maxScheduleSpan)
+	eq(t, m.Workers, maxWorkers)
 	eq(t, m.MaxLog, int64(0))
-	eq(t, m.MaxNumLog, MaxNumLog)
+	eq(t, m.MaxNumLog, maxNumLog)
 	eq(t, len(m.Warnings), 0)
 }
 
@@ -145,15 +145,15 @@ func TestMinRefreshIntervalBelowFloorIsRaisedWithWarning(t *testing.T) {
 
 // TestMinBackoffBelowFloorIsRaisedWithWarning: a millisecond MIN_BACKOFF
 // retries a failing issuer, and re-sends a rotated refresh token the daemon
-// could not save, in a loop. It is raised to MinBackoffFloor (and
+// could not save, in a loop. It is raised to minBackoffFloor (and
 // MAX_BACKOFF with it when smaller).
 func TestMinBackoffBelowFloorIsRaisedWithWarning(t *testing.T) {
 	m, err := credmonFrom(t, "CREDMON_OAUTH_MIN_BACKOFF = 0.001\nCREDMON_OAUTH_MAX_BACKOFF = 0.5\n", Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, m.MinBackoff, MinBackoffFloor)
-	eq(t, m.MaxBackoff, MinBackoffFloor)
+	eq(t, m.MinBackoff, minBackoffFloor)
+	eq(t, m.MaxBackoff, minBackoffFloor)
 	if !contains(m.Warnings, "CREDMON_OAUTH_MIN_BACKOFF = 1ms") {
 		t.Errorf("warnings %q; want one naming CREDMON_OAUTH_MIN_BACKOFF", m.Warnings)
 	}

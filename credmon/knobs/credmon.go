@@ -19,47 +19,47 @@ import (
 // Defaults of the daemon's own knobs (prefixed with its subsystem name,
 // CREDMON_OAUTH_ by default). Each is justified where it is used.
 const (
-	// DefaultScanInterval is the Python credmon's fixed 60 s pass.
-	DefaultScanInterval = 60 * time.Second
-	// DefaultRefreshFraction: refresh at half of the lifetime, as the Python
+	// defaultScanInterval is the Python credmon's fixed 60 s pass.
+	defaultScanInterval = 60 * time.Second
+	// defaultRefreshFraction: refresh at half of the lifetime, as the Python
 	// credmon (lifetime_fraction 0.5) and SPIRE do.
-	DefaultRefreshFraction = 0.5
-	// BoxRefreshFraction is the Python credmon's rule for Box token URLs.
-	BoxRefreshFraction = 0.95
-	// DefaultRefreshJitter spreads refreshes by up to 10% of the refresh
+	defaultRefreshFraction = 0.5
+	// boxRefreshFraction is the Python credmon's rule for Box token URLs.
+	boxRefreshFraction = 0.95
+	// defaultRefreshJitter spreads refreshes by up to 10% of the refresh
 	// point (SPIRE PR #4534) so 10,000 tokens minted together do not all
 	// hit the issuer in the same second again.
-	DefaultRefreshJitter = 0.10
-	// DefaultRefreshMargin is added to SEC_CREDENTIAL_REFRESH: a .use must
+	defaultRefreshJitter = 0.10
+	// defaultRefreshMargin is added to SEC_CREDENTIAL_REFRESH: a .use must
 	// always outlive the job's copy (re-fetched every SEC_CREDENTIAL_REFRESH)
 	// by this much, to absorb clock skew and a slow issuer. A larger relative
 	// of x/oauth2's 10 s expiryDelta.
-	DefaultRefreshMargin = 60 * time.Second
-	// DefaultMinRefreshInterval is the shortest time between two refreshes
+	defaultRefreshMargin = 60 * time.Second
+	// defaultMinRefreshInterval is the shortest time between two refreshes
 	// of one token even when its lifetime is shorter than the safety margin
 	// (then no schedule satisfies the margin, and hammering the issuer would
 	// not help).
-	DefaultMinRefreshInterval = 30 * time.Second
-	// DefaultWorkers bounds concurrent refreshes: enough to hide issuer
+	defaultMinRefreshInterval = 30 * time.Second
+	// defaultWorkers bounds concurrent refreshes: enough to hide issuer
 	// latency, few enough not to look like an attack to an IdP.
-	DefaultWorkers = 8
-	// DefaultHTTPTimeout bounds one token request end to end; the Python
+	defaultWorkers = 8
+	// defaultHTTPTimeout bounds one token request end to end; the Python
 	// credmon has none, so one hung issuer stalled every token.
-	DefaultHTTPTimeout = 30 * time.Second
-	// DefaultConnectTimeout bounds TCP connect + TLS handshake.
-	DefaultConnectTimeout = 10 * time.Second
-	// DefaultMinBackoff and DefaultMaxBackoff bound retries of transient
+	defaultHTTPTimeout = 30 * time.Second
+	// defaultConnectTimeout bounds TCP connect + TLS handshake.
+	defaultConnectTimeout = 10 * time.Second
+	// defaultMinBackoff and defaultMaxBackoff bound retries of transient
 	// failures (Vault agent's lifetime watcher uses a 5 min cap).
-	DefaultMinBackoff = 10 * time.Second
-	DefaultMaxBackoff = 5 * time.Minute
-	// DefaultSecCredentialRefresh is HTCondor's SEC_CREDENTIAL_REFRESH.
-	DefaultSecCredentialRefresh = 300 * time.Second
+	defaultMinBackoff = 10 * time.Second
+	defaultMaxBackoff = 5 * time.Minute
+	// defaultSecCredentialRefresh is HTCondor's SEC_CREDENTIAL_REFRESH.
+	defaultSecCredentialRefresh = 300 * time.Second
 	// KeyFileLifetime: credd key files older than this are deleted (OCM
 	// cleanup_key_files, 12 h).
 	KeyFileLifetime = 12 * time.Hour
-	// DefaultMaxLog is HTCondor's MAX_DEFAULT_LOG ("10 Mb", 10 MiB as
+	// defaultMaxLog is HTCondor's MAX_DEFAULT_LOG ("10 Mb", 10 MiB as
 	// dprintf_parse_log_size reads it).
-	DefaultMaxLog = 10 << 20
+	defaultMaxLog = 10 << 20
 )
 
 // Credmon is the typed view of every knob the daemon reads. It is a value
@@ -137,9 +137,9 @@ func KnobsFor(name string) []string {
 	return k
 }
 
-// ProviderKnobs lists the per-provider knobs, for a batched prefetch once
+// providerKnobs lists the per-provider knobs, for a batched prefetch once
 // the providers in the cred dir are known.
-func ProviderKnobs(provider string) []string {
+func providerKnobs(provider string) []string {
 	var k []string
 	for _, s := range []string{"CLIENT_ID", "CLIENT_SECRET_FILE", "TOKEN_URL", "ISSUER", "TOKEN_AUTH_METHOD",
 		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
@@ -173,10 +173,10 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 			m.LogPath = filepath.Join(dir, camelLogName(n))
 		}
 	}
-	m.MaxLog = DefaultMaxLog
+	m.MaxLog = defaultMaxLog
 	for _, knob := range []string{"MAX_" + n + "_LOG", "MAX_DEFAULT_LOG"} {
 		if _, ok := c.Lookup(knob); ok {
-			size, err := c.LogSize(knob, DefaultMaxLog)
+			size, err := c.LogSize(knob, defaultMaxLog)
 			fail(err)
 			m.MaxLog = size
 			break
@@ -185,7 +185,7 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	m.MaxNumLog = 1
 	for _, knob := range []string{"MAX_NUM_" + n + "_LOG", "MAX_NUM_DEFAULT_LOG"} {
 		if _, ok := c.Lookup(knob); ok {
-			m.MaxNumLog = int(r.int(knob, 1, span[int64]{lo: 0, hi: MaxNumLog}))
+			m.MaxNumLog = int(r.int(knob, 1, span[int64]{lo: 0, hi: maxNumLog}))
 			break
 		}
 	}
@@ -227,30 +227,30 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	}
 
 	// Bounds and floors: see bounds.go.
-	m.ScanInterval = r.duration(n+"_SCAN_INTERVAL", DefaultScanInterval, seconds(time.Second, MaxScanInterval, false))
-	m.RefreshFraction = r.float(n+"_REFRESH_FRACTION", DefaultRefreshFraction, span[float64]{lo: 0, hi: 1, openLo: true, openHi: true})
-	m.RefreshJitter = r.float(n+"_REFRESH_JITTER", DefaultRefreshJitter, span[float64]{lo: 0, hi: 0.5})
-	m.RefreshMargin = r.duration(n+"_REFRESH_MARGIN", DefaultRefreshMargin, seconds(0, MaxScheduleSpan, false))
-	m.SecCredentialRefresh = r.duration("SEC_CREDENTIAL_REFRESH", DefaultSecCredentialRefresh, seconds(0, MaxScheduleSpan, false))
-	m.MinRefreshInterval = r.duration(n+"_MIN_REFRESH_INTERVAL", DefaultMinRefreshInterval, seconds(0, MaxScheduleSpan, false))
+	m.ScanInterval = r.duration(n+"_SCAN_INTERVAL", defaultScanInterval, seconds(time.Second, maxScanInterval, false))
+	m.RefreshFraction = r.float(n+"_REFRESH_FRACTION", defaultRefreshFraction, span[float64]{lo: 0, hi: 1, openLo: true, openHi: true})
+	m.RefreshJitter = r.float(n+"_REFRESH_JITTER", defaultRefreshJitter, span[float64]{lo: 0, hi: 0.5})
+	m.RefreshMargin = r.duration(n+"_REFRESH_MARGIN", defaultRefreshMargin, seconds(0, maxScheduleSpan, false))
+	m.SecCredentialRefresh = r.duration("SEC_CREDENTIAL_REFRESH", defaultSecCredentialRefresh, seconds(0, maxScheduleSpan, false))
+	m.MinRefreshInterval = r.duration(n+"_MIN_REFRESH_INTERVAL", defaultMinRefreshInterval, seconds(0, maxScheduleSpan, false))
 	if m.MinRefreshInterval < MinRefreshIntervalFloor {
 		warn("%s_MIN_REFRESH_INTERVAL = %v is below the %v floor; using %v (a token that lives less than SEC_CREDENTIAL_REFRESH + %s_REFRESH_MARGIN would be refreshed in a tight loop)",
 			n, m.MinRefreshInterval, MinRefreshIntervalFloor, MinRefreshIntervalFloor, n)
 		m.MinRefreshInterval = MinRefreshIntervalFloor
 	}
-	m.Workers = int(r.int(n+"_WORKERS", DefaultWorkers, span[int64]{lo: 1, hi: MaxWorkers}))
-	m.HTTPTimeout = r.duration(n+"_HTTP_TIMEOUT", DefaultHTTPTimeout, seconds(0, MaxRequestTimeout, true))
-	m.ConnectTimeout = r.duration(n+"_CONNECT_TIMEOUT", DefaultConnectTimeout, seconds(0, MaxRequestTimeout, true))
-	m.MinBackoff = r.duration(n+"_MIN_BACKOFF", DefaultMinBackoff, seconds(0, MaxScheduleSpan, true))
-	m.MaxBackoff = r.duration(n+"_MAX_BACKOFF", DefaultMaxBackoff, seconds(0, MaxScheduleSpan, true))
+	m.Workers = int(r.int(n+"_WORKERS", defaultWorkers, span[int64]{lo: 1, hi: maxWorkers}))
+	m.HTTPTimeout = r.duration(n+"_HTTP_TIMEOUT", defaultHTTPTimeout, seconds(0, maxRequestTimeout, true))
+	m.ConnectTimeout = r.duration(n+"_CONNECT_TIMEOUT", defaultConnectTimeout, seconds(0, maxRequestTimeout, true))
+	m.MinBackoff = r.duration(n+"_MIN_BACKOFF", defaultMinBackoff, seconds(0, maxScheduleSpan, true))
+	m.MaxBackoff = r.duration(n+"_MAX_BACKOFF", defaultMaxBackoff, seconds(0, maxScheduleSpan, true))
 	if m.MaxBackoff < m.MinBackoff {
 		fail(fmt.Errorf("%s_MIN_BACKOFF = %v is more than %s_MAX_BACKOFF = %v", n, m.MinBackoff.Seconds(), n, m.MaxBackoff.Seconds()))
-		m.MinBackoff, m.MaxBackoff = DefaultMinBackoff, DefaultMaxBackoff
+		m.MinBackoff, m.MaxBackoff = defaultMinBackoff, defaultMaxBackoff
 	}
-	if m.MinBackoff < MinBackoffFloor {
+	if m.MinBackoff < minBackoffFloor {
 		warn("%s_MIN_BACKOFF = %v is below the %v floor; using %v (retries of a failing issuer, and re-sends of a rotated refresh token not yet saved, would come in a tight loop)",
-			n, m.MinBackoff, MinBackoffFloor, MinBackoffFloor)
-		m.MinBackoff = MinBackoffFloor
+			n, m.MinBackoff, minBackoffFloor, minBackoffFloor)
+		m.MinBackoff = minBackoffFloor
 		m.MaxBackoff = max(m.MaxBackoff, m.MinBackoff)
 	}
 	m.warnShortLocalLifetimes(n, warn)
@@ -373,11 +373,11 @@ func (m *Credmon) Sorter() *credfile.Sorter {
 func (m *Credmon) Prefetch(providers []string) error {
 	var k []string
 	for _, p := range providers {
-		k = append(k, ProviderKnobs(p)...)
+		k = append(k, providerKnobs(p)...)
 	}
 	// Local providers are few and known from the configuration alone.
 	for _, p := range m.LocalNames {
-		k = append(k, LocalKnobs(p)...)
+		k = append(k, localKnobs(p)...)
 	}
 	return m.cfg.Prefetch(k...)
 }

@@ -12,16 +12,16 @@ import (
 // Defaults of the local issuer's knobs, as LocalCredmon.py and the HTCondor
 // manual give them (docs/htcondor-contract.md#local-issuer).
 const (
-	DefaultLocalPrivateKey    = "/etc/condor/scitokens-private.pem"
-	DefaultLocalPublicKey     = "/etc/condor/scitokens.pem"
-	DefaultLocalKeyID         = "local"
-	DefaultLocalAlgorithm     = "ES256"
-	DefaultLocalAuthzTemplate = "read:/user/{username} write:/user/{username}"
-	DefaultLocalLifetime      = 1200 * time.Second
-	// DefaultLocalVersion is "scitoken:2.0" (singular) since HTCONDOR-2285;
+	defaultLocalPrivateKey    = "/etc/condor/scitokens-private.pem"
+	defaultLocalPublicKey     = "/etc/condor/scitokens.pem"
+	defaultLocalKeyID         = "local"
+	defaultLocalAlgorithm     = "ES256"
+	defaultLocalAuthzTemplate = "read:/user/{username} write:/user/{username}"
+	defaultLocalLifetime      = 1200 * time.Second
+	// defaultLocalVersion is "scitoken:2.0" (singular) since HTCONDOR-2285;
 	// the plural spelling is what the C++ SciTokens library used up to 0.6.0
 	// and can still be configured.
-	DefaultLocalVersion = "scitoken:2.0"
+	defaultLocalVersion = "scitoken:2.0"
 )
 
 // localKnobSuffixes are the X of every LOCAL_CREDMON_[<P>_]<X> knob.
@@ -60,9 +60,9 @@ type Local struct {
 	Version  string   // TOKEN_VERSION; empty counts as unset (as in Python)
 }
 
-// LocalKnobs lists the knobs Local reads for provider p, for one batched
+// localKnobs lists the knobs Local reads for provider p, for one batched
 // prefetch.
-func LocalKnobs(p string) []string {
+func localKnobs(p string) []string {
 	k := []string{"FULL_HOSTNAME"}
 	for _, x := range localKnobSuffixes {
 		k = append(k, "LOCAL_CREDMON_"+p+"_"+x, "LOCAL_CREDMON_"+x)
@@ -91,10 +91,10 @@ func (m *Credmon) Local(p string) (*Local, error) {
 		}
 		return def
 	}
-	l.PrivateKey = strings.TrimSpace(str("PRIVATE_KEY", DefaultLocalPrivateKey))
-	l.PublicKey = strings.TrimSpace(str("PUBLIC_KEY", DefaultLocalPublicKey))
-	l.KeyID = strings.TrimSpace(str("KEY_ID", DefaultLocalKeyID))
-	l.Algorithm = strings.ToUpper(strings.TrimSpace(str("PRIVATE_KEY_ALGORITHM", DefaultLocalAlgorithm)))
+	l.PrivateKey = strings.TrimSpace(str("PRIVATE_KEY", defaultLocalPrivateKey))
+	l.PublicKey = strings.TrimSpace(str("PUBLIC_KEY", defaultLocalPublicKey))
+	l.KeyID = strings.TrimSpace(str("KEY_ID", defaultLocalKeyID))
+	l.Algorithm = strings.ToUpper(strings.TrimSpace(str("PRIVATE_KEY_ALGORITHM", defaultLocalAlgorithm)))
 	if l.Algorithm != "ES256" && l.Algorithm != "RS256" {
 		knob, _, _ := m.localLookup(p, "PRIVATE_KEY_ALGORITHM")
 		errs = append(errs, fmt.Sprintf("%s = %q: want ES256 or RS256", knob, l.Algorithm))
@@ -107,7 +107,7 @@ func (m *Credmon) Local(p string) (*Local, error) {
 		}
 		l.Issuer = "https://" + host
 	}
-	l.AuthzTemplate = str("AUTHZ_TEMPLATE", DefaultLocalAuthzTemplate)
+	l.AuthzTemplate = str("AUTHZ_TEMPLATE", defaultLocalAuthzTemplate)
 	l.AuthzTemplateExpr = strings.TrimSpace(str("AUTHZ_TEMPLATE_EXPR", ""))
 	l.AuthzGroupTemplate = str("AUTHZ_GROUP_TEMPLATE", "")
 	l.AuthzGroupMapfile = strings.TrimSpace(str("AUTHZ_GROUP_MAPFILE", ""))
@@ -129,9 +129,9 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	if aud := strings.Fields(str("TOKEN_AUDIENCE", "")); len(aud) > 0 {
 		l.Audience = aud
 	}
-	l.Version = strings.TrimSpace(str("TOKEN_VERSION", DefaultLocalVersion))
+	l.Version = strings.TrimSpace(str("TOKEN_VERSION", defaultLocalVersion))
 	if l.Version == "" {
-		l.Version = DefaultLocalVersion
+		l.Version = defaultLocalVersion
 	}
 	if len(errs) > 0 {
 		return l, fmt.Errorf("local issuer %s: %s", p, strings.Join(errs, "; "))
@@ -145,15 +145,15 @@ func (m *Credmon) Local(p string) (*Local, error) {
 func (m *Credmon) localLifetime(p string) (knob string, lifetime time.Duration, err error) {
 	knob, v, ok := m.localLookup(p, "TOKEN_LIFETIME")
 	if !ok {
-		return "", DefaultLocalLifetime, nil
+		return "", defaultLocalLifetime, nil
 	}
 	// param_integer rules: "1200" or a constant expression ("20*60").
 	n, err := condorcfg.ParseInteger(v)
 	if err != nil {
-		return knob, DefaultLocalLifetime, fmt.Errorf("%s = %q: not a whole number of seconds", knob, v)
+		return knob, defaultLocalLifetime, fmt.Errorf("%s = %q: not a whole number of seconds", knob, v)
 	}
-	if err := (span[int64]{lo: 0, openLo: true, hi: int64(MaxLocalLifetime / time.Second), unit: " seconds"}).check(knob, n); err != nil {
-		return knob, DefaultLocalLifetime, err
+	if err := (span[int64]{lo: 0, openLo: true, hi: int64(maxLocalLifetime / time.Second), unit: " seconds"}).check(knob, n); err != nil {
+		return knob, defaultLocalLifetime, err
 	}
 	return knob, time.Duration(n) * time.Second, nil
 }

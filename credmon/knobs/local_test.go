@@ -10,7 +10,7 @@ import (
 func TestLocalKnobs(t *testing.T) {
 	base := "NETWORK_HOSTNAME = ap.example.org\n"
 	def := Local{
-		Name: "scitokens", PrivateKey: DefaultLocalPrivateKey, PublicKey: DefaultLocalPublicKey,
+		Name: "scitokens", PrivateKey: defaultLocalPrivateKey, PublicKey: defaultLocalPublicKey,
 		KeyID: "local", Algorithm: "ES256", Issuer: "https://ap.example.org",
 		AuthzTemplate: "read:/user/{username} write:/user/{username}",
 		Lifetime:      1200 * time.Second, UseJSON: true, Version: "scitoken:2.0",
@@ -65,7 +65,7 @@ func TestLocalKnobs(t *testing.T) {
 		{"lifetime beyond int64", "LOCAL_CREDMON_TOKEN_LIFETIME = 99999999999999999999\n", "scitokens", Local{},
 			`LOCAL_CREDMON_TOKEN_LIFETIME = "99999999999999999999": not a whole number of seconds`},
 		{"year-long lifetime", "LOCAL_CREDMON_TOKEN_LIFETIME = 365*24*3600\n", "scitokens",
-			with(func(l *Local) { l.Lifetime = MaxLocalLifetime }), ""},
+			with(func(l *Local) { l.Lifetime = maxLocalLifetime }), ""},
 		{"bad bool", "LOCAL_CREDMON_TOKEN_USE_JSON = maybe\n", "scitokens", Local{},
 			`LOCAL_CREDMON_TOKEN_USE_JSON = "maybe"`},
 	}

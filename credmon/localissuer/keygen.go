@@ -27,8 +27,8 @@ var ErrOrphanPublicKey = errors.New("localissuer: public key exists without its 
 // readable by its owner only, the public key by everyone (web servers
 // publish it as the JWKS).
 const (
-	PrivateKeyMode fs.FileMode = 0o600
-	PublicKeyMode  fs.FileMode = 0o644
+	privateKeyMode fs.FileMode = 0o600
+	publicKeyMode  fs.FileMode = 0o644
 )
 
 // EnsureKeyPair creates the local issuer's signing key if privPath does not
@@ -103,7 +103,7 @@ func EnsureKeyPair(privPath, pubPath string) (created bool, err error) {
 			}
 		}
 	}()
-	won, err := publishNew(privPath, privPEM, PrivateKeyMode)
+	won, err := publishNew(privPath, privPEM, privateKeyMode)
 	if err != nil {
 		return false, fmt.Errorf("writing private key: %w", err)
 	}
@@ -111,7 +111,7 @@ func EnsureKeyPair(privPath, pubPath string) (created bool, err error) {
 		return false, nil // another process created it first
 	}
 	published = append(published, privPath)
-	won, err = publishNew(pubPath, pubPEM, PublicKeyMode)
+	won, err = publishNew(pubPath, pubPEM, publicKeyMode)
 	if err != nil {
 		return false, fmt.Errorf("writing public key: %w", err)
 	}

@@ -15,14 +15,14 @@ import (
 const (
 	EnvBearerToken     = "BEARER_TOKEN"
 	EnvBearerTokenFile = "BEARER_TOKEN_FILE"
-	EnvXDGRuntimeDir   = "XDG_RUNTIME_DIR"
-	TmpDir             = "/tmp"
+	envXDGRuntimeDir   = "XDG_RUNTIME_DIR"
+	tmpDir             = "/tmp"
 )
 
 // Location sources besides the environment variable names above.
 const (
-	// SourceFlag marks a path given on the command line (-o).
-	SourceFlag = "-o"
+	// sourceFlag marks a path given on the command line (-o).
+	sourceFlag = "-o"
 )
 
 // ErrNoToken is returned by Find when no discovery step yields a token.
@@ -51,7 +51,7 @@ func (e Env) lookup(name string) (string, bool) {
 // and absolute. The XDG Base Directory spec says a relative path in these
 // variables is invalid and must be ignored.
 func (e Env) runtimeDir() (string, bool) {
-	d, ok := e.lookup(EnvXDGRuntimeDir)
+	d, ok := e.lookup(envXDGRuntimeDir)
 	if !ok || !filepath.IsAbs(d) {
 		return "", false
 	}
@@ -75,24 +75,24 @@ func (l Location) String() string {
 	return l.Path + " (" + l.Source + ")"
 }
 
-// FileName returns the BTD per-user file name "bt_u<uid>".
-func FileName(uid int) string { return "bt_u" + strconv.Itoa(uid) }
+// fileName returns the BTD per-user file name "bt_u<uid>".
+func fileName(uid int) string { return "bt_u" + strconv.Itoa(uid) }
 
 // WritePath returns where a producer writes the token: $BEARER_TOKEN_FILE,
 // else $XDG_RUNTIME_DIR/bt_u<uid>, else /tmp/bt_u<uid> (BTD steps 2–4;
 // htgettoken's and igwn-robot-get's -o default). uid should be the
 // effective uid, as BTD says. BEARER_TOKEN is ignored: a producer cannot
 // write into its caller's environment.
-func WritePath(env Env, uid int) Location { return writePath(env, uid, TmpDir) }
+func WritePath(env Env, uid int) Location { return writePath(env, uid, tmpDir) }
 
 func writePath(env Env, uid int, tmp string) Location {
 	if p, ok := env.lookup(EnvBearerTokenFile); ok {
 		return Location{Path: p, Source: EnvBearerTokenFile}
 	}
 	if d, ok := env.runtimeDir(); ok {
-		return Location{Path: filepath.Join(d, FileName(uid)), Source: EnvXDGRuntimeDir}
+		return Location{Path: filepath.Join(d, fileName(uid)), Source: envXDGRuntimeDir}
 	}
-	return Location{Path: filepath.Join(tmp, FileName(uid)), Source: TmpDir}
+	return Location{Path: filepath.Join(tmp, fileName(uid)), Source: tmpDir}
 }
 
 // Find runs the discovery a consumer uses and returns the token (whitespace
@@ -112,7 +112,7 @@ func writePath(env Env, uid int, tmp string) Location {
 // unset) wrote to /tmp. A file that
 // exists but is refused by ReadTokenFile stops the search with that error.
 func Find(env Env, uid int) (token string, loc Location, err error) {
-	return find(env, uid, TmpDir)
+	return find(env, uid, tmpDir)
 }
 
 // find is Find with the step-4 directory as a parameter, for tests.
@@ -143,9 +143,9 @@ func find(env Env, uid int, tmp string) (token string, loc Location, err error) 
 	// next; any other refusal stops the search.
 	var dirs []Location
 	if d, ok := env.runtimeDir(); ok {
-		dirs = append(dirs, Location{Path: filepath.Join(d, FileName(uid)), Source: EnvXDGRuntimeDir})
+		dirs = append(dirs, Location{Path: filepath.Join(d, fileName(uid)), Source: envXDGRuntimeDir})
 	}
-	dirs = append(dirs, Location{Path: filepath.Join(tmp, FileName(uid)), Source: TmpDir})
+	dirs = append(dirs, Location{Path: filepath.Join(tmp, fileName(uid)), Source: tmpDir})
 	for _, l := range dirs {
 		loc = l
 		tok, err := ReadTokenFile(loc.Path)

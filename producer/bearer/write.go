@@ -10,13 +10,13 @@ import (
 	"github.com/credmon/credmon/internal/atomicfile"
 )
 
-// DefaultMode is the mode of a written token file when WriteOptions.Mode
+// defaultMode is the mode of a written token file when WriteOptions.Mode
 // is zero: htgettoken's (mkstemp) and igwn-robot-get's 0600.
-const DefaultMode os.FileMode = 0o600
+const defaultMode os.FileMode = 0o600
 
 // WriteOptions controls WriteFile.
 type WriteOptions struct {
-	// Mode is the file's permission bits; zero means DefaultMode.
+	// Mode is the file's permission bits; zero means defaultMode.
 	// Group/other-writable modes are refused: ReadTokenFile would refuse
 	// the result.
 	Mode os.FileMode
@@ -61,7 +61,7 @@ func WriteFile(path, token string, opts WriteOptions) error {
 	}
 	mode := opts.Mode
 	if mode == 0 {
-		mode = DefaultMode
+		mode = defaultMode
 	}
 	if mode&^fs.ModePerm != 0 {
 		return fmt.Errorf("writing %s: mode %v has bits other than permissions", path, mode)

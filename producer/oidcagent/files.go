@@ -27,11 +27,11 @@ var ErrNoConfigDir = errors.New("oidcagent: no oidc-agent directory")
 // (one with a dynamically registered client is the largest).
 const maxAccountFileSize = 1 << 20
 
-// ConfigDirCandidates returns the directories oidc-agent considers, in its
+// configDirCandidates returns the directories oidc-agent considers, in its
 // order (oidc_file_io.c getPossibleOidcDirLocations): $OIDC_CONFIG_DIR if
 // set, then $HOME/.config/oidc-agent, then $HOME/.oidc-agent. oidc-agent
 // resolves ~ with $HOME, so without HOME only the first can apply.
-func ConfigDirCandidates() []string {
+func configDirCandidates() []string {
 	var c []string
 	if d := os.Getenv(EnvConfigDir); d != "" {
 		c = append(c, filepath.Clean(d))
@@ -50,7 +50,7 @@ func ConfigDirCandidates() []string {
 // skipped too, as oidc-agent does; a candidate that is not a directory is
 // an error (oidc-agent exits).
 func FindConfigDir() (string, error) {
-	cands := ConfigDirCandidates()
+	cands := configDirCandidates()
 	for _, d := range cands {
 		ok, err := dirExists(d)
 		if err != nil {
@@ -73,7 +73,7 @@ func CreateConfigDir() (string, error) {
 	if d, err := FindConfigDir(); err == nil || !errors.Is(err, ErrNoConfigDir) {
 		return d, err
 	}
-	for _, d := range ConfigDirCandidates() {
+	for _, d := range configDirCandidates() {
 		ok, err := dirExists(filepath.Dir(d))
 		if err != nil {
 			return "", err
@@ -93,7 +93,7 @@ func CreateConfigDir() (string, error) {
 		}
 		return d, nil
 	}
-	return "", fmt.Errorf("%w: no parent directory of %s exists", ErrNoConfigDir, strings.Join(ConfigDirCandidates(), ", "))
+	return "", fmt.Errorf("%w: no parent directory of %s exists", ErrNoConfigDir, strings.Join(configDirCandidates(), ", "))
 }
 
 // dirExists is file_io.c dirExists: opendir succeeds → true; ENOENT or
