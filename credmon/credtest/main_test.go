@@ -80,5 +80,3 @@ func writeUse(t testing.TB, c *credtest.Credd, user, name, content string) {
 
 // within reports whether d is in [lo, hi].
 func within(d, lo, hi time.Duration) bool { return d >= lo && d <= hi }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -24,8 +24,6 @@ const (
 	// defaultRefreshFraction: refresh at half of the lifetime, as the Python
 	// credmon (lifetime_fraction 0.5) and SPIRE do.
 	defaultRefreshFraction = 0.5
-	// boxRefreshFraction is the Python credmon's rule for Box token URLs.
-	boxRefreshFraction = 0.95
 	// defaultRefreshJitter spreads refreshes by up to 10% of the refresh
 	// point (SPIRE PR #4534) so 10,000 tokens minted together do not all
 	// hit the issuer in the same second again.

@@ -19,12 +19,6 @@ const (
 	tmpDir             = "/tmp"
 )
 
-// Location sources besides the environment variable names above.
-const (
-	// sourceFlag marks a path given on the command line (-o).
-	sourceFlag = "-o"
-)
-
 // ErrNoToken is returned by Find when no discovery step yields a token.
 var ErrNoToken = errors.New("credmon: no bearer token found")
 
