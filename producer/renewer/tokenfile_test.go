@@ -153,7 +153,13 @@ func TestLock(t *testing.T) {
 		l.release()
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond) // let the waiter poll at least once
+	// No sleep to "let it poll": whether the waiter has polled yet or not,
+	// it must not hold the lock before the release and must get it after.
+	select {
+	case err := <-done:
+		t.Fatalf("a waiter got a held lock (err %v)", err)
+	default:
+	}
 	l1.release()
 	if err := <-done; err != nil {
 		t.Errorf("waiting acquireLock = %v; want success after release", err)

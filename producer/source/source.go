@@ -26,8 +26,6 @@ type Token struct {
 
 // Source produces access tokens.
 type Source interface {
-	// Describe names the source for messages ("oidc-agent account robot").
-	Describe() string
 	// Token returns a fresh access token for req.
 	Token(ctx context.Context, req Request) (*Token, error)
 }
@@ -59,9 +57,6 @@ type Account struct {
 	// finish.
 	OnRefreshSent func()
 }
-
-// Describe implements Source.
-func (a *Account) Describe() string { return "oidc-agent account " + a.Name }
 
 // Token implements Source: lock the account, load it, discover its token
 // endpoint, refresh, save a rotated refresh token, unlock, return the
@@ -178,9 +173,6 @@ type ClientCredentials struct {
 	// AudienceMode is how audiences are sent.
 	AudienceMode tokenclient.AudienceMode
 }
-
-// Describe implements Source.
-func (c *ClientCredentials) Describe() string { return "client " + c.ClientID }
 
 // Token implements Source. As for Account, ctx's cancellation ends the
 // discovery and keeps the grant from being sent, but does not cut off a
