@@ -313,6 +313,46 @@ func (k *KDC) Stop() {
 	})
 }
 
+// Log is what krb5kdc has logged so far (its first 64 KiB): one line per
+// request, e.g. "AS_REQ ... ISSUE: ... alice@REALM for krbtgt/REALM@REALM".
+func (k *KDC) Log() string { return k.out.String() }
+
+// WaitLog waits until krb5kdc has logged a line containing every one of
+// parts, and returns that line. The KDC logs a request as it answers it, so
+// the line may come a moment after the client got its reply; it fails the
+// test if the KDC exits first.
+func (k *KDC) WaitLog(t TB, parts ...string) string {
+	t.Helper()
+	for {
+		ch := k.out.changed()
+		for _, line := range strings.Split(k.out.String(), "\n") {
+			if containsAll(line, parts) {
+				return line
+			}
+		}
+		select {
+		case <-ch:
+		case <-k.waited:
+			for _, line := range strings.Split(k.out.String(), "\n") {
+				if containsAll(line, parts) {
+					return line
+				}
+			}
+			t.Fatalf("kdc: krb5kdc exited without logging %q; output:\n%s", parts, k.out.String())
+			return ""
+		}
+	}
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
 // Kadmin runs one kadmin.local query against the realm's database and
 // returns its output.
 func (k *KDC) Kadmin(t TB, query string) string {
@@ -408,6 +448,18 @@ func (k *KDC) Kinit(t TB, name, path string) {
 type capBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// grew is closed and replaced on every write, waking WaitLog.
+	grew chan struct{}
+}
+
+// changed returns a channel closed at the next write.
+func (b *capBuffer) changed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.grew == nil {
+		b.grew = make(chan struct{})
+	}
+	return b.grew
 }
 
 const capBufferMax = 64 << 10
@@ -417,6 +469,10 @@ func (b *capBuffer) Write(p []byte) (int, error) {
 	defer b.mu.Unlock()
 	if room := capBufferMax - b.buf.Len(); room > 0 {
 		b.buf.Write(p[:min(len(p), room)])
+	}
+	if b.grew != nil {
+		close(b.grew)
+		b.grew = nil
 	}
 	return len(p), nil
 }
