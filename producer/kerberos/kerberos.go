@@ -235,13 +235,18 @@ func LoadCCache(path string) (*credentials.CCache, error) {
 	return cc, nil
 }
 
-// parseCCache is gokrb5's ticket cache parser, made safe for any input.
+// parseCCache is gokrb5's ticket cache parser, made safe for any input:
+// checkCCache first refuses what would make it allocate without bound, and
+// a panic on the rest is an error.
 func parseCCache(b []byte) (cc *credentials.CCache, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			cc, err = nil, fmt.Errorf("malformed ticket cache data")
 		}
 	}()
+	if err := checkCCache(b); err != nil {
+		return nil, err
+	}
 	cc = new(credentials.CCache)
 	if err := cc.Unmarshal(b); err != nil {
 		return nil, err
