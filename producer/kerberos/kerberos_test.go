@@ -235,7 +235,7 @@ func TestPrincipalNotInKeytabSaysWhatItHolds(t *testing.T) {
 }
 
 // TestUnreachableKDCIsNamed protects the message when the KDC does not
-// answer: it names the KDC that was tried. The "KDC" here accepts TCP
+// answer: it names the KDC that was tried; and when krb5.conf names none. The "KDC" here accepts TCP
 // connections and closes them, so the failure is immediate.
 func TestUnreachableKDCIsNamed(t *testing.T) {
 	k, _ := startKDC(t)
@@ -267,6 +267,13 @@ func TestUnreachableKDCIsNamed(t *testing.T) {
 	}
 	_, err = kerberos.Login(kerberos.Options{Keytab: k.Keytab(robot), Config: conf})
 	wantKind(t, err, kerberos.ErrKDCUnreachable, l.Addr().String(), k.Realm)
+
+	noKDC, err := config.NewFromString("[libdefaults]\n\tdefault_realm = " + k.Realm + "\n\tdns_lookup_kdc = false\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = kerberos.Login(kerberos.Options{Keytab: k.Keytab(robot), Config: noKDC})
+	wantKind(t, err, kerberos.ErrConfig, "names no KDC for realm "+k.Realm)
 }
 
 // TestClockSkewIsExplained protects the clock skew message on a real AS

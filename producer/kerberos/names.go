@@ -45,7 +45,7 @@ func parseFileName(what, name string, fileTypes ...string) (string, error) {
 	for _, ft := range fileTypes {
 		if typ == ft {
 			if residual == "" {
-				return "", fmt.Errorf("%s name %q has no file name after %s:", what, name, typ)
+				return "", fmt.Errorf("%s name %q has no file name after the %s: prefix", what, name, typ)
 			}
 			return residual, nil
 		}
