@@ -13,6 +13,13 @@
 // the KDC has logged that it serves requests, and the test's Cleanup kills
 // it.
 //
+// Beyond StartKDC's Options, a test can add principals (AddUser, AddHost),
+// re-key one so that its exported keytab is out of date (RandomizeKey, as
+// kadmin's cpw -randkey), export again (Export), write an MIT ticket cache
+// with kinit (Kinit), run any kadmin.local query (Kadmin), and wait for the
+// KDC's own log line for a request (WaitLog), e.g. the AS_REQ that issued a
+// ticket-granting ticket.
+//
 // A real KDC, rather than a fake AS/TGS responder, is used because what the
 // client must get right is MIT's behaviour: pre-authentication, key version
 // numbers after a re-key, its error codes and its ticket cache format. The

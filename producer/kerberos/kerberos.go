@@ -292,7 +292,9 @@ func (c *Client) Negotiate(host string) (string, error) {
 	return "Negotiate " + base64.StdEncoding.EncodeToString(b), nil
 }
 
-// Close forgets the client's tickets and keys.
+// Close forgets the client's tickets and keys and stops the goroutine
+// gokrb5 keeps after a keytab login to renew the ticket-granting ticket;
+// every Client must be closed.
 func (c *Client) Close() { c.cl.Destroy() }
 
 // explain turns a gokrb5 failure into an *Error that says what to do. spn
