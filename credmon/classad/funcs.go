@@ -18,7 +18,8 @@ type function struct {
 // functions maps lower-cased names to built-ins. Semantics follow
 // HTCondor's implementation (src/classad/fnCall.cpp and, for the
 // string-list and split functions, src/condor_utils/compat_classad.cpp)
-// where it differs from the manual; doc.go lists those differences.
+// where it differs from the manual; docs/reimplementations.md#classad
+// lists those differences.
 var functions = func() map[string]*function {
 	fs := []*function{
 		{name: "isUndefined", minArgs: 1, maxArgs: 1, impl: isKind(Undefined)},

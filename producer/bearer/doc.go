@@ -1,59 +1,34 @@
 // Package bearer finds, checks and writes bearer token files the way WLCG
-// Bearer Token Discovery (BTD; WLCG-AuthZ-WG/bearer-token-discovery
-// specification.md, DOI 10.5281/zenodo.3937438) lays them out, for
-// credmon-token get (the replacement of igwn-robot-get/htgettoken for OIDC
-// accounts), decode and status. It does no network I/O and verifies no
+// Bearer Token Discovery (BTD) lays them out, for credmon-token get, renew
+// (min_lifetime), status and decode. It does no network I/O and verifies no
 // signatures: it decides whether a token on disk can be kept, and if not,
-// writes its successor so that consumers find it.
+// writes its successor where consumers find it.
 //
-// # BTD rules implemented
+// Entry points:
 //
-// Discovery (Find), with $ID the effective uid the caller passes:
+//   - Find runs BTD discovery (BEARER_TOKEN, BEARER_TOKEN_FILE,
+//     $XDG_RUNTIME_DIR/bt_u$ID, /tmp/bt_u$ID); WritePath is where a
+//     producer writes (steps 2–4). Set but empty variables count as unset.
+//   - ReadTokenFile reads a token file defensively: only a regular file, not
+//     group- or other-writable, owned by the caller or root, at most
+//     MaxTokenFileBytes, never blocking on a FIFO. Its content must be an
+//     RFC 6750 §2.1 b64token (ErrInvalidToken, ErrEmptyToken).
+//   - Inspect and ReadInfo decode a token's claims into an Info; Describe
+//     renders one for people.
+//   - Satisfies is the one "can this token be reused" rule: at least
+//     max(minsecs, MinLeftFloor) left before exp, the requested audiences,
+//     and scopes covered (a WLCG storage.read:/a covers storage.read:/a/b).
+//     ReadInfo and Satisfies together are credmon-token get's no-network
+//     path.
+//   - WriteFile replaces a token file atomically (internal/atomicfile):
+//     mode 0600 unless asked otherwise, never through a symlink or over
+//     another user's file.
 //
-//  1. BEARER_TOKEN set: its value is the token.
-//  2. BEARER_TOKEN_FILE set: the file's contents are the token.
-//  3. XDG_RUNTIME_DIR set: the contents of $XDG_RUNTIME_DIR/bt_u$ID.
-//  4. Otherwise /tmp/bt_u$ID.
+// Every refusal names the file and the reason. Readers see the old or the
+// new token during a write, never a partial or missing file; a crash leaves
+// the old file and at most a ".credmon-*.tmp" file.
 //
-// At each step leading and trailing C99 isspace whitespace (space, \f, \n,
-// \r, \t, \v) is stripped. A valid RFC 6750 §2.1 b64token ends the search;
-// an empty value goes on to the next step; an invalid one is an error
-// (BTD's SHOULD). Choices where BTD or practice leaves room:
-//
-//   - A set but empty variable counts as unset (htdecodetoken's
-//     ${XDG_RUNTIME_DIR:-/tmp}; htgettoken and igwn-auth-utils would write
-//     "/bt_u<uid>" or a relative "bt_u<uid>"). A relative XDG_RUNTIME_DIR
-//     is ignored, as the XDG Base Directory spec requires.
-//   - Step 3 falls through to step 4 when $XDG_RUNTIME_DIR/bt_u$ID does
-//     not exist, so a login shell finds what a cron job (no
-//     XDG_RUNTIME_DIR) wrote to /tmp. A missing BEARER_TOKEN_FILE is an
-//     error: the user named that file.
-//   - Files are read defensively (ReadTokenFile): only regular files, not
-//     group/other-writable, owned by the caller or root, at most
-//     MaxTokenFileBytes; FIFOs are refused without blocking.
-//
-// Writing (WritePath, WriteFile): a producer writes to $BEARER_TOKEN_FILE,
-// else $XDG_RUNTIME_DIR/bt_u$ID, else /tmp/bt_u$ID (BTD steps 2–4, the
-// htgettoken -o default). The file is replaced atomically
-// (atomicfile.Replace: temporary file in the same directory, fsync,
-// rename, directory fsync) with mode 0600
-// and a trailing newline when asked, as htgettoken's writeTokenSafely
-// does, but without its unlink-first window, and never through a symlink
-// or over another user's file.
-//
-// # Reuse
-//
-// Satisfies decides whether the token on disk is still good enough: at
-// least max(minsecs, 10s) left before exp, the semantics of htgettoken
-// --minsecs as OpenBao applies them, plus the requested
-// audience and scopes, with WLCG storage.* and SciTokens read/write path
-// scopes covering sub-paths. Inspect, ReadTokenFile and Satisfies together
-// are credmon-token get's no-network path.
-//
-// # Failure modes
-//
-// Every refusal names the file and the reason (not a regular file, mode,
-// owner, size, symlink, invalid content). Readers see either the old or
-// the new token during a write, never a partial or missing file. A crash
-// during WriteFile leaves the old file and at most a ".credmon-*.tmp" file.
+// The discovery rules and the choices where BTD leaves room, the reuse
+// rule in full, and the differences from htgettoken are in docs/robot.md
+// (#btd, #reuse, #differences-igwn).
 package bearer

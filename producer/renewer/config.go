@@ -24,7 +24,7 @@ const DefaultConfigPath = "/etc/osg/token-renewer/config.ini"
 // DefaultTokenTimeout bounds the network work for one token (discovery
 // plus one grant) when the token has no timeout key. osg-token-renewer's
 // client-credentials request uses 10 s and oidc-agent 10 s per
-// HTTP request (§2.10); discovery and the grant are two requests, hence 20 s.
+// HTTP request; discovery and the grant are two requests, hence 20 s.
 const defaultTokenTimeout = 20 * time.Second
 
 // defaultAudienceMode is how a token's audience is sent when no
