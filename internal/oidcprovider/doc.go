@@ -9,8 +9,8 @@
 //
 // StartOIDCProvider runs panva's oidc-provider 9.13.3 (npm), a certified
 // OpenID Connect implementation, as a child process on a loopback port. The
-// configuration lives in server/server.mjs; it comes from Appendix A of
-// the project's test-infra spec and keeps all of its behaviour:
+// configuration lives in server/server.mjs, whose comments say why each
+// setting is there. Its behaviour:
 //
 //   - refresh tokens are rotated on every refresh, and replaying an old one
 //     is reuse detection: invalid_grant, and the whole grant is revoked

@@ -332,8 +332,8 @@ func parseForm(page []byte) (htmlForm, bool) {
 }
 
 // approveDevice approves a user code through the provider's dev
-// interaction pages, step for step what the test-infra spec's
-// approve-device.sh does with curl and a cookie jar:
+// interaction pages, step for step as a browser (or curl with a cookie
+// jar) would:
 //
 //  1. GET verification_uri_complete: an auto-submitting form carrying the
 //     xsrf token and user_code;

@@ -45,7 +45,7 @@ const DefaultAudience = "https://wlcg.cern.ch/jwt/v1/any"
 
 // DefaultReadyTimeout bounds how long StartOIDCProvider waits for discovery
 // to answer. The provider is ready in 0.4–1.3 s; 30 s covers a machine under
-// heavy load (the test-infra spec measured on a load average of 5–8).
+// heavy load (startup was measured at a load average of 5–8).
 const DefaultReadyTimeout = 30 * time.Second
 
 // outputLimit caps the captured provider output; when exceeded, the oldest
