@@ -526,33 +526,24 @@ func (s *Server) allowedLocked(t *token, path string, need []string) bool {
 	return false
 }
 
-// pathMatch is Vault's policy path matching: a trailing "*" is a prefix,
-// "+" one segment, anything else exact.
+// pathMatch is Vault's policy path matching: "+" is one segment, a
+// trailing "*" makes the pattern a prefix, anything else is exact.
 func pathMatch(pattern, path string) bool {
-	if pre, ok := strings.CutSuffix(pattern, "*"); ok {
-		n := strings.Count(pre, "/")
-		parts := strings.SplitN(path, "/", n+1)
-		if len(parts) <= n {
-			return false
-		}
-		// Compare segment by segment so "+" works in a prefix too.
-		head := strings.Join(parts[:n], "/") + "/"
-		return segmentsMatch(pre[:strings.LastIndexByte(pre, '/')+1], head) && strings.HasPrefix(parts[n], pre[strings.LastIndexByte(pre, '/')+1:])
-	}
-	return segmentsMatch(pattern, path)
-}
-
-func segmentsMatch(pattern, path string) bool {
-	ps, qs := strings.Split(pattern, "/"), strings.Split(path, "/")
-	if len(ps) != len(qs) {
+	prefix, glob := strings.CutSuffix(pattern, "*")
+	ps, qs := strings.Split(prefix, "/"), strings.Split(path, "/")
+	if len(qs) < len(ps) || (!glob && len(qs) != len(ps)) {
 		return false
 	}
-	for i := range ps {
+	last := len(ps) - 1
+	for i := 0; i < last; i++ {
 		if ps[i] != "+" && ps[i] != qs[i] {
 			return false
 		}
 	}
-	return true
+	if !glob {
+		return ps[last] == "+" || ps[last] == qs[last]
+	}
+	return strings.HasPrefix(strings.Join(qs[last:], "/"), ps[last])
 }
 
 func (s *Server) tokenOp(c *call) {

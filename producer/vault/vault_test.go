@@ -187,7 +187,12 @@ func TestRevokedVaultTokenIsPermissionDenied(t *testing.T) {
 	c := e.client(t, nil)
 	ctx := context.Background()
 	tok, path := e.storedCredential(t, c, 24*time.Hour, "")
-	e.s.Revoke(tok)
+	if _, err := c.Token(ctx, tok, path, vault.TokenRequest{MinLifetime: time.Minute}); err != nil {
+		t.Fatalf("before the revocation: %v", err)
+	}
+	if err := c.RevokeSelf(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.Token(ctx, tok, path, vault.TokenRequest{MinLifetime: time.Minute})
 	if !errors.Is(err, vault.ErrPermissionDenied) || vault.Classify(err) != tokenclient.NeedsLogin {
 		t.Fatalf("revoked token: %v (class %v); want ErrPermissionDenied, NeedsLogin", err, vault.Classify(err))
@@ -403,6 +408,48 @@ func TestParseAddressAndSplitURL(t *testing.T) {
 		addr, path, err := vault.SplitURL(tc.in)
 		if addr != tc.addr || path != tc.path || (tc.addr == "") != (err != nil) {
 			t.Errorf("SplitURL(%q) = %q, %q, %v; want %q, %q", tc.in, addr, path, err, tc.addr, tc.path)
+		}
+	}
+}
+
+// TestCondorRequestShape: a credd-stored vault_url read as
+// condor_credmon_vault reads it: GET with X-Vault-Token, minimum_seconds,
+// scopes, and audience on a creds path but audiences on an sts path.
+func TestCondorRequestShape(t *testing.T) {
+	type seen struct {
+		method, path, token string
+		query               map[string][]string
+	}
+	var (
+		mu  sync.Mutex
+		got []seen
+	)
+	_, c := tlsServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, seen{r.Method, r.URL.Path, r.Header.Get("X-Vault-Token"), r.URL.Query()})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"request_id":"x","data":{"access_token":"eyJ.a.b","type":"Bearer","expire_time":"2030-01-02T03:04:05Z"}}`)
+	}, 0)
+	req := vault.TokenRequest{MinLifetime: 2400 * time.Second, Scopes: []string{"storage.read:/a", "compute.read"}, Audiences: []string{"https://se.example.org"}}
+	for _, kind := range []string{"creds", "sts"} {
+		_, path, err := vault.SplitURL("https://vault.example.org:8200/v1/secret/oauth/" + kind + "/igwn/alice:default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := c.Token(context.Background(), "hvs.stored", path, req)
+		if err != nil || b.AccessToken != "eyJ.a.b" || !b.Expiry.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
+			t.Fatalf("%s: %+v %v", kind, b, err)
+		}
+	}
+	audKey := map[string]string{"creds": "audience", "sts": "audiences"}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, kind := range []string{"creds", "sts"} {
+		g := got[i]
+		want := map[string][]string{"minimum_seconds": {"2400"}, "scopes": {"storage.read:/a,compute.read"}, audKey[kind]: {"https://se.example.org"}}
+		if g.method != http.MethodGet || g.path != "/v1/secret/oauth/"+kind+"/igwn/alice:default" || g.token != "hvs.stored" || fmt.Sprint(g.query) != fmt.Sprint(want) {
+			t.Errorf("%s request = %+v; want GET with X-Vault-Token and query %v", kind, g, want)
 		}
 	}
 }
