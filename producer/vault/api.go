@@ -359,7 +359,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		fl, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || fl != fl || fl > 1<<53 || fl < -(1<<53) {
-			return fmt.Errorf("not a number")
+			return errors.New("not a number")
 		}
 		n = int64(fl)
 	}

@@ -61,7 +61,7 @@ type Config struct {
 		LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 	}
 	// Now returns the current time; nil means time.Now. It stamps
-	// Auth.Received and Bearer expiry defaults and reads Retry-After dates.
+	// Auth.Received, DeviceAuth.Received and TokenInfo.Received.
 	Now func() time.Time
 	// Sleep waits d or until ctx is done; nil means a timer. Tests inject
 	// one that moves a fake clock.
