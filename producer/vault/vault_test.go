@@ -453,3 +453,83 @@ func TestCondorRequestShape(t *testing.T) {
 		}
 	}
 }
+
+func TestClassesOfVaultAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		path   string
+		want   tokenclient.Class
+	}{
+		{"sealed or down", http.StatusServiceUnavailable, `{"errors":["Vault is sealed"]}`, "auth/token/lookup-self", tokenclient.Transient},
+		{"internal error", http.StatusInternalServerError, `{"errors":["1 error occurred:\n\t* oops\n\n"]}`, "auth/token/lookup-self", tokenclient.Transient},
+		{"standby not caught up", http.StatusPreconditionFailed, `{"errors":[]}`, "auth/token/lookup-self", tokenclient.Transient},
+		{"bad request", http.StatusBadRequest, `{"errors":["missing client token"]}`, "auth/token/lookup-self", tokenclient.Permanent},
+		{"token expired (minimum_seconds too long)", http.StatusBadRequest, `{"errors":["token expired"]}`, "secret/oauth/creds/i/a:r", tokenclient.Permanent},
+		{"no route", http.StatusNotFound, `{"errors":["no handler for route"]}`, "auth/token/lookup-self", tokenclient.Permanent},
+		{"no credential", http.StatusNotFound, `{"errors":[]}`, "secret/oauth/creds/i/a:r", tokenclient.NeedsLogin},
+		{"not JSON on 200", http.StatusOK, `<html>proxy</html>`, "secret/oauth/creds/i/a:r", tokenclient.Transient},
+		{"no access token on 200", http.StatusOK, `{"data":{}}`, "secret/oauth/creds/i/a:r", tokenclient.Transient},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := tlsServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}, 0)
+			var err error
+			if strings.HasPrefix(tc.path, "secret/") {
+				_, err = c.Token(context.Background(), "hvs.t", tc.path, vault.TokenRequest{})
+			} else {
+				_, err = c.LookupSelf(context.Background(), "hvs.t")
+			}
+			if err == nil || vault.Classify(err) != tc.want || errors.Is(err, vault.ErrPermissionDenied) {
+				t.Fatalf("HTTP %d %s: %v (class %v); want %v", tc.status, tc.body, err, vault.Classify(err), tc.want)
+			}
+		})
+	}
+}
+
+// TestCAFileAndDirectory: the server's CA is trusted from a file or from
+// a directory among files that are not certificates, and not otherwise.
+func TestCAFileAndDirectory(t *testing.T) {
+	e := start(t, vaulttest.Options{})
+	tok := e.s.MintToken(vaulttest.TokenSpec{TTL: time.Hour})
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{"5f1a2b3c.0": e.s.CertPEM, "5f1a2b3c.signing_policy": []byte("access_id_CA X509 '/CN=x'\n"), "README": []byte("not a cert")} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	empty := t.TempDir()
+	if _, err := vault.New(vault.Config{Address: e.s.Address, CAPath: empty}); !vault.IsPermanent(err) {
+		t.Fatalf("a CA directory without certificates: %v; want a permanent error", err)
+	}
+	for _, cfg := range []vault.Config{
+		{Address: e.s.Address, CAFile: e.s.CAFile},
+		{Address: e.s.Address, CAPath: dir},
+		{Address: e.s.Address, CAFile: e.s.CAFile, CAPath: dir},
+	} {
+		c, err := vault.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.LookupSelf(context.Background(), tok); err != nil {
+			t.Errorf("with CAFile %q CAPath %q: %v", cfg.CAFile, cfg.CAPath, err)
+		}
+	}
+	other := httptest.NewTLSServer(http.NotFoundHandler()) // a CA that is not the server's
+	other.Close()
+	otherCA := filepath.Join(t.TempDir(), "other.pem")
+	if err := os.WriteFile(otherCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := vault.New(vault.Config{Address: e.s.Address, CAFile: otherCA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.LookupSelf(context.Background(), tok); err == nil || strings.Contains(err.Error(), tok) {
+		t.Fatalf("trusting another CA: %v; want a certificate error without the token", err)
+	}
+}
