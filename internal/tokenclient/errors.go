@@ -251,7 +251,19 @@ func RetryAfter(err error, now time.Time) (d time.Duration, ok bool) {
 	if !errors.As(err, &e) || e.retryAfter == "" {
 		return 0, false
 	}
-	v := e.retryAfter
+	return ParseRetryAfter(e.retryAfter, now)
+}
+
+// ParseRetryAfter reads a Retry-After header value as RetryAfter does:
+// delta-seconds or an HTTP-date relative to now; ok is false for anything
+// else, a date in the past, or a value longer than any valid one. It is
+// exported for the module's other HTTP clients (producer/vault), so that
+// every client reads the header one way.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > maxRetryAfterLen {
+		return 0, false
+	}
 	if isDigits(v) {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n > uint64(math.MaxInt64/int64(time.Second)) {
