@@ -257,7 +257,7 @@ func RetryAfter(err error, now time.Time) (d time.Duration, ok bool) {
 // ParseRetryAfter reads a Retry-After header value as RetryAfter does:
 // delta-seconds or an HTTP-date relative to now; ok is false for anything
 // else, a date in the past, or a value longer than any valid one. It is
-// exported for the module's other HTTP clients (producer/vault), so that
+// exported for the module's other HTTP clients (internal/vault), so that
 // every client reads the header one way.
 func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	v = strings.TrimSpace(v)

@@ -1,5 +1,5 @@
 // Package vaulttest runs a Vault API server on a loopback TLS port for the
-// tests of producer/vault, credmon-token's Vault source and the daemon's
+// tests of internal/vault, credmon-token's Vault source and the daemon's
 // Vault credentials. Vault and OpenBao cannot be installed here, so this
 // server implements exactly the endpoints htgettoken and
 // condor_credmon_vault use, with Vault's response shapes (the standard

@@ -20,8 +20,8 @@ import (
 
 	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/internal/vaulttest"
-	"github.com/credmon/credmon/producer/vault"
 )
 
 type env struct {
@@ -38,7 +38,7 @@ func start(t *testing.T, opts vaulttest.Options) env {
 	return env{p: p, s: vaulttest.Start(t, opts), clock: clock}
 }
 
-// client is a producer/vault client for the server, trusting its CA file.
+// client is a internal/vault client for the server, trusting its CA file.
 // sleep, if not nil, replaces waiting.
 func (e env) client(t *testing.T, sleep func(ctx context.Context, d time.Duration) error) *vault.Client {
 	t.Helper()
