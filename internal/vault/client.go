@@ -92,10 +92,10 @@ func ParseAddress(raw string) (*url.URL, error) {
 		return nil, &tokenclient.PermanentError{Err: fmt.Errorf("invalid Vault address %q", redact.Text(raw, redact.DescriptionLen))}
 	}
 	if u.Scheme != "https" {
-		return nil, &tokenclient.PermanentError{Err: fmt.Errorf("Vault address %s is not https", redact.Text(u.Redacted(), redact.DescriptionLen))}
+		return nil, &tokenclient.PermanentError{Err: fmt.Errorf("the Vault address %s is not https", redact.Text(u.Redacted(), redact.DescriptionLen))}
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return nil, &tokenclient.PermanentError{Err: fmt.Errorf("Vault address %q must be https://host[:port] only", redact.Text(u.Host, redact.DescriptionLen))}
+		return nil, &tokenclient.PermanentError{Err: fmt.Errorf("the Vault address %q must be https://host[:port] only", redact.Text(u.Host, redact.DescriptionLen))}
 	}
 	if u.Port() == "" {
 		u.Host = net.JoinHostPort(u.Hostname(), DefaultPort)
