@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/credmon/credmon/condorcfg"
+	"github.com/credmon/credmon/producer/storer"
+)
+
+const (
+	exitOK      = 0
+	exitFailure = 1
+)
+
+// storeCredFallback is where condor_vault_storer finds condor_store_cred
+// (it puts /usr/sbin first in PATH); here the caller's PATH comes first.
+const storeCredFallback = "/usr/sbin/condor_store_cred"
+
+// knobNames are fetched in one condor_config_val run.
+var knobNames = []string{
+	"SEC_CREDENTIAL_VAULT_STORER_OPTS", "SEC_CREDENTIAL_GETTOKEN_OPTS",
+	"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME",
+	"OAUTH2_CREDMON_PROVIDER_NAMES", "CLIENT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, argv []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	name := filepath.Base(argv[0])
+	args := argv[1:]
+	term := storer.NewTerminal(stderr)
+	knobs, err := loadKnobs()
+	if err != nil {
+		term.Printf("%s: %v", name, err)
+		return exitFailure
+	}
+	env := storer.EnvFrom(getenv, os.Getuid())
+	if len(args) == 0 && env.Mode == "" {
+		return produce(name, knobs, stdout, stderr)
+	}
+	cfg := storer.ConfigFrom(knobs)
+	flags, reqs, err := storer.ParseArgs(cfg.StorerOpts, args)
+	if err != nil {
+		if errors.Is(err, storer.ErrUsage) {
+			term.Printf("%s: %v", name, err)
+			usage(term, name)
+		} else {
+			term.Printf("%s: %v", name, err)
+		}
+		return exitFailure
+	}
+	path, err := exec.LookPath("condor_store_cred")
+	if err != nil {
+		path = storeCredFallback
+	}
+	s := &storer.Storer{
+		Name:   name,
+		Args:   args,
+		Flags:  flags,
+		Env:    env,
+		Config: cfg,
+		Source: newSource(),
+		Store:  &storer.StoreCred{Path: path, User: env.User, Opts: env.StoreCredOpts},
+		Term:   term,
+	}
+	if err := s.Run(ctx, reqs); err != nil {
+		s.Report(err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// produce is SEC_CREDENTIAL_PRODUCER: the credential on stdout, nothing on
+// stdout on failure (condor_submit does not look at the exit status).
+func produce(name string, knobs storer.Knobs, stdout, stderr io.Writer) int {
+	cred, err := storer.LocalCredential(knobs)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return exitFailure
+	}
+	if _, err := io.WriteString(stdout, cred); err != nil {
+		fmt.Fprintf(stderr, "%s: writing the credential: %v\n", name, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func usage(w io.Writer, name string) {
+	fmt.Fprintf(w, "Usage: %s [-vd] oauth_service ...\n"+
+		"  -v shows more progress than normal\n"+
+		"  -d shows a lot of debug information\n"+
+		"  Each oauth_service is an issuer optionally followed by underscore and role\n"+
+		"  Options may be added to each oauth_service:\n"+
+		"    &handle=<name>       A name to be added to the credential\n"+
+		"    &scopes=<scopes>     A comma-separated list of scopes to request\n"+
+		"    &audience=<audience> A token audience to request\n"+
+		"    &options=<args>      Extra options for the token source (htgettoken's)\n"+
+		"  With no arguments it prints LOCAL:<local-issuer provider> (SEC_CREDENTIAL_PRODUCER).\n", name)
+}
+
+// loadKnobs reads the HTCondor configuration the way condor_config_val
+// does for a tool. With no HTCondor configuration at all every knob is
+// unset, as condor_vault_storer's `condor_config_val X 2>/dev/null` gives.
+func loadKnobs() (storer.Knobs, error) {
+	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "TOOL", Prefetch: knobNames})
+	if errors.Is(err, condorcfg.ErrNoConfig) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the HTCondor configuration: %w", err)
+	}
+	return cfg, nil
+}
