@@ -45,13 +45,15 @@ func (r Request) StoreName() string {
 
 // Errors from ParseRequest; each is wrapped with the argument.
 var (
-	ErrNoService     = errors.New("no service name")
-	ErrBadName       = errors.New("only letters, digits and - + = _ . are allowed in a credential name")
-	ErrUnderscores   = errors.New("only one underscore allowed in use_oauth_services name")
-	ErrNeedsHandle   = errors.New("reduced scopes or audience require a handle")
-	ErrBadPart       = errors.New("an option of a service must be key=value")
-	ErrRepeatedPart  = errors.New("an option of a service is given twice")
-	ErrBadScopes     = errors.New("scopes and audience must not contain white space or control characters")
+	ErrNoService    = errors.New("no service name")
+	ErrBadName      = errors.New("only letters, digits and - + = _ . are allowed in a credential name")
+	ErrUnderscores  = errors.New("only one underscore allowed in use_oauth_services name")
+	ErrNeedsHandle  = errors.New("reduced scopes or audience require a handle")
+	ErrBadPart      = errors.New("an option of a service must be key=value")
+	ErrRepeatedPart = errors.New("an option of a service is given twice")
+	ErrBadScopes    = errors.New("scopes and audience must not contain white space or control characters")
+	ErrLeadingDash  = errors.New("a service name must not start with -")
+	ErrEmptyIssuer  = errors.New("the issuer and the role around the underscore must not be empty")
 )
 
 // ParseRequest parses one storer argument. It accepts what
@@ -72,6 +74,11 @@ func ParseRequest(arg string) (Request, error) {
 	}
 	if !OkayForOAuthFilename(r.Service) {
 		return r, fmt.Errorf("service %q: %w", r.Service, ErrBadName)
+	}
+	if r.Service[0] == '-' {
+		// credd would take it, but htgettoken -i and condor_store_cred
+		// would read it as an option; it is a misplaced storer option.
+		return r, fmt.Errorf("service %q: %w (a misplaced option?)", r.Service, ErrLeadingDash)
 	}
 	var err error
 	if r.Issuer, r.Role, err = SplitService(r.Service); err != nil {
@@ -113,7 +120,9 @@ func ParseRequest(arg string) (Request, error) {
 			}
 			r.Audience = val
 		case "options":
-			r.Options = strings.Fields(val)
+			if f := strings.Fields(val); len(f) > 0 {
+				r.Options = f
+			}
 		}
 	}
 	if r.Handle == "" && (r.Scopes != "" || r.Audience != "") {
@@ -136,6 +145,11 @@ func SplitService(service string) (issuer, role string, err error) {
 	role = service[strings.IndexByte(service, '_')+1:]
 	if issuer+"_"+role != service {
 		return "", "", ErrUnderscores
+	}
+	if issuer == "" || role == "" {
+		// The script would run htgettoken -i "" or -r "", and the
+		// credmon skips names that end in "_".
+		return "", "", ErrEmptyIssuer
 	}
 	return issuer, role, nil
 }
