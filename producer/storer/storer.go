@@ -167,7 +167,7 @@ func (s *Storer) add(ctx context.Context, name, scopes, audience string, blob []
 	out, err := s.Store.Add(ctx, name, scopes, audience, blob)
 	s.debugOutput(out)
 	if err != nil {
-		return fmt.Errorf("failed to store condor credentials for %s: %w%s", name, err, indent(out))
+		return fmt.Errorf("storing condor credentials for %s: %w%s", name, err, indent(out))
 	}
 	return nil
 }
