@@ -49,7 +49,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	}
 	env := storer.EnvFrom(getenv, os.Getuid())
 	if len(args) == 0 && env.Mode == "" {
-		return produce(name, knobs, stdout, stderr)
+		return produce(name, knobs, stdout, term)
 	}
 	cfg := storer.ConfigFrom(knobs)
 	flags, reqs, err := storer.ParseArgs(cfg.StorerOpts, args)
@@ -85,14 +85,14 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 
 // produce is SEC_CREDENTIAL_PRODUCER: the credential on stdout, nothing on
 // stdout on failure (condor_submit does not look at the exit status).
-func produce(name string, knobs storer.Knobs, stdout, stderr io.Writer) int {
+func produce(name string, knobs storer.Knobs, stdout io.Writer, term *storer.Terminal) int {
 	cred, err := storer.LocalCredential(knobs)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		term.Printf("%s: %v", name, err)
 		return exitFailure
 	}
 	if _, err := io.WriteString(stdout, cred); err != nil {
-		fmt.Fprintf(stderr, "%s: writing the credential: %v\n", name, err)
+		term.Printf("%s: writing the credential: %v", name, err)
 		return exitFailure
 	}
 	return exitOK
