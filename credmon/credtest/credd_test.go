@@ -400,9 +400,11 @@ func TestAddAndWait(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AddAndWait = %v", err)
 	}
-	// credd checks first one PollInterval after the kick.
-	if !within(took, c.PollInterval, c.PollInterval+2*time.Second) {
-		t.Errorf("AddAndWait took %v; want about one PollInterval (%v)", took, c.PollInterval)
+	// credd checks first one PollInterval after the kick. Only the lower
+	// bound is a property of the code (a timer never fires early); how much
+	// later it returns depends on the machine's load.
+	if took < c.PollInterval {
+		t.Errorf("AddAndWait took %v; want at least one PollInterval (%v)", took, c.PollInterval)
 	}
 	if c.Kicks() != 1 {
 		t.Errorf("Kicks() = %d; want 1", c.Kicks())
@@ -467,11 +469,11 @@ func TestAddAndWaitFailures(t *testing.T) {
 	t.Run("no pid file", func(t *testing.T) {
 		c := fastCredd(t)
 		took, err := c.AddAndWait(ctx, "henry", "tok", []byte(`{}`))
+		// ErrPending is returned only on the failed kick, before any poll
+		// of the .use (a poll ends in a .use or ErrCredmonTimeout): that is
+		// "credd does not wait", without timing the machine.
 		if !errors.Is(err, credtest.ErrPending) || credtest.CodeOf(err) != credtest.CredSuccessPending {
-			t.Errorf("AddAndWait without a credmon = %v; want ErrPending", err)
-		}
-		if took >= c.PollInterval {
-			t.Errorf("AddAndWait waited %v after a failed kick; credd does not wait", took)
+			t.Errorf("AddAndWait without a credmon = %v (after %v); want ErrPending, returned without polling", err, took)
 		}
 		if !exists(c.TopPath("henry", "tok")) {
 			t.Error("the .top must be stored even though the kick failed")
@@ -485,8 +487,8 @@ func TestAddAndWaitFailures(t *testing.T) {
 		if !errors.Is(err, credtest.ErrCredmonTimeout) || credtest.CodeOf(err) != credtest.CredCredmonTimeout {
 			t.Errorf("AddAndWait = %v; want ErrCredmonTimeout", err)
 		}
-		if !within(took, c.PollingTimeout, c.PollingTimeout+2*time.Second) {
-			t.Errorf("timed out after %v; want about PollingTimeout (%v)", took, c.PollingTimeout)
+		if took < c.PollingTimeout {
+			t.Errorf("timed out after %v; want at least PollingTimeout (%v)", took, c.PollingTimeout)
 		}
 		if _, err := c.WaitUse(ctx, "henry", "tok", 10*time.Millisecond); !errors.Is(err, credtest.ErrCredmonTimeout) {
 			t.Errorf("WaitUse = %v; want ErrCredmonTimeout", err)

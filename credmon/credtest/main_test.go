@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/credmon/credmon/credmon/credtest"
 )
@@ -79,4 +78,3 @@ func writeUse(t testing.TB, c *credtest.Credd, user, name, content string) {
 }
 
 // within reports whether d is in [lo, hi].
-func within(d, lo, hi time.Duration) bool { return d >= lo && d <= hi }
