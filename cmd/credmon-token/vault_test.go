@@ -370,3 +370,36 @@ func TestVaultGetFirstRunAtTerminal(t *testing.T) {
 		t.Fatalf("the cron run after the first login: exit %d: %s", code, errOut)
 	}
 }
+
+// TestVaultGetTakesIgwnRobotGetsCommandLine protects the compatibility of
+// the command line: argparse's order (the principal before the options),
+// its short options and bundled -vv, the long aliases, and a principal
+// without a realm taking krb5.conf's default realm. A principal the
+// keytab does not hold is a configuration error naming what it holds.
+func TestVaultGetTakesIgwnRobotGetsCommandLine(t *testing.T) {
+	e := newVaultRobot(t)
+	e.seed(t)
+	code, _, errOut := e.run("get", vaultRobot, "-vv", "-k", e.keytab, "-m", "3600", "-i", vaultIssuer, "-r", vaultRole,
+		"--credkey", vaultCredKey, "-a", e.s.Address, "--cafile", e.ca, "--vaulttokenfile", e.vt, "--vaulttokenminttl", "1d",
+		"--bearertokenfile", e.bt)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "Kerberos login as "+e.k.Principal(vaultRobot)) {
+		t.Errorf("the principal did not get krb5.conf's default realm %s:\n%s", e.k.Realm, errOut)
+	}
+	if _, err := os.Stat(e.bt); err != nil {
+		t.Fatalf("no token written: %v", err)
+	}
+	code, _, errOut = e.run("get", "other/host", "--kerberos-keytab", e.keytab, "-a", e.s.Address, "--cafile", e.ca,
+		"--vaulttokenfile", filepath.Join(e.base, "vt2"), "-o", filepath.Join(e.base, "bt2"))
+	if code != exitConfig || !strings.Contains(errOut, vaultRobot) {
+		t.Errorf("a principal not in the keytab: exit %d, %q; want %d naming what the keytab holds", code, errOut, exitConfig)
+	}
+	if code, _, errOut := e.run("get", "--keytab", e.keytab, "--account", "robot"); code != exitConfig {
+		t.Errorf("Vault and --account together: exit %d: %s; want %d", code, errOut, exitConfig)
+	}
+	if code, _, _ := e.run("get", "a/b", "c/d", "--keytab", e.keytab); code != exitUsage {
+		t.Errorf("two principals: exit %d; want %d", code, exitUsage)
+	}
+}
