@@ -403,3 +403,46 @@ func TestVaultGetTakesIgwnRobotGetsCommandLine(t *testing.T) {
 		t.Errorf("two principals: exit %d; want %d", code, exitUsage)
 	}
 }
+
+// TestVaultGetIgnoresAVaultTokenCacheOthersCanWrite protects the Vault
+// token cache in a shared /tmp: a file others could have written (here a
+// group/other-writable one holding a root token) is not used; get says so,
+// logs in with the keytab and replaces it.
+func TestVaultGetIgnoresAVaultTokenCacheOthersCanWrite(t *testing.T) {
+	e := newVaultRobot(t)
+	e.seed(t)
+	planted := e.s.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
+	if err := os.WriteFile(e.vt, []byte(planted+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(e.vt, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := e.get()
+	if code != 0 || !strings.Contains(errOut, "not using the cached Vault token") {
+		t.Fatalf("exit %d, stderr %q; want 0 and a warning about the cache", code, errOut)
+	}
+	if strings.Contains(errOut, planted) {
+		t.Fatal("the planted token is in the output")
+	}
+	if got := e.s.Stats().Logins; got != 1 {
+		t.Errorf("Vault logins = %d; want 1 (the keytab, not the planted token)", got)
+	}
+	b, _ := os.ReadFile(e.vt)
+	if fi, err := os.Stat(e.vt); err != nil || fi.Mode().Perm() != 0o600 || strings.TrimSpace(string(b)) == planted {
+		t.Errorf("the cache was not replaced by a private file of the new token (%v)", err)
+	}
+}
+
+// TestVaultGetRateLimitedIsUnreachable protects the status of Vault's
+// rate limit (429): "retry later", the unreachable status, not a refusal.
+func TestVaultGetRateLimitedIsUnreachable(t *testing.T) {
+	e := newVaultRobot(t)
+	e.seed(t)
+	e.s.Throttle(100, "30")
+	code, _, errOut := e.get()
+	if code != exitUnreachable {
+		t.Fatalf("exit %d, stderr %q; want %d", code, errOut, exitUnreachable)
+	}
+	oneLine(t, "rate limited", errOut)
+}
