@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +99,57 @@ func instructions(b *testing.B, argv []string) int64 {
 	}
 	v, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	return v
+}
+
+// BenchmarkGetFreshKeytabVsAccount is the IGWN cron line when the token
+// file is still good: `get --keytab FILE --minsecs 3600` against today's
+// `get --account NAME --minsecs 3600` on the same file, in the same run,
+// interleaved so that both see the same machine. The goal is a ratio of
+// about 1: choosing Vault must cost the fresh path nothing (no krb5.conf,
+// no keytab read, no network).
+func BenchmarkGetFreshKeytabVsAccount(b *testing.B) {
+	dir := b.TempDir()
+	tokFile := filepath.Join(dir, "bt")
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "robot", "exp": time.Now().Add(3 * time.Hour).Unix(), "iat": time.Now().Unix(),
+	}).SignedString([]byte("not-verified-here"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(tokFile, []byte(tok+"\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	keytab := filepath.Join(dir, "robot.keytab")
+	if err := os.WriteFile(keytab, []byte("not read on the fresh path"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KRB5") && !strings.HasPrefix(kv, "BEARER_TOKEN") {
+			env = append(env, kv)
+		}
+	}
+	keytabGet := []string{"get", "--keytab", keytab, "--minsecs", "3600", "-o", tokFile}
+	accountGet := []string{"get", "--account", "robot", "--minsecs", "3600", "-o", tokFile}
+	run := func(args []string) time.Duration {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v %s", args, err, out)
+		}
+		return time.Since(start)
+	}
+	const n = 200
+	var keytabT, accountT time.Duration
+	b.ResetTimer()
+	for i := 0; i < n; i++ {
+		keytabT += run(keytabGet)
+		accountT += run(accountGet)
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / n }
+	b.ReportMetric(ms(keytabT), "get_keytab_fresh_ms")
+	b.ReportMetric(ms(accountT), "get_account_fresh_ms")
+	b.ReportMetric(float64(keytabT)/float64(accountT), "ratio_keytab_vs_account")
 }

@@ -5,6 +5,7 @@
 //
 //	credmon-token setup NAME --issuer URL     device flow once, store the account (oidc-agent's format)
 //	credmon-token get [--account NAME] ...    a fresh bearer token where WLCG discovery finds it
+//	credmon-token get --keytab FILE ...       the same from Vault (igwn-robot-get's command line)
 //	credmon-token renew [--watch]             every [token] of osg-token-renewer's config.ini
 //	credmon-token status [--json]             every configured token and account
 //	credmon-token path                        where get writes (WLCG Bearer Token Discovery)

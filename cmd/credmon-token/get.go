@@ -35,6 +35,7 @@ type getOptions struct {
 	noNewline    bool
 	verbose      bool
 	inlineSecret string // client_secret from config.ini
+	vf           vaultFlags
 }
 
 func runGet(ctx context.Context, args []string, s *stdio) int {
@@ -44,35 +45,62 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	o.af.register(fl)
 	fl.StringVar(&o.out, "o", "", "write the token here (default: WLCG bearer token discovery, see: credmon-token path)")
 	fl.StringVar(&o.out, "outfile", "", "same as -o")
+	fl.StringVar(&o.out, "bearertokenfile", "", "same as -o (igwn-robot-get)")
 	var minsecs int
 	fl.IntVar(&minsecs, "minsecs", 3600, "do nothing when the existing token has more than this many seconds left (and the requested audience and scopes)")
-	fl.StringVar(&o.audience, "audience", "", "request a token for this audience (several: space separated)")
+	fl.IntVar(&minsecs, "m", 3600, "same as --minsecs")
+	fl.StringVar(&o.audience, "audience", "", "request a token for this audience (several: space separated; with Vault also comma separated)")
 	fl.StringVar(&o.scope, "scope", "", "request these scopes (space separated)")
+	fl.StringVar(&o.scope, "scopes", "", "same as --scope (htgettoken; with Vault also comma separated)")
 	fl.StringVar(&o.account, "account", "", "the stored account (credmon-token setup / oidc-gen) to refresh")
 	fl.StringVar(&o.token, "token", "", "use the account, audience and scope of this [token NAME] of config.ini (flags override them)")
 	fl.StringVar(&o.config, "config", "", "config.ini for --token (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
 	fl.StringVar(&o.clientID, "client-id", "", "client credentials grant with this client (no account needed)")
 	fl.StringVar(&o.secretFile, "client-secret-file", "", "the client's secret, for --client-id")
 	fl.StringVar(&o.tokenURL, "token-url", "", "token endpoint for --client-id (default: discovered from --issuer)")
-	fl.StringVar(&o.issuer, "issuer", "", "issuer: discovery for --client-id, and the first login when the account does not exist yet")
+	fl.StringVar(&o.issuer, "issuer", "", "issuer: discovery for --client-id, and the first login when the account does not exist yet;\n"+
+		"with Vault, the issuer's name in Vault (default "+defaultVaultIssuer+")")
+	fl.StringVar(&o.issuer, "i", "", "same as --issuer")
 	fl.StringVar(&o.audienceMode, "audience-mode", "audience", "how the audience is sent: audience, resource (RFC 8707) or both")
 	fl.BoolVar(&o.noNewline, "no-newline", false, "write the token without a trailing newline")
-	fl.BoolVar(&o.verbose, "v", false, "say what was done and why")
+	var verbosity countFlag
+	fl.Var(&verbosity, "v", "say what was done and why (igwn-robot-get's -v, -vv: the same)")
+	fl.Var(&verbosity, "verbose", "same as -v")
+	var version bool
+	fl.BoolVar(&version, "V", false, "print the version and exit")
+	o.vf.register(fl)
 	fl.Usage = func() {
-		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n\n"+
+		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n"+
+			"       credmon-token get [PRINCIPAL] [--keytab FILE] [--vaultserver HOST] [--minsecs N] [flags]   (Vault, igwn-robot-get's command line)\n\n"+
 			"Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the\n"+
 			"existing file still has more than --minsecs seconds (and the requested audience and scopes), it\n"+
-			"does nothing, with no network; else it refreshes the account and writes the new token.\n\n"+
+			"does nothing, with no network; else it refreshes the account (or asks Vault) and writes the new token.\n\n"+
+			"Vault is the source when a principal, --keytab, --ccache, --vaultserver, --credkey, --role or\n"+
+			"--vaulttokenfile is given, or when none of --account, --client-id, --token is and $KRB5_KTNAME is set.\n\n"+
 			"SIGTERM, SIGINT or SIGQUIT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
 			"refresh token is saved and the token written. Then get exits 143 or 130.")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
+	positional, err := parseInterleaved(fl, expandShortCount(args, "v"))
+	if err != nil {
 		return exitUsage
 	}
-	if fl.NArg() > 0 {
+	if version {
+		fmt.Fprintf(s.out, "credmon-token %s\n", Version)
+		return exitOK
+	}
+	switch len(positional) {
+	case 0:
+	case 1:
+		o.vf.principal = positional[0]
+	default:
 		fl.Usage()
 		return exitUsage
+	}
+	o.verbose = verbosity > 0
+	o.vf.vault = o.vf.selected(fl, &o)
+	if o.vf.vault && (o.account != "" || o.clientID != "" || o.token != "") {
+		return fail(s, "get", configErrorf("Vault (a principal, --keytab, --vaultserver ...) and --account, --client-id or --token are different sources: give one"))
 	}
 	o.minsecs = time.Duration(minsecs) * time.Second
 	if o.token != "" {
@@ -85,7 +113,11 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	if o.out != "" {
 		loc = bearer.Location{Path: o.out, Source: "-o"}
 	}
-	scopes := strings.Fields(o.scope)
+	scopes, audiences := strings.Fields(o.scope), strings.Fields(o.audience)
+	if o.vf.vault {
+		// htgettoken's lists are comma or space separated.
+		scopes, audiences = splitList(o.scope), splitList(o.audience)
+	}
 
 	// The cron path: no configuration, no network, no account decryption
 	// when the token on disk is still good.
@@ -94,7 +126,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		fmt.Fprintf(s.err, "%v\n", err)
 	}
 	if err == nil {
-		ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, strings.Fields(o.audience), scopes)
+		ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, audiences, scopes)
 		if ok {
 			if o.verbose {
 				fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
@@ -107,7 +139,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	}
 
 	var sent atomic.Bool
-	token, err := o.fetch(ctx, s, scopes, func() {
+	token, err := o.fetch(ctx, s, scopes, audiences, func() {
 		sent.Store(true)
 		if o.verbose {
 			fmt.Fprintln(s.err, "refresh request sent; a stop now lets it finish")
@@ -209,7 +241,11 @@ func (o *getOptions) source() (source.Source, error) {
 // does not exist yet is created by the device flow when a human is at a
 // terminal and the issuer is known; otherwise a human must run setup.
 // sent is called when a refresh has been sent (Account.OnRefreshSent).
-func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string, sent func()) (string, error) {
+func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes, audiences []string, sent func()) (string, error) {
+	req := source.Request{Audiences: audiences, Scopes: scopes}
+	if o.vf.vault {
+		return o.fetchVault(ctx, s, req, sent)
+	}
 	src, err := o.source()
 	if err != nil {
 		return "", err
@@ -217,7 +253,6 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string, sent 
 	if a, ok := src.(*source.Account); ok {
 		a.OnRefreshSent = sent
 	}
-	req := source.Request{Audiences: strings.Fields(o.audience), Scopes: scopes}
 	tok, err := src.Token(ctx, req)
 	if errors.Is(err, source.ErrNoCredential) && isTerminal(os.Stdin) && o.issuer != "" {
 		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
@@ -230,7 +265,7 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string, sent 
 		p := setupParams{name: o.account, issuer: o.issuer, scope: o.scope, af: o.af, pw: pw,
 			pwPath: passwordFileForConfig("", o.af)}
 		if code := doSetup(ctx, &stdio{in: s.in, out: s.err, err: s.err}, p); code != exitOK {
-			return "", needsLogin{fmt.Errorf("setup of %q failed", o.account)}
+			return "", needsLogin{err: fmt.Errorf("setup of %q failed", o.account)}
 		}
 		if a, ok := src.(*source.Account); ok && a.Dir == "" {
 			// setup created the account directory; the password is not
@@ -242,7 +277,7 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes []string, sent 
 		tok, err = src.Token(ctx, req)
 	}
 	if errors.Is(err, source.ErrNeedsLogin) {
-		return "", needsLogin{err}
+		return "", needsLogin{err: err}
 	}
 	if err != nil {
 		return "", err

@@ -13,7 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
+	"github.com/credmon/credmon/producer/kerberos"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -169,8 +173,12 @@ func (e fileError) Error() string { return e.err.Error() }
 func (e fileError) Unwrap() error { return e.err }
 
 // needsLogin marks "a human must run setup": no stored credential, or the
-// issuer no longer accepts it.
-type needsLogin struct{ err error }
+// issuer no longer accepts it. hint, when set, replaces the setup hint
+// (Vault: log in once at a terminal).
+type needsLogin struct {
+	err  error
+	hint string
+}
 
 func (e needsLogin) Error() string { return e.err.Error() }
 func (e needsLogin) Unwrap() error { return e.err }
@@ -182,11 +190,17 @@ func exitCodeFor(err error) int {
 	var nl needsLogin
 	var te *tokenclient.Error
 	var ne net.Error
+	var ve *vault.Error
+	var ke *kerberos.Error
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &nl):
 		return exitNeedsLogin
+	case errors.As(err, &ve):
+		return vaultExit(ve)
+	case errors.As(err, &ke):
+		return kerberosExit(err)
 	case errors.As(err, &ce), errors.Is(err, oidcagent.ErrBadPassword), errors.Is(err, oidcagent.ErrNoPassword):
 		return exitConfig
 	case errors.Is(err, tokenclient.ErrInsecureURL):
@@ -213,13 +227,53 @@ func exitCodeFor(err error) int {
 	return exitFailure
 }
 
+// vaultExit is the status of Vault's answer: a dead refresh token in
+// Vault needs a human (4); Vault busy, rate-limited or failing is
+// "unreachable" (5), as an issuer's 5xx is; any other refusal is 6.
+func vaultExit(e *vault.Error) int {
+	switch {
+	case e.Class == tokenclient.NeedsLogin:
+		return exitNeedsLogin
+	case e.Class == tokenclient.Transient:
+		return exitUnreachable
+	}
+	return exitRefused
+}
+
+// kerberosExit is the status of a Kerberos failure: the keytab's or ticket
+// cache's file problems are 7 (a missing file or a bad name 3), krb5.conf
+// and the principal 3, an unreachable KDC 5, an expired ticket cache 4 (a
+// human runs kinit), a refusal by the KDC 6.
+func kerberosExit(err error) int {
+	switch {
+	case errors.Is(err, kerberos.ErrKeytab) && errors.Is(err, fs.ErrNotExist):
+		return exitConfig
+	case errors.Is(err, kerberos.ErrKeytab):
+		return exitPermission
+	case errors.Is(err, kerberos.ErrConfig), errors.Is(err, kerberos.ErrNoPrincipal):
+		return exitConfig
+	case errors.Is(err, kerberos.ErrKDCUnreachable):
+		return exitUnreachable
+	case errors.Is(err, kerberos.ErrCCache):
+		return exitNeedsLogin
+	case errors.Is(err, kerberos.ErrOutOfDate), errors.Is(err, kerberos.ErrUnknownPrincipal), errors.Is(err, kerberos.ErrRejected):
+		return exitRefused
+	}
+	return exitFailure
+}
+
 // fail prints err as one line and returns its exit status. The whole
 // chain is printed: tokenclient's errors are one line and hold no secret,
 // and what the command wrapped around them says what it was doing.
 func fail(s *stdio, cmd string, err error) int {
 	code := exitCodeFor(err)
 	msg := err.Error()
-	if code == exitNeedsLogin {
+	var nl needsLogin
+	var ke *kerberos.Error
+	switch {
+	case errors.As(err, &nl) && nl.hint != "":
+		msg += " — " + nl.hint
+	case code == exitNeedsLogin && !errors.As(err, &ke):
 		msg += " — a human must run `credmon-token setup` for this account"
 	}
 	fmt.Fprintf(s.err, "credmon-token %s: %s\n", cmd, msg)
@@ -254,7 +308,9 @@ func insecureAllowed(flag bool) bool {
 }
 
 // isTerminal reports whether f is a terminal (a human may be there).
+// A character device is not enough: /dev/null, what cron and a test's
+// exec give as stdin, is one too.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }

@@ -260,7 +260,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 	case errors.Is(err, tokenclient.ErrAccessDenied):
 		return fail(s, "setup", fmt.Errorf("the login was denied at the issuer: %w", err)) // exit 6, refused
 	case errors.Is(err, tokenclient.ErrExpiredToken):
-		return fail(s, "setup", needsLogin{fmt.Errorf("the code expired before it was approved: %w", err)}) // exit 4
+		return fail(s, "setup", needsLogin{err: fmt.Errorf("the code expired before it was approved: %w", err)}) // exit 4
 	case err != nil:
 		return fail(s, "setup", err)
 	}

@@ -53,6 +53,9 @@ type Error struct {
 	// Class is the failure's classification (see Classify).
 	Class      Class
 	retryAfter string
+	// tokenPath: the request's path (before redaction, which may blank a
+	// credkey holding digits) is one of the secrets engine's.
+	tokenPath bool
 }
 
 func (e *Error) Error() string {
@@ -80,7 +83,7 @@ func (e *Error) Is(target error) bool {
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
 	case ErrNoCredential:
-		return e.Status == http.StatusNotFound && isTokenPath(e.Path)
+		return e.Status == http.StatusNotFound && e.onTokenPath()
 	}
 	return false
 }
@@ -94,6 +97,8 @@ func (e *Error) has(phrase string) bool {
 	return false
 }
 
+func (e *Error) onTokenPath() bool { return e.tokenPath || isTokenPath(e.Path) }
+
 // isTokenPath reports a path of the oauthapp secrets engine.
 func isTokenPath(p string) bool {
 	return strings.Contains(p, "/creds/") || strings.Contains(p, "/sts/")
@@ -101,7 +106,8 @@ func isTokenPath(p string) bool {
 
 // newError builds the Error for a non-2xx answer.
 func newError(method, path string, resp *response, secrets []string) *Error {
-	e := &Error{Method: method, Path: redact.Text(path, redact.DescriptionLen, secrets...), Status: resp.status, retryAfter: resp.retryAfter}
+	e := &Error{Method: method, Path: redact.Text(path, redact.DescriptionLen, secrets...), Status: resp.status, retryAfter: resp.retryAfter,
+		tokenPath: isTokenPath(path)}
 	e.Messages = parseErrors(resp.body, secrets)
 	if len(e.Messages) == 0 && resp.status/100 == 3 {
 		e.Description = "redirect to " + redact.Text(resp.location, redact.DescriptionLen, secrets...) + " not followed (use the active node's address)"
@@ -178,7 +184,7 @@ func classify(e *Error) Class {
 		return tokenclient.NeedsLogin
 	case s == http.StatusBadRequest && e.has("invalid_grant"):
 		return tokenclient.NeedsLogin
-	case s == http.StatusNotFound && isTokenPath(e.Path):
+	case s == http.StatusNotFound && e.onTokenPath():
 		return tokenclient.NeedsLogin
 	case s == http.StatusTooManyRequests, s == http.StatusPreconditionFailed, s >= 500:
 		return tokenclient.Transient

@@ -64,6 +64,10 @@ type Options struct {
 	// login ("Negotiate <base64>") and returns the client's principal
 	// (name@REALM). Nil disables the Kerberos mount (404).
 	KerberosVerifier func(negotiateHeader string) (principal string, err error)
+	// KerberosKeytab, when KerberosVerifier is nil, is the service keytab
+	// of host/<vault host>: the Kerberos mount then checks logins against
+	// the real KDC's tickets (KeytabVerifier).
+	KerberosKeytab string
 	// LoginTTL is the TTL of login tokens and the default of token
 	// create; zero means DefaultLoginTTL.
 	LoginTTL time.Duration
@@ -150,6 +154,13 @@ func newServer(opts Options) (*Server, error) {
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.KerberosVerifier == nil && opts.KerberosKeytab != "" {
+		v, err := KeytabVerifier(opts.KerberosKeytab)
+		if err != nil {
+			return nil, err
+		}
+		opts.KerberosVerifier = v
 	}
 	if opts.ClientID == "" {
 		opts.ClientID, opts.ClientSecret = oidcprovider.ClientIDBasic, oidcprovider.ClientSecret

@@ -24,9 +24,18 @@
 // rotated the refresh token it received. Such a request is bounded by the
 // context's deadline and the HTTP client's timeout.
 //
-// A Vault source (htgettoken's paths: kerberos or OIDC login, then
-// secret/oauth/creds) and Kerberos-authenticated sources implement the same
-// interface; `credmon-token get` and future callers only see Source.
+//   - Vault: htgettoken's flow against an htvault-config Vault, where the
+//     refresh token lives: a cached Vault token (TokenFile, reused while
+//     lookup-self gives it MinTTL), else a Kerberos login
+//     (producer/kerberos: keytab or ticket cache, SPNEGO at
+//     auth/kerberos-<issuer>_<role>/login) exchanged for a TTL child token
+//     and cached 0600; then secret/oauth/creds (or sts, for scopes and
+//     audiences) with minimum_seconds. When Vault holds no usable refresh
+//     token, DeviceLogin's person logs in with Vault's OIDC device flow and
+//     the refresh token is stored there; without DeviceLogin (cron) that is
+//     ErrNeedsLogin.
+//
+// `credmon-token get` and future callers only see Source.
 //
 // Errors a caller must tell apart are sentinels: ErrNeedsLogin (a human has
 // to log in: no stored credential, or the issuer refused it) and

@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/credmon/credmon/internal/vault"
+	"github.com/credmon/credmon/producer/kerberos"
+	"github.com/credmon/credmon/producer/source"
+)
+
+// igwn-robot-get's defaults.
+const (
+	defaultVaultServer = "vault.ligo.org"
+	defaultVaultIssuer = "igwn"
+	// defaultVaultTokenMinTTL is igwn-robot-get's --vaulttokenminttl: a
+	// cached Vault token with less left is replaced by a new login.
+	defaultVaultTokenMinTTL = "24h"
+)
+
+// vaultFlags are igwn-robot-get's (and htgettoken's) flags of get: the
+// Vault source.
+type vaultFlags struct {
+	vault       bool // the Vault source was selected
+	principal   string
+	keytab      string
+	ccache      string
+	server      string
+	credkey     string
+	role        string
+	tokenFile   string
+	tokenMinTTL string
+	caFile      string
+	caPath      string
+}
+
+func (v *vaultFlags) register(fl *flag.FlagSet) {
+	for _, n := range []string{"k", "keytab", "kerberos-keytab"} {
+		fl.StringVar(&v.keytab, n, "", "Vault: log in to Kerberos with this keytab (default $KRB5_KTNAME)")
+	}
+	for _, n := range []string{"c", "ccache", "kerberos-ccache"} {
+		fl.StringVar(&v.ccache, n, "", "Vault without a keytab: use the ticket-granting ticket of this ticket cache (default $KRB5CCNAME);\n"+
+			"with a keytab it is ignored: no ticket cache is ever written")
+	}
+	for _, n := range []string{"a", "vaultserver"} {
+		fl.StringVar(&v.server, n, "", "Vault server, host or https://host:port (default "+defaultVaultServer+")")
+	}
+	fl.StringVar(&v.credkey, "credkey", "", "Vault: the credential's key (default: the principal without @REALM)")
+	for _, n := range []string{"r", "role"} {
+		fl.StringVar(&v.role, n, "", "Vault: the role (default: the principal's first component)")
+	}
+	fl.StringVar(&v.tokenFile, "vaulttokenfile", "", "Vault: cache the Vault token here (default /tmp/vt_u<uid>)")
+	fl.StringVar(&v.tokenMinTTL, "vaulttokenminttl", defaultVaultTokenMinTTL, "Vault: log in again when the cached Vault token has less than this left (N[smhd])")
+	fl.StringVar(&v.caFile, "cafile", "", "Vault: trust the CAs of this PEM file instead of the system's")
+	fl.StringVar(&v.caPath, "capath", "", "Vault: trust the CAs of this directory (e.g. /etc/grid-security/certificates); default $X509_CERT_DIR when set")
+}
+
+// vaultOnly are the flags that only make sense with Vault: any of them
+// selects it.
+var vaultOnly = map[string]bool{
+	"k": true, "keytab": true, "kerberos-keytab": true, "c": true, "ccache": true, "kerberos-ccache": true,
+	"a": true, "vaultserver": true, "credkey": true, "r": true, "role": true,
+	"vaulttokenfile": true, "vaulttokenminttl": true, "cafile": true, "capath": true,
+}
+
+// selected reports whether get reads from Vault: a principal or a
+// Vault-only flag was given, or no other source was named and
+// $KRB5_KTNAME is set (igwn-robot-get's keytab default).
+func (v *vaultFlags) selected(fl *flag.FlagSet, o *getOptions) bool {
+	sel := v.principal != ""
+	fl.Visit(func(f *flag.Flag) {
+		if vaultOnly[f.Name] {
+			sel = true
+		}
+	})
+	if sel {
+		return true
+	}
+	return o.account == "" && o.clientID == "" && o.token == "" && os.Getenv("KRB5_KTNAME") != ""
+}
+
+// countFlag is a flag given several times (-v -v, or -vv through
+// expandShortCount), as argparse's "count".
+type countFlag int
+
+func (c *countFlag) String() string { return strconv.Itoa(int(*c)) }
+func (c *countFlag) Set(s string) error {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	if on {
+		*c++
+	} else {
+		*c = 0
+	}
+	return nil
+}
+func (c *countFlag) IsBoolFlag() bool { return true }
+
+// expandShortCount turns argparse's bundled -vv into -v -v; Go's flag
+// package would read it as a flag named "vv".
+func expandShortCount(args []string, name string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], name) == "" {
+			for range a[1:] {
+				out = append(out, "-"+name)
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// parseInterleaved parses flags before and after positional arguments,
+// as argparse does (igwn-robot-get PRINCIPAL --keytab FILE), and returns
+// the positional ones.
+func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fl.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+}
+
+// splitList splits htgettoken's comma- or space-separated lists.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+// parseTTL reads htgettoken's <int>[smhd] durations (a bare number is
+// seconds); Go's own forms (1h30m) are accepted too.
+func parseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	num, u := s, time.Second
+	if d, ok := unit[s[len(s)-1]]; ok {
+		num, u = s[:len(s)-1], d
+	}
+	if n, err := strconv.ParseUint(num, 10, 32); err == nil {
+		return time.Duration(n) * u, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("duration %q: want N followed by s, m, h or d", s)
+	}
+	return d, nil
+}
+
+// vaultSource builds the Vault source from igwn-robot-get's flags. It
+// reads krb5.conf and the keytab's principal (for the credkey and role
+// defaults) but sends nothing: it runs only once the token file was
+// found wanting.
+func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
+	v := &o.vf
+	server := v.server
+	if server == "" {
+		server = defaultVaultServer
+	}
+	caPath := v.caPath
+	if caPath == "" && v.caFile == "" {
+		caPath = os.Getenv("X509_CERT_DIR")
+	}
+	addr, err := vault.ParseAddress(server)
+	if err != nil {
+		return nil, configError{err}
+	}
+	cl, err := vault.New(vault.Config{Address: server, CAFile: v.caFile, CAPath: caPath, UserAgent: "credmon-token/" + Version})
+	if err != nil {
+		return nil, configError{err}
+	}
+	minTTL, err := parseTTL(v.tokenMinTTL)
+	if err != nil {
+		return nil, configErrorf("--vaulttokenminttl: %v", err)
+	}
+	if minTTL >= source.DefaultVaultTokenTTL {
+		return nil, configErrorf("--vaulttokenminttl %v must be shorter than the Vault token's lifetime (%v)", minTTL, source.DefaultVaultTokenTTL)
+	}
+	conf, err := kerberos.LoadConfig("")
+	if err != nil {
+		return nil, err
+	}
+	kopts := &kerberos.Options{Keytab: v.keytab, CCache: v.ccache, Config: conf}
+	if kopts.Keytab == "" {
+		kopts.Keytab = os.Getenv("KRB5_KTNAME")
+	}
+	p, err := robotPrincipal(v.principal, kopts, conf.LibDefaults.DefaultRealm)
+	if err != nil {
+		return nil, err
+	}
+	kopts.Principal = p.String()
+	issuer := o.issuer
+	if issuer == "" {
+		issuer = defaultVaultIssuer
+	}
+	src := &source.Vault{
+		Client: cl, Issuer: issuer, Role: v.role, CredKey: v.credkey,
+		KerberosHost: addr.Hostname(), Kerberos: kopts,
+		TokenFile: v.tokenFile, MinTTL: minTTL, MinLifetime: o.minsecs,
+	}
+	if src.CredKey == "" {
+		src.CredKey = strings.Join(p.Components, "/")
+	}
+	if src.Role == "" {
+		src.Role = p.Components[0]
+	}
+	if src.TokenFile == "" {
+		src.TokenFile = "/tmp/vt_u" + strconv.Itoa(os.Geteuid())
+	}
+	src.Warn = func(msg string) { fmt.Fprintf(s.err, "credmon-token get: warning: %s\n", msg) }
+	if o.verbose {
+		src.Verbose = func(msg string) { fmt.Fprintf(s.err, "%s\n", msg) }
+	}
+	return src, nil
+}
+
+// robotPrincipal is the principal given (krb5.conf's default realm when
+// it has none), else the keytab's first entry, else the ticket cache's.
+func robotPrincipal(given string, kopts *kerberos.Options, defaultRealm string) (kerberos.Principal, error) {
+	switch {
+	case given != "":
+		p, err := kerberos.ParsePrincipal(given, defaultRealm)
+		if err != nil {
+			return p, configError{err}
+		}
+		return p, nil
+	case kopts.Keytab != "":
+		path, err := kerberos.ParseKeytabName(kopts.Keytab)
+		if err != nil {
+			return kerberos.Principal{}, configError{err}
+		}
+		kt, err := kerberos.LoadKeytab(path)
+		if err != nil {
+			return kerberos.Principal{}, err
+		}
+		e := kt.Entries[0].Principal
+		return kerberos.Principal{Components: e.Components, Realm: e.Realm}, nil
+	}
+	name := kopts.CCache
+	if name == "" {
+		name = kerberos.DefaultCCache()
+	}
+	path, err := kerberos.ParseCCacheName(name)
+	if err != nil {
+		return kerberos.Principal{}, configError{err}
+	}
+	cc, err := kerberos.LoadCCache(path)
+	if err != nil {
+		return kerberos.Principal{}, err
+	}
+	pn := cc.GetClientPrincipalName()
+	return kerberos.Principal{Components: pn.NameString, Realm: cc.GetClientRealm()}, nil
+}
+
+// vaultLoginHint is what a person must do when Vault needs a login.
+const vaultLoginHint = "a human must run this get command once at a terminal to log in to Vault with OIDC"
+
+// fetchVault gets the token from Vault; at a terminal, a missing or dead
+// refresh token in Vault is replaced by an OIDC login there and then.
+func (o *getOptions) fetchVault(ctx context.Context, s *stdio, req source.Request, sent func()) (string, error) {
+	src, err := o.vaultSource(s)
+	if err != nil {
+		return "", err
+	}
+	src.OnRefreshSent = sent
+	if isTerminal(os.Stdin) {
+		src.DeviceLogin = func(da *vault.DeviceAuth) {
+			fmt.Fprintf(s.err, "Vault has no usable refresh token for %s/%s:%s: log in with OIDC.\n", src.Issuer, src.CredKey, src.Role)
+			fmt.Fprintf(s.err, "Complete the authentication at:\n    %s\n", da.AuthURL)
+			if da.UserCode != "" && !strings.Contains(da.AuthURL, da.UserCode) {
+				fmt.Fprintf(s.err, "and enter the code %s\n", da.UserCode)
+			}
+			fmt.Fprintln(s.err, "Waiting for the login (no time limit; Ctrl-C stops) ...")
+		}
+	}
+	tok, err := src.Token(ctx, req)
+	if errors.Is(err, source.ErrNeedsLogin) {
+		return "", needsLogin{err: err, hint: vaultLoginHint}
+	}
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}

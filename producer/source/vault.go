@@ -1,0 +1,297 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
+	"github.com/credmon/credmon/producer/bearer"
+	"github.com/credmon/credmon/producer/kerberos"
+)
+
+// DefaultVaultTokenTTL is the lifetime of the Vault token a login is
+// exchanged for and cached (htgettoken's --vaulttokenttl): 7 days.
+const DefaultVaultTokenTTL = 7 * 24 * time.Hour
+
+// Vault reads access tokens from an htvault-config Vault, as htgettoken
+// does for igwn-robot-get: Vault holds the refresh token, the robot holds
+// a Vault token (cached in TokenFile) and logs in again with Kerberos
+// when that token is missing, dead or too short-lived.
+type Vault struct {
+	// Client talks to Vault.
+	Client *vault.Client
+	// Issuer, Role and CredKey name the credential:
+	// secret/oauth/creds/<Issuer>/<CredKey>:<Role>, the Kerberos mount
+	// kerberos-<Issuer>_<Role> and the OIDC mount oidc-<Issuer>.
+	Issuer, Role, CredKey string
+	// KerberosHost is Vault's host name: the login asks the KDC for a
+	// ticket for host/<KerberosHost>.
+	KerberosHost string
+	// Kerberos, when not nil, is how to log in when no cached Vault token
+	// can be used. Nil: only a cached token or an OIDC login.
+	Kerberos *kerberos.Options
+	// TokenFile caches the Vault token between runs (htgettoken's
+	// /tmp/vt_u<uid>); empty: no cache.
+	TokenFile string
+	// MinTTL: the cached token is used only while lookup-self says it has
+	// at least this left (htgettoken's --vaulttokenminttl). Zero: used
+	// without asking.
+	MinTTL time.Duration
+	// TTL is the lifetime of the token a login is exchanged for before it
+	// is cached; zero means DefaultVaultTokenTTL.
+	TTL time.Duration
+	// MinLifetime is sent as minimum_seconds: Vault hands out its cached
+	// access token only if that much is left, else refreshes.
+	MinLifetime time.Duration
+	// DeviceLogin, when set, shows a person Vault's OIDC device login (the
+	// URL and the code) when Vault holds no usable refresh token; the
+	// login is then awaited (bounded only by ctx) and the refresh token
+	// stored. Nil (no one at a terminal): such a state is ErrNeedsLogin.
+	DeviceLogin func(da *vault.DeviceAuth)
+	// Verbose, when set, is told each step (never a token).
+	Verbose func(msg string)
+	// Warn, when set, is told what did not stop the run but should be
+	// fixed (a Vault token that could not be cached).
+	Warn func(msg string)
+	// OnRefreshSent, when set, is called once the access-token request has
+	// been written: from then on a stop lets it finish.
+	OnRefreshSent func()
+}
+
+// Token implements Source: the cached Vault token if it is good for
+// MinTTL (lookup-self), else a Kerberos login exchanged for a TTL token
+// and cached; then the access token from the creds path, or from the sts
+// path when req names scopes or audiences. When Vault holds no usable
+// refresh token, DeviceLogin's person logs in with OIDC and the refresh
+// token is stored; without DeviceLogin the error wraps ErrNeedsLogin
+// (and ErrNoCredential when nothing was ever stored).
+//
+// ctx's cancellation stops logins and polls; the access-token request,
+// once sent, finishes (Detach): Vault may have refreshed for it.
+func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
+	if v.Client == nil || v.Issuer == "" || v.Role == "" || v.CredKey == "" {
+		return nil, errors.New("vault source: Client, Issuer, Role and CredKey are required")
+	}
+	path := vault.CredsPath(v.Issuer, v.CredKey, v.Role)
+	if len(req.Scopes) > 0 || len(req.Audiences) > 0 {
+		path = vault.STSPath(v.Issuer, v.CredKey, v.Role)
+	}
+	tr := vault.TokenRequest{MinLifetime: v.MinLifetime, Scopes: req.Scopes, Audiences: req.Audiences}
+
+	vt, err := v.cached(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b *vault.Bearer
+	if vt != "" {
+		b, err = v.read(ctx, vt, path, tr)
+		if errors.Is(err, vault.ErrPermissionDenied) {
+			v.verbose("the cached Vault token may not read " + path + "; logging in again")
+			vt = ""
+		}
+	}
+	if vt == "" && v.Kerberos != nil {
+		if vt, err = v.kerberosLogin(ctx); err != nil {
+			return nil, err
+		}
+		b, err = v.read(ctx, vt, path, tr)
+		if errors.Is(err, vault.ErrPermissionDenied) {
+			return nil, fmt.Errorf("Vault's Kerberos login may not read %s (check --credkey and --role): %w", path, err)
+		}
+	}
+	if vt == "" || needsHuman(err) {
+		if v.DeviceLogin == nil {
+			return nil, v.needsLogin(err)
+		}
+		if err != nil {
+			v.verbose("Vault has no usable refresh token: " + err.Error())
+		}
+		if vt, err = v.oidcLogin(ctx); err != nil {
+			return nil, err
+		}
+		b, err = v.read(ctx, vt, path, tr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Token{AccessToken: b.AccessToken, Expiry: b.Expiry}, nil
+}
+
+// needsHuman: Vault answered, but only a person can fix it: nothing is
+// stored at the credential path, or the stored refresh token is dead.
+// A dead Vault token is not one of these (a login fixes it).
+func needsHuman(err error) bool {
+	return err != nil && !errors.Is(err, vault.ErrInvalidToken) &&
+		(errors.Is(err, vault.ErrNoCredential) || vault.Classify(err) == tokenclient.NeedsLogin)
+}
+
+// needsLogin is the error for a state no program can leave.
+func (v *Vault) needsLogin(err error) error {
+	name := v.Issuer + "/" + v.CredKey + ":" + v.Role
+	switch {
+	case err == nil:
+		return &loginError{msg: "no Vault token and no Kerberos credentials to log in with"}
+	case errors.Is(err, vault.ErrNoCredential):
+		return &loginError{msg: "Vault holds no refresh token for " + name, noCredential: true, err: err}
+	}
+	why := err.Error()
+	var ve *vault.Error
+	if errors.As(err, &ve) && len(ve.Messages) > 0 {
+		why = strings.Join(ve.Messages, "; ")
+	}
+	return &loginError{msg: "Vault's refresh token for " + name + " no longer works (" + why + ")", err: err}
+}
+
+// loginError is ErrNeedsLogin (and ErrNoCredential when nothing is
+// stored) with its own words and Vault's error kept beneath.
+type loginError struct {
+	msg          string
+	noCredential bool
+	err          error
+}
+
+func (e *loginError) Error() string { return e.msg }
+func (e *loginError) Unwrap() error { return e.err }
+func (e *loginError) Is(target error) bool {
+	return target == ErrNeedsLogin || (e.noCredential && target == ErrNoCredential)
+}
+
+// cached returns the cached Vault token if it can be used, "" if there
+// is none or it is too short-lived or dead. Only a failure to reach Vault
+// is an error: logging in would need Vault too.
+func (v *Vault) cached(ctx context.Context) (string, error) {
+	if v.TokenFile == "" {
+		return "", nil
+	}
+	// The bearer-token reader's checks fit: a regular file, ours or
+	// root's, not writable by others (a token planted in /tmp would
+	// otherwise be used).
+	tok, err := bearer.ReadTokenFile(v.TokenFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.verbose("no cached Vault token in " + v.TokenFile)
+		return "", nil
+	case err != nil:
+		v.warn("not using the cached Vault token: " + err.Error())
+		return "", nil
+	case v.MinTTL <= 0:
+		return tok, nil
+	}
+	info, err := v.Client.LookupSelf(ctx, tok)
+	switch {
+	case err == nil && info.TTL > 0 && info.TTL < v.MinTTL:
+		v.verbose(fmt.Sprintf("the cached Vault token has %v left, less than %v; logging in again", info.TTL, v.MinTTL))
+		return "", nil
+	case err == nil:
+		v.verbose("using the cached Vault token in " + v.TokenFile)
+		return tok, nil
+	case errors.Is(err, vault.ErrPermissionDenied):
+		v.verbose("the cached Vault token is no longer valid; logging in again")
+		return "", nil
+	}
+	return "", fmt.Errorf("checking the cached Vault token: %w", err)
+}
+
+// kerberosLogin logs in at the KDC, then at Vault's Kerberos mount, and
+// keeps the result.
+func (v *Vault) kerberosLogin(ctx context.Context) (string, error) {
+	kc, err := kerberos.Login(*v.Kerberos)
+	if err != nil {
+		return "", err
+	}
+	defer kc.Close()
+	v.verbose("Kerberos login as " + kc.Principal().String())
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("no Vault login: %w", context.Cause(ctx))
+	}
+	mount := vault.KerberosMount(v.Issuer, v.Role)
+	auth, err := v.Client.KerberosLogin(ctx, mount, func(context.Context) (string, error) {
+		return kc.Negotiate(v.KerberosHost)
+	})
+	if err != nil {
+		return "", fmt.Errorf("Vault login at auth/%s as %s: %w", mount, kc.Principal(), err)
+	}
+	return v.keep(ctx, auth)
+}
+
+// oidcLogin runs Vault's OIDC device login with the person DeviceLogin
+// talks to, stores the refresh token it yields under the credential's
+// path, and keeps the Vault token.
+func (v *Vault) oidcLogin(ctx context.Context) (string, error) {
+	da, err := v.Client.OIDCAuthURL(ctx, vault.OIDCMount(v.Issuer), v.Role, "")
+	if err != nil {
+		return "", fmt.Errorf("starting Vault's OIDC login: %w", err)
+	}
+	v.DeviceLogin(da)
+	auth, err := v.Client.OIDCPoll(ctx, da, nil)
+	if err != nil {
+		return "", fmt.Errorf("Vault's OIDC login: %w", err)
+	}
+	rt := auth.Metadata["oauth2_refresh_token"]
+	if rt == "" {
+		return "", errors.New("Vault's OIDC login returned no refresh token (the Vault role must map oauth2_metadata refresh_token)")
+	}
+	path := vault.CredsPath(v.Issuer, v.CredKey, v.Role)
+	if err := v.Client.StoreRefreshToken(ctx, auth.ClientToken, path, v.Issuer, rt); err != nil {
+		return "", fmt.Errorf("storing the refresh token at %s: %w", path, err)
+	}
+	v.verbose("stored the refresh token at " + path)
+	return v.keep(ctx, auth)
+}
+
+// keep exchanges a login's token for a TTL one when its lease is longer
+// (as htgettoken does: the long-lived login token is never written to
+// disk), and caches it.
+func (v *Vault) keep(ctx context.Context, auth *vault.Auth) (string, error) {
+	ttl := v.TTL
+	if ttl <= 0 {
+		ttl = DefaultVaultTokenTTL
+	}
+	tok := auth.ClientToken
+	if auth.LeaseDuration > ttl {
+		child, err := v.Client.CreateToken(ctx, tok, ttl, nil)
+		if err != nil {
+			return "", fmt.Errorf("making a %v Vault token from the login: %w", ttl, err)
+		}
+		tok = child.ClientToken
+	}
+	if v.TokenFile != "" {
+		// A cache that cannot be written costs a login per run, not the
+		// token: warn and go on.
+		if err := atomicfile.Replace(v.TokenFile, []byte(tok+"\n"), atomicfile.Options{}); err != nil {
+			v.warn("the Vault token could not be cached (every run will log in again): " + err.Error())
+		} else {
+			v.verbose("cached the Vault token in " + v.TokenFile)
+		}
+	}
+	return tok, nil
+}
+
+// read asks for the access token. Once sent, the request finishes even
+// after a stop.
+func (v *Vault) read(ctx context.Context, vt, path string, tr vault.TokenRequest) (*vault.Bearer, error) {
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("no token requested from Vault: %w", context.Cause(ctx))
+	}
+	rctx, cancel := Detach(ctx)
+	defer cancel()
+	return v.Client.Token(OnSent(rctx, v.OnRefreshSent), vt, path, tr)
+}
+
+func (v *Vault) verbose(msg string) {
+	if v.Verbose != nil {
+		v.Verbose(msg)
+	}
+}
+
+func (v *Vault) warn(msg string) {
+	if v.Warn != nil {
+		v.Warn(msg)
+	}
+}
