@@ -149,10 +149,16 @@ func parseErrors(body []byte, secrets []string) []string {
 			if line == "" || isMultierrorHeader(line) {
 				continue
 			}
+			// Redact first: a line of control characters only is empty
+			// once scrubbed, and an empty message says nothing.
+			line = redact.Text(line, redact.DescriptionLen, secrets...)
+			if line == "" {
+				continue
+			}
 			if len(out) == maxMessages {
 				return out
 			}
-			out = append(out, redact.Text(line, redact.DescriptionLen, secrets...))
+			out = append(out, line)
 		}
 	}
 	return out
