@@ -100,6 +100,9 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		return time.Time{}, st
 	}
 	local := cv.kind == credfile.KindLocal
+	// Only an OAuth2 token has a client of its own (.meta, or its
+	// provider's knobs); a Vault credential's client is Vault.
+	oauth := cv.kind == credfile.KindOAuth2
 	switch {
 	case o.odd != "":
 		// Local: no retry can fix it, and a refresh would rotate the grant
@@ -113,11 +116,11 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 			return s.retryAt, st
 		}
 		return now, st
-	case !local && o.metaErr != nil:
+	case oauth && o.metaErr != nil:
 		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable .meta", id.name, id.user), "error", o.metaErr)
-	case !local && o.meta != nil && !o.meta.UseRefreshToken:
+	case oauth && o.meta != nil && !o.meta.UseRefreshToken:
 		return stop(hclog.Debug, "not refreshing: .meta says use_refresh_token is false")
-	case !local && o.meta == nil && cv.providerProblem != "":
+	case oauth && o.meta == nil && cv.providerProblem != "":
 		return stop(hclog.Warn, fmt.Sprintf("Cannot refresh %s for user %s: no .meta and %s", id.name, id.user, cv.providerProblem))
 	case s.permanent:
 		return time.Time{}, st // until a new .top, .meta or configuration
