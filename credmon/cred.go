@@ -97,8 +97,9 @@ func (m *Monitor) classify(c *cred) {
 	// credd stores any JSON credential with a vault_url as a Vault .top,
 	// whatever CredSorter says of its name (a robot's condor_store_cred
 	// add-oauth on an access point without SEC_CREDENTIAL_STORER), and
-	// condor_credmon_vault services it: so does this daemon.
-	c.vault.byContent = c.kind == credfile.KindUnknown && c.vault.isTop
+	// condor_credmon_vault services it unless VAULT_CREDMON_PROVIDER_NAMES
+	// lists others: so does this daemon.
+	c.vault.byContent = c.kind == credfile.KindUnknown && c.vault.isTop && m.cfg.VaultAll
 	if c.vault.byContent {
 		c.kind = credfile.KindVault
 	}

@@ -56,6 +56,8 @@ type env struct {
 	// makes every connection to it fail, as a Vault that is down.
 	vault     *vaulttest.Server
 	vaultDown atomic.Bool
+	// vaultDials counts connections the daemon opened to Vault.
+	vaultDials atomic.Int64
 }
 
 type envOptions struct {
@@ -120,6 +122,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		vaultConf = fmt.Sprintf("AUTH_SSL_CLIENT_CAFILE = %s\nTRUSTED_VAULT_HOSTS = localhost\nVAULT_CREDMON_PROVIDER_NAMES = igwn\n", e.vault.CAFile)
 		port := e.vault.URL[strings.LastIndexByte(e.vault.URL, ':')+1:]
 		vaultDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			e.vaultDials.Add(1)
 			if e.vaultDown.Load() {
 				return nil, errors.New("connection refused (Vault is down)")
 			}

@@ -297,11 +297,14 @@ func TestVaultTokenExpiryWarnedOnce(t *testing.T) {
 
 // TestVaultTopOfUnownedNameIsServiced: credd stores any credential with a
 // vault_url as a Vault .top, also under a name no credmon type owns (a
-// robot's condor_store_cred add-oauth where VAULT_CREDMON_PROVIDER_NAMES
-// names other providers); condor_credmon_vault services it, and so does
-// this daemon. A plain .use under such a name stays untouched.
+// robot's condor_store_cred add-oauth on an access point where neither
+// VAULT_CREDMON_PROVIDER_NAMES nor SEC_CREDENTIAL_STORER is set);
+// condor_credmon_vault services it, and so does this daemon. A plain .use
+// under such a name stays untouched. With VAULT_CREDMON_PROVIDER_NAMES
+// naming other providers, the admin's list wins, as in
+// condor_credmon_vault: left alone.
 func TestVaultTopOfUnownedNameIsServiced(t *testing.T) {
-	e, _ := newVaultEnv(t, "")
+	e, _ := newVaultEnv(t, "VAULT_CREDMON_PROVIDER_NAMES =")
 	tok := e.vaultLogin("hank", "compute.read")
 	if err := e.credd.StorePlainUse("hank", "plain", []byte("opaque-token")); err != nil {
 		t.Fatal(err)
@@ -312,4 +315,37 @@ func TestVaultTopOfUnownedNameIsServiced(t *testing.T) {
 	if got := e.readUse("hank", "plain"); got != "opaque-token" {
 		t.Errorf("the plain .use changed: %q", got)
 	}
+}
+
+// TestVaultTopOfNameOutsideVaultListIsLeftAlone: the other half of
+// TestVaultTopOfUnownedNameIsServiced.
+func TestVaultTopOfNameOutsideVaultListIsLeftAlone(t *testing.T) {
+	e, _ := newVaultEnv(t, "") // VAULT_CREDMON_PROVIDER_NAMES = igwn
+	tok := e.vaultLogin("ivy", "compute.read")
+	e.storeVaultTop("ivy", "robot", tok, vaultURL("creds", "ivy"), "", "")
+	before := e.fileID("ivy", "robot.top")
+	e.pass()
+	e.pass()
+	if e.exists("ivy", "robot.use") || !os.SameFile(before, e.fileID("ivy", "robot.top")) {
+		t.Error("a Vault .top under a name VAULT_CREDMON_PROVIDER_NAMES does not list was serviced or touched")
+	}
+}
+
+// TestVaultRequestOnTheWireFinishesAtStop: a stop sends no new request,
+// but one already on its way to Vault (here: Vault waiting on a slow
+// provider to refresh) finishes and its .use is written before Run
+// returns, as for OAuth2 refreshes: Vault may have rotated the refresh
+// token it holds for this very answer.
+func TestVaultRequestOnTheWireFinishesAtStop(t *testing.T) {
+	e := newEnv(t, envOptions{vault: true, noStart: true, infoLog: true,
+		provider: oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour, RefreshDelay: time.Second}})
+	tok := e.vaultLogin("jack", "compute.read")
+	e.storeVaultTop("jack", "igwn", tok, vaultURL("creds", "jack"), "", "")
+	e.start()
+	e.waitFor("the request to Vault", func() bool { return e.vaultDials.Load() > 0 })
+	e.stop()
+	if !e.exists("jack", "igwn.use") {
+		t.Fatalf("the answer of the request on the wire was not saved:\n%s", e.logs.String())
+	}
+	e.idp.VerifyAccessToken(t, e.readUse("jack", "igwn"))
 }

@@ -245,11 +245,11 @@ func (m *Monitor) listUser(user string) userObs {
 				sorter = m.cfg.Sorter()
 			}
 			k := m.kindOfName(sorter, name)
-			vaultish = k == credfile.KindVault || k == credfile.KindUnknown
+			vaultish = k == credfile.KindVault || k == credfile.KindUnknown && m.cfg.VaultAll
 		case c.kind == credfile.KindVault:
 			vaultish = o.top.ID() != c.seen.top
 		case c.kind == credfile.KindUnknown:
-			vaultish = o.top.ID() != c.vault.checked
+			vaultish = m.cfg.VaultAll && o.top.ID() != c.vault.checked
 		}
 		if vaultish {
 			o.vaultRead = true
