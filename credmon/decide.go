@@ -72,6 +72,9 @@ type configView struct {
 	providerProblem string
 	// localErr: a local token's issuer is misconfigured.
 	localErr error
+	// vaultMinimum is the minimum_seconds a Vault credential's requests
+	// send (CREDMON_OAUTH_TOKEN_MINIMUM).
+	vaultMinimum time.Duration
 }
 
 // status is what the loop logs about a decision: a state line (msg, once
@@ -139,6 +142,17 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		if why != s.floor {
 			st.floor = why
 			st.floorNote = floorNote(id, o, cv.policy, why, now)
+		}
+		if cv.kind == credfile.KindVault && o.expiryKnown && cv.vaultMinimum > 0 {
+			// Vault hands back its cached token while that has
+			// minimum_seconds left: asking sooner gets the same token
+			// again. So not before then, if that is still before the
+			// job's copy needs a new one (with a minimum below the safety
+			// margin, Vault cannot help it: the policy's time stays).
+			useful := o.expiry.Add(-cv.vaultMinimum + time.Second)
+			if !useful.After(o.expiry.Add(-cv.policy.Safety)) && due.Before(useful) {
+				due = useful
+			}
 		}
 	}
 	// A .use that is missing or unreadable is written at once, floor or

@@ -349,3 +349,22 @@ func TestVaultRequestOnTheWireFinishesAtStop(t *testing.T) {
 	}
 	e.idp.VerifyAccessToken(t, e.readUse("jack", "igwn"))
 }
+
+// TestVaultMinimumLongerThanTokensNamesTheKnob: Vault answers "token
+// expired" when even a fresh access token has less than minimum_seconds;
+// the failure names CREDMON_OAUTH_TOKEN_MINIMUM, once, and is not retried
+// until the configuration changes.
+func TestVaultMinimumLongerThanTokensNamesTheKnob(t *testing.T) {
+	e, _ := newVaultEnv(t, "CREDMON_OAUTH_TOKEN_MINIMUM = 7200") // the provider's tokens live an hour
+	tok := e.vaultLogin("kim", "compute.read")
+	e.storeVaultTop("kim", "igwn", tok, vaultURL("creds", "kim"), "", "")
+	e.waitLog("lower it")
+	e.pass()
+	e.pass()
+	if n := strings.Count(e.logs.String(), "live less than CREDMON_OAUTH_TOKEN_MINIMUM (2h0m0s)"); n != 1 {
+		t.Errorf("logged %d times; want once:\n%s", n, e.logs.String())
+	}
+	if e.mon.Stats().Failures != 1 {
+		t.Errorf("%d attempts; want 1", e.mon.Stats().Failures)
+	}
+}

@@ -511,6 +511,7 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 		cv.policy = m.policyFor(c)
 	case c.kind == credfile.KindVault:
 		cv.policy = m.policyFor(c)
+		cv.vaultMinimum = m.cfg.VaultMinimum
 	default:
 		if c.obs.meta == nil && c.obs.metaErr == nil {
 			cv.providerProblem = m.providerProblem(c.provider)

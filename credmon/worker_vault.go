@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -244,6 +245,11 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	<-j.netSem
 	r.netErr = err
 	if err != nil {
+		if tooShort(err) {
+			// Vault's "token expired": even a fresh access token has less
+			// than minimum_seconds. Only the configuration can fix that.
+			err = &tokenclient.PermanentError{Err: fmt.Errorf("%w: the issuer's access tokens live less than CREDMON_OAUTH_TOKEN_MINIMUM (%v); lower it", err, j.cfg.VaultMinimum)}
+		}
 		return fail(err)
 	}
 
@@ -286,6 +292,21 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	}
 	r.outcome = outOK
 	return r
+}
+
+// tooShort reports Vault's answer to a minimum_seconds that not even a
+// freshly refreshed access token meets: 400 "token expired".
+func tooShort(err error) bool {
+	var ve *vault.Error
+	if !errors.As(err, &ve) || ve.Status != http.StatusBadRequest {
+		return false
+	}
+	for _, m := range ve.Messages {
+		if strings.Contains(m, "token expired") {
+			return true
+		}
+	}
+	return false
 }
 
 // neverExpires stands for a Vault token without a TTL (a root or periodic

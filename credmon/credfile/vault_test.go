@@ -2,6 +2,7 @@ package credfile
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +48,20 @@ func TestVaultParent(t *testing.T) {
 			t.Errorf("VaultParent(%q) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
+}
+
+// FuzzParseVaultTop: total, and what it accepts is usable: a vault_url,
+// and a Vault token that can go into a header.
+func FuzzParseVaultTop(f *testing.F) {
+	f.Add([]byte(`{"vault_token":"hvs.x","vault_url":"https://v:8200/v1/secret/oauth/creds/i/a:r"}`))
+	f.Add([]byte("{\"vault_url\":\"https://v:8200/v1/x\",\"scopes\":[\"a\",\"b\"],\"audience\":\"c\"}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := ParseVaultTop(b)
+		if err != nil {
+			return
+		}
+		if v.URL == "" || strings.ContainsAny(v.Token, "\r\n \t") {
+			t.Fatalf("accepted an unusable Vault .top: url %q, token with white space %v", v.URL, v.Token != "")
+		}
+	})
 }

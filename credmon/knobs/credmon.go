@@ -274,6 +274,10 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	m.warnShortLocalLifetimes(n, warn)
 	// Not <NAME>_: condor_credmon_vault reads this very name.
 	m.VaultMinimum = r.duration("CREDMON_OAUTH_TOKEN_MINIMUM", DefaultVaultMinimum, seconds(0, maxScheduleSpan, false))
+	if _, set := c.Lookup("CREDMON_OAUTH_TOKEN_MINIMUM"); set && m.VaultMinimum < m.SecCredentialRefresh+m.RefreshMargin {
+		warn("CREDMON_OAUTH_TOKEN_MINIMUM = %v is less than SEC_CREDENTIAL_REFRESH + %s_REFRESH_MARGIN (%v): Vault may hand back a cached access token that a job's copy outlives",
+			m.VaultMinimum, n, m.SecCredentialRefresh+m.RefreshMargin)
+	}
 	for _, h := range credfile.SplitList(c.Get("TRUSTED_VAULT_HOSTS")) {
 		if host, _, err := net.SplitHostPort(h); err == nil {
 			h = host // a host:port entry names the host

@@ -313,6 +313,13 @@ func TestVaultKnobs(t *testing.T) {
 			t.Errorf("TrustedVaultHost(%q) = %v; want %v", host, got, want)
 		}
 	}
+	if len(m.Warnings) != 0 {
+		t.Errorf("warnings for a sane minimum: %q", m.Warnings)
+	}
+	m, err = credmonFrom(t, "CREDMON_OAUTH_TOKEN_MINIMUM = 120\n", Overrides{})
+	if err != nil || len(m.Warnings) != 1 || !strings.HasPrefix(m.Warnings[0], "CREDMON_OAUTH_TOKEN_MINIMUM = 2m0s is less than SEC_CREDENTIAL_REFRESH + CREDMON_OAUTH_REFRESH_MARGIN (6m0s)") {
+		t.Errorf("a minimum below the job's margin: warnings %q, %v; want one naming both", m.Warnings, err)
+	}
 	if _, err := credmonFrom(t, "CREDMON_OAUTH_TOKEN_MINIMUM = -5\n", Overrides{}); err == nil {
 		t.Error("a negative CREDMON_OAUTH_TOKEN_MINIMUM was accepted")
 	}
