@@ -29,13 +29,34 @@ type cred struct {
 	// pending is a rotated refresh token we could not persist to .top (the
 	// write failed); it applies while .top is still version pending.top.
 	pending rotated
+	// vault is what the loop knows of a Vault credential's Vault token.
+	vault vaultState
 
 	status string // last logged state, to log state changes only once
 	base   hclog.Logger
 }
 
-// versions identifies the files of one token (zero: absent).
-type versions struct{ top, use, meta atomicfile.ID }
+// versions identifies the files of one token (zero: absent). parent is
+// the .top a Vault handle takes its Vault token from (zero: none, or the
+// token has its own).
+type versions struct{ top, use, meta, parent atomicfile.ID }
+
+// vaultState is what the loop remembers of a Vault credential's Vault
+// token, by fingerprint (vaultTokenID), never the token itself.
+type vaultState struct {
+	// key is the issuer key of its vault_url (the Vault host), read by
+	// the listing; inherits: its .top has no vault_token of its own.
+	key      string
+	inherits bool
+	// isTop: the .top has a vault_url (checked: for that version);
+	// byContent: the token is a Vault one for that reason alone, its name
+	// belonging to no credmon type.
+	isTop, byContent bool
+	checked          atomicfile.ID
+	id               string    // the Vault token's fingerprint; "" until a job saw it
+	expiry           time.Time // when it expires (zero: not known)
+	warned           string    // the fingerprint last warned about its expiry
+}
 
 // timerSlot is a token's place in the timer heap.
 type timerSlot struct {
@@ -73,15 +94,27 @@ func (m *Monitor) classify(c *cred) {
 	}
 	c.provider = provider
 	c.kind = m.cfg.Sorter().Sort(provider)
-	c.base = m.oauth
-	if c.kind == credfile.KindLocal {
-		c.base = m.mintLog
+	// credd stores any JSON credential with a vault_url as a Vault .top,
+	// whatever CredSorter says of its name (a robot's condor_store_cred
+	// add-oauth on an access point without SEC_CREDENTIAL_STORER), and
+	// condor_credmon_vault services it unless VAULT_CREDMON_PROVIDER_NAMES
+	// lists others: so does this daemon.
+	c.vault.byContent = c.kind == credfile.KindUnknown && c.vault.isTop && m.cfg.VaultAll
+	if c.vault.byContent {
+		c.kind = credfile.KindVault
 	}
-	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal {
-		// Client, Vault and Pelican tokens belong to other credmon types;
-		// unknown ones are plain credentials nobody refreshes.
+	c.base = m.oauth
+	switch c.kind {
+	case credfile.KindLocal:
+		c.base = m.mintLog
+	case credfile.KindVault:
+		c.base = m.vaultLog
+	}
+	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal && c.kind != credfile.KindVault {
+		// Client and Pelican tokens belong to other credmon types; unknown
+		// ones are plain credentials nobody refreshes.
 		c.ignore = "owned by the " + c.kind.String() + " credmon type"
-		c.setStatus(hclog.Debug, "not an OAuth2 token; leaving it alone", "kind", c.kind.String())
+		c.setStatus(hclog.Debug, "not a token of this credmon; leaving it alone", "kind", c.kind.String())
 	}
 }
 

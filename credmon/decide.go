@@ -72,6 +72,9 @@ type configView struct {
 	providerProblem string
 	// localErr: a local token's issuer is misconfigured.
 	localErr error
+	// vaultMinimum is the minimum_seconds a Vault credential's requests
+	// send (CREDMON_OAUTH_TOKEN_MINIMUM).
+	vaultMinimum time.Duration
 }
 
 // status is what the loop logs about a decision: a state line (msg, once
@@ -100,6 +103,9 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		return time.Time{}, st
 	}
 	local := cv.kind == credfile.KindLocal
+	// Only an OAuth2 token has a client of its own (.meta, or its
+	// provider's knobs); a Vault credential's client is Vault.
+	oauth := cv.kind == credfile.KindOAuth2
 	switch {
 	case o.odd != "":
 		// Local: no retry can fix it, and a refresh would rotate the grant
@@ -113,11 +119,11 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 			return s.retryAt, st
 		}
 		return now, st
-	case !local && o.metaErr != nil:
+	case oauth && o.metaErr != nil:
 		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable .meta", id.name, id.user), "error", o.metaErr)
-	case !local && o.meta != nil && !o.meta.UseRefreshToken:
+	case oauth && o.meta != nil && !o.meta.UseRefreshToken:
 		return stop(hclog.Debug, "not refreshing: .meta says use_refresh_token is false")
-	case !local && o.meta == nil && cv.providerProblem != "":
+	case oauth && o.meta == nil && cv.providerProblem != "":
 		return stop(hclog.Warn, fmt.Sprintf("Cannot refresh %s for user %s: no .meta and %s", id.name, id.user, cv.providerProblem))
 	case s.permanent:
 		return time.Time{}, st // until a new .top, .meta or configuration
@@ -136,6 +142,17 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		if why != s.floor {
 			st.floor = why
 			st.floorNote = floorNote(id, o, cv.policy, why, now)
+		}
+		if cv.kind == credfile.KindVault && o.expiryKnown && cv.vaultMinimum > 0 {
+			// Vault hands back its cached token while that has
+			// minimum_seconds left: asking sooner gets the same token
+			// again. So not before then, if that is still before the
+			// job's copy needs a new one (with a minimum below the safety
+			// margin, Vault cannot help it: the policy's time stays).
+			useful := o.expiry.Add(-cv.vaultMinimum + time.Second)
+			if !useful.After(o.expiry.Add(-cv.policy.Safety)) && due.Before(useful) {
+				due = useful
+			}
 		}
 	}
 	// A .use that is missing or unreadable is written at once, floor or

@@ -20,6 +20,7 @@ func TestDecide(t *testing.T) {
 	policy := Policy{Fraction: 0.5, Jitter: 0, Safety: 10 * time.Minute, MinInterval: time.Minute}
 	oauth := configView{kind: credfile.KindOAuth2, policy: policy}
 	local := configView{kind: credfile.KindLocal, policy: policy}
+	vault := configView{kind: credfile.KindVault, policy: policy}
 	hour := observation{hasUse: true, issued: t0, expiry: t0.Add(time.Hour), expiryKnown: true}
 	meta := &credfile.Meta{UseRefreshToken: true, TokenURL: "https://idp.example/token"}
 	with := func(cv configView, f func(*configView)) configView { f(&cv); return cv }
@@ -72,6 +73,23 @@ func TestDecide(t *testing.T) {
 		{name: "the same floor again: no second note", s: state{lastRefresh: t0, floor: FloorExpired},
 			o: observation{hasUse: true, issued: t0.Add(-2 * time.Hour), expiry: t0.Add(-time.Hour), expiryKnown: true}, cv: oauth,
 			now: t0, want: t0.Add(time.Minute), floor: FloorExpired},
+		{name: "Vault: new .top without .use is due now", o: observation{}, cv: vault, now: t0, want: t0},
+		{name: "Vault: the usual policy from the access token's expiry", o: hour, cv: vault, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "Vault: not before Vault would refresh (minimum_seconds left), a long token",
+			o:  observation{hasUse: true, issued: t0, expiry: t0.Add(3 * time.Hour), expiryKnown: true},
+			cv: with(vault, func(c *configView) { c.vaultMinimum = 40 * time.Minute }), now: t0, want: t0.Add(3*time.Hour - 40*time.Minute + time.Second)},
+		{name: "Vault: a minimum below the safety margin: the policy's time stays",
+			o:  observation{hasUse: true, issued: t0, expiry: t0.Add(3 * time.Hour), expiryKnown: true},
+			cv: with(vault, func(c *configView) { c.vaultMinimum = 5 * time.Minute }), now: t0, want: t0.Add(90 * time.Minute)},
+		{name: "Vault: the policy's point already past the minimum stays",
+			o: hour, cv: with(vault, func(c *configView) { c.vaultMinimum = 40 * time.Minute }), now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "Vault: a stray unusable .meta is not its client", o: observation{metaErr: errors.New("bad json")}, cv: vault, now: t0, want: t0},
+		{name: "Vault: a stray .meta saying no refresh is not its", o: observation{meta: &credfile.Meta{}}, cv: vault, now: t0, want: t0},
+		{name: "Vault: no provider configuration needed", o: observation{},
+			cv: with(vault, func(c *configView) { c.providerProblem = "IGWN_CLIENT_ID is not set" }), now: t0, want: t0},
+		{name: "Vault: permission denied (permanent): never, files untouched", s: state{failures: 1, permanent: true}, o: hour, cv: vault, now: t0},
+		{name: "Vault down: backoff beats the schedule", s: state{failures: 2, retryAt: t0.Add(2 * time.Minute)},
+			o: observation{}, cv: vault, now: t0, want: t0.Add(2 * time.Minute)},
 		{name: "unknown expiry: unknownLifetime", o: observation{hasUse: true, issued: t0}, cv: oauth, now: t0,
 			want: t0.Add(unknownLifetime / 2)},
 	}

@@ -2,7 +2,9 @@
 // for HTCondor's Python condor_credmon_oauth that keeps every access token
 // (.use) in the OAuth credential directory fresh: OAuth2 tokens by refresh
 // grants at their issuer, local-issuer tokens (LOCAL_CREDMON_*) by minting
-// and signing them in-process (worker_mint.go, package localissuer).
+// and signing them in-process (worker_mint.go, package localissuer), and
+// Vault credentials by asking Vault, as condor_credmon_vault does
+// (worker_vault.go, package internal/vault).
 //
 // # Contract with HTCondor
 //
@@ -15,13 +17,14 @@
 //     pass once the refreshes that pass started have finished.
 //   - <cred_dir>/<user>/<name>.top (+ .meta): inputs. We rewrite .top only to
 //     persist a rotated refresh token, keeping every other key.
-//   - <cred_dir>/<user>/<name>.use: our output, one line of compact JSON,
-//     mode 0600, owned by the daemon (root under condor_master).
+//   - <cred_dir>/<user>/<name>.use: our output, one line of compact JSON
+//     (a Vault credential's: the bare token), mode 0600, owned by the
+//     daemon (root under condor_master).
 //
 // # Design
 //
 // One goroutine (Run, loop.go) owns all state; workers (worker.go,
-// worker_mint.go) own the network and the token-file writes; decide
+// worker_mint.go, worker_vault.go) own the network and the token-file writes; decide
 // (decide.go) is the pure schedule between them. It reconciles: a full pass lists the
 // directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
 // per-user pass re-reads a directory fsnotify reported, and a timer heap
@@ -55,7 +58,13 @@
 // Policy, at once when a reload changed its provider's claims, and with the
 // key re-read whenever the key file changes.
 //
+// A Vault credential's Vault host is its issuer (queue, breaker,
+// timeouts); a Vault that refuses the Vault token ("permission denied")
+// makes a permanent failure that leaves the files in place (the Python
+// credmon deletes them) until a new .top arrives.
+//
 // Ownership follows credd's CredSorter (credfile.Sorter): this package
-// refreshes OAuth2 tokens and mints local-issuer ones; client, Vault,
-// Pelican and plain credentials are left untouched.
+// refreshes OAuth2 tokens, mints local-issuer ones and fetches Vault ones
+// (also a vault_url .top under an unowned name, as credd stores those);
+// client, Pelican and plain credentials are left untouched.
 package credmon

@@ -180,46 +180,46 @@ func TestDiscoveryRefusesInsecureIssuer(t *testing.T) {
 	}
 }
 
-// TestOtherCredmonsTokensWarnOnce: a Vault-classified token is left
-// untouched, and the configuration that hands it to the Vault credmon is
+// TestOtherCredmonsTokensWarnOnce: a Pelican-classified token is left
+// untouched, and the configuration that hands it to the Pelican credmon is
 // named in one warning at start; a reload that adds client-credentials
-// providers warns about those, once, without repeating the Vault one.
+// providers warns about those, once, without repeating the Pelican one.
 func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	e := newEnv(t, envOptions{noStart: true, reload: true, now: now, infoLog: true,
-		config: "VAULT_CREDMON_PROVIDER_NAMES = vaulty"})
-	top := []byte(`{"vault_token": "hvs.secret", "vault_url": "https://vault.example.org:8200/v1/secret/x"}`)
-	if err := e.credd.StoreTop("erin", "vaulty", top); err != nil {
+		config: "PELICAN_CREDMON_PROVIDER_NAMES = pelly"})
+	top := []byte(`{"refresh_token": "secret"}`)
+	if err := e.credd.StoreTop("erin", "pelly", top); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.Stat(e.path("erin", "vaulty.top"))
+	before, _ := os.Stat(e.path("erin", "pelly.top"))
 	e.start()
 	for i := 0; i < 3; i++ {
 		e.pass()
 	}
-	const vault = "VAULT_CREDMON_PROVIDER_NAMES lists vaulty: those tokens belong to the Vault credmon (condor_credmon_vault), which this daemon does not implement; their files are left untouched"
-	if n := strings.Count(e.logs.String(), vault); n != 1 {
-		t.Errorf("Vault warning logged %d times; want once:\n%s", n, e.logs.String())
+	const pelican = "PELICAN_CREDMON_PROVIDER_NAMES lists pelly: those tokens belong to the Pelican credmon (PelicanCredmon of the Python condor_credmon_oauth), which this daemon does not implement; their files are left untouched"
+	if n := strings.Count(e.logs.String(), pelican); n != 1 {
+		t.Errorf("Pelican warning logged %d times; want once:\n%s", n, e.logs.String())
 	}
 	if n := strings.Count(e.logs.String(), "[WARN]"); n != 1 {
-		t.Errorf("%d warnings; want only the Vault one:\n%s", n, e.logs.String())
+		t.Errorf("%d warnings; want only the Pelican one:\n%s", n, e.logs.String())
 	}
-	after, err := os.Stat(e.path("erin", "vaulty.top"))
+	after, err := os.Stat(e.path("erin", "pelly.top"))
 	if err != nil || !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
-		t.Error("the Vault .top was touched")
+		t.Error("the Pelican .top was touched")
 	}
-	if got, _ := os.ReadFile(e.path("erin", "vaulty.top")); !bytes.Equal(got, top) {
-		t.Error("the Vault .top changed")
+	if got, _ := os.ReadFile(e.path("erin", "pelly.top")); !bytes.Equal(got, top) {
+		t.Error("the Pelican .top changed")
 	}
-	if e.exists("erin", "vaulty.use") {
-		t.Error("a .use was written for a Vault token")
+	if e.exists("erin", "pelly.use") {
+		t.Error("a .use was written for a Pelican token")
 	}
 	if e.proxy.Total() != 0 {
 		t.Errorf("%d requests sent", e.proxy.Total())
 	}
 
-	e.writeConfig("VAULT_CREDMON_PROVIDER_NAMES = vaulty\nCLIENT_CREDMON_PROVIDER_NAMES = robots")
+	e.writeConfig("PELICAN_CREDMON_PROVIDER_NAMES = pelly\nCLIENT_CREDMON_PROVIDER_NAMES = robots")
 	offset.Add(int64(2 * credmon.ReloadInterval)) // past the reload rate limit
 	reloads := e.mon.Stats().Reloads
 	e.pass()
@@ -229,8 +229,8 @@ func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
 	if n := strings.Count(logs, "CLIENT_CREDMON_PROVIDER_NAMES lists robots: those tokens belong to the client-credentials credmon"); n != 1 {
 		t.Errorf("client-credentials warning logged %d times; want once:\n%s", n, logs)
 	}
-	if n := strings.Count(logs, vault); n != 1 {
-		t.Errorf("Vault warning repeated after a reload that did not change it (%d times)", n)
+	if n := strings.Count(logs, pelican); n != 1 {
+		t.Errorf("Pelican warning repeated after a reload that did not change it (%d times)", n)
 	}
 }
 

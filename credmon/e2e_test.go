@@ -11,12 +11,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +32,7 @@ import (
 	"github.com/credmon/credmon/credmon/internal/clock"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/oidcprovider"
+	"github.com/credmon/credmon/internal/vaulttest"
 )
 
 type env struct {
@@ -47,6 +51,13 @@ type env struct {
 	cfgFile     string
 	writeConfig func(extra string)
 	base        string
+	// vault is the Vault test server (envOptions.vault), reached at
+	// https://localhost:8200 through the monitor's VaultDial; vaultDown
+	// makes every connection to it fail, as a Vault that is down.
+	vault     *vaulttest.Server
+	vaultDown atomic.Bool
+	// vaultDials counts connections the daemon opened to Vault.
+	vaultDials atomic.Int64
 }
 
 type envOptions struct {
@@ -62,6 +73,10 @@ type envOptions struct {
 	// start of every configuration read, e.g. to hold the daemon inside a
 	// slow pass.
 	reloadHook func()
+	// vault starts a Vault test server backed by the provider, on the
+	// daemon's clock, and configures the daemon for it: its CA, the
+	// provider "igwn" as a Vault one, TRUSTED_VAULT_HOSTS = localhost.
+	vault bool
 }
 
 var (
@@ -100,6 +115,24 @@ func newEnv(t testing.TB, o envOptions) *env {
 		e.proxy = oidcprovider.NewFaultProxy(t, e.idp.Issuer)
 		issuer, proxyURL = e.idp.Issuer, e.proxy.URL
 	}
+	vaultConf := ""
+	var vaultDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	if o.vault {
+		e.vault = vaulttest.Start(t, vaulttest.Options{Provider: e.idp, Now: o.now})
+		vaultConf = fmt.Sprintf("AUTH_SSL_CLIENT_CAFILE = %s\nTRUSTED_VAULT_HOSTS = localhost\nVAULT_CREDMON_PROVIDER_NAMES = igwn\n", e.vault.CAFile)
+		port := e.vault.URL[strings.LastIndexByte(e.vault.URL, ':')+1:]
+		vaultDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			e.vaultDials.Add(1)
+			if e.vaultDown.Load() {
+				return nil, errors.New("connection refused (Vault is down)")
+			}
+			if host, p, err := net.SplitHostPort(addr); err == nil && p == "8200" {
+				addr = net.JoinHostPort(host, port)
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}
+	}
 	base := t.TempDir()
 	e.base = base
 	e.dir = filepath.Join(base, "oauth_credentials")
@@ -133,7 +166,7 @@ CREDTEST_SECRET_FILE = %s
 	e.cfgFile = filepath.Join(base, "condor_config")
 	e.writeConfig = func(extra string) {
 		t.Helper()
-		if err := os.WriteFile(e.cfgFile, []byte(strings.Replace(conf, "%s", extra, 1)), 0o644); err != nil {
+		if err := os.WriteFile(e.cfgFile, []byte(strings.Replace(conf, "%s", vaultConf+extra, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,7 +206,7 @@ CREDTEST_SECRET_FILE = %s
 	if o.now != nil {
 		clk = clock.Func(o.now)
 	}
-	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Clock: clk, NoWatch: o.noWatch, Reload: reload})
+	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Clock: clk, NoWatch: o.noWatch, Reload: reload, VaultDial: vaultDial})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +659,9 @@ func TestLeavesOtherFilesAlone(t *testing.T) {
 		"README.credentials":  "docs",
 		"wsgi_session_key":    "k",
 		"henry/other.mark":    "",
-		"henry/vaulty.top":    `{"vault_token": "v", "vault_url": "https://vault:8200/v1/x"}`,
+		// No vault_url: not a Vault .top by credd's rule, and Vault is not
+		// enabled (a vault_url would make it one: TestVaultTopOfUnownedNameIsServiced).
+		"henry/vaulty.top": `{"vault_token": "v"}`,
 	}
 	for p, c := range files {
 		full := filepath.Join(e.dir, p)

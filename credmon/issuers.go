@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
 )
 
 // Issuers are isolated from each other: each has its own queue of due
@@ -64,6 +66,9 @@ type issuerState struct {
 // configured issuer when discovery finds the token URL. Tokens with no
 // usable URL share the "" issuer; their jobs fail before any request.
 func (m *Monitor) issuerKey(c *cred) string {
+	if c.kind == credfile.KindVault {
+		return c.vault.key // the Vault host of its vault_url
+	}
 	raw := m.tokenURL(c)
 	if pi := m.provider(c.provider); raw == "" && c.obs.meta == nil && pi.cfg != nil {
 		raw = pi.cfg.Issuer // discovery will find the token URL there
@@ -141,6 +146,10 @@ func (m *Monitor) refreshJobs() []*job {
 			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pending.rt, pendingTop: c.pending.top,
 				issuer: is, netSem: is.sem, probe: probe, plain: c.state.plain, discovery: m.gen.discovery,
 				meta: c.obs.meta, metaErr: c.obs.metaErr, metaID: c.seen.meta}
+			if c.kind == credfile.KindVault {
+				j.vault, j.vaults, j.vaultID, j.vaultExpiry = true, m.gen.vaults, c.vault.id, c.vault.expiry
+				j.meta, j.metaErr = nil, nil // a Vault credential has no client of its own
+			}
 			if pi := m.provider(c.provider); pi.err == nil {
 				j.provider = pi.cfg
 			}
@@ -186,7 +195,7 @@ func (m *Monitor) issuerResult(r *result) time.Duration {
 	}
 	now := m.now()
 	var wait time.Duration
-	if d, ok := tokenclient.RetryAfter(r.netErr, now); ok && d > 0 {
+	if d, ok := retryAfter(r.netErr, now); ok && d > 0 {
 		wait = min(d, retryAfterCap)
 	}
 	switch {
@@ -234,6 +243,10 @@ func unanswered(err error) bool {
 	if errors.As(err, &pe) {
 		return false
 	}
+	var ve *vault.Error
+	if errors.As(err, &ve) {
+		return ve.Status >= 500 || ve.Status == http.StatusTooManyRequests
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response == nil {
@@ -243,6 +256,15 @@ func unanswered(err error) bool {
 		return s >= 500 || s == http.StatusTooManyRequests
 	}
 	return true
+}
+
+// retryAfter is how long the issuer (a token endpoint or a Vault) asked
+// us to wait, read from the answer behind err.
+func retryAfter(err error, now time.Time) (time.Duration, bool) {
+	if d, ok := vault.RetryAfter(err, now); ok {
+		return d, ok
+	}
+	return tokenclient.RetryAfter(err, now)
 }
 
 // jobsPerWorker bounds refreshes in flight (reading, waiting for an issuer

@@ -10,6 +10,7 @@ package credmon
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -24,6 +25,7 @@ import (
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
 )
 
 // ReloadInterval rate-limits configuration reloads: credd sends a SIGHUP for
@@ -188,7 +190,7 @@ func (m *Monitor) maybeReload() bool {
 		}
 	}
 	m.cfg = cfg
-	m.gen = newGeneration(m.clock)
+	m.gen = m.newGeneration()
 	if m.opts.CreateKeys && len(staleLocal) > 0 {
 		ensureLocalKeys(cfg, m.mintLog)
 	}
@@ -327,6 +329,9 @@ func (m *Monitor) handleResult(r *result) {
 		}
 		m.oauth.Warn(msg + "; they are not requested again for this token until its .top or the configuration changes")
 	}
+	if r.vaultKey != "" {
+		c.vault.key = r.vaultKey
+	}
 	if r.outcome == outOK && r.pendingRT == "" {
 		c.pending.rt = ""
 	} else if r.pendingRT != "" {
@@ -354,11 +359,14 @@ func (m *Monitor) handleResult(r *result) {
 			m.logMint(c, r)
 			break
 		}
+		if c.kind == credfile.KindVault {
+			m.noteVaultToken(c, r)
+		}
 		c.status = "refreshed"
 		// HTCondor's own tests and admins match this sentence, exactly as
 		// OAuthCredmon writes it: nothing may be appended. The details go
 		// to a separate D_FULLDEBUG line.
-		m.oauth.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user))
+		c.base.Info(fmt.Sprintf("Successfully refreshed %s tokens for user %s", c.name, c.user))
 		if m.oauth.IsDebug() {
 			args := []any{"user", c.user, "token", c.name, "rotated", r.rotated, "took", r.elapsed.Round(time.Millisecond)}
 			if r.expiryKnown {
@@ -381,10 +389,18 @@ func (m *Monitor) handleResult(r *result) {
 		msg := tokenclient.Describe(r.err)
 		what := fmt.Sprintf("Failed to refresh %s tokens for user %s", c.name, c.user)
 		until := "the credential changes"
-		if r.local != nil {
+		switch {
+		case r.local != nil:
 			// LocalCredmon's sentence, with the token name for handles.
 			what = fmt.Sprintf("Failed to renew SciToken for user: %s (token %s)", c.user, c.name)
 			until = "the configuration changes"
+		case c.kind == credfile.KindVault && errors.Is(r.err, vault.ErrPermissionDenied):
+			// condor_credmon_vault deletes .top and .use here; the files
+			// stay, and the job keeps its last token until it expires.
+			what = fmt.Sprintf("Vault refused the Vault token of %s for user %s (it expired, was revoked, or its policy does not allow this path); its files are left in place", c.name, c.user)
+			until = "a new .top is stored (condor_submit runs condor_vault_storer)"
+		case c.kind == credfile.KindVault:
+			until = "a new .top is stored"
 		}
 		if r.perm {
 			c.state.permanent = true
@@ -431,6 +447,28 @@ func (m *Monitor) handleResult(r *result) {
 	m.schedule(c, nil, now)
 }
 
+// noteVaultToken records what a Vault job learned of the Vault token and
+// warns, once per Vault token, when it expires within
+// vaultTokenWarnBefore: nothing on this machine can renew it.
+func (m *Monitor) noteVaultToken(c *cred, r *result) {
+	if r.vaultID != c.vault.id {
+		c.vault.id, c.vault.expiry = r.vaultID, time.Time{}
+	}
+	if !r.vaultExpiry.IsZero() {
+		c.vault.expiry = r.vaultExpiry
+	}
+	if r.vaultLookupErr != nil {
+		c.logger().Debug("looking up the Vault token's TTL failed; no expiry warning for now", "error", r.vaultLookupErr)
+	}
+	left := c.vault.expiry.Sub(m.now())
+	if c.vault.expiry.IsZero() || left >= vaultTokenWarnBefore || c.vault.warned == c.vault.id {
+		return
+	}
+	c.vault.warned = c.vault.id
+	c.logger().Warn(fmt.Sprintf("The Vault token of %s for user %s expires in %s (%s); this daemon cannot renew it: after that its jobs get no new tokens until the user submits again (condor_vault_storer stores a new Vault token) or a robot runs igwn-robot-get --condor",
+		c.name, c.user, left.Round(time.Hour), c.vault.expiry.UTC().Format(time.RFC3339)))
+}
+
 // finish marks c idle and releases the passes waiting for it.
 func (m *Monitor) finish(c *cred) {
 	c.work.running = false
@@ -471,6 +509,9 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 	case c.kind == credfile.KindLocal:
 		cv.localErr = m.local(c.provider).err
 		cv.policy = m.policyFor(c)
+	case c.kind == credfile.KindVault:
+		cv.policy = m.policyFor(c)
+		cv.vaultMinimum = m.cfg.VaultMinimum
 	default:
 		if c.obs.meta == nil && c.obs.metaErr == nil {
 			cv.providerProblem = m.providerProblem(c.provider)
@@ -494,6 +535,9 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 // token URL, else the provider's configured one ("" when discovery must
 // find it, or nothing is configured).
 func (m *Monitor) tokenURL(c *cred) string {
+	if c.kind == credfile.KindVault {
+		return "" // Vault's; a stray .meta names no client of its
+	}
 	if c.obs.meta != nil {
 		return c.obs.meta.TokenURL
 	}

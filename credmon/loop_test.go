@@ -15,6 +15,7 @@ import (
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/internal/tokenclient"
+	"github.com/credmon/credmon/internal/vault"
 )
 
 // loopHarness drives the loop's transitions by hand: passes, the timer,
@@ -358,5 +359,121 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// TestLoopVaultTransitions: a Vault credential's way through the loop: its
+// .top's Vault host is its issuer, a refusal ("permission denied") stops
+// it with its files in place until a new .top arrives, a handle is
+// retried when its parent's .top (its Vault token) changes, and the
+// Vault token's expiry is warned about once.
+func TestLoopVaultTransitions(t *testing.T) {
+	const url = `"vault_url":"https://Vault.Example.org:8200/v1/secret/oauth/creds/x/alice:r"`
+	denied := &vault.Error{Method: "GET", Path: "secret/oauth/creds/x/alice:r", Status: 403,
+		Messages: []string{"permission denied"}, Class: tokenclient.Permanent}
+	vaultHarness := func(t *testing.T) *loopHarness {
+		h := newLoopHarness(t)
+		h.cfg = "VAULT_CREDMON_PROVIDER_NAMES = myidp\n"
+		h.m.cfg = h.load(loopConfig + h.cfg)
+		h.m.gen = h.m.newGeneration()
+		return h
+	}
+	storeAs := func(h *loopHarness, name, content string) {
+		t.Helper()
+		p := filepath.Join(h.dir, "alice")
+		if err := os.WriteFile(filepath.Join(p, "incoming"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(p, "incoming"), filepath.Join(p, name+credfile.SuffixTop)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	result := func(h *loopHarness, j *job, out outcome, err error) *result {
+		st, serr := h.m.dir.StatPath(j.user, j.name+credfile.SuffixTop)
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		return &result{c: j.c, issuer: j.issuer, outcome: out, err: err, perm: vault.IsPermanent(err), asked: true, netErr: err, top: st.ID()}
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, h *loopHarness)
+	}{
+		{"the Vault host is the issuer; the job is a Vault job", func(t *testing.T, h *loopHarness) {
+			h.store(`{"vault_token":"hvs.x",` + url + `}`)
+			h.pass()
+			if n := h.take(); n != 1 {
+				t.Fatalf("%d jobs; want 1", n)
+			}
+			j := h.job()
+			if !j.vault || j.vaults == nil || j.meta != nil {
+				t.Errorf("job vault=%v vaults=%v meta=%v; want a Vault job without a client of its own", j.vault, j.vaults != nil, j.meta)
+			}
+			if j.issuer.key != "https://vault.example.org:8200" {
+				t.Errorf("issuer = %q; want the Vault host", j.issuer.key)
+			}
+		}},
+		{"permission denied: stopped, files kept, retried on a new .top", func(t *testing.T, h *loopHarness) {
+			h.store(`{"vault_token":"hvs.x",` + url + `}`)
+			h.pass()
+			h.take()
+			h.m.handleResult(result(h, h.job(), outFailed, denied))
+			c := h.cred()
+			if !c.state.permanent || !c.timer.due.IsZero() {
+				t.Fatalf("after the refusal: permanent=%v due=%v; want stopped", c.state.permanent, c.timer.due)
+			}
+			if _, err := os.Stat(filepath.Join(h.dir, "alice", "myidp.top")); err != nil {
+				t.Errorf("the .top is gone: %v", err)
+			}
+			h.clk.Add(time.Hour)
+			h.pass()
+			if n := h.take(); n != 0 {
+				t.Errorf("%d jobs with the refused token; want none", n)
+			}
+			h.store(`{"vault_token":"hvs.new",` + url + `}`)
+			h.pass()
+			if n := h.take(); n != 1 {
+				t.Errorf("%d jobs after a new .top; want 1", n)
+			}
+		}},
+		{"a handle is retried when its parent's Vault token changes", func(t *testing.T, h *loopHarness) {
+			h.store(`{"vault_token":"hvs.x",` + url + `}`)
+			storeAs(h, "myidp_read", `{`+url+`}`)
+			h.pass()
+			h.take()
+			h.take()
+			for len(h.jobs) > 0 {
+				j := h.job()
+				h.m.handleResult(result(h, j, outFailed, denied))
+			}
+			storeAs(h, "myidp", `{"vault_token":"hvs.new",`+url+`}`)
+			h.pass()
+			if n := h.take(); n != 2 {
+				t.Errorf("%d jobs after the parent's new Vault token; want the parent's and the handle's", n)
+			}
+		}},
+		{"the Vault token's expiry is warned about once", func(t *testing.T, h *loopHarness) {
+			h.store(`{"vault_token":"hvs.x",` + url + `}`)
+			h.pass()
+			h.take()
+			j := h.job()
+			r := result(h, j, outOK, nil)
+			r.vaultID, r.vaultExpiry = "fp1", h.clk.Now().Add(3*24*time.Hour)
+			r.issued, r.expiry, r.expiryKnown = h.clk.Now(), h.clk.Now().Add(time.Hour), true
+			h.m.handleResult(r)
+			c := h.cred()
+			if c.vault.warned != "fp1" || c.vault.id != "fp1" {
+				t.Fatalf("vault state %+v; want fp1 warned", c.vault)
+			}
+			h.fire(c.timer.due)
+			h.take()
+			j = h.job()
+			if j.vaultID != "fp1" || j.vaultExpiry.IsZero() {
+				t.Errorf("the next job does not carry what is known of the Vault token: %q %v", j.vaultID, j.vaultExpiry)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, vaultHarness(t)) })
 	}
 }

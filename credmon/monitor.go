@@ -1,6 +1,7 @@
 package credmon
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -43,6 +44,10 @@ type Options struct {
 	NoWatch bool
 	// Pid is written to the pid file; 0 means os.Getpid().
 	Pid int
+	// VaultDial, if set, replaces the TCP connect to a Vault server's
+	// address (ip:port). Tests use it to reach a Vault test server on its
+	// own port: a credd-stored vault_url must name port 8200.
+	VaultDial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// CreateKeys generates a missing local-issuer key pair at start and
 	// after a configuration change (ensureLocalKeys), as the Python credmon
 	// does at start-up. The command sets it; library users and tests
@@ -60,8 +65,10 @@ type Monitor struct {
 	oauth hclog.Logger
 	// mintLog is the local issuer's logger (LocalCredmon's lines).
 	mintLog hclog.Logger
-	clock   Clock
-	rnd     *rand.Rand
+	// vaultLog is the Vault credentials' logger.
+	vaultLog hclog.Logger
+	clock    Clock
+	rnd      *rand.Rand
 	// worker is what the worker goroutines share (worker.go).
 	worker *worker
 	rescan chan struct{}
@@ -106,13 +113,15 @@ type generation struct {
 	providers map[string]*providerInfo
 	locals    map[string]*localIssuer
 	discovery *tokenclient.Cache
+	vaults    *vaultClients
 }
 
-func newGeneration(clock Clock) generation {
+func (m *Monitor) newGeneration() generation {
 	return generation{
 		providers: map[string]*providerInfo{},
 		locals:    map[string]*localIssuer{},
-		discovery: &tokenclient.Cache{TTL: discoveryTTL, Now: clock.Now},
+		discovery: &tokenclient.Cache{TTL: discoveryTTL, Now: m.clock.Now},
+		vaults:    newVaultClients(m.cfg, m.clock.Now, m.opts.VaultDial),
 	}
 }
 
@@ -178,11 +187,12 @@ func New(opts Options) (*Monitor, error) {
 		m.log = hclog.NewNullLogger()
 	}
 	m.oauth = m.log.Named("oauth")
+	m.vaultLog = m.log.Named("vault")
 	m.mintLog = m.log.Named("local")
 	if m.clock == nil {
 		m.clock = clock.Real()
 	}
-	m.gen = newGeneration(m.clock)
+	m.gen = m.newGeneration()
 	if m.rnd == nil {
 		m.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}

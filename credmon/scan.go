@@ -31,6 +31,15 @@ type tokenObs struct {
 	useData  []byte
 	useRead  atomicfile.Stat // the .use as read (its mtime dates it)
 	useErr   error
+	// A Vault credential's .top, read when its version is new: the issuer
+	// key of its vault_url and whether it inherits its parent's Vault
+	// token (vaultRead says these were read). parent is that parent's
+	// .top (applyUser).
+	vaultRead     bool
+	vaultTop      bool // a .top with a vault_url
+	vaultKey      string
+	vaultInherits bool
+	parent        *atomicfile.Stat
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -219,9 +228,38 @@ func (m *Monitor) listUser(user string) userObs {
 	if us := m.users[user]; us != nil {
 		known = us.creds
 	}
+	var sorter *credfile.Sorter
 	for name, o := range obs.tokens {
 		c := known[name]
-		if o.top == nil || c != nil && c.ignore != "" {
+		if o.top == nil {
+			continue
+		}
+		// A Vault credential's queue is its Vault host's, which only its
+		// .top names; and a .top under a name no credmon type owns is a
+		// Vault one if it has a vault_url (credd's rule when it stored
+		// it). The Vault token itself is not kept.
+		var vaultish bool
+		switch {
+		case c == nil:
+			if sorter == nil {
+				sorter = m.cfg.Sorter()
+			}
+			k := m.kindOfName(sorter, name)
+			vaultish = k == credfile.KindVault || k == credfile.KindUnknown && m.cfg.VaultAll
+		case c.kind == credfile.KindVault:
+			vaultish = o.top.ID() != c.seen.top
+		case c.kind == credfile.KindUnknown:
+			vaultish = m.cfg.VaultAll && o.top.ID() != c.vault.checked
+		}
+		if vaultish {
+			o.vaultRead = true
+			if b, _, err := d.ReadFile(name+credfile.SuffixTop, maxCredFile); err == nil {
+				if t, err := credfile.ParseVaultTop(b); err == nil {
+					o.vaultTop, o.vaultKey, o.vaultInherits = true, vaultIssuerKey(t.URL), t.Token == ""
+				}
+			}
+		}
+		if c != nil && c.ignore != "" {
 			continue
 		}
 		if o.meta != nil && (c == nil || o.meta.ID() != c.seen.meta) {
@@ -235,6 +273,16 @@ func (m *Monitor) listUser(user string) userObs {
 		}
 	}
 	return obs
+}
+
+// kindOfName is the credmon type sorter gives the token name (unknown for
+// a name without a valid provider).
+func (m *Monitor) kindOfName(sorter *credfile.Sorter, name string) credfile.Kind {
+	p, _, ok := credfile.SplitName(name, m.cfg.AllowSpecialNames)
+	if !ok {
+		return credfile.KindUnknown
+	}
+	return sorter.Sort(p)
 }
 
 // prefetch loads the knobs of every provider seen, in one batch.
@@ -292,8 +340,22 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		c := us.creds[name]
 		if c == nil {
 			c = &cred{tokenID: tokenID{user, name}, base: m.oauth}
+			c.vault.isTop = o.vaultTop
 			m.classify(c)
 			us.creds[name] = c
+		} else if o.vaultRead && o.vaultTop != c.vault.isTop && (c.kind == credfile.KindUnknown || c.vault.byContent) {
+			// Its .top became (or stopped being) a Vault one.
+			c.vault.isTop = o.vaultTop
+			m.classify(c)
+		}
+		if o.vaultRead {
+			c.vault.checked = o.top.ID()
+		}
+		if c.kind == credfile.KindVault && (o.vaultInherits || !o.vaultRead && c.vault.inherits) {
+			// A new Vault token in the parent is new input for the handle.
+			if parent, ok := credfile.VaultParent(name); ok && obs.tokens[parent] != nil {
+				o.parent = obs.tokens[parent].top
+			}
 		}
 		m.evaluate(c, o, p)
 	}
@@ -329,7 +391,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		return
 	}
 	if c.work.running {
-		if o.top.ID() != c.seen.top || idOf(o.meta) != c.seen.meta || o.odd != c.obs.odd {
+		if o.top.ID() != c.seen.top || idOf(o.meta) != c.seen.meta || o.odd != c.obs.odd || idOf(o.parent) != c.seen.parent {
 			c.work.rerun = true
 		}
 		if p != nil {
@@ -339,8 +401,11 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		return
 	}
 	now := m.now()
-	topID, metaID, useID := o.top.ID(), idOf(o.meta), idOf(o.use)
-	if topID != c.seen.top || metaID != c.seen.meta || o.odd != c.obs.odd {
+	topID, metaID, useID, parentID := o.top.ID(), idOf(o.meta), idOf(o.use), idOf(o.parent)
+	if o.vaultRead {
+		c.vault.key, c.vault.inherits = o.vaultKey, o.vaultInherits
+	}
+	if topID != c.seen.top || metaID != c.seen.meta || o.odd != c.obs.odd || parentID != c.seen.parent {
 		// New input (a new login, a re-stored token, a new .meta): forget
 		// the failures of the old one.
 		if c.state.permanent || c.state.failures > 0 {
@@ -353,7 +418,7 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 			// daemon has not refreshed this input yet.
 			c.state.lastRefresh = time.Time{}
 		}
-		c.seen.top = topID
+		c.seen.top, c.seen.parent = topID, parentID
 		c.obs.odd = o.odd
 		if metaID != c.seen.meta {
 			c.seen.meta = metaID

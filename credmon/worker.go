@@ -61,6 +61,13 @@ type job struct {
 	// plain: send neither scope nor audience/resource (the issuer refused
 	// them for this token before; see cred.plain).
 	plain bool
+	// vault is set for a Vault credential (worker_vault.go), with this
+	// generation's Vault clients; vaultID and vaultExpiry are what the
+	// loop knows of its Vault token (vaultState).
+	vault       bool
+	vaults      *vaultClients
+	vaultID     string
+	vaultExpiry time.Time
 }
 
 type outcome int
@@ -99,6 +106,13 @@ type result struct {
 	// which the issuer refused the requested scopes/audience; the refresh
 	// was then retried without them. refusedWhat names what was sent.
 	refused, refusedWhat string
+	// Vault credentials: the issuer key of the vault_url read, the Vault
+	// token's fingerprint, and its expiry when it was looked up (zero: not
+	// looked up; vaultLookupErr says why when that failed).
+	vaultKey       string
+	vaultID        string
+	vaultExpiry    time.Time
+	vaultLookupErr error
 }
 
 // start runs j on its own goroutine and hands the result to Run.
@@ -127,8 +141,11 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 		}
 		r.elapsed = w.now().Sub(start)
 	}()
-	if j.local != nil {
+	switch {
+	case j.local != nil:
 		return w.mint(ctx, j)
+	case j.vault:
+		return w.refreshVault(ctx, j)
 	}
 	return w.refresh(ctx, j)
 }

@@ -1,7 +1,7 @@
 // Package credfile knows the files of HTCondor's OAuth credential directory
 // and nothing else: their names, how a token name splits into provider and
 // handle, which credential monitor owns a token (credd's CredSorter), and the
-// formats of .top, .meta and .use files.
+// formats of .top (OAuth2 and Vault), .meta and .use files.
 //
 // The layout is fixed by HTCondor (see docs/htcondor-contract.md#files and #formats):
 //

@@ -2,6 +2,7 @@ package knobs
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -55,6 +56,10 @@ const (
 	// KeyFileLifetime: credd key files older than this are deleted (OCM
 	// cleanup_key_files, 12 h).
 	KeyFileLifetime = 12 * time.Hour
+	// DefaultVaultMinimum is condor_credmon_vault's CREDMON_OAUTH_TOKEN_MINIMUM
+	// (40 min): Vault hands back its cached access token only while it has
+	// this much left, and refreshes it otherwise.
+	DefaultVaultMinimum = 2400 * time.Second
 	// defaultMaxLog is HTCondor's MAX_DEFAULT_LOG ("10 Mb", 10 MiB as
 	// dprintf_parse_log_size reads it).
 	defaultMaxLog = 10 << 20
@@ -101,6 +106,20 @@ type Credmon struct {
 	AudienceMode tokenclient.AudienceMode
 	SendScopes   bool
 
+	// Vault credentials (docs/htcondor-contract.md#vault).
+	//
+	// VaultMinimum is CREDMON_OAUTH_TOKEN_MINIMUM, sent as minimum_seconds
+	// with every Vault request, as condor_credmon_vault does; the knob's
+	// name is fixed, whatever the subsystem name.
+	VaultMinimum time.Duration
+	// TrustedVaultHosts is TRUSTED_VAULT_HOSTS, credd's list of the Vault
+	// host names it accepts credentials for; empty accepts any.
+	TrustedVaultHosts []string
+	// VaultCAFile and VaultCADir are AUTH_SSL_CLIENT_CAFILE and
+	// AUTH_SSL_CLIENT_CADIR, the CAs condor_credmon_vault trusts for
+	// Vault; both empty means the system roots.
+	VaultCAFile, VaultCADir string
+
 	// Warnings are knob values that LoadCredmon accepted but adjusted or
 	// that combine badly (a MIN_REFRESH_INTERVAL raised to its floor, a
 	// local token lifetime too short for SEC_CREDENTIAL_REFRESH), one
@@ -126,6 +145,7 @@ func KnobsFor(name string) []string {
 		"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME", "CLIENT_CREDMON_PROVIDER_NAMES",
 		"OAUTH2_CREDMON_PROVIDER_NAMES", "VAULT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
 		"SEC_CREDENTIAL_STORER", "SEC_CREDENTIAL_REFRESH", "LOCAL_CREDMON_TOKEN_LIFETIME",
+		"CREDMON_OAUTH_TOKEN_MINIMUM", "TRUSTED_VAULT_HOSTS", "AUTH_SSL_CLIENT_CAFILE", "AUTH_SSL_CLIENT_CADIR",
 	}
 	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "MIN_REFRESH_INTERVAL", "WORKERS",
 		"HTTP_TIMEOUT", "CONNECT_TIMEOUT", "MIN_BACKOFF", "MAX_BACKOFF", "ALLOW_INSECURE_TOKEN_URL",
@@ -252,6 +272,19 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 		m.MaxBackoff = max(m.MaxBackoff, m.MinBackoff)
 	}
 	m.warnShortLocalLifetimes(n, warn)
+	// Not <NAME>_: condor_credmon_vault reads this very name.
+	m.VaultMinimum = r.duration("CREDMON_OAUTH_TOKEN_MINIMUM", DefaultVaultMinimum, seconds(0, maxScheduleSpan, false))
+	if _, set := c.Lookup("CREDMON_OAUTH_TOKEN_MINIMUM"); set && m.VaultMinimum < m.SecCredentialRefresh+m.RefreshMargin {
+		warn("CREDMON_OAUTH_TOKEN_MINIMUM = %v is less than SEC_CREDENTIAL_REFRESH + %s_REFRESH_MARGIN (%v): Vault may hand back a cached access token that a job's copy outlives",
+			m.VaultMinimum, n, m.SecCredentialRefresh+m.RefreshMargin)
+	}
+	for _, h := range credfile.SplitList(c.Get("TRUSTED_VAULT_HOSTS")) {
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host // a host:port entry names the host
+		}
+		m.TrustedVaultHosts = append(m.TrustedVaultHosts, strings.ToLower(h))
+	}
+	m.VaultCAFile, m.VaultCADir = c.Get("AUTH_SSL_CLIENT_CAFILE"), c.Get("AUTH_SSL_CLIENT_CADIR")
 	m.AllowInsecure, err = c.Bool(n+"_ALLOW_INSECURE_TOKEN_URL", false)
 	fail(err)
 	if os.Getenv("OAUTHLIB_INSECURE_TRANSPORT") != "" {
@@ -327,11 +360,10 @@ func (m *Credmon) InvalidProviderNames() []string {
 
 // Unimplemented returns one message per configured credential type that
 // credd hands to a credmon this daemon does not implement (client
-// credentials, Vault, Pelican): which knob makes it so, which providers,
-// and which credmon must run for them. Those tokens are left untouched, so
-// credd would wait for .use files that never come, or Vault tokens would go
-// stale, without a word; the daemon logs these at start and when a reload
-// changes them.
+// credentials, Pelican): which knob makes it so, which providers, and
+// which credmon must run for them. Those tokens are left untouched, so
+// credd would wait for .use files that never come without a word; the
+// daemon logs these at start and when a reload changes them.
 func (m *Credmon) Unimplemented() []string {
 	const tail = ", which this daemon does not implement; their files are left untouched"
 	var msgs []string
@@ -339,22 +371,28 @@ func (m *Credmon) Unimplemented() []string {
 		msgs = append(msgs, fmt.Sprintf("CLIENT_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the client-credentials credmon (ClientCredmon of the Python condor_credmon_oauth)%s, and credd waits in vain for their .use files",
 			strings.Join(m.ClientNames, ", "), tail))
 	}
-	if len(m.VaultNames) > 0 {
-		msgs = append(msgs, fmt.Sprintf("VAULT_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the Vault credmon (condor_credmon_vault)%s",
-			strings.Join(m.VaultNames, ", "), tail))
-	} else if m.VaultEnabled && m.VaultAll {
-		why := "VAULT_CREDMON_PROVIDER_NAMES is *"
-		if _, ok := m.cfg.Lookup("VAULT_CREDMON_PROVIDER_NAMES"); !ok {
-			why = "SEC_CREDENTIAL_STORER is set"
-		}
-		msgs = append(msgs, fmt.Sprintf("%s: tokens of every provider without <P>_CLIENT_ID that no other list names belong to the Vault credmon (condor_credmon_vault)%s",
-			why, tail))
-	}
 	if len(m.PelicanNames) > 0 {
 		msgs = append(msgs, fmt.Sprintf("PELICAN_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the Pelican credmon (PelicanCredmon of the Python condor_credmon_oauth)%s",
 			strings.Join(m.PelicanNames, ", "), tail))
 	}
 	return msgs
+}
+
+// TrustedVaultHost reports whether TRUSTED_VAULT_HOSTS lets the daemon
+// send a Vault token to host (a host name, no port): credd refuses to
+// store credentials for other hosts, and a .top that names one anyway was
+// not stored by credd's rules.
+func (m *Credmon) TrustedVaultHost(host string) bool {
+	if len(m.TrustedVaultHosts) == 0 {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range m.TrustedVaultHosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
 }
 
 // Sorter returns credd's ownership rules for this configuration.

@@ -265,12 +265,10 @@ func TestUnimplemented(t *testing.T) {
 		want         []string
 	}{
 		{"none", "", nil},
-		{"Vault list", "VAULT_CREDMON_PROVIDER_NAMES = vaulty, other",
-			[]string{"VAULT_CREDMON_PROVIDER_NAMES lists vaulty, other: those tokens belong to the Vault credmon (condor_credmon_vault), which this daemon does not implement; their files are left untouched"}},
-		{"Vault everything", "VAULT_CREDMON_PROVIDER_NAMES = *",
-			[]string{"VAULT_CREDMON_PROVIDER_NAMES is *: tokens of every provider without <P>_CLIENT_ID that no other list names belong to the Vault credmon (condor_credmon_vault)"}},
-		{"storer", "SEC_CREDENTIAL_STORER = /usr/bin/condor_credential_storer",
-			[]string{"SEC_CREDENTIAL_STORER is set: tokens of every provider without <P>_CLIENT_ID"}},
+		// Vault credentials are this daemon's own now: no warning.
+		{"Vault list", "VAULT_CREDMON_PROVIDER_NAMES = vaulty, other", nil},
+		{"Vault everything", "VAULT_CREDMON_PROVIDER_NAMES = *", nil},
+		{"storer", "SEC_CREDENTIAL_STORER = /usr/bin/condor_credential_storer", nil},
 		{"client and pelican", "CLIENT_CREDMON_PROVIDER_NAMES = robots\nPELICAN_CREDMON_PROVIDER_NAMES = osdf",
 			[]string{"CLIENT_CREDMON_PROVIDER_NAMES lists robots: those tokens belong to the client-credentials credmon",
 				"PELICAN_CREDMON_PROVIDER_NAMES lists osdf: those tokens belong to the Pelican credmon"}},
@@ -290,5 +288,39 @@ func TestUnimplemented(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVaultKnobs: condor_credmon_vault's knobs under their own names
+// (not <NAME>_), with its defaults, and credd's TRUSTED_VAULT_HOSTS rule.
+func TestVaultKnobs(t *testing.T) {
+	m, err := credmonFrom(t, "", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.VaultMinimum != DefaultVaultMinimum || !m.TrustedVaultHost("any.example.org") {
+		t.Errorf("defaults: minimum %v, any host trusted %v; want %v, true", m.VaultMinimum, m.TrustedVaultHost("any.example.org"), DefaultVaultMinimum)
+	}
+	m, err = credmonFrom(t, "CREDMON_OAUTH_TOKEN_MINIMUM = 600\nTRUSTED_VAULT_HOSTS = Vault.Example.org, other.example.org:8200 third\nAUTH_SSL_CLIENT_CAFILE = /ca.pem\nAUTH_SSL_CLIENT_CADIR = /certs\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.VaultMinimum.Seconds() != 600 || m.VaultCAFile != "/ca.pem" || m.VaultCADir != "/certs" {
+		t.Errorf("minimum %v, CA %q %q", m.VaultMinimum, m.VaultCAFile, m.VaultCADir)
+	}
+	for host, want := range map[string]bool{"vault.example.org": true, "VAULT.example.org.": true, "other.example.org": true, "third": true, "evil.example.org": false, "": false} {
+		if got := m.TrustedVaultHost(host); got != want {
+			t.Errorf("TrustedVaultHost(%q) = %v; want %v", host, got, want)
+		}
+	}
+	if len(m.Warnings) != 0 {
+		t.Errorf("warnings for a sane minimum: %q", m.Warnings)
+	}
+	m, err = credmonFrom(t, "CREDMON_OAUTH_TOKEN_MINIMUM = 120\n", Overrides{})
+	if err != nil || len(m.Warnings) != 1 || !strings.HasPrefix(m.Warnings[0], "CREDMON_OAUTH_TOKEN_MINIMUM = 2m0s is less than SEC_CREDENTIAL_REFRESH + CREDMON_OAUTH_REFRESH_MARGIN (6m0s)") {
+		t.Errorf("a minimum below the job's margin: warnings %q, %v; want one naming both", m.Warnings, err)
+	}
+	if _, err := credmonFrom(t, "CREDMON_OAUTH_TOKEN_MINIMUM = -5\n", Overrides{}); err == nil {
+		t.Error("a negative CREDMON_OAUTH_TOKEN_MINIMUM was accepted")
 	}
 }

@@ -66,6 +66,11 @@ type Config struct {
 	// Sleep waits d or until ctx is done; nil means a timer. Tests inject
 	// one that moves a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Dial, if set, replaces the TCP connect to one resolved address
+	// (ip:port); the connect timeout still applies through ctx. Tests use
+	// it to reach a test server on another port than Vault's 8200, which
+	// a credd-stored vault_url must name.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client talks to one Vault server. It holds no per-request state and is
@@ -141,6 +146,7 @@ func New(cfg Config) (*Client, error) {
 		connect:  positive(cfg.ConnectTimeout, DefaultConnectTimeout),
 		read:     positive(cfg.ReadTimeout, DefaultReadTimeout),
 		resolver: cfg.Resolver,
+		dial:     cfg.Dial,
 	}
 	if d.resolver == nil {
 		d.resolver = net.DefaultResolver
@@ -278,6 +284,7 @@ type dialer struct {
 	resolver      interface {
 		LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 	}
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -298,7 +305,15 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 	var first error
 	for _, ip := range ips {
 		nd := net.Dialer{Timeout: d.connect}
-		conn, err := nd.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), port))
+		dial := nd.DialContext
+		if d.dial != nil {
+			dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				ctx, cancel := context.WithTimeout(ctx, d.connect)
+				defer cancel()
+				return d.dial(ctx, network, addr)
+			}
+		}
+		conn, err := dial(ctx, "tcp", net.JoinHostPort(ip.String(), port))
 		if err == nil {
 			return &readDeadlineConn{Conn: conn, timeout: d.read}, nil
 		}
