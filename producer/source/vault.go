@@ -102,7 +102,7 @@ func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
 		}
 		b, err = v.read(ctx, vt, path, tr)
 		if errors.Is(err, vault.ErrPermissionDenied) {
-			return nil, fmt.Errorf("Vault's Kerberos login may not read %s (check --credkey and --role): %w", path, err)
+			return nil, fmt.Errorf("the Vault token from the Kerberos login may not read %s (check --credkey and --role): %w", path, err)
 		}
 	}
 	if vt == "" || needsHuman(err) {
@@ -231,11 +231,11 @@ func (v *Vault) oidcLogin(ctx context.Context) (string, error) {
 	v.DeviceLogin(da)
 	auth, err := v.Client.OIDCPoll(ctx, da, nil)
 	if err != nil {
-		return "", fmt.Errorf("Vault's OIDC login: %w", err)
+		return "", fmt.Errorf("the OIDC login at Vault: %w", err)
 	}
 	rt := auth.Metadata["oauth2_refresh_token"]
 	if rt == "" {
-		return "", errors.New("Vault's OIDC login returned no refresh token (the Vault role must map oauth2_metadata refresh_token)")
+		return "", errors.New("the OIDC login at Vault returned no refresh token (the Vault role must map oauth2_metadata refresh_token)")
 	}
 	path := vault.CredsPath(v.Issuer, v.CredKey, v.Role)
 	if err := v.Client.StoreRefreshToken(ctx, auth.ClientToken, path, v.Issuer, rt); err != nil {
