@@ -23,7 +23,9 @@ import (
 	"github.com/credmon/credmon/credmon/credtest"
 )
 
-var binary, binDir string
+// binary has the tests' fixed source; shipped is the binary as shipped,
+// with the Vault source.
+var binary, shipped, binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "credmon-producer-bin")
@@ -34,6 +36,16 @@ func TestMain(m *testing.M) {
 	binDir = filepath.Join(dir, "bin")
 	binary = filepath.Join(dir, "credmon-producer")
 	if out, err := credtest.GoBuildTags(binary, ".", "credmontest"); err != nil {
+		fmt.Fprintf(os.Stderr, "building credmon-producer: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	shipped = filepath.Join(dir, "shipped", "credmon-producer")
+	if err := os.Mkdir(filepath.Dir(shipped), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if out, err := credtest.GoBuild(shipped, "."); err != nil {
 		fmt.Fprintf(os.Stderr, "building credmon-producer: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -63,6 +75,8 @@ type submit struct {
 	sourceLog string
 	user      string
 	env       map[string]string
+	// bin is the storer to run; binary when empty.
+	bin string
 }
 
 const siteConfig = `SEC_CREDENTIAL_STORER = /usr/bin/credmon-producer
@@ -122,7 +136,11 @@ func (s *submit) run(args ...string) result {
 			s.t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(binary, args...)
+	bin := s.bin
+	if bin == "" {
+		bin = binary
+	}
+	cmd := exec.Command(bin, args...)
 	for k, v := range s.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -4,19 +4,330 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/vault"
+	"github.com/credmon/credmon/producer/kerberos"
+	"github.com/credmon/credmon/producer/source"
 	"github.com/credmon/credmon/producer/storer"
 )
 
-// errNoVaultSource is every Vault service's answer until the Vault source
-// (producer/source, on internal/vault) is plugged in here.
-var errNoVaultSource = errors.New("the Vault source is not built into this credmon-producer yet; use HTCondor's condor_vault_storer for Vault services")
+// condorVaultTokenTTL is the lifetime of the Vault token credd keeps
+// (condor_vault_storer's --vaulttokenttl=28d); the one cached locally has
+// source.DefaultVaultTokenTTL (7 days) and is made from it.
+const condorVaultTokenTTL = 28 * 24 * time.Hour
 
-type noVaultSource struct{}
+// vaultSource is the storer's Source: producer/source's Vault, with
+// condor_vault_storer's files and htgettoken's options.
+type vaultSource struct{}
 
-func (noVaultSource) Obtain(context.Context, storer.SourceRequest) (*storer.Credential, error) {
-	return nil, errNoVaultSource
+func newSource() storer.Source { return vaultSource{} }
+
+// gettokenOpts are the htgettoken options the storer honours.
+type gettokenOpts struct {
+	server, alias, credkey, role, caFile, caPath, configDir string
+	minsecs                                                 time.Duration
+	ttl                                                     time.Duration
+	noKerberos, noOIDC                                      bool
 }
 
-func newSource() storer.Source { return noVaultSource{} }
+// parseGettokenOpts reads htgettoken's options as it would (later ones
+// win, --opt=value or --opt value). Options that change where Vault's
+// mounts are or how to log in in ways this source does not follow are
+// refused rather than ignored.
+func parseGettokenOpts(args []string) (gettokenOpts, error) {
+	o := gettokenOpts{role: "default", minsecs: 60 * time.Second, ttl: condorVaultTokenTTL}
+	str := map[string]*string{
+		"-a": &o.server, "--vaultserver": &o.server, "--vaultalias": &o.alias,
+		"--credkey": &o.credkey, "-r": &o.role, "--role": &o.role,
+		"--cafile": &o.caFile, "--capath": &o.caPath, "-c": &o.configDir, "--configdir": &o.configDir,
+	}
+	var issuer, minsecs, ttl string
+	str["-i"], str["--issuer"], str["--minsecs"], str["--vaulttokenttl"] = &issuer, &issuer, &minsecs, &ttl
+	// Accepted and without effect here: the storer decides what they
+	// decide for htgettoken (output files, verbosity, scopes per handle).
+	ignoredValue := map[string]bool{"--vaulttokenminttl": true, "--web-open-command": true, "-o": true, "--outfile": true, "--scopes": true, "--audience": true, "--vaultcertname": true}
+	ignored := map[string]bool{"-v": true, "--verbose": true, "-d": true, "--debug": true, "-q": true, "--quiet": true, "--nossh": true}
+	for i := 0; i < len(args); i++ {
+		name, val, hasVal := strings.Cut(args[i], "=")
+		switch {
+		case name == "--nokerberos":
+			o.noKerberos = true
+			continue
+		case name == "--nooidc":
+			o.noOIDC = true
+			continue
+		case name == "--novaulttoken":
+			o.noKerberos, o.noOIDC = true, true
+			continue
+		case ignored[name]:
+			continue
+		}
+		p, ok := str[name]
+		if !ok && !ignoredValue[name] {
+			return o, fmt.Errorf("htgettoken option %q is not supported by this storer", name)
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return o, fmt.Errorf("htgettoken option %s needs a value", name)
+			}
+			i++
+			val = args[i]
+		}
+		if ok {
+			*p = val
+		}
+	}
+	var err error
+	if minsecs != "" {
+		n, perr := strconv.ParseUint(minsecs, 10, 32)
+		if perr != nil {
+			return o, fmt.Errorf("--minsecs %q: want a number of seconds", minsecs)
+		}
+		o.minsecs = time.Duration(n) * time.Second
+	}
+	if ttl != "" {
+		if o.ttl, err = parseTTL(ttl); err != nil {
+			return o, fmt.Errorf("--vaulttokenttl: %w", err)
+		}
+		if o.ttl <= source.DefaultVaultTokenTTL {
+			return o, fmt.Errorf("--vaulttokenttl %v must be longer than the local Vault token's %v", o.ttl, source.DefaultVaultTokenTTL)
+		}
+	}
+	if o.server == "" {
+		return o, errors.New("no --vaultserver in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS")
+	}
+	return o, nil
+}
+
+// parseTTL reads htgettoken's <int>[smhd] durations.
+func parseTTL(s string) (time.Duration, error) {
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	num, u := s, time.Second
+	if s != "" {
+		if d, ok := unit[s[len(s)-1]]; ok {
+			num, u = s[:len(s)-1], d
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want N followed by s, m, h or d", s)
+	}
+	return time.Duration(n) * u, nil
+}
+
+// Obtain is condor_vault_storer's htgettoken runs for one service: the
+// 7-day Vault token in /tmp/vt_<id>-<service> if it still reads a token
+// (and credd holds the service), else a login (Kerberos when a keytab or
+// ticket cache is there, else OIDC on the terminal) whose 28-day token
+// goes to credd and whose 7-day child is cached; the bearer token is
+// written as htgettoken -o would.
+func (vaultSource) Obtain(ctx context.Context, req storer.SourceRequest) (*storer.Credential, error) {
+	o, err := parseGettokenOpts(req.GettokenOptions)
+	if err != nil {
+		return nil, err
+	}
+	// The service names issuer and role after the options, as the script
+	// passes -i ISSUER [-r ROLE] last.
+	role := o.role
+	if req.Role != "" {
+		role = req.Role
+	}
+	term := func(format string, args ...any) { fmt.Fprintf(req.Terminal, format+"\n", args...) }
+	verbose := func(msg string) {
+		if req.Verbose {
+			term("%s", msg)
+		}
+	}
+	credkey := o.credkey
+	if credkey == "" {
+		credkey, err = cachedCredKey(o.configDir, req.Issuer, role)
+		if err != nil {
+			return nil, err
+		}
+	}
+	caPath := o.caPath
+	if caPath == "" && o.caFile == "" {
+		caPath = os.Getenv("X509_CERT_DIR")
+	}
+	addr, err := vault.ParseAddress(o.server)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := vault.New(vault.Config{Address: o.server, CAFile: o.caFile, CAPath: caPath, UserAgent: "credmon-producer"})
+	if err != nil {
+		return nil, err
+	}
+	host := addr.Hostname()
+	if o.alias != "" {
+		a, err := vault.ParseAddress(o.alias)
+		if err != nil {
+			return nil, fmt.Errorf("--vaultalias: %w", err)
+		}
+		host = a.Hostname()
+	}
+	vtFile := "/tmp/vt_" + req.ID
+	src := &source.Vault{
+		Client: cl, Issuer: req.Issuer, Role: role, CredKey: credkey, KerberosHost: host,
+		TokenFile: vtFile + "-" + req.Service, MinLifetime: o.minsecs, CondorTTL: o.ttl,
+		KerberosFallback: true, Verbose: verbose,
+		Warn: func(msg string) { term("warning: %s", msg) },
+	}
+	if !o.noKerberos {
+		src.Kerberos = kerberosOptions(verbose)
+	}
+	if !o.noOIDC && (isTerminal(os.Stdin) || isTerminal(os.Stderr)) {
+		src.DeviceLogin = func(da *vault.DeviceAuth) {
+			term("Authentication needed for %s", req.Service)
+			term("Complete the authentication at:\n    %s", da.AuthURL)
+			if da.UserCode != "" && !strings.Contains(da.AuthURL, da.UserCode) {
+				term("and enter the code %s", da.UserCode)
+			}
+			term("Waiting for the login (no time limit; Ctrl-C stops) ...")
+		}
+	}
+	ct, err := src.Condor(ctx, source.Request{}, req.Renew)
+	if err != nil {
+		if errors.Is(err, source.ErrNeedsLogin) && src.DeviceLogin == nil {
+			return nil, fmt.Errorf("%w; run condor_submit at a terminal to log in to Vault with OIDC", err)
+		}
+		return nil, err
+	}
+	btFile, copyTo := bearerFiles(req.ID, req.Service)
+	if err := writeToken(btFile, ct.Token.AccessToken); err != nil {
+		return nil, err
+	}
+	if copyTo != "" {
+		if err := writeToken(copyTo, ct.Token.AccessToken); err != nil {
+			return nil, err
+		}
+	}
+	c := &storer.Credential{New: ct.VaultToken != ""}
+	if c.New {
+		// The script copies the service's 7-day token to /tmp/vt_<id>
+		// for tools that read htgettoken's default file.
+		if b, err := os.ReadFile(src.TokenFile); err == nil {
+			if err := atomicfile.Replace(vtFile, b, atomicfile.Options{}); err != nil {
+				term("warning: copying the Vault token to %s: %v", vtFile, err)
+			}
+		}
+		if c.Service, err = json.Marshal(map[string]string{"vault_token": ct.VaultToken, "vault_url": ct.URL}); err != nil {
+			return nil, err
+		}
+	}
+	if req.Handle != "" {
+		hreq := source.Request{Scopes: splitList(req.Scopes)}
+		if req.Audience != "" {
+			hreq.Audiences = []string{req.Audience}
+		}
+		// The handle's token is read with the cached 7-day token, which
+		// also checks that Vault grants the reduced scopes.
+		tok, err := src.Token(ctx, hreq)
+		if err != nil {
+			return nil, fmt.Errorf("handle %s: %w", req.Handle, err)
+		}
+		if _, ok := os.LookupEnv("BEARER_TOKEN_FILE"); !ok {
+			if err := writeToken(filepath.Join(runtimeDir(), "bt_"+req.ID+"-"+req.StoreName()), tok.AccessToken); err != nil {
+				return nil, err
+			}
+		}
+		if c.Handle, err = json.Marshal(map[string]string{"vault_url": src.URL(hreq)}); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// kerberosOptions are the Kerberos credentials to try: $KRB5_KTNAME's
+// keytab, else the ticket cache; nil when neither file is there.
+func kerberosOptions(verbose func(string)) *kerberos.Options {
+	conf, err := kerberos.LoadConfig("")
+	if err != nil {
+		verbose("no Kerberos login: " + err.Error())
+		return nil
+	}
+	if kt := os.Getenv("KRB5_KTNAME"); kt != "" {
+		if p, err := kerberos.ParseKeytabName(kt); err == nil && exists(p) {
+			return &kerberos.Options{Keytab: kt, Config: conf}
+		}
+	}
+	if p, err := kerberos.ParseCCacheName(kerberos.DefaultCCache()); err == nil && exists(p) {
+		return &kerberos.Options{Config: conf}
+	}
+	verbose("no Kerberos keytab or ticket cache")
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// cachedCredKey is htgettoken's credkey cache, <configdir>/credkey-<issuer>-<role>.
+func cachedCredKey(dir, issuer, role string) (string, error) {
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no --credkey and no home directory for htgettoken's credkey cache: %w", err)
+		}
+		dir = filepath.Join(home, ".config", "htgettoken")
+	}
+	p := filepath.Join(dir, "credkey-"+issuer+"-"+role)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no --credkey in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS, and no %s", p)
+	}
+	if err != nil {
+		return "", err
+	}
+	k := strings.TrimSpace(string(b))
+	if k == "" {
+		return "", fmt.Errorf("%s is empty", p)
+	}
+	return k, nil
+}
+
+func runtimeDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return d
+	}
+	return "/tmp"
+}
+
+// bearerFiles are where the service's bearer token goes: $BEARER_TOKEN_FILE
+// when set, else <runtime dir>/bt_<id>-<service>, copied to bt_<id>.
+func bearerFiles(id, service string) (string, string) {
+	if f, ok := os.LookupEnv("BEARER_TOKEN_FILE"); ok && f != "" {
+		return f, ""
+	}
+	bt := filepath.Join(runtimeDir(), "bt_"+id)
+	return bt + "-" + service, bt
+}
+
+func writeToken(path, tok string) error {
+	if err := atomicfile.Replace(path, []byte(tok+"\n"), atomicfile.Options{}); err != nil {
+		return fmt.Errorf("writing the bearer token: %w", err)
+	}
+	return nil
+}
+
+// splitList splits the comma-separated scopes condor_submit passes.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -62,6 +62,59 @@ type Vault struct {
 	// OnRefreshSent, when set, is called once the access-token request has
 	// been written: from then on a stop lets it finish.
 	OnRefreshSent func()
+	// CondorTTL, when positive, makes a login also yield a Vault token of
+	// this lifetime for HTCondor's credd (condor_vault_storer's 28 days);
+	// the TTL token cached in TokenFile is then made from it, not from the
+	// login's. See Condor.
+	CondorTTL time.Duration
+	// KerberosFallback: a failed Kerberos login (no usable ticket, a
+	// keytab the KDC refuses) is told to Verbose and the OIDC device
+	// login follows, as htgettoken tries one method after the other.
+	// Without it the Kerberos failure is the error.
+	KerberosFallback bool
+}
+
+// CondorToken is what condor_vault_storer's htgettoken runs give credd
+// for one service.
+type CondorToken struct {
+	// VaultToken is the new CondorTTL token for credd; empty when the
+	// cached token still worked and no login was needed.
+	VaultToken string
+	// URL is the full Vault URL of the credential (the .top's vault_url):
+	// the creds path, or the sts path when the request had scopes or
+	// audiences.
+	URL string
+	// Token is the access token read with the cached (or new) TTL token.
+	Token *Token
+}
+
+// URL is the full Vault URL of the credential's creds path, or of its
+// sts path when req reduces scopes or audiences.
+func (v *Vault) URL(req Request) string {
+	return strings.TrimSuffix(v.Client.Address(), "/") + "/v1/" + v.path(req)
+}
+
+func (v *Vault) path(req Request) string {
+	if len(req.Scopes) > 0 || len(req.Audiences) > 0 {
+		return vault.STSPath(v.Issuer, v.CredKey, v.Role)
+	}
+	return vault.CredsPath(v.Issuer, v.CredKey, v.Role)
+}
+
+// Condor is Token for condor_vault_storer: with CondorTTL set, a login
+// also yields the CondorTTL Vault token for credd (VaultToken). login
+// forces one even when the cached token works (credd holds no Vault token
+// for the service, so the cached token's parent is unknown to it).
+func (v *Vault) Condor(ctx context.Context, req Request, login bool) (*CondorToken, error) {
+	if v.CondorTTL <= 0 {
+		return nil, errors.New("vault source: CondorTTL is required for a credd token")
+	}
+	var condor string
+	b, err := v.token(ctx, req, login, &condor)
+	if err != nil {
+		return nil, err
+	}
+	return &CondorToken{VaultToken: condor, URL: v.URL(req), Token: &Token{AccessToken: b.AccessToken, Expiry: b.Expiry}}, nil
 }
 
 // Token implements Source: the cached Vault token if it is good for
@@ -75,18 +128,28 @@ type Vault struct {
 // ctx's cancellation stops logins and polls; the access-token request,
 // once sent, finishes (Detach): Vault may have refreshed for it.
 func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
+	b, err := v.token(ctx, req, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Token{AccessToken: b.AccessToken, Expiry: b.Expiry}, nil
+}
+
+// token is Token's flow; login skips the cached token, and condor, when
+// not nil, receives the CondorTTL token a login made.
+func (v *Vault) token(ctx context.Context, req Request, login bool, condor *string) (*vault.Bearer, error) {
 	if v.Client == nil || v.Issuer == "" || v.Role == "" || v.CredKey == "" {
 		return nil, errors.New("vault source: Client, Issuer, Role and CredKey are required")
 	}
-	path := vault.CredsPath(v.Issuer, v.CredKey, v.Role)
-	if len(req.Scopes) > 0 || len(req.Audiences) > 0 {
-		path = vault.STSPath(v.Issuer, v.CredKey, v.Role)
-	}
+	path := v.path(req)
 	tr := vault.TokenRequest{MinLifetime: v.MinLifetime, Scopes: req.Scopes, Audiences: req.Audiences}
 
-	vt, err := v.cached(ctx)
-	if err != nil {
-		return nil, err
+	var vt string
+	var err error
+	if !login {
+		if vt, err = v.cached(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var b *vault.Bearer
 	if vt != "" {
@@ -97,12 +160,18 @@ func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
 		}
 	}
 	if vt == "" && v.Kerberos != nil {
-		if vt, err = v.kerberosLogin(ctx); err != nil {
-			return nil, err
-		}
-		b, err = v.read(ctx, vt, path, tr)
-		if errors.Is(err, vault.ErrPermissionDenied) {
-			return nil, fmt.Errorf("the Vault token from the Kerberos login may not read %s (check --credkey and --role): %w", path, err)
+		var kerr error
+		vt, kerr = v.kerberosLogin(ctx, condor)
+		switch {
+		case kerr != nil && v.KerberosFallback && v.DeviceLogin != nil && ctx.Err() == nil:
+			v.verbose("no Kerberos login (" + kerr.Error() + "); trying OIDC")
+		case kerr != nil:
+			return nil, kerr
+		default:
+			b, err = v.read(ctx, vt, path, tr)
+			if errors.Is(err, vault.ErrPermissionDenied) {
+				return nil, fmt.Errorf("the Vault token from the Kerberos login may not read %s (check --credkey and --role): %w", path, err)
+			}
 		}
 	}
 	if vt == "" || needsHuman(err) {
@@ -112,7 +181,7 @@ func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
 		if err != nil {
 			v.verbose("Vault has no usable refresh token: " + err.Error())
 		}
-		if vt, err = v.oidcLogin(ctx); err != nil {
+		if vt, err = v.oidcLogin(ctx, condor); err != nil {
 			return nil, err
 		}
 		b, err = v.read(ctx, vt, path, tr)
@@ -120,7 +189,7 @@ func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Token{AccessToken: b.AccessToken, Expiry: b.Expiry}, nil
+	return b, nil
 }
 
 // needsHuman: Vault answered, but only a person can fix it: nothing is
@@ -200,7 +269,7 @@ func (v *Vault) cached(ctx context.Context) (string, error) {
 
 // kerberosLogin logs in at the KDC, then at Vault's Kerberos mount, and
 // keeps the result.
-func (v *Vault) kerberosLogin(ctx context.Context) (string, error) {
+func (v *Vault) kerberosLogin(ctx context.Context, condor *string) (string, error) {
 	kc, err := kerberos.Login(*v.Kerberos)
 	if err != nil {
 		return "", err
@@ -217,13 +286,13 @@ func (v *Vault) kerberosLogin(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("Vault login at auth/%s as %s: %w", mount, kc.Principal(), err)
 	}
-	return v.keep(ctx, auth)
+	return v.keep(ctx, auth, condor)
 }
 
 // oidcLogin runs Vault's OIDC device login with the person DeviceLogin
 // talks to, stores the refresh token it yields under the credential's
 // path, and keeps the Vault token.
-func (v *Vault) oidcLogin(ctx context.Context) (string, error) {
+func (v *Vault) oidcLogin(ctx context.Context, condor *string) (string, error) {
 	da, err := v.Client.OIDCAuthURL(ctx, vault.OIDCMount(v.Issuer), v.Role, "")
 	if err != nil {
 		return "", fmt.Errorf("starting Vault's OIDC login: %w", err)
@@ -242,19 +311,36 @@ func (v *Vault) oidcLogin(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("storing the refresh token at %s: %w", path, err)
 	}
 	v.verbose("stored the refresh token at " + path)
-	return v.keep(ctx, auth)
+	return v.keep(ctx, auth, condor)
 }
 
 // keep exchanges a login's token for a TTL one when its lease is longer
 // (as htgettoken does: the long-lived login token is never written to
 // disk), and caches it.
-func (v *Vault) keep(ctx context.Context, auth *vault.Auth) (string, error) {
+//
+// With CondorTTL and condor, the login's token is first cut down to
+// CondorTTL the same way and handed to *condor (it goes to credd, never
+// to disk here), and the cached TTL token is made from that one.
+func (v *Vault) keep(ctx context.Context, auth *vault.Auth, condor *string) (string, error) {
 	ttl := v.TTL
 	if ttl <= 0 {
 		ttl = DefaultVaultTokenTTL
 	}
-	tok := auth.ClientToken
-	if auth.LeaseDuration > ttl {
+	tok, lease := auth.ClientToken, auth.LeaseDuration
+	if condor != nil && v.CondorTTL > 0 {
+		if lease > v.CondorTTL {
+			child, err := v.Client.CreateToken(ctx, tok, v.CondorTTL, nil)
+			if err != nil {
+				return "", fmt.Errorf("making a %v Vault token for HTCondor from the login: %w", v.CondorTTL, err)
+			}
+			tok, lease = child.ClientToken, child.LeaseDuration
+		}
+		*condor = tok
+		// The cached token is always a child, so that credd's token is
+		// never on disk here.
+		lease = ttl + 1
+	}
+	if lease > ttl {
 		child, err := v.Client.CreateToken(ctx, tok, ttl, nil)
 		if err != nil {
 			return "", fmt.Errorf("making a %v Vault token from the login: %w", ttl, err)

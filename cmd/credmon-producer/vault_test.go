@@ -1,0 +1,255 @@
+package main
+
+// End-to-end tests of the shipped storer's Vault source: the binary built
+// without tags, run with condor_submit's argv and environment, a real MIT
+// KDC (internal/kdc), the Vault API test server checking the SPNEGO token
+// against the KDC's service keytab and backed by the real OIDC provider,
+// and the condor_store_cred stand-in on PATH.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credmon/credmon/internal/kdc"
+	"github.com/credmon/credmon/internal/oidcprovider"
+	"github.com/credmon/credmon/internal/vault"
+	"github.com/credmon/credmon/internal/vaulttest"
+)
+
+const (
+	// vaultRobot is the robot's principal; Vault's Kerberos policy lets it
+	// read igwn/<principal without realm>:robot.
+	vaultRobot   = "robot/ap1.credmon.test"
+	vaultCredKey = vaultRobot
+	vaultRole    = "robot"
+	vaultIssuer  = "igwn"
+	// The Vault test server's certificate names localhost.
+	vaultHost = "localhost"
+)
+
+type vaultSubmit struct {
+	*submit
+	k     *kdc.KDC
+	p     *oidcprovider.Provider
+	vs    *vaulttest.Server
+	id    string // CONDOR_VAULT_STORER_ID: names /tmp/vt_<id>
+	vtDir string
+}
+
+// newVaultSubmit is an access point whose SEC_CREDENTIAL_GETTOKEN_OPTS
+// name the test's Vault, a robot with a keytab in $KRB5_KTNAME, and a
+// refresh token for the robot's credential already in Vault.
+func newVaultSubmit(t *testing.T) *vaultSubmit {
+	t.Helper()
+	e := &vaultSubmit{}
+	e.k = kdc.StartKDC(t, kdc.Options{Users: []string{vaultRobot}, Hosts: []string{vaultHost}})
+	e.p = oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{AccessTokenTTL: 3 * time.Hour})
+	e.vs = vaulttest.Start(t, vaulttest.Options{Provider: e.p, Issuer: vaultIssuer, Role: vaultRole,
+		KerberosKeytab: e.k.ServiceKeytab(vaultHost)})
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "vault-ca.pem")
+	if err := os.WriteFile(ca, e.vs.CertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.submit = newSubmit(t, "SEC_CREDENTIAL_STORER = /usr/bin/credmon-producer\n"+
+		"SEC_CREDENTIAL_GETTOKEN_OPTS = --vaultserver="+e.vs.Address+" --credkey="+vaultCredKey+" --role="+vaultRole+" --cafile="+ca+"\n")
+	e.bin = shipped
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	// The storer's Vault token files are in /tmp, as htgettoken's are.
+	e.id = "credmontest" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		m, _ := filepath.Glob("/tmp/vt_" + e.id + "*")
+		for _, f := range m {
+			os.Remove(f)
+		}
+	})
+	e.env["CONDOR_VAULT_STORER_ID"] = e.id
+	e.env["KRB5_CONFIG"] = e.k.Krb5Conf
+	e.env["KRB5_KTNAME"] = e.k.Keytab(vaultRobot)
+	e.env["KRB5CCNAME"] = "FILE:" + filepath.Join(dir, "krb5cc")
+	delete(e.env, "CREDMON_PRODUCER_TEST_LOG")
+
+	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
+	root := e.vs.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
+	if err := e.client(t).StoreRefreshToken(context.Background(), root, vault.CredsPath(vaultIssuer, vaultCredKey, vaultRole), vaultIssuer, g.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func (e *vaultSubmit) client(t *testing.T) *vault.Client {
+	t.Helper()
+	c, err := vault.New(vault.Config{Address: e.vs.URL, CAFile: e.vs.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// noSecrets fails when a Vault token or access token of this test is in
+// the storer's output or condor_store_cred's arguments.
+func (e *vaultSubmit) noSecrets(t *testing.T, r result, secrets ...string) {
+	t.Helper()
+	all := r.stdout + r.stderr + strings.Join(r.storeCalls, "\n")
+	for _, s := range secrets {
+		if s != "" && strings.Contains(all, s) {
+			t.Errorf("a token reached the terminal or an argument list:\nstdout %q\nstderr %q\ncalls %q", r.stdout, r.stderr, r.storeCalls)
+		}
+	}
+}
+
+func readToken(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %04o; want 0600", path, fi.Mode().Perm())
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestVaultServiceAndHandleStoredByKerberosLoginThenNothing protects the
+// Vault submit: condor_submit's argv for a service and a handle, with a
+// keytab, stores igwn.top with a 28-day Vault token from a Kerberos login
+// and the creds vault_url, and igwn_ro.top with the sts vault_url and
+// the handle's scopes and audience; the local 7-day token is a child
+// written to /tmp/vt_<id>-igwn and /tmp/vt_<id>, the bearer tokens to
+// bt_<id>-igwn, bt_<id> and bt_<id>-igwn_ro. A second submit within the
+// 7-day token's life logs in nowhere and stores nothing.
+func TestVaultServiceAndHandleStoredByKerberosLoginThenNothing(t *testing.T) {
+	e := newVaultSubmit(t)
+	const aud, scope = "https://se.example.org", "storage.read:/data"
+	args := []string{"igwn", "igwn&handle=ro&scopes=" + scope + "&audience=" + aud}
+	r := e.run(args...)
+	if r.code != 0 {
+		t.Fatalf("first submit: exit %d\n%s", r.code, r.stderr)
+	}
+	want := []string{"query-oauth igwn", "add-oauth igwn", "query-oauth igwn", "query-oauth igwn_ro", "add-oauth igwn_ro"}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, want) {
+		t.Errorf("condor_store_cred calls %q; want %q", got, want)
+	}
+	top := e.topJSON(e.user, "igwn")
+	base := e.vs.Address + "/v1/secret/oauth/"
+	if got, want := top["vault_url"], base+"creds/"+vaultIssuer+"/"+vaultCredKey+":"+vaultRole; got != want {
+		t.Errorf("igwn.top vault_url %q; want %q", got, want)
+	}
+	c := e.client(t)
+	info, err := c.LookupSelf(context.Background(), top["vault_token"])
+	if err != nil || info.TTL <= 27*24*time.Hour {
+		t.Fatalf("igwn.top's vault_token: %+v, %v; want a live 28-day token", info, err)
+	}
+	local := readToken(t, "/tmp/vt_"+e.id+"-igwn")
+	if local == top["vault_token"] {
+		t.Fatal("the local Vault token is credd's 28-day token; want a 7-day child")
+	}
+	if li, err := c.LookupSelf(context.Background(), local); err != nil || li.TTL > 7*24*time.Hour || li.TTL < 6*24*time.Hour {
+		t.Errorf("local Vault token: %+v, %v; want 7 days", li, err)
+	}
+	if got := readToken(t, "/tmp/vt_"+e.id); got != local {
+		t.Error("/tmp/vt_<id> is not a copy of /tmp/vt_<id>-igwn")
+	}
+	ro := e.topJSON(e.user, "igwn_ro")
+	wantRO := map[string]string{"vault_url": base + "sts/" + vaultIssuer + "/" + vaultCredKey + ":" + vaultRole, "scopes": scope, "audience": aud}
+	if !reflect.DeepEqual(ro, wantRO) {
+		t.Errorf("igwn_ro.top = %v; want %v", ro, wantRO)
+	}
+	bt := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id+"-igwn"))
+	if got := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id)); got != bt {
+		t.Error("bt_<id> is not a copy of bt_<id>-igwn")
+	}
+	if claims := e.p.VerifyAccessToken(t, bt); claims["sub"] != vaultRole {
+		t.Errorf("bearer token sub %v; want %s", claims["sub"], vaultRole)
+	}
+	hbt := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id+"-igwn_ro"))
+	if claims := e.p.VerifyAccessToken(t, hbt); claims["scope"] != scope {
+		t.Errorf("handle's bearer token scope %v; want %s", claims["scope"], scope)
+	}
+	e.noSecrets(t, r, top["vault_token"], local, bt, hbt)
+	st := e.vs.Stats()
+	if st.Logins != 1 {
+		t.Errorf("Vault logins %d; want 1 (the Kerberos login)", st.Logins)
+	}
+	e.k.WaitLog(t, "TGS_REQ", "ISSUE", "host/"+vaultHost)
+	before := map[string]os.FileInfo{"igwn": e.identity(e.user, "igwn"), "igwn_ro": e.identity(e.user, "igwn_ro")}
+
+	r = e.run(args...)
+	if r.code != 0 {
+		t.Fatalf("second submit: exit %d\n%s", r.code, r.stderr)
+	}
+	want = []string{"query-oauth igwn", "query-oauth igwn", "query-oauth igwn_ro"}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, want) {
+		t.Errorf("second submit's condor_store_cred calls %q; want only the queries %q", got, want)
+	}
+	if got := e.vs.Stats().Logins; got != st.Logins {
+		t.Errorf("the second submit logged in to Vault (%d logins, before %d)", got, st.Logins)
+	}
+	for n, fi := range before {
+		if after := e.identity(e.user, n); !os.SameFile(fi, after) {
+			t.Errorf("%s.top was stored again by the second submit", n)
+		}
+	}
+	if r.stdout != "" || r.stderr != "" {
+		t.Errorf("second submit printed %q / %q; want nothing without -v", r.stdout, r.stderr)
+	}
+	e.noSecrets(t, r, top["vault_token"], local)
+}
+
+// TestVaultServiceCreddLostLogsInAgain protects the storer's renewal:
+// when credd no longer holds the service (its credmon deleted the .top
+// after the 28-day token died), a still-valid local token is not enough:
+// the storer logs in again and stores a new 28-day token.
+func TestVaultServiceCreddLostLogsInAgain(t *testing.T) {
+	e := newVaultSubmit(t)
+	if r := e.run("igwn"); r.code != 0 {
+		t.Fatalf("first submit: exit %d\n%s", r.code, r.stderr)
+	}
+	first := e.topJSON(e.user, "igwn")["vault_token"]
+	if err := os.Remove(e.credd.TopPath(e.user, "igwn")); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("igwn")
+	if r.code != 0 {
+		t.Fatalf("second submit: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, []string{"query-oauth igwn", "add-oauth igwn"}) {
+		t.Errorf("condor_store_cred calls %q; want query and add", got)
+	}
+	second := e.topJSON(e.user, "igwn")["vault_token"]
+	if second == "" || second == first {
+		t.Error("igwn.top does not hold a new Vault token")
+	}
+	if got := e.vs.Stats().Logins; got != 2 {
+		t.Errorf("Vault logins %d; want 2", got)
+	}
+}
+
+// TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn: no keytab,
+// no ticket cache and no terminal for OIDC fail the submit with what to
+// do, and store nothing.
+func TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn(t *testing.T) {
+	e := newVaultSubmit(t)
+	delete(e.env, "KRB5_KTNAME")
+	r := e.run("igwn")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "\ncredmon-producer: ") || !strings.Contains(r.stderr, "at a terminal") {
+		t.Errorf("exit %d, stderr %q; want 1 and how to log in", r.code, r.stderr)
+	}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, []string{"query-oauth igwn"}) {
+		t.Errorf("condor_store_cred calls %q; want the query only", got)
+	}
+}
