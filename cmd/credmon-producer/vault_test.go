@@ -36,11 +36,10 @@ const (
 
 type vaultSubmit struct {
 	*submit
-	k     *kdc.KDC
-	p     *oidcprovider.Provider
-	vs    *vaulttest.Server
-	id    string // CONDOR_VAULT_STORER_ID: names /tmp/vt_<id>
-	vtDir string
+	k  *kdc.KDC
+	p  *oidcprovider.Provider
+	vs *vaulttest.Server
+	id string // CONDOR_VAULT_STORER_ID: names /tmp/vt_<id>
 }
 
 // newVaultSubmit is an access point whose SEC_CREDENTIAL_GETTOKEN_OPTS

@@ -326,21 +326,22 @@ func (v *Vault) keep(ctx context.Context, auth *vault.Auth, condor *string) (str
 	if ttl <= 0 {
 		ttl = DefaultVaultTokenTTL
 	}
-	tok, lease := auth.ClientToken, auth.LeaseDuration
+	tok := auth.ClientToken
+	exchange := auth.LeaseDuration > ttl
 	if condor != nil && v.CondorTTL > 0 {
-		if lease > v.CondorTTL {
+		if auth.LeaseDuration > v.CondorTTL {
 			child, err := v.Client.CreateToken(ctx, tok, v.CondorTTL, nil)
 			if err != nil {
 				return "", fmt.Errorf("making a %v Vault token for HTCondor from the login: %w", v.CondorTTL, err)
 			}
-			tok, lease = child.ClientToken, child.LeaseDuration
+			tok = child.ClientToken
 		}
 		*condor = tok
 		// The cached token is always a child, so that credd's token is
 		// never on disk here.
-		lease = ttl + 1
+		exchange = true
 	}
-	if lease > ttl {
+	if exchange {
 		child, err := v.Client.CreateToken(ctx, tok, ttl, nil)
 		if err != nil {
 			return "", fmt.Errorf("making a %v Vault token from the login: %w", ttl, err)
