@@ -27,7 +27,9 @@
 // Exit status: 0 success; 1 any failure (condor_submit then fails the
 // submit with "'<storer>' failed: exit code 1"), including usage errors.
 //
-// The Vault source (Kerberos or OIDC login, the 28-day/7-day Vault token
-// pair) is not built into this binary yet: every Vault service fails with
-// a message saying so.
+// The Vault source (source.go) is producer/source's: a Kerberos login
+// (keytab or ticket cache), else the OIDC device login on the terminal,
+// makes the 28-day Vault token credd keeps and the 7-day one cached in
+// /tmp/vt_<id>-<service>; while that one works and credd holds the
+// service, nothing is stored. docs/submit.md#source has the details.
 package main
