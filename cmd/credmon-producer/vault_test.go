@@ -7,12 +7,16 @@ package main
 // and the condor_store_cred stand-in on PATH.
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +51,19 @@ type vaultSubmit struct {
 // refresh token for the robot's credential already in Vault.
 func newVaultSubmit(t *testing.T) *vaultSubmit {
 	t.Helper()
+	e := newVaultSubmitUnseeded(t)
+	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
+	root := e.vs.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
+	if err := e.client(t).StoreRefreshToken(context.Background(), root, vault.CredsPath(vaultIssuer, vaultCredKey, vaultRole), vaultIssuer, g.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// newVaultSubmitUnseeded is newVaultSubmit before anyone logged in to
+// Vault with OIDC: Vault holds no refresh token for the robot.
+func newVaultSubmitUnseeded(t *testing.T) *vaultSubmit {
+	t.Helper()
 	e := &vaultSubmit{}
 	e.k = kdc.StartKDC(t, kdc.Options{Users: []string{vaultRobot}, Hosts: []string{vaultHost}})
 	e.p = oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{AccessTokenTTL: 3 * time.Hour})
@@ -77,12 +94,6 @@ func newVaultSubmit(t *testing.T) *vaultSubmit {
 	e.env["KRB5_KTNAME"] = e.k.Keytab(vaultRobot)
 	e.env["KRB5CCNAME"] = "FILE:" + filepath.Join(dir, "krb5cc")
 	delete(e.env, "CREDMON_PRODUCER_TEST_LOG")
-
-	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
-	root := e.vs.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
-	if err := e.client(t).StoreRefreshToken(context.Background(), root, vault.CredsPath(vaultIssuer, vaultCredKey, vaultRole), vaultIssuer, g.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 
@@ -250,5 +261,73 @@ func TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn(t *testing.T) {
 	}
 	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, []string{"query-oauth igwn"}) {
 		t.Errorf("condor_store_cred calls %q; want the query only", got)
+	}
+}
+
+var (
+	loginURLRE = regexp.MustCompile(`^\s+(https?://\S+)\s*$`)
+	ansiRE     = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+)
+
+// TestVaultFirstSubmitAtTerminalLogsInWithOIDC protects a person's first
+// submit: no Kerberos credentials and no refresh token in Vault; at a
+// terminal (a pty from script(1)) the storer shows Vault's OIDC device
+// login after a fresh line, waits for the approval, stores the refresh
+// token in Vault and the 28-day Vault token in credd.
+func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	e := newVaultSubmitUnseeded(t)
+	delete(e.env, "KRB5_KTNAME")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "script", "-qefc", shipped+" igwn", "/dev/null")
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { err := cmd.Wait(); pw.Close(); waited <- err }()
+	var all strings.Builder
+	sc := bufio.NewScanner(pr)
+	approved := false
+	for sc.Scan() {
+		line := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), "\r")
+		all.WriteString(line + "\n")
+		if m := loginURLRE.FindStringSubmatch(line); m != nil && !approved {
+			if err := e.p.ApproveDevice(ctx, m[1], "", vaultRole); err != nil {
+				t.Fatalf("approving: %v\n%s", err, all.String())
+			}
+			approved = true
+		}
+	}
+	if err := <-waited; err != nil {
+		t.Fatalf("submit at a terminal: %v\n%s", err, all.String())
+	}
+	if !strings.HasPrefix(all.String(), "\nAuthentication needed for igwn\n") {
+		t.Errorf("the login is not shown after a fresh line:\n%q", all.String())
+	}
+	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
+		t.Fatal("no refresh token stored in Vault")
+	}
+	top := e.topJSON(e.user, "igwn")
+	info, err := e.client(t).LookupSelf(context.Background(), top["vault_token"])
+	if err != nil || info.TTL <= 27*24*time.Hour {
+		t.Fatalf("igwn.top's vault_token: %+v, %v; want a live 28-day token", info, err)
+	}
+	if strings.Contains(all.String(), top["vault_token"]) {
+		t.Error("the Vault token was printed")
+	}
+	// The next submit (no terminal) uses the 7-day token and stores nothing.
+	r := e.run("igwn")
+	if r.code != 0 || !reflect.DeepEqual(verbs(r.storeCalls), []string{"query-oauth igwn"}) {
+		t.Errorf("next submit: exit %d, calls %q\n%s", r.code, r.storeCalls, r.stderr)
 	}
 }
