@@ -1,7 +1,6 @@
 package credmon_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -71,18 +70,10 @@ func BenchmarkVaultRefresh(b *testing.B) {
 		grants := e.idp.CloneRefreshTokens(b, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic,
 			ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, 2*n, 4)
 		e.vault.AddPolicy("bench", vaulttest.Rule{Path: "secret/oauth/creds/" + vaulttest.DefaultIssuer + "/*", Capabilities: []string{"read"}})
-		root := e.vault.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
-		vc, err := vault.New(vault.Config{Address: e.vault.URL, CAFile: e.vault.CAFile})
-		if err != nil {
-			b.Fatal(err)
-		}
 		users := make([]string, 2*n)
 		for j, g := range grants {
 			users[j] = fmt.Sprintf("u%05d", j)
-			path := vault.CredsPath(vaulttest.DefaultIssuer, users[j], vaulttest.DefaultRole)
-			if err := vc.StoreRefreshToken(context.Background(), root, path, vaulttest.DefaultIssuer, g.RefreshToken); err != nil {
-				b.Fatal(err)
-			}
+			e.vault.SeedRefreshToken(vaulttest.DefaultIssuer, users[j], vaulttest.DefaultRole, g.RefreshToken)
 		}
 		// One Vault token per user, as condor_vault_storer leaves them: the
 		// daemon looks each up once (lookup-self, for the expiry warning),

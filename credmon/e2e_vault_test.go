@@ -9,7 +9,6 @@ package credmon_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -48,17 +47,8 @@ func (e *env) vaultLogin(user, scope string) string {
 	e.t.Helper()
 	g := e.idp.NewRefreshToken(e.t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDBasic,
 		ClientSecret: oidcprovider.ClientSecret, Scope: scope})
-	root := e.vault.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
-	c, err := vault.New(vault.Config{Address: e.vault.URL, CAFile: e.vault.CAFile})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	e.vault.SeedRefreshToken(vaulttest.DefaultIssuer, user, vaulttest.DefaultRole, g.RefreshToken)
 	path := vault.CredsPath(vaulttest.DefaultIssuer, user, vaulttest.DefaultRole)
-	if err := c.StoreRefreshToken(ctx, root, path, vaulttest.DefaultIssuer, g.RefreshToken); err != nil {
-		e.t.Fatal(err)
-	}
 	e.vault.AddPolicy(user,
 		vaulttest.Rule{Path: path, Capabilities: []string{"read"}},
 		vaulttest.Rule{Path: vault.STSPath(vaulttest.DefaultIssuer, user, vaulttest.DefaultRole), Capabilities: []string{"read"}})

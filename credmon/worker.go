@@ -156,41 +156,24 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
 		return r
 	}
-	d, err := w.dir.OpenDir(j.user)
+	d, topBytes, err := w.openTop(j, r)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(err)
 	}
 	defer d.Close()
-
-	topBytes, topSt, err := d.ReadFile(j.name+credfile.SuffixTop, maxCredFile)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
-			return r
-		}
-		return fail(err)
-	}
-	r.top = topSt.ID()
 	top, err := credfile.ParseTop(topBytes)
 	if err != nil {
 		return fail(&tokenclient.PermanentError{Err: fmt.Errorf("unusable .top: %w", err)})
 	}
-	if st, err := d.Stat(j.name + credfile.SuffixUse); err == nil && st.IsDir() {
-		// No rename can replace a directory: the refresh would rotate the
-		// grant and then fail to write the .use. Never spend one on that.
-		return fail(&tokenclient.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", j.name, credfile.SuffixUse)})
+	if err := useNotDir(d, j.name); err != nil {
+		return fail(err)
 	}
 	client, metaID, err := w.client(ctx, j, r)
 	if err != nil {
-		if errors.Is(err, errPaused) {
-			r.outcome = outPaused
-			return r
-		}
-		return fail(err)
+		return r.pausedOr(err, fail)
 	}
 	r.meta = metaID
 
@@ -203,11 +186,7 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 		scopes, audiences = nil, nil
 	}
 	if err := j.acquireNet(ctx); err != nil {
-		if errors.Is(err, errPaused) {
-			r.outcome = outPaused
-			return r
-		}
-		return fail(err)
+		return r.pausedOr(err, fail)
 	}
 	// From here the request is on the wire and must finish even if the
 	// daemon is told to stop: the issuer may rotate the refresh token, and
@@ -243,8 +222,7 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	// wins over our result: writing ours would undo the user's action.
 	cur, err := d.Stat(j.name + credfile.SuffixTop)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		r.outcome = outGone // deleted (credd delete-oauth or sweep)
+	case r.goneIf(err): // deleted (credd delete-oauth or sweep)
 		return r
 	case err != nil:
 		r.outcome = outSuperseded
@@ -289,10 +267,7 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
-	r.use = st.ID()
-	if self, err := d.Self(); err == nil {
-		r.dir = self.ID()
-	}
+	r.wroteUse(d, st)
 	if u, err := credfile.ParseUse(useBytes); err == nil {
 		r.issued, r.expiry, r.expiryKnown = u.Lifetime(st.Mtime)
 		if !r.expiryKnown {
@@ -301,6 +276,61 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	}
 	r.outcome = outOK
 	return r
+}
+
+// openTop is the first step of every refresh: open j's user directory and
+// read the .top, recording its version in r. The caller closes d.
+func (w *worker) openTop(j *job, r *result) (*atomicfile.Dir, []byte, error) {
+	d, err := w.dir.OpenDir(j.user)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, st, err := d.ReadFile(j.name+credfile.SuffixTop, maxCredFile)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	r.top = st.ID()
+	return d, b, nil
+}
+
+// useNotDir refuses a .use that is a directory: no rename can replace
+// one, so a request would spend a refresh (and maybe rotate the grant)
+// and then fail to write the .use. Never spend one on that.
+func useNotDir(d *atomicfile.Dir, name string) error {
+	if st, err := d.Stat(name + credfile.SuffixUse); err == nil && st.IsDir() {
+		return &tokenclient.PermanentError{Err: fmt.Errorf("%s%s is a directory: remove it", name, credfile.SuffixUse)}
+	}
+	return nil
+}
+
+// goneIf marks r outGone when err says the user's directory or token file
+// no longer exists: credd deleted it meanwhile, which is no failure.
+func (r *result) goneIf(err error) bool {
+	if errors.Is(err, fs.ErrNotExist) {
+		r.outcome = outGone
+		return true
+	}
+	return false
+}
+
+// pausedOr is fail(err), except when the job's issuer was paused while it
+// waited: the token goes back to its queue (outPaused), no failure counted.
+func (r *result) pausedOr(err error, fail func(error) *result) *result {
+	if errors.Is(err, errPaused) {
+		r.outcome = outPaused
+		return r
+	}
+	return fail(err)
+}
+
+// wroteUse records the .use just written and the version of the user
+// directory it is in, so the events the write causes are known as ours.
+func (r *result) wroteUse(d *atomicfile.Dir, st atomicfile.Stat) {
+	r.use = st.ID()
+	if self, err := d.Self(); err == nil {
+		r.dir = self.ID()
+	}
 }
 
 // sentTarget names what a refresh with scopes and audiences sends beyond

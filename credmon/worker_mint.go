@@ -110,8 +110,7 @@ func (w *worker) mint(ctx context.Context, j *job) *result {
 	}
 	d, err := w.dir.OpenDir(j.user)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(err, false)
@@ -119,8 +118,7 @@ func (w *worker) mint(ctx context.Context, j *job) *result {
 	defer d.Close()
 	topSt, err := d.Stat(j.name + credfile.SuffixTop)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(err, false)
@@ -186,16 +184,12 @@ func (w *worker) mint(ctx context.Context, j *job) *result {
 	now := w.now()
 	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, use)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(fmt.Errorf("writing .use: %w", err), false)
 	}
-	r.use = st.ID()
-	if self, err := d.Self(); err == nil {
-		r.dir = self.ID()
-	}
+	r.wroteUse(d, st)
 	r.issued, r.expiry, r.expiryKnown = now, now.Add(cfg.Lifetime), true
 	r.outcome = outOK
 	return r

@@ -134,25 +134,14 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	permanent := func(format string, args ...any) *result {
 		return fail(&tokenclient.PermanentError{Err: fmt.Errorf(format, args...)})
 	}
-	d, err := w.dir.OpenDir(j.user)
+	d, topBytes, err := w.openTop(j, r)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(err)
 	}
 	defer d.Close()
-
-	topBytes, topSt, err := d.ReadFile(j.name+credfile.SuffixTop, maxCredFile)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
-			return r
-		}
-		return fail(err)
-	}
-	r.top = topSt.ID()
 	top, err := credfile.ParseVaultTop(topBytes)
 	if err != nil {
 		return permanent("unusable Vault .top: %w", err)
@@ -193,8 +182,8 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 		}
 		return permanent("Vault host %s is not in TRUSTED_VAULT_HOSTS", host)
 	}
-	if st, err := d.Stat(j.name + credfile.SuffixUse); err == nil && st.IsDir() {
-		return permanent("%s%s is a directory: remove it", j.name, credfile.SuffixUse)
+	if err := useNotDir(d, j.name); err != nil {
+		return fail(err)
 	}
 	client, err := j.vaults.client(address)
 	if err != nil {
@@ -204,11 +193,7 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	r.vaultID = vaultTokenID(token)
 
 	if err := j.acquireNet(ctx); err != nil {
-		if errors.Is(err, errPaused) {
-			r.outcome = outPaused
-			return r
-		}
-		return fail(err)
+		return r.pausedOr(err, fail)
 	}
 	// A request on the wire finishes even when the daemon is told to stop,
 	// as an OAuth2 refresh does: Vault may have refreshed (and rotated)
@@ -257,8 +242,7 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	// OAuth2 tokens: it may ask for other scopes or hold a new Vault token.
 	cur, err := d.Stat(j.name + credfile.SuffixTop)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		r.outcome = outGone
+	case r.goneIf(err):
 		return r
 	case err != nil, cur.ID() != r.top:
 		r.outcome = outSuperseded
@@ -268,16 +252,12 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	// as their bearer token file.
 	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, []byte(bearer.AccessToken))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			r.outcome = outGone
+		if r.goneIf(err) {
 			return r
 		}
 		return fail(fmt.Errorf("writing .use: %w", err))
 	}
-	r.use = st.ID()
-	if self, err := d.Self(); err == nil {
-		r.dir = self.ID()
-	}
+	r.wroteUse(d, st)
 	r.issued, r.expiry, r.expiryKnown = received, bearer.Expiry, !bearer.Expiry.IsZero()
 	if u, err := credfile.ParseUse([]byte(bearer.AccessToken)); err == nil {
 		if _, exp, ok := u.Lifetime(received); ok {

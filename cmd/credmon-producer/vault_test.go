@@ -7,11 +7,9 @@ package main
 // and the condor_store_cred stand-in on PATH.
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,10 +51,7 @@ func newVaultSubmit(t *testing.T) *vaultSubmit {
 	t.Helper()
 	e := newVaultSubmitUnseeded(t)
 	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
-	root := e.vs.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
-	if err := e.client(t).StoreRefreshToken(context.Background(), root, vault.CredsPath(vaultIssuer, vaultCredKey, vaultRole), vaultIssuer, g.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
+	e.vs.SeedRefreshToken(vaultIssuer, vaultCredKey, vaultRole, g.RefreshToken)
 	return e
 }
 
@@ -264,10 +259,7 @@ func TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn(t *testing.T) {
 	}
 }
 
-var (
-	loginURLRE = regexp.MustCompile(`^\s+(https?://\S+)\s*$`)
-	ansiRE     = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-)
+var loginURLRE = regexp.MustCompile(`^\s+(https?://\S+)\s*$`)
 
 // TestVaultFirstSubmitAtTerminalLogsInWithOIDC protects a person's first
 // submit: no Kerberos credentials and no refresh token in Vault; at a
@@ -282,37 +274,24 @@ func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 	delete(e.env, "KRB5_KTNAME")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qefc", shipped+" igwn", "/dev/null")
+	var env []string
 	for k, v := range e.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		env = append(env, k+"="+v)
 	}
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
-	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { err := cmd.Wait(); pw.Close(); waited <- err }()
-	var all strings.Builder
-	sc := bufio.NewScanner(pr)
 	approved := false
-	for sc.Scan() {
-		line := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), "\r")
-		all.WriteString(line + "\n")
+	all, err := oidcprovider.RunAtTerminal(ctx, shipped+" igwn", env, "", func(line, all string) {
 		if m := loginURLRE.FindStringSubmatch(line); m != nil && !approved {
 			if err := e.p.ApproveDevice(ctx, m[1], "", vaultRole); err != nil {
-				t.Fatalf("approving: %v\n%s", err, all.String())
+				t.Fatalf("approving: %v\n%s", err, all)
 			}
 			approved = true
 		}
+	})
+	if err != nil {
+		t.Fatalf("submit at a terminal: %v\n%s", err, all)
 	}
-	if err := <-waited; err != nil {
-		t.Fatalf("submit at a terminal: %v\n%s", err, all.String())
-	}
-	if !strings.HasPrefix(all.String(), "\nAuthentication needed for igwn\n") {
-		t.Errorf("the login is not shown after a fresh line:\n%q", all.String())
+	if !strings.HasPrefix(all, "\nAuthentication needed for igwn\n") {
+		t.Errorf("the login is not shown after a fresh line:\n%q", all)
 	}
 	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
 		t.Fatal("no refresh token stored in Vault")
@@ -322,7 +301,7 @@ func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 	if err != nil || info.TTL <= 27*24*time.Hour {
 		t.Fatalf("igwn.top's vault_token: %+v, %v; want a live 28-day token", info, err)
 	}
-	if strings.Contains(all.String(), top["vault_token"]) {
+	if strings.Contains(all, top["vault_token"]) {
 		t.Error("the Vault token was printed")
 	}
 	// The next submit (no terminal) uses the 7-day token and stores nothing.

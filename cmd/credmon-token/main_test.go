@@ -554,45 +554,29 @@ func getFirstRun(t *testing.T, r *robot, pwArgs []string) {
 		"--config-dir", r.acctDir, "-o", bt}, pwArgs...), " ")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qefc", inner, "/dev/null")
-	cmd.Env = append(r.env, "ROBOT_PW=robot-password")
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
-	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The human's answer to the scope prompt (the issuer's list is shown).
-	io.WriteString(stdin, "openid offline_access storage.read:/\n")
-	waited := make(chan error, 1)
-	go func() { err := cmd.Wait(); pw.Close(); waited <- err }()
-	var all strings.Builder
-	sc := bufio.NewScanner(pr)
 	approved := false
-	for sc.Scan() {
-		line := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), "\r")
-		all.WriteString(line + "\n")
+	// The human's answer to the scope prompt (the issuer's list is shown).
+	all, err := oidcprovider.RunAtTerminal(ctx, inner, append(r.env, "ROBOT_PW=robot-password"), "openid offline_access storage.read:/\n", func(line, all string) {
 		if m := codeRE.FindStringSubmatch(line); m != nil && !approved {
-			uris := uriRE.FindAllStringSubmatch(all.String(), -1)
+			uris := uriRE.FindAllStringSubmatch(all, -1)
 			if len(uris) == 0 {
-				t.Fatalf("no verification URI:\n%s", all.String())
+				t.Fatalf("no verification URI:\n%s", all)
 			}
 			if err := r.idp.ApproveDevice(ctx, uris[len(uris)-1][1], "", "fran"); err != nil {
-				t.Fatalf("approving: %v\n%s", err, all.String())
+				t.Fatalf("approving: %v\n%s", err, all)
 			}
 			approved = true
 		}
+	})
+	if err != nil {
+		t.Fatalf("get at a terminal: %v\n%s", err, all)
 	}
-	if err := <-waited; err != nil {
-		t.Fatalf("get at a terminal: %v\n%s", err, all.String())
-	}
-	if !strings.Contains(all.String(), "No stored account") || !strings.Contains(all.String(), "storage.read:/\n") {
-		t.Errorf("no first-run message:\n%s", all.String())
+	if !strings.Contains(all, "No stored account") || !strings.Contains(all, "storage.read:/\n") {
+		t.Errorf("no first-run message:\n%s", all)
 	}
 	raw, err := os.ReadFile(bt)
 	if err != nil {
-		t.Fatalf("no token written:\n%s", all.String())
+		t.Fatalf("no token written:\n%s", all)
 	}
 	if c := r.idp.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != "fran" {
 		t.Errorf("sub = %v", c["sub"])

@@ -6,9 +6,7 @@ package main
 // service keytab, and the real OIDC provider behind Vault.
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,14 +86,7 @@ func newVaultRobot(t *testing.T) *vaultRobotEnv {
 func (e *vaultRobotEnv) seed(t *testing.T) {
 	t.Helper()
 	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
-	c, err := vault.New(vault.Config{Address: e.s.URL, CAFile: e.s.CAFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := e.s.MintToken(vaulttest.TokenSpec{Policies: []string{"root"}})
-	if err := c.StoreRefreshToken(context.Background(), root, vault.CredsPath(vaultIssuer, vaultCredKey, vaultRole), vaultIssuer, g.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
+	e.s.SeedRefreshToken(vaultIssuer, vaultCredKey, vaultRole, g.RefreshToken)
 }
 
 // get runs the seed's cron line with only the program name changed, plus
@@ -325,42 +316,27 @@ func TestVaultGetFirstRunAtTerminal(t *testing.T) {
 	inner := strings.Join(append([]string{binary}, e.getArgs()...), " ")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qefc", inner, "/dev/null")
-	cmd.Env = e.env
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	stdin, _ := cmd.StdinPipe() // kept open: the pty stays a terminal
-	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { err := cmd.Wait(); pw.Close(); waited <- err }()
-	var all strings.Builder
-	sc := bufio.NewScanner(pr)
 	approved := false
-	for sc.Scan() {
-		line := strings.TrimRight(ansiRE.ReplaceAllString(sc.Text(), ""), "\r")
-		all.WriteString(line + "\n")
+	all, err := oidcprovider.RunAtTerminal(ctx, inner, e.env, "", func(line, all string) {
 		if m := uriRE.FindStringSubmatch(line); m != nil && !approved {
 			if err := e.p.ApproveDevice(ctx, m[1], "", vaultRole); err != nil {
-				t.Fatalf("approving: %v\n%s", err, all.String())
+				t.Fatalf("approving: %v\n%s", err, all)
 			}
 			approved = true
 		}
+	})
+	if err != nil {
+		t.Fatalf("get at a terminal: %v\n%s", err, all)
 	}
-	if err := <-waited; err != nil {
-		t.Fatalf("get at a terminal: %v\n%s", err, all.String())
-	}
-	if !strings.Contains(all.String(), "Complete the authentication at:") {
-		t.Errorf("no OIDC login shown:\n%s", all.String())
+	if !strings.Contains(all, "Complete the authentication at:") {
+		t.Errorf("no OIDC login shown:\n%s", all)
 	}
 	if _, ok := e.s.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
 		t.Fatal("no refresh token stored in Vault")
 	}
 	raw, err := os.ReadFile(e.bt)
 	if err != nil {
-		t.Fatalf("no token written:\n%s", all.String())
+		t.Fatalf("no token written:\n%s", all)
 	}
 	if c := e.p.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != vaultRole {
 		t.Errorf("sub = %v", c["sub"])

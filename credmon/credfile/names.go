@@ -2,6 +2,8 @@ package credfile
 
 import (
 	"strings"
+
+	"github.com/credmon/credmon/internal/credname"
 )
 
 // File suffixes of the credential directory.
@@ -26,19 +28,7 @@ const (
 // names starting with "." are refused as well: credd never writes them and
 // they would be directory tricks or hidden files here.
 func OkayForFilename(s string) bool {
-	if s == "" || s[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '-', c == '+', c == '=', c == '_', c == '.':
-		default:
-			return false
-		}
-	}
-	return true
+	return s != "" && s[0] != '.' && credname.OkayForOAuthFilename(s)
 }
 
 // ValidProviderName reports whether a configured provider name is acceptable

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/credmon/credmon/internal/credname"
 )
 
 // credd's STORE_CRED and QUERY reply codes (store_cred.h). Replies above 100 are .use mtimes and mean success.
@@ -159,27 +161,8 @@ func (c *Credd) path(user, name, suffix string) string {
 	return filepath.Join(c.Dir, user, name+suffix)
 }
 
-// okayForOAuthFilename is credd's check on user, service and handle names:
-// only [A-Za-z0-9-+=_.]. Like credd it does not reject "." or "..", which is
-// why tests must not use them as user names.
-func okayForOAuthFilename(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		case b == '-', b == '+', b == '=', b == '_', b == '.':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 func checkNames(user, name string) error {
-	if !okayForOAuthFilename(user) || !okayForOAuthFilename(name) {
+	if !credname.OkayForOAuthFilename(user) || !credname.OkayForOAuthFilename(name) {
 		return fmt.Errorf("%w: user %q, name %q", ErrBadArgs, user, name)
 	}
 	return nil
@@ -562,7 +545,7 @@ func (c *Credd) Delete(user, name string) error {
 // DeleteUser is credd's delete without a service: the whole user
 // directory goes.
 func (c *Credd) DeleteUser(user string) error {
-	if !okayForOAuthFilename(user) {
+	if !credname.OkayForOAuthFilename(user) {
 		return fmt.Errorf("%w: user %q", ErrBadArgs, user)
 	}
 	c.clearMark(user)
@@ -572,7 +555,7 @@ func (c *Credd) DeleteUser(user string) error {
 // Mark creates <dir>/<user>.mark, mode 0600, as the schedd does for an owner
 // without jobs; an existing mark is kept with its mtime.
 func (c *Credd) Mark(user string) error {
-	if !okayForOAuthFilename(user) {
+	if !credname.OkayForOAuthFilename(user) {
 		return fmt.Errorf("%w: user %q", ErrBadArgs, user)
 	}
 	f, err := os.OpenFile(filepath.Join(c.Dir, user+".mark"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -589,7 +572,7 @@ func (c *Credd) Mark(user string) error {
 // check: unlink <user>.mark and recursively remove <dir>/<user>, possibly
 // while the credmon is working in it.
 func (c *Credd) Sweep(user string) error {
-	if !okayForOAuthFilename(user) {
+	if !credname.OkayForOAuthFilename(user) {
 		return fmt.Errorf("%w: user %q", ErrBadArgs, user)
 	}
 	c.clearMark(user)

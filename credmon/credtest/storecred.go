@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/credmon/credmon/internal/credname"
 )
 
 // The condor_store_cred stand-in's environment: where the credential
@@ -272,7 +274,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 // user; exit 0 (credd's SUCCESS_PENDING when a .top lacks its .use is a
 // success for condor_store_cred too).
 func listCreds(c *Credd, userName string, stdout io.Writer) int {
-	if !okayForOAuthFilename(userName) {
+	if !credname.OkayForOAuthFilename(userName) {
 		return 1
 	}
 	ents, err := os.ReadDir(filepath.Join(c.Dir, userName))

@@ -140,7 +140,7 @@ func (d *Dir) replace(name string, data []byte, o Options) error {
 			return fmt.Errorf("refusing to replace %s: it is a symlink (to %q), which is neither followed nor replaced: %w", d.join(name), target, ErrSymlink)
 		}
 	case !st.IsRegular():
-		return fmt.Errorf("refusing to replace %s: it is a %s, not a regular file: %w", d.join(name), kind(st.Mode), ErrNotRegular)
+		return fmt.Errorf("refusing to replace %s: it is a %s, not a regular file: %w", d.join(name), Kind(st.Mode), ErrNotRegular)
 	default:
 		if o.KeepMode {
 			perm = st.Mode.Perm()
@@ -217,8 +217,9 @@ func (p *Pending) publishNew(syncDir bool) error {
 	return p.d.sync()
 }
 
-// kind names the type of a non-regular file for error messages.
-func kind(m fs.FileMode) string {
+// Kind names the type of a non-regular file for error messages (the
+// writer's and the token readers' refusals use the same words).
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "directory"

@@ -115,6 +115,13 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
+	return SleepContext(ctx, d)
+}
+
+// SleepContext waits d or until ctx is done, whichever comes first: the
+// polling wait of the device flow, exported for the module's other HTTP
+// clients (internal/vault) so that both poll the same way.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

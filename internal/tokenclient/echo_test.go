@@ -3,9 +3,6 @@ package tokenclient_test
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -22,55 +19,6 @@ const (
 	echoDeviceCode = "dc-echo/7+q"
 	echoIAT        = "iat-echo/7+q"
 )
-
-// echoServer answers every request with the whole request (form or JSON
-// body and headers, Authorization included; decoded too) echoed into
-// error, error_description, the body, a header and a Location, in the
-// given shape, as a broken or hostile server could.
-func echoServer(t *testing.T, status int, shape string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "%s %s body=%s", r.Method, r.URL, b)
-		for k, v := range r.Header {
-			fmt.Fprintf(&sb, " %s: %s\n", k, strings.Join(v, ","))
-		}
-		if form, err := url.ParseQuery(string(b)); err == nil {
-			fmt.Fprintf(&sb, " decoded=%q", form)
-		}
-		if u, p, ok := r.BasicAuth(); ok {
-			fmt.Fprintf(&sb, " basic=%s:%s", u, p)
-		}
-		e := sb.String()
-		w.Header().Set("X-Echo", strings.ReplaceAll(e, "\n", " "))
-		switch shape {
-		case "json":
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"error":%q,"error_description":%q,"echo":%q}`, e, e, e)
-		case "garbage":
-			w.Header().Set("Content-Type", "text/html; x="+url.QueryEscape(e))
-			w.WriteHeader(status)
-			io.WriteString(w, "<html>"+e+"</html>")
-		case "redirect":
-			w.Header().Set("Location", "https://elsewhere.example/?"+url.QueryEscape(e))
-			w.WriteHeader(http.StatusTemporaryRedirect)
-		case "status-line":
-			hj, _ := w.(http.Hijacker)
-			conn, buf, err := hj.Hijack()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			// The status code is the word Go's transport quotes.
-			fmt.Fprintf(buf, "HTTP/1.1 %s x\r\n\r\n", url.QueryEscape(e))
-			buf.Flush()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // assertNoEcho fails if err, printed any way a caller might, holds one of
 // the secrets, raw or form-encoded.
@@ -118,7 +66,7 @@ func TestErrorsNeverHoldEchoedSecrets(t *testing.T) {
 	for _, tc := range echoCases {
 		for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader} {
 			t.Run(fmt.Sprintf("%d-%s-style%d", tc.status, tc.shape, style), func(t *testing.T) {
-				srv := echoServer(t, tc.status, tc.shape)
+				srv := tokenclient.EchoServer(t, tc.status, tc.shape)
 				clk := newFakeClock()
 				c := &tokenclient.Client{AudienceMode: tokenclient.AudienceAuto, AllowInsecure: true, Now: clk.Now, Sleep: clk.Sleep}
 				auth := clientAuth{ClientID: "cid", ClientSecret: echoSecret, Style: style}

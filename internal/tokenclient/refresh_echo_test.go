@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -22,54 +21,6 @@ const (
 	echoRT     = "rt-echo/7+x=q"
 	echoSecret = "cs&echo/secret"
 )
-
-// echoingIssuer answers every request with the whole request (form body
-// and headers, Authorization included) echoed into error,
-// error_description, error_uri, the body and a response header, as a
-// broken or hostile issuer could.
-func echoingIssuer(t *testing.T, status int, shape string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var echo strings.Builder
-		fmt.Fprintf(&echo, "%s %s body=%s", r.Method, r.URL, b)
-		for k, v := range r.Header {
-			fmt.Fprintf(&echo, " %s: %s\n", k, strings.Join(v, ","))
-		}
-		if form, err := url.ParseQuery(string(b)); err == nil {
-			fmt.Fprintf(&echo, " decoded=%q", form) // the secrets in the clear, too
-		}
-		e := echo.String()
-		w.Header().Set("X-Echo", strings.ReplaceAll(e, "\n", " "))
-		switch shape {
-		case "json":
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"error":%q,"error_description":%q,"error_uri":%q,"echo":%q}`, e, e, "https://x/"+e, e)
-		case "form":
-			w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
-			w.WriteHeader(status)
-			io.WriteString(w, url.Values{"error": {e}, "error_description": {e}}.Encode())
-		case "garbage":
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(status)
-			io.WriteString(w, "<html>"+e+"</html>")
-		case "status-line":
-			// A malformed status line quoting the request: Go's transport
-			// puts it into its error.
-			hj, _ := w.(http.Hijacker)
-			conn, buf, err := hj.Hijack()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			fmt.Fprintf(buf, "HTTP/1.1 %s %s\r\n\r\n", strings.ReplaceAll(string(b), "\r\n", " ")[:min(len(b), 200)], strings.ReplaceAll(e, "\n", " "))
-			buf.Flush()
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // errorTexts is every way a caller could print err.
 func errorTexts(err error) map[string]string {
@@ -114,7 +65,7 @@ func TestRefreshErrorsNeverHoldEchoedSecrets(t *testing.T) {
 			for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInParams, oauth2.AuthStyleInHeader} {
 				name := fmt.Sprintf("%d-%s-style%d", status, shape, style)
 				t.Run(name, func(t *testing.T) {
-					srv := echoingIssuer(t, status, shape)
+					srv := EchoServer(t, status, shape)
 					cl := &Client{TokenURL: srv.URL + "/token?tenant=x", ClientID: "cid", ClientSecret: echoSecret,
 						AuthStyle: style, AllowInsecure: true}
 					res, err := cl.Refresh(context.Background(), echoRT, []string{"read:/"}, []string{"https://aud"}, nil)

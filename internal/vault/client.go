@@ -183,7 +183,7 @@ func New(cfg Config) (*Client, error) {
 		c.now = time.Now
 	}
 	if c.sleep == nil {
-		c.sleep = sleepTimer
+		c.sleep = tokenclient.SleepContext
 	}
 	return c, nil
 }
@@ -196,17 +196,6 @@ func positive(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // maxCAFileBytes bounds one CA file read (a full system bundle is ~250 KiB).

@@ -37,6 +37,21 @@ func (t cachedToken) valid(now time.Time, minimum time.Duration) bool {
 	return t.expiry.IsZero() || now.Add(max(minimum, minimumFloor)).Before(t.expiry)
 }
 
+// putRefreshToken stores rt as credential name's, forgetting the access
+// tokens cached for the one it replaces.
+func (s *Server) putRefreshToken(name, server, rt string) {
+	s.mu.Lock()
+	s.creds[name] = &cred{server: server, refreshToken: rt, exchanged: map[string]cachedToken{}}
+	s.mu.Unlock()
+}
+
+// SeedRefreshToken stores rt for <issuer>/<credkey>:<role> as an earlier
+// OIDC login (or condor_vault_storer) would have stored it through the API:
+// the setup of tests whose subject is what reads it afterwards.
+func (s *Server) SeedRefreshToken(issuer, credkey, role, rt string) {
+	s.putRefreshToken(issuer+"/"+credkey+":"+role, issuer, rt)
+}
+
 // credsOp is secret/oauth/creds/<name>: POST stores a refresh token,
 // GET reads an access token (cached, or refreshed with the stored
 // refresh token, whose rotation is persisted), DELETE forgets it.
@@ -53,9 +68,7 @@ func (s *Server) credsOp(c *call) {
 			vaultError(c.w, http.StatusBadRequest, "missing refresh token")
 			return
 		}
-		s.mu.Lock()
-		s.creds[name] = &cred{server: server, refreshToken: rt, exchanged: map[string]cachedToken{}}
-		s.mu.Unlock()
+		s.putRefreshToken(name, server, rt)
 		c.w.WriteHeader(http.StatusNoContent)
 	case http.MethodDelete:
 		s.mu.Lock()

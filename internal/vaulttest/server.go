@@ -21,12 +21,13 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/internal/oidcprovider"
+	"github.com/credmon/credmon/internal/testpeer"
 	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // TB is the part of testing.TB the server uses; *testing.T and *testing.B
 // satisfy it.
-type TB = oidcprovider.TB
+type TB = testpeer.TB
 
 // Defaults of Options.
 const (

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // MaxTokenFileBytes bounds how much of a token file is read. A token must
@@ -177,7 +179,7 @@ func readAtMost(r io.Reader, buf []byte, n int64) ([]byte, error) {
 func checkTokenFile(path string, fi os.FileInfo, euid int) error {
 	m := fi.Mode()
 	if !m.IsRegular() {
-		return fmt.Errorf("refusing %s: not a regular file (%s)", path, fileKind(m))
+		return fmt.Errorf("refusing %s: not a regular file (%s)", path, atomicfile.Kind(m))
 	}
 	if m.Perm()&0o022 != 0 {
 		return fmt.Errorf("refusing %s: mode %04o is group/other-writable, so anyone in the group could replace the token (chmod go-w %s)", path, m.Perm(), path)
@@ -188,24 +190,4 @@ func checkTokenFile(path string, fi os.FileInfo, euid int) error {
 		}
 	}
 	return nil
-}
-
-// fileKind names the type of a non-regular file for error messages.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "block device"
-	case m&os.ModeSymlink != 0:
-		return "symlink"
-	default:
-		return "irregular file"
-	}
 }

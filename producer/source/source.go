@@ -47,8 +47,6 @@ type Account struct {
 	Client *tokenclient.Client
 	// AudienceMode is how audiences are sent (audience, resource, both).
 	AudienceMode tokenclient.AudienceMode
-	// clock is the time source; nil means time.Now.
-	clock func() time.Time
 	// LockWait bounds the wait for another process's hold on the account
 	// (oidcagent.LockAccount); zero means oidcagent.DefaultLockWait.
 	LockWait time.Duration
@@ -71,10 +69,7 @@ type Account struct {
 // (Detach): it finishes, bounded by ctx's deadline and the HTTP client's
 // timeout, and a rotated refresh token is saved.
 func (a *Account) Token(ctx context.Context, req Request) (*Token, error) {
-	now := a.clock
-	if now == nil {
-		now = time.Now
-	}
+	now := time.Now
 	if a.Dir == "" {
 		// No oidc-agent directory at all (never a relative path: that
 		// would read a file of that name in the working directory).

@@ -39,7 +39,7 @@
 // CONDOR_VAULT_STORER_USER, CONDOR_VAULT_STORER_ID,
 // SEC_CREDENTIAL_STORECRED_OPTS (EnvFrom). Every argument is checked before
 // anything is stored: names with credd's character set
-// (OkayForOAuthFilename), the issuer/role split (SplitService), reduced
+// (internal/credname), the issuer/role split (SplitService), reduced
 // scopes or audience only with a handle.
 //
 // SEC_CREDENTIAL_PRODUCER is the older protocol: no arguments, the

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credmon/credmon/internal/credname"
 	"github.com/credmon/credmon/producer/storer"
 )
 
@@ -20,13 +21,13 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !storer.OkayForOAuthFilename(r.Service) {
+		if !credname.OkayForOAuthFilename(r.Service) {
 			t.Fatalf("%q: service %q passed with a bad name", arg, r.Service)
 		}
 		if r.Issuer == "" || (r.Role == "" && r.Issuer != r.Service) || (r.Role != "" && r.Issuer+"_"+r.Role != r.Service) {
 			t.Fatalf("%q: issuer %q, role %q do not make service %q", arg, r.Issuer, r.Role, r.Service)
 		}
-		if r.Handle != "" && !storer.OkayForOAuthFilename(r.StoreName()) {
+		if r.Handle != "" && !credname.OkayForOAuthFilename(r.StoreName()) {
 			t.Fatalf("%q: handle name %q passed with a bad name", arg, r.StoreName())
 		}
 		if r.Handle == "" && (r.Scopes != "" || r.Audience != "") {

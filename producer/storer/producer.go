@@ -3,6 +3,8 @@ package storer
 import (
 	"errors"
 	"fmt"
+
+	"github.com/credmon/credmon/internal/credname"
 )
 
 // ErrNoLocalProvider: the site's local-issuer provider name cannot be a
@@ -22,7 +24,7 @@ func LocalCredential(k Knobs) (string, error) {
 	if len(names) == 0 {
 		return "", ErrNoLocalProvider
 	}
-	if !OkayForOAuthFilename(names[0]) {
+	if !credname.OkayForOAuthFilename(names[0]) {
 		return "", fmt.Errorf("%w: %q", ErrNoLocalProvider, names[0])
 	}
 	return "LOCAL:" + names[0], nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/credmon/credmon/internal/credname"
 )
 
 // Request is one argument condor_submit passes to SEC_CREDENTIAL_STORER:
@@ -72,7 +74,7 @@ func ParseRequest(arg string) (Request, error) {
 	if r.Service == "" {
 		return r, fmt.Errorf("%q: %w", arg, ErrNoService)
 	}
-	if !OkayForOAuthFilename(r.Service) {
+	if !credname.OkayForOAuthFilename(r.Service) {
 		return r, fmt.Errorf("service %q: %w", r.Service, ErrBadName)
 	}
 	if r.Service[0] == '-' {
@@ -105,7 +107,7 @@ func ParseRequest(arg string) (Request, error) {
 		seen[key] = true
 		switch key {
 		case "handle":
-			if val != "" && !OkayForOAuthFilename(val) {
+			if val != "" && !credname.OkayForOAuthFilename(val) {
 				return r, fmt.Errorf("handle %q: %w", val, ErrBadName)
 			}
 			r.Handle = val
@@ -152,24 +154,6 @@ func SplitService(service string) (issuer, role string, err error) {
 		return "", "", ErrEmptyIssuer
 	}
 	return issuer, role, nil
-}
-
-// OkayForOAuthFilename is credd's check on user, service and handle names
-// (okay_for_oauth_filename): non-empty, only [A-Za-z0-9-+=_.].
-func OkayForOAuthFilename(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
-		case b == '-', b == '+', b == '=', b == '_', b == '.':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // printableNoSpace reports whether s has no white space or control bytes:
