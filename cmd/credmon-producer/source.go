@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/producer/kerberos"
@@ -98,7 +96,7 @@ func parseGettokenOpts(args []string) (gettokenOpts, error) {
 		o.minsecs = time.Duration(n) * time.Second
 	}
 	if ttl != "" {
-		if o.ttl, err = parseTTL(ttl); err != nil {
+		if o.ttl, err = source.ParseTTL(ttl); err != nil {
 			return o, fmt.Errorf("--vaulttokenttl: %w", err)
 		}
 		if o.ttl <= source.DefaultVaultTokenTTL {
@@ -109,22 +107,6 @@ func parseGettokenOpts(args []string) (gettokenOpts, error) {
 		return o, errors.New("no --vaultserver in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS")
 	}
 	return o, nil
-}
-
-// parseTTL reads htgettoken's <int>[smhd] durations.
-func parseTTL(s string) (time.Duration, error) {
-	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
-	num, u := s, time.Second
-	if s != "" {
-		if d, ok := unit[s[len(s)-1]]; ok {
-			num, u = s[:len(s)-1], d
-		}
-	}
-	n, err := strconv.ParseUint(num, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("duration %q: want N followed by s, m, h or d", s)
-	}
-	return time.Duration(n) * u, nil
 }
 
 // Obtain is condor_vault_storer's htgettoken runs for one service: the
@@ -187,7 +169,7 @@ func (vaultSource) Obtain(ctx context.Context, req storer.SourceRequest) (*store
 	if !o.noKerberos {
 		src.Kerberos = kerberosOptions(verbose)
 	}
-	if !o.noOIDC && (isTerminal(os.Stdin) || isTerminal(os.Stderr)) {
+	if !o.noOIDC && (source.IsTerminal(os.Stdin) || source.IsTerminal(os.Stderr)) {
 		src.DeviceLogin = func(da *vault.DeviceAuth) {
 			term("Authentication needed for %s", req.Service)
 			term("Complete the authentication at:\n    %s", da.AuthURL)
@@ -227,7 +209,7 @@ func (vaultSource) Obtain(ctx context.Context, req storer.SourceRequest) (*store
 		}
 	}
 	if req.Handle != "" {
-		hreq := source.Request{Scopes: splitList(req.Scopes)}
+		hreq := source.Request{Scopes: source.SplitList(req.Scopes)}
 		if req.Audience != "" {
 			hreq.Audiences = []string{req.Audience}
 		}
@@ -320,14 +302,4 @@ func writeToken(path, tok string) error {
 		return fmt.Errorf("writing the bearer token: %w", err)
 	}
 	return nil
-}
-
-// splitList splits the comma-separated scopes condor_submit passes.
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

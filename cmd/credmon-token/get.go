@@ -116,7 +116,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	scopes, audiences := strings.Fields(o.scope), strings.Fields(o.audience)
 	if o.vf.vault {
 		// htgettoken's lists are comma or space separated.
-		scopes, audiences = splitList(o.scope), splitList(o.audience)
+		scopes, audiences = source.SplitList(o.scope), source.SplitList(o.audience)
 	}
 
 	// The cron path: no configuration, no network, no account decryption
@@ -254,7 +254,7 @@ func (o *getOptions) fetch(ctx context.Context, s *stdio, scopes, audiences []st
 		a.OnRefreshSent = sent
 	}
 	tok, err := src.Token(ctx, req)
-	if errors.Is(err, source.ErrNoCredential) && isTerminal(os.Stdin) && o.issuer != "" {
+	if errors.Is(err, source.ErrNoCredential) && source.IsTerminal(os.Stdin) && o.issuer != "" {
 		fmt.Fprintf(s.err, "No stored account %q: logging in with the device flow at %s\n", o.account, o.issuer)
 		// The password already read is handed over: a --pw-fd or a pipe
 		// cannot be read twice, and --pw-env is not a file to name.

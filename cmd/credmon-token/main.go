@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/producer/kerberos"
@@ -305,12 +303,4 @@ func httpClient(timeout time.Duration) *http.Client {
 // insecureAllowed: http:// issuers only for tests and labs, as for the daemon.
 func insecureAllowed(flag bool) bool {
 	return flag || os.Getenv("OAUTHLIB_INSECURE_TRANSPORT") != ""
-}
-
-// isTerminal reports whether f is a terminal (a human may be there).
-// A character device is not enough: /dev/null, what cron and a test's
-// exec give as stdin, is one too.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
+	"github.com/credmon/credmon/producer/source"
 )
 
 // accountFlags are the flags that locate and unlock an oidc-agent account.
@@ -185,7 +186,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 		return fail(s, "setup", configErrorf("issuer %s does not offer the device flow (no device_authorization_endpoint)", p.issuer))
 	}
 	scopes := strings.Fields(p.scope)
-	if len(scopes) == 0 && len(md.ScopesSupported) > 0 && isTerminal(os.Stdin) && isTerminal(os.Stderr) {
+	if len(scopes) == 0 && len(md.ScopesSupported) > 0 && source.IsTerminal(os.Stdin) && source.IsTerminal(os.Stderr) {
 		scopes = askScopes(s, md.ScopesSupported)
 	}
 	if len(scopes) == 0 {
@@ -247,7 +248,7 @@ func doSetup(ctx context.Context, s *stdio, p setupParams) int {
 	} else {
 		fmt.Fprintf(s.err, "\nTo authorize, go to\n\n    %s\n\nand enter the code %s\n\n", da.VerificationURI, da.UserCode)
 	}
-	tty := isTerminal(os.Stderr)
+	tty := source.IsTerminal(os.Stderr)
 	tok, err := cl.PollDevice(ctx, da, func(left, interval time.Duration) {
 		if tty {
 			fmt.Fprintf(s.err, "\rwaiting for approval: %v left, checking every %v   ", left.Round(time.Second), interval)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/producer/kerberos"
@@ -143,33 +142,6 @@ func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// splitList splits htgettoken's comma- or space-separated lists.
-func splitList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
-}
-
-// parseTTL reads htgettoken's <int>[smhd] durations (a bare number is
-// seconds); Go's own forms (1h30m) are accepted too.
-func parseTTL(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
-	num, u := s, time.Second
-	if d, ok := unit[s[len(s)-1]]; ok {
-		num, u = s[:len(s)-1], d
-	}
-	if n, err := strconv.ParseUint(num, 10, 32); err == nil {
-		return time.Duration(n) * u, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("duration %q: want N followed by s, m, h or d", s)
-	}
-	return d, nil
-}
-
 // vaultSource builds the Vault source from igwn-robot-get's flags. It
 // reads krb5.conf and the keytab's principal (for the credkey and role
 // defaults) but sends nothing: it runs only once the token file was
@@ -192,7 +164,7 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	minTTL, err := parseTTL(v.tokenMinTTL)
+	minTTL, err := source.ParseTTL(v.tokenMinTTL)
 	if err != nil {
 		return nil, configErrorf("--vaulttokenminttl: %v", err)
 	}
@@ -286,7 +258,7 @@ func (o *getOptions) fetchVault(ctx context.Context, s *stdio, req source.Reques
 		return "", err
 	}
 	src.OnRefreshSent = sent
-	if isTerminal(os.Stdin) {
+	if source.IsTerminal(os.Stdin) {
 		src.DeviceLogin = func(da *vault.DeviceAuth) {
 			fmt.Fprintf(s.err, "Vault has no usable refresh token for %s/%s:%s: log in with OIDC.\n", src.Issuer, src.CredKey, src.Role)
 			fmt.Fprintf(s.err, "Complete the authentication at:\n    %s\n", da.AuthURL)

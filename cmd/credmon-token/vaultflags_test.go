@@ -6,19 +6,21 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/credmon/credmon/producer/source"
 )
 
 func TestParseTTLReadsHtgettokensDurations(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "0s": 0, "90": 90 * time.Second, "30m": 30 * time.Minute, "1h30m": 90 * time.Minute,
 	} {
-		if got, err := parseTTL(in); err != nil || got != want {
-			t.Errorf("parseTTL(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := source.ParseTTL(in); err != nil || got != want {
+			t.Errorf("source.ParseTTL(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "d", "-1h", "1w", "x1h"} {
-		if _, err := parseTTL(bad); err == nil {
-			t.Errorf("parseTTL(%q) accepted", bad)
+		if _, err := source.ParseTTL(bad); err == nil {
+			t.Errorf("source.ParseTTL(%q) accepted", bad)
 		}
 	}
 }
@@ -37,7 +39,7 @@ func TestInterleavedFlagsAndBundledCount(t *testing.T) {
 	if err != nil || !slices.Equal(pos, []string{"robot/host", "-x"}) || v != 3 || k != "kt" {
 		t.Fatalf("positional %q, -v %d, -k %q, err %v; want [robot/host -x], 3, kt", pos, v, k, err)
 	}
-	if got := splitList("a,b c,,d"); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+	if got := source.SplitList("a,b c,,d"); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
 		t.Errorf("splitList = %q", got)
 	}
 }
