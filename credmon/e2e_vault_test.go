@@ -106,6 +106,10 @@ func TestVaultTopBecomesUseAndIsKeptFresh(t *testing.T) {
 	const aud = "https://storage.example.org"
 	e.storeVaultTop("alice", "igwn_read", "", vaultURL("sts", "alice"), "storage.read:/", aud)
 	e.waitFor("both .use files", func() bool { return e.exists("alice", "igwn.use") && e.exists("alice", "igwn_read.use") })
+	// The worker writes the .use before the loop takes its result (and
+	// schedules the next refresh from it): wait for the loop's own count,
+	// or the clock moved below could be read when it schedules.
+	e.waitFor("both results handled", func() bool { return e.mon.Stats().Refreshes >= 2 })
 
 	first := e.readUse("alice", "igwn")
 	if strings.ContainsAny(first, "{\n ") {
@@ -167,6 +171,7 @@ func TestVaultPermissionDeniedKeepsFiles(t *testing.T) {
 	tok := e.vaultLogin("bob", "compute.read")
 	e.storeVaultTop("bob", "igwn", tok, vaultURL("creds", "bob"), "", "")
 	e.waitFor("bob/igwn.use", func() bool { return e.exists("bob", "igwn.use") })
+	e.waitFor("the result handled", func() bool { return e.mon.Stats().Refreshes >= 1 })
 	top, use := e.fileID("bob", "igwn.top"), e.fileID("bob", "igwn.use")
 	useBytes := e.readUse("bob", "igwn")
 
