@@ -13,9 +13,13 @@ const (
 	KindOAuth2              // refresh-token grant (<P>_CLIENT_ID)
 	KindVault               // Vault (VAULT_CREDMON_*)
 	KindPelican             // Pelican token exchange (PELICAN_CREDMON_*)
+	// KindRobot is no CredSorter kind (Sort never returns it): the daemon
+	// gives it to a self-describing .top (ParseRobotTop) without .meta
+	// under a name CredSorter gives to OAuth2, Vault or no type.
+	KindRobot
 )
 
-var kindNames = [...]string{"unknown", "local", "client", "oauth2", "vault", "pelican"}
+var kindNames = [...]string{"unknown", "local", "client", "oauth2", "vault", "pelican", "robot"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

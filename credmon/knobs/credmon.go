@@ -1,11 +1,14 @@
 package knobs
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -120,6 +123,14 @@ type Credmon struct {
 	// Vault; both empty means the system roots.
 	VaultCAFile, VaultCADir string
 
+	// TrustedIssuers is <NAME>_TRUSTED_ISSUERS: the issuers whose
+	// self-describing .top files (a robot's iss, token_url and client, see
+	// credfile.ParseRobotTop) the daemon services, normalized by
+	// NormalizeIssuer. Empty (the default): none. The daemon runs as root
+	// and must not send a refresh token or client secret to a URL a user
+	// wrote into a file; only an admin's list makes an issuer one it talks to.
+	TrustedIssuers []string
+
 	// Warnings are knob values that LoadCredmon accepted but adjusted or
 	// that combine badly (a MIN_REFRESH_INTERVAL raised to its floor, a
 	// local token lifetime too short for SEC_CREDENTIAL_REFRESH), one
@@ -149,7 +160,7 @@ func KnobsFor(name string) []string {
 	}
 	for _, s := range []string{"SCAN_INTERVAL", "REFRESH_FRACTION", "REFRESH_JITTER", "REFRESH_MARGIN", "MIN_REFRESH_INTERVAL", "WORKERS",
 		"HTTP_TIMEOUT", "CONNECT_TIMEOUT", "MIN_BACKOFF", "MAX_BACKOFF", "ALLOW_INSECURE_TOKEN_URL",
-		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
+		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES", "TRUSTED_ISSUERS"} {
 		k = append(k, n+"_"+s)
 	}
 	return k
@@ -296,6 +307,8 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	}
 	m.SendScopes, err = c.Bool(n+"_REFRESH_SEND_SCOPES", true)
 	fail(err)
+	m.TrustedIssuers, err = parseTrustedIssuers(n+"_TRUSTED_ISSUERS", c.Get(n+"_TRUSTED_ISSUERS"), m.AllowInsecure)
+	fail(err)
 
 	// Lookup cannot return errors (an unsupported macro, a definition loop,
 	// a failing condor_config_val); they are kept for Err.
@@ -393,6 +406,55 @@ func (m *Credmon) TrustedVaultHost(host string) bool {
 		}
 	}
 	return false
+}
+
+// parseTrustedIssuers reads the <NAME>_TRUSTED_ISSUERS list (commas and
+// white space). Every entry must be an absolute https URL without query or
+// fragment (http only with the insecure switch, for tests and loopback
+// issuers), since a client secret goes to what it names.
+func parseTrustedIssuers(knob, v string, allowInsecure bool) ([]string, error) {
+	var out []string
+	for _, e := range credfile.SplitList(v) {
+		norm, err := NormalizeIssuer(e)
+		if err == nil && strings.HasPrefix(norm, "http://") && !allowInsecure {
+			err = errors.New("not https (http only with ALLOW_INSECURE_TOKEN_URL)")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: entry %q: %w", knob, e, err)
+		}
+		if !slices.Contains(out, norm) {
+			out = append(out, norm)
+		}
+	}
+	return out, nil
+}
+
+// NormalizeIssuer is the form in which issuers are compared: scheme and
+// host lower case, one trailing "/" removed, the path as it is (OIDC
+// issuers compare exactly, RFC 8414 §3.3, but host names do not). Errors
+// for anything that is not an absolute http(s) URL with a host and without
+// query, fragment or user information.
+func NormalizeIssuer(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.Scheme != "https" && u.Scheme != "http": // url.Parse lower-cases it
+		return "", errors.New("not an https URL")
+	case u.Host == "" || u.Opaque != "":
+		return "", errors.New("no host")
+	case u.User != nil, u.RawQuery != "", u.ForceQuery, u.Fragment != "":
+		return "", errors.New("an issuer has no user information, query or fragment")
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// TrustedIssuer reports whether <NAME>_TRUSTED_ISSUERS lists iss
+// (compared as NormalizeIssuer says).
+func (m *Credmon) TrustedIssuer(iss string) bool {
+	norm, err := NormalizeIssuer(iss)
+	return err == nil && slices.Contains(m.TrustedIssuers, norm)
 }
 
 // Sorter returns credd's ownership rules for this configuration.

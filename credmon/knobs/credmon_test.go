@@ -324,3 +324,46 @@ func TestVaultKnobs(t *testing.T) {
 		t.Error("a negative CREDMON_OAUTH_TOKEN_MINIMUM was accepted")
 	}
 }
+
+// TestTrustedIssuers: <NAME>_TRUSTED_ISSUERS, compared after one trailing
+// "/" with scheme and host case-insensitive; an entry that is not an https
+// URL is an error naming the knob (http only with the insecure switch).
+func TestTrustedIssuers(t *testing.T) {
+	m, err := credmonFrom(t, "", Overrides{})
+	if err != nil || len(m.TrustedIssuers) != 0 || m.TrustedIssuer("https://issuer.example") {
+		t.Fatalf("default: %v, %q; want none trusted", err, m.TrustedIssuers)
+	}
+	m, err = credmonFrom(t, "CREDMON_OAUTH_TRUSTED_ISSUERS = https://Issuer.Example/, https://iam.example.org/realms/x\n  https://issuer.example\n", Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.TrustedIssuers, []string{"https://issuer.example", "https://iam.example.org/realms/x"}) {
+		t.Errorf("TrustedIssuers = %q", m.TrustedIssuers)
+	}
+	for iss, want := range map[string]bool{
+		"https://issuer.example": true, "https://issuer.example/": true, "HTTPS://ISSUER.EXAMPLE": true,
+		"https://iam.example.org/realms/x/": true, "https://iam.example.org/realms/X": false, "https://iam.example.org": false,
+		"http://issuer.example": false, "https://issuer.example:8443": false, "https://evil.example": false,
+		"https://issuer.example.evil.example": false, "https://issuer.example?x=1": false, "": false, "not a url": false,
+	} {
+		if got := m.TrustedIssuer(iss); got != want {
+			t.Errorf("TrustedIssuer(%q) = %v; want %v", iss, got, want)
+		}
+	}
+	for _, bad := range []string{"http://issuer.example", "issuer.example", "https://", "https://issuer.example/?q", "https://u@issuer.example", "ftp://issuer.example"} {
+		_, err := credmonFrom(t, "CREDMON_OAUTH_TRUSTED_ISSUERS = https://ok.example "+bad+"\n", Overrides{})
+		if err == nil || !strings.Contains(err.Error(), "CREDMON_OAUTH_TRUSTED_ISSUERS") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("entry %q: error %v; want one naming the knob and the entry", bad, err)
+		}
+	}
+	m, err = credmonFrom(t, "CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True\nCREDMON_OAUTH_TRUSTED_ISSUERS = http://127.0.0.1:9080\n", Overrides{})
+	if err != nil || !m.TrustedIssuer("http://127.0.0.1:9080/") {
+		t.Errorf("http with the insecure switch: %v, %q", err, m.TrustedIssuers)
+	}
+	// A reload that changes the list is a change (Same).
+	a, _ := credmonFrom(t, "CREDMON_OAUTH_TRUSTED_ISSUERS = https://a.example\n", Overrides{})
+	b, _ := credmonFrom(t, "CREDMON_OAUTH_TRUSTED_ISSUERS = https://b.example\n", Overrides{})
+	if a.Same(b, nil) || !a.Same(a, nil) {
+		t.Error("Same does not see a changed TRUSTED_ISSUERS")
+	}
+}
