@@ -31,6 +31,8 @@ type cred struct {
 	pending rotated
 	// vault is what the loop knows of a Vault credential's Vault token.
 	vault vaultState
+	// robot is what the loop knows of its .top as a robot's (robot.go).
+	robot robotState
 
 	status string // last logged state, to log state changes only once
 	base   hclog.Logger
@@ -103,6 +105,11 @@ func (m *Monitor) classify(c *cred) {
 	if c.vault.byContent {
 		c.kind = credfile.KindVault
 	}
+	// A robot's self-describing .top without .meta (robot.go) under a
+	// name of a type that has no client for it.
+	if c.robot.content && c.robot.noMeta && robotCandidate(c.kind) {
+		c.kind = credfile.KindRobot
+	}
 	c.base = m.oauth
 	switch c.kind {
 	case credfile.KindLocal:
@@ -110,7 +117,7 @@ func (m *Monitor) classify(c *cred) {
 	case credfile.KindVault:
 		c.base = m.vaultLog
 	}
-	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal && c.kind != credfile.KindVault {
+	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal && c.kind != credfile.KindVault && c.kind != credfile.KindRobot {
 		// Client and Pelican tokens belong to other credmon types; unknown
 		// ones are plain credentials nobody refreshes.
 		c.ignore = "owned by the " + c.kind.String() + " credmon type"

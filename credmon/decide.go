@@ -75,6 +75,10 @@ type configView struct {
 	// vaultMinimum is the minimum_seconds a Vault credential's requests
 	// send (CREDMON_OAUTH_TOKEN_MINIMUM).
 	vaultMinimum time.Duration
+	// A robot token's .top is unusable (robotErr), or names an issuer
+	// (robotUntrusted) that the knob robotKnob does not list.
+	robotErr                  error
+	robotUntrusted, robotKnob string
 }
 
 // status is what the loop logs about a decision: a state line (msg, once
@@ -125,6 +129,12 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		return stop(hclog.Debug, "not refreshing: .meta says use_refresh_token is false")
 	case oauth && o.meta == nil && cv.providerProblem != "":
 		return stop(hclog.Warn, fmt.Sprintf("Cannot refresh %s for user %s: no .meta and %s", id.name, id.user, cv.providerProblem))
+	case cv.kind == credfile.KindRobot && cv.robotErr != nil:
+		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: unusable self-describing .top", id.name, id.user), "error", cv.robotErr)
+	case cv.kind == credfile.KindRobot && cv.robotUntrusted != "":
+		// No request at all: the daemon runs as root and must not send a
+		// refresh token or client secret where a user's file points it.
+		return stop(hclog.Warn, fmt.Sprintf("Leaving %s for user %s alone: its .top names issuer %s, which %s does not list", id.name, id.user, cv.robotUntrusted, cv.robotKnob))
 	case s.permanent:
 		return time.Time{}, st // until a new .top, .meta or configuration
 	}

@@ -21,6 +21,7 @@ func TestDecide(t *testing.T) {
 	oauth := configView{kind: credfile.KindOAuth2, policy: policy}
 	local := configView{kind: credfile.KindLocal, policy: policy}
 	vault := configView{kind: credfile.KindVault, policy: policy}
+	robot := configView{kind: credfile.KindRobot, policy: policy}
 	hour := observation{hasUse: true, issued: t0, expiry: t0.Add(time.Hour), expiryKnown: true}
 	meta := &credfile.Meta{UseRefreshToken: true, TokenURL: "https://idp.example/token"}
 	with := func(cv configView, f func(*configView)) configView { f(&cv); return cv }
@@ -38,6 +39,14 @@ func TestDecide(t *testing.T) {
 		noteHas string // substring of the one-time floor note; "" for none
 	}{
 		{name: "new .top without .use is due now", o: observation{}, cv: oauth, now: t0, want: t0},
+		{name: "robot, trusted issuer: the OAuth2 schedule", o: hour, cv: robot, now: t0, want: t0.Add(30 * time.Minute)},
+		{name: "robot, untrusted issuer: never, and say so naming the knob", o: observation{}, now: t0,
+			cv: with(robot, func(c *configView) {
+				c.robotUntrusted, c.robotKnob = "https://evil.example", "CREDMON_OAUTH_TRUSTED_ISSUERS"
+			}),
+			level: hclog.Warn, msg: "Leaving myidp for user alice alone: its .top names issuer https://evil.example, which CREDMON_OAUTH_TRUSTED_ISSUERS does not list"},
+		{name: "robot, unusable .top: never", o: observation{}, cv: with(robot, func(c *configView) { c.robotErr = errors.New("no client_id") }), now: t0,
+			level: hclog.Error, msg: "unusable self-describing .top"},
 		{name: "new .top with .meta is due now", o: observation{meta: meta}, cv: oauth, now: t0, want: t0},
 		{name: "fresh .use: half its life", o: hour, cv: oauth, now: t0, want: t0.Add(30 * time.Minute)},
 		{name: "jitter moves it earlier", o: hour, cv: with(oauth, func(c *configView) { c.policy.Jitter = 0.2 }), now: t0, draw: 0.5,

@@ -73,6 +73,9 @@ func (m *Monitor) issuerKey(c *cred) string {
 	if pi := m.provider(c.provider); raw == "" && c.obs.meta == nil && pi.cfg != nil {
 		raw = pi.cfg.Issuer // discovery will find the token URL there
 	}
+	if c.kind == credfile.KindRobot {
+		raw = c.robot.iss // idem, at the robot's (trusted) issuer
+	}
 	if u, err := url.Parse(raw); err == nil && u.Host != "" {
 		return strings.ToLower(u.Scheme + "://" + u.Host)
 	}
@@ -149,6 +152,9 @@ func (m *Monitor) refreshJobs() []*job {
 			if c.kind == credfile.KindVault {
 				j.vault, j.vaults, j.vaultID, j.vaultExpiry = true, m.gen.vaults, c.vault.id, c.vault.expiry
 				j.meta, j.metaErr = nil, nil // a Vault credential has no client of its own
+			}
+			if c.kind == credfile.KindRobot {
+				j.robot = true // its client is in its .top
 			}
 			if pi := m.provider(c.provider); pi.err == nil {
 				j.provider = pi.cfg

@@ -332,6 +332,9 @@ func (m *Monitor) handleResult(r *result) {
 	if r.vaultKey != "" {
 		c.vault.key = r.vaultKey
 	}
+	if c.kind == credfile.KindRobot {
+		m.noteRobotResult(c, r)
+	}
 	if r.outcome == outOK && r.pendingRT == "" {
 		c.pending.rt = ""
 	} else if r.pendingRT != "" {
@@ -512,6 +515,9 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 	case c.kind == credfile.KindVault:
 		cv.policy = m.policyFor(c)
 		cv.vaultMinimum = m.cfg.VaultMinimum
+	case c.kind == credfile.KindRobot:
+		m.robotView(c, &cv)
+		cv.policy = m.policyFor(c)
 	default:
 		if c.obs.meta == nil && c.obs.metaErr == nil {
 			cv.providerProblem = m.providerProblem(c.provider)
@@ -535,8 +541,8 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 // token URL, else the provider's configured one ("" when discovery must
 // find it, or nothing is configured).
 func (m *Monitor) tokenURL(c *cred) string {
-	if c.kind == credfile.KindVault {
-		return "" // Vault's; a stray .meta names no client of its
+	if c.kind == credfile.KindVault || c.kind == credfile.KindRobot {
+		return "" // Vault's, or found by discovery at the robot's issuer
 	}
 	if c.obs.meta != nil {
 		return c.obs.meta.TokenURL

@@ -40,6 +40,11 @@ type tokenObs struct {
 	vaultKey      string
 	vaultInherits bool
 	parent        *atomicfile.Stat
+	// A .top that may be a robot's (robot.go), read when its version is
+	// new: whether it is self-describing, its iss, why it is unusable.
+	robotRead, robotTop bool
+	robotIss            string
+	robotErr            error
 }
 
 // userObs is one listing of a user directory; nil means the directory is
@@ -238,7 +243,7 @@ func (m *Monitor) listUser(user string) userObs {
 		// .top names; and a .top under a name no credmon type owns is a
 		// Vault one if it has a vault_url (credd's rule when it stored
 		// it). The Vault token itself is not kept.
-		var vaultish bool
+		var vaultish, robotish bool
 		switch {
 		case c == nil:
 			if sorter == nil {
@@ -246,16 +251,24 @@ func (m *Monitor) listUser(user string) userObs {
 			}
 			k := m.kindOfName(sorter, name)
 			vaultish = k == credfile.KindVault || k == credfile.KindUnknown && m.cfg.VaultAll
+			robotish = robotCandidate(k)
 		case c.kind == credfile.KindVault:
 			vaultish = o.top.ID() != c.seen.top
 		case c.kind == credfile.KindUnknown:
 			vaultish = m.cfg.VaultAll && o.top.ID() != c.vault.checked
 		}
+		// A robot's .top is read once per version, and only without .meta.
+		robotish = o.meta == nil && (robotish || c != nil && robotCandidate(c.kind) && o.top.ID() != c.robot.checked)
 		if vaultish {
 			o.vaultRead = true
+		}
+		if vaultish || robotish {
 			if b, _, err := d.ReadFile(name+credfile.SuffixTop, maxCredFile); err == nil {
-				if t, err := credfile.ParseVaultTop(b); err == nil {
+				if t, err := credfile.ParseVaultTop(b); vaultish && err == nil {
 					o.vaultTop, o.vaultKey, o.vaultInherits = true, vaultIssuerKey(t.URL), t.Token == ""
+				}
+				if robotish {
+					o.readRobot(b)
 				}
 			}
 		}
@@ -341,12 +354,16 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 		if c == nil {
 			c = &cred{tokenID: tokenID{user, name}, base: m.oauth}
 			c.vault.isTop = o.vaultTop
+			c.noteRobot(o)
 			m.classify(c)
 			us.creds[name] = c
 		} else if o.vaultRead && o.vaultTop != c.vault.isTop && (c.kind == credfile.KindUnknown || c.vault.byContent) {
 			// Its .top became (or stopped being) a Vault one.
 			c.vault.isTop = o.vaultTop
+			c.noteRobot(o)
 			m.classify(c)
+		} else if c.noteRobot(o) {
+			m.classify(c) // it became (or stopped being) a robot token
 		}
 		if o.vaultRead {
 			c.vault.checked = o.top.ID()

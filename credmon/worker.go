@@ -68,6 +68,8 @@ type job struct {
 	vaults      *vaultClients
 	vaultID     string
 	vaultExpiry time.Time
+	// robot is set for a robot's self-describing .top (worker_robot.go).
+	robot bool
 }
 
 type outcome int
@@ -113,6 +115,9 @@ type result struct {
 	vaultID        string
 	vaultExpiry    time.Time
 	vaultLookupErr error
+	// robotNote is what a robot job has to say at debug level once per
+	// .top version (the .top's token_url is not the discovered one).
+	robotNote string
 }
 
 // start runs j on its own goroutine and hands the result to Run.
@@ -146,6 +151,8 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 		return w.mint(ctx, j)
 	case j.vault:
 		return w.refreshVault(ctx, j)
+	case j.robot:
+		return w.refreshRobot(ctx, j)
 	}
 	return w.refresh(ctx, j)
 }
@@ -213,6 +220,32 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 	if err != nil {
 		return fail(err)
 	}
+	return w.save(d, j, r, top, parseOAuth2Top, rt, res, fail)
+}
+
+// parseOAuth2Top is credfile.ParseTop for save.
+func parseOAuth2Top(b []byte) (rotatingTop, error) {
+	t, err := credfile.ParseTop(b)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// rotatingTop is a .top whose refresh token a refresh may rotate: an
+// OAuth2 one (credfile.Top) or a robot's (credfile.RobotTop).
+type rotatingTop interface {
+	RefreshToken() string
+	WithRefreshToken(rt string) []byte
+}
+
+// save is the end of every refresh once the issuer answered with a token
+// (res, for the refresh token rt of the .top version r.top): the .top
+// re-checked (a new one stored meanwhile wins, unless it holds the very
+// refresh token just spent; parse reads such a version, and errs for one
+// the answer must not be applied to), the rotated refresh token persisted,
+// then the .use written.
+func (w *worker) save(d *atomicfile.Dir, j *job, r *result, top rotatingTop, parse func([]byte) (rotatingTop, error), rt string, res *tokenclient.Result, fail func(error) *result) *result {
 	newRT := res.RefreshToken
 	if newRT == "" {
 		newRT = rt // no rotation: the old refresh token stays valid
@@ -237,7 +270,7 @@ func (w *worker) refresh(ctx context.Context, j *job) *result {
 			r.outcome = outSuperseded
 			return r
 		}
-		top2, err := credfile.ParseTop(again)
+		top2, err := parse(again)
 		if err != nil || top2.RefreshToken() != rt || newRT == rt {
 			r.outcome = outSuperseded
 			return r
@@ -378,17 +411,7 @@ func (w *worker) replace(d *atomicfile.Dir, user, file string, data []byte) (ato
 // from the provider's configuration. It returns the .meta version it used
 // (zero without one).
 func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Client, atomicfile.ID, error) {
-	c := &tokenclient.Client{
-		AllowInsecure: j.cfg.AllowInsecure,
-		HTTPClient:    w.http,
-		UserAgent:     "credmon/" + Version,
-		AuthStyle:     oauth2.AuthStyleInParams,
-		SendScopes:    j.cfg.SendScopes,
-		AudienceMode:  j.cfg.AudienceMode,
-	}
-	if j.provider != nil {
-		c.SendScopes, c.AudienceMode = j.provider.SendScopes, j.provider.AudienceMode
-	}
+	c := w.newClient(j)
 	switch {
 	case j.metaErr != nil:
 		return nil, j.metaID, &tokenclient.PermanentError{Err: fmt.Errorf("unusable .meta: %w", j.metaErr)}
@@ -409,23 +432,48 @@ func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Cl
 		c.ClientSecret = secret
 	}
 	if c.TokenURL == "" {
-		// Discovery talks to the issuer: it takes an issuer slot too.
-		// It carries no secret and rotates nothing, so a stop may cut it.
-		if err := j.acquireNet(ctx); err != nil {
-			return nil, atomicfile.ID{}, err
-		}
-		r.asked = true
-		dctx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
-		u, err := j.discovery.TokenURL(dctx, c, p.Issuer)
-		cancel()
-		<-j.netSem
-		r.netErr = err
+		u, err := w.discover(ctx, j, r, c, p.Issuer)
 		if err != nil {
 			return nil, atomicfile.ID{}, err
 		}
 		c.TokenURL = u
 	}
 	return c, atomicfile.ID{}, nil
+}
+
+// newClient is the token-endpoint client every refresh starts from: the
+// daemon's transport and the request options of j's configuration (its
+// provider's, when it has one), no identity and no endpoint yet.
+func (w *worker) newClient(j *job) *tokenclient.Client {
+	c := &tokenclient.Client{
+		AllowInsecure: j.cfg.AllowInsecure,
+		HTTPClient:    w.http,
+		UserAgent:     "credmon/" + Version,
+		AuthStyle:     oauth2.AuthStyleInParams,
+		SendScopes:    j.cfg.SendScopes,
+		AudienceMode:  j.cfg.AudienceMode,
+	}
+	if j.provider != nil {
+		c.SendScopes, c.AudienceMode = j.provider.SendScopes, j.provider.AudienceMode
+	}
+	return c
+}
+
+// discover finds issuer's token endpoint through this generation's
+// discovery cache (one request per issuer and hour). Discovery talks to
+// the issuer: it takes an issuer slot too. It carries no secret and
+// rotates nothing, so a stop may cut it.
+func (w *worker) discover(ctx context.Context, j *job, r *result, c *tokenclient.Client, issuer string) (string, error) {
+	if err := j.acquireNet(ctx); err != nil {
+		return "", err
+	}
+	r.asked = true
+	dctx, cancel := context.WithTimeout(ctx, j.cfg.HTTPTimeout)
+	u, err := j.discovery.TokenURL(dctx, c, issuer)
+	cancel()
+	<-j.netSem
+	r.netErr = err
+	return u, err
 }
 
 // unfixable reports whether err is a local problem with a credential file

@@ -45,8 +45,8 @@ func TestParseRobotTopNotRobot(t *testing.T) {
 		`{"refresh_token":"r"}`, // an OAuth2 .top
 		`{"refresh_token":"r","scopes":"a"}`,
 		`{"vault_url":"https://v:8200/v1/x","iss":"https://i.example","refresh_token":"r","client_id":"c"}`, // a Vault .top
-		`{"iss":"https://i.example","client_id":"c"}`,                             // neither a refresh token nor client credentials
-		`{"iss":"https://i.example","client_id":"c","grant_type":"device_code"}`, // idem
+		`{"iss":"https://i.example","client_id":"c"}`,                                                       // neither a refresh token nor client credentials
+		`{"iss":"https://i.example","client_id":"c","grant_type":"device_code"}`,                            // idem
 		"alice", "", "[1]", `{"iss":`,
 	} {
 		if _, err := ParseRobotTop([]byte(s)); err != ErrNotRobotTop {
