@@ -4,7 +4,9 @@
 // grants at their issuer, local-issuer tokens (LOCAL_CREDMON_*) by minting
 // and signing them in-process (worker_mint.go, package localissuer), and
 // Vault credentials by asking Vault, as condor_credmon_vault does
-// (worker_vault.go, package internal/vault).
+// (worker_vault.go, package internal/vault), and robots' self-describing
+// .top files at the issuer they name, when the admin trusts it
+// (worker_robot.go).
 //
 // # Contract with HTCondor
 //
@@ -24,7 +26,7 @@
 // # Design
 //
 // One goroutine (Run, loop.go) owns all state; workers (worker.go,
-// worker_mint.go, worker_vault.go) own the network and the token-file writes; decide
+// worker_mint.go, worker_vault.go, worker_robot.go) own the network and the token-file writes; decide
 // (decide.go) is the pure schedule between them. It reconciles: a full pass lists the
 // directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
 // per-user pass re-reads a directory fsnotify reported, and a timer heap
@@ -63,8 +65,19 @@
 // makes a permanent failure that leaves the files in place (the Python
 // credmon deletes them) until a new .top arrives.
 //
+// A robot's self-describing .top (credfile.ParseRobotTop: its own iss,
+// client and grant; no .meta; under a name of OAuth2, Vault or no type) is
+// refreshed only when CREDMON_OAUTH_TRUSTED_ISSUERS lists its iss: the
+// daemon runs as root and must not POST a URL, or send a client secret,
+// that a user wrote into a file. Then the token endpoint is the one
+// discovery at iss names (never the .top's token_url), and the rest is an
+// OAuth2 refresh (or client credentials grant): rotated refresh token into
+// the .top first, then the .use. Otherwise the .top is left alone with one
+// warning per version, and no request goes anywhere.
+//
 // Ownership follows credd's CredSorter (credfile.Sorter): this package
 // refreshes OAuth2 tokens, mints local-issuer ones and fetches Vault ones
-// (also a vault_url .top under an unowned name, as credd stores those);
+// (also a vault_url .top under an unowned name, as credd stores those),
+// and takes robot .top files by content as said above;
 // client, Pelican and plain credentials are left untouched.
 package credmon
