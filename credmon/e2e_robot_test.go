@@ -305,3 +305,27 @@ func TestRobotTopTrustedAfterReload(t *testing.T) {
 	e.waitFor("ron/robot.use", func() bool { return e.exists("ron", "robot.use") })
 	e.idp.VerifyAccessToken(t, e.readJSON("ron", "robot.use")["access_token"].(string))
 }
+
+// TestRobotTopUnderOAuth2NameAndBack: a robot .top under a name the
+// configuration makes OAuth2 (MYIDP_CLIENT_ID) is a robot token, left
+// alone while its issuer is not trusted (the provider's client is not
+// used for it); a plain OAuth2 .top stored over it under the same name is
+// refreshed with the provider's client again.
+func TestRobotTopUnderOAuth2NameAndBack(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	g := e.grant("compute.read", "")
+	e.storeRobot("oscar", "myidp", robotTop(e.idp.Issuer, e.idp.TokenURL, g.RefreshToken, "compute.read", ""), "", "")
+	e.waitLog("Leaving myidp for user oscar alone")
+	e.pass()
+	if e.exists("oscar", "myidp.use") || e.proxy.Total() != 0 {
+		t.Fatalf("the robot .top was refreshed (%d requests through the provider's client)", e.proxy.Total())
+	}
+	blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+	if _, err := e.credd.AddAndWait(context.Background(), "oscar", "myidp", blob); err != nil {
+		t.Fatalf("the OAuth2 .top: %v", err)
+	}
+	e.idp.VerifyAccessToken(t, e.readJSON("oscar", "myidp.use")["access_token"].(string))
+	if e.proxy.Count("/token") == 0 {
+		t.Error("the OAuth2 .top was not refreshed through MYIDP_TOKEN_URL")
+	}
+}

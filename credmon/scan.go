@@ -256,6 +256,9 @@ func (m *Monitor) listUser(user string) userObs {
 			vaultish = o.top.ID() != c.seen.top
 		case c.kind == credfile.KindUnknown:
 			vaultish = m.cfg.VaultAll && o.top.ID() != c.vault.checked
+		case c.kind == credfile.KindRobot:
+			// Read anyway (below): it may have become a Vault .top.
+			vaultish = o.top.ID() != c.robot.checked
 		}
 		// A robot's .top is read once per version, and only without .meta.
 		robotish = o.meta == nil && (robotish || c != nil && robotCandidate(c.kind) && o.top.ID() != c.robot.checked)
@@ -357,7 +360,7 @@ func (m *Monitor) applyUser(user string, obs userObs, p *pass) {
 			c.noteRobot(o)
 			m.classify(c)
 			us.creds[name] = c
-		} else if o.vaultRead && o.vaultTop != c.vault.isTop && (c.kind == credfile.KindUnknown || c.vault.byContent) {
+		} else if o.vaultRead && o.vaultTop != c.vault.isTop && (c.kind == credfile.KindUnknown || c.vault.byContent || c.kind == credfile.KindRobot) {
 			// Its .top became (or stopped being) a Vault one.
 			c.vault.isTop = o.vaultTop
 			c.noteRobot(o)
