@@ -163,8 +163,8 @@ func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.Flag
 		Config: storer.ConfigFrom(knobs),
 		Source: &vaultsource.Source{UserAgent: "credmon-token/" + Version, Keytab: kopts.Keytab, CCache: o.vf.ccache,
 			Principal: kopts.Principal, Dial: vaultDial},
-		Store:  storeCred(env),
-		Term:   storer.NewTerminal(s.err),
+		Store: storeCred(env),
+		Term:  storer.NewTerminal(s.err),
 	}
 	if err := st.Run(ctx, []storer.Request{req}); err != nil {
 		st.Report(err)
