@@ -9,13 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/internal/credname"
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/source"
@@ -29,17 +27,6 @@ const (
 	condorStoreExchange = "exchange"
 	condorStorePlain    = "plain"
 )
-
-// storeCredFallback is where condor_vault_storer finds condor_store_cred
-// (it puts /usr/sbin first in PATH); here the caller's PATH comes first.
-const storeCredFallback = "/usr/sbin/condor_store_cred"
-
-// condorKnobs are read in one condor_config_val run.
-var condorKnobs = []string{
-	"SEC_CREDENTIAL_VAULT_STORER_OPTS", "SEC_CREDENTIAL_GETTOKEN_OPTS", "USER_CONFIG_FILE",
-	"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME",
-	"OAUTH2_CREDMON_PROVIDER_NAMES", "CLIENT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
-}
 
 // vaultDial, when set, replaces the TCP connect to Vault. Only tests set
 // it: credd's vault_url must name port 8200, and a test's Vault server
@@ -68,37 +55,6 @@ func (c *condorFlags) register(fl *flag.FlagSet) {
 // decides the files and lifetimes).
 var condorIgnored = []string{"o", "outfile", "bearertokenfile", "m", "minsecs", "vaulttokenfile", "vaulttokenminttl"}
 
-// loadCondorConfig reads the HTCondor configuration as condor_config_val
-// does for a tool.
-func loadCondorConfig() (storer.Knobs, error) {
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "TOOL", Prefetch: condorKnobs})
-	if errors.Is(err, condorcfg.ErrNoConfig) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, configErrorf("reading the HTCondor configuration: %v", err)
-	}
-	return cfg, nil
-}
-
-func knob(k storer.Knobs, name string) string {
-	if k == nil {
-		return ""
-	}
-	v, _ := k.Lookup(name)
-	return v
-}
-
-// storeCred is condor_store_cred as the storer runs it: found on PATH,
-// with CONDOR_VAULT_STORER_USER and SEC_CREDENTIAL_STORECRED_OPTS.
-func storeCred(env storer.Env) *storer.StoreCred {
-	path, err := exec.LookPath("condor_store_cred")
-	if err != nil {
-		path = storeCredFallback
-	}
-	return &storer.StoreCred{Path: path, User: env.User, Opts: env.StoreCredOpts}
-}
-
 // runCondorVault is igwn-robot-get --condor: the site's
 // SEC_CREDENTIAL_GETTOKEN_OPTS must name this robot's Vault credential
 // exactly (so condor_submit's storer runs store the same one), then the
@@ -108,7 +64,11 @@ func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.Flag
 	if o.verbose {
 		fl.Visit(func(f *flag.Flag) {
 			if slices.Contains(condorIgnored, f.Name) {
-				fmt.Fprintf(s.err, "--%s is ignored with --condor (as igwn-robot-get does): the storer decides files and lifetimes\n", f.Name)
+				dash := "--"
+				if len(f.Name) == 1 {
+					dash = "-"
+				}
+				fmt.Fprintf(s.err, "%s%s is ignored with --condor (as igwn-robot-get does): the storer decides files and lifetimes\n", dash, f.Name)
 			}
 		})
 	}
@@ -120,13 +80,7 @@ func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.Flag
 	if err != nil {
 		return fail(s, "get", err)
 	}
-	credkey, role := o.vf.credkey, o.vf.role
-	if credkey == "" {
-		credkey = strings.Join(p.Components, "/")
-	}
-	if role == "" {
-		role = p.Components[0]
-	}
+	credkey, role := o.vf.credkeyRole(p)
 	server := o.vf.server
 	if server == "" {
 		server = defaultVaultServer
@@ -135,11 +89,11 @@ func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.Flag
 	if issuer == "" {
 		issuer = defaultVaultIssuer
 	}
-	knobs, err := loadCondorConfig()
+	knobs, err := storer.LoadKnobs()
 	if err != nil {
-		return fail(s, "get", err)
+		return fail(s, "get", configError{err})
 	}
-	if err := checkGettokenOpts(knob(knobs, "SEC_CREDENTIAL_GETTOKEN_OPTS"), knob(knobs, "USER_CONFIG_FILE"), credkey, role, server); err != nil {
+	if err := checkGettokenOpts(storer.Knob(knobs, "SEC_CREDENTIAL_GETTOKEN_OPTS"), storer.Knob(knobs, "USER_CONFIG_FILE"), credkey, role, server); err != nil {
 		return fail(s, "get", err)
 	}
 	req, err := storer.ParseRequest(issuer)
@@ -163,7 +117,7 @@ func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.Flag
 		Config: storer.ConfigFrom(knobs),
 		Source: &vaultsource.Source{UserAgent: "credmon-token/" + Version, Keytab: kopts.Keytab, CCache: o.vf.ccache,
 			Principal: kopts.Principal, Dial: vaultDial},
-		Store: storeCred(env),
+		Store: storer.NewStoreCred(env),
 		Term:  storer.NewTerminal(s.err),
 	}
 	if err := st.Run(ctx, []storer.Request{req}); err != nil {
@@ -287,7 +241,7 @@ func (o *getOptions) prepareCondor(ctx context.Context, s *stdio) (*condorPlan, 
 			"from the issuer: give --issuer, or --condor-store=plain"))
 	}
 	env := storer.EnvFrom(os.Getenv, os.Getuid())
-	p.store = storeCred(env)
+	p.store = storer.NewStoreCred(env)
 	q, out, err := p.store.Query(ctx, p.name, "", "")
 	if err != nil {
 		return nil, fail(s, "get", fmt.Errorf("condor_store_cred query-oauth -s %s: %w%s", p.name, err, indentOut(out)))

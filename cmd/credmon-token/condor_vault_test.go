@@ -91,7 +91,7 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 	t.Cleanup(func() { vaultDial = nil })
 	inProcess := func() (int, string) {
 		var out, errb bytes.Buffer
-		code := run(args, strings.NewReader(""), &out, &errb)
+		code := run(append(args, "-v"), strings.NewReader(""), &out, &errb)
 		return code, out.String() + errb.String()
 	}
 
@@ -114,6 +114,9 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 	}
 	if strings.Contains(all, vt) {
 		t.Error("the Vault token is in get's output")
+	}
+	if !strings.Contains(all, "-o is ignored with --condor") || !strings.Contains(all, "--minsecs is ignored with --condor") {
+		t.Errorf("-v did not say which options --condor ignores:\n%s", all)
 	}
 	if !strings.Contains(all, "Storing condor credentials for igwn") {
 		t.Errorf("not the storer's messages:\n%s", all)

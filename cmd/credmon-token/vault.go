@@ -184,12 +184,7 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 		KerberosHost: addr.Hostname(), Kerberos: kopts,
 		TokenFile: v.tokenFile, MinTTL: minTTL, MinLifetime: o.minsecs,
 	}
-	if src.CredKey == "" {
-		src.CredKey = strings.Join(p.Components, "/")
-	}
-	if src.Role == "" {
-		src.Role = p.Components[0]
-	}
+	src.CredKey, src.Role = o.vf.credkeyRole(p)
 	if src.TokenFile == "" {
 		src.TokenFile = "/tmp/vt_u" + strconv.Itoa(os.Geteuid())
 	}
@@ -219,6 +214,19 @@ func (o *getOptions) kerberosIdentity() (*kerberos.Options, kerberos.Principal, 
 	}
 	kopts.Principal = p.String()
 	return kopts, p, nil
+}
+
+// credkeyRole are --credkey and --role, else igwn-robot-get's defaults:
+// the principal without its realm, and its first component.
+func (v *vaultFlags) credkeyRole(p kerberos.Principal) (credkey, role string) {
+	credkey, role = v.credkey, v.role
+	if credkey == "" {
+		credkey = strings.Join(p.Components, "/")
+	}
+	if role == "" {
+		role = p.Components[0]
+	}
+	return credkey, role
 }
 
 // robotPrincipal is the principal given (krb5.conf's default realm when
