@@ -217,26 +217,14 @@ func (o *getOptions) prepareCondor(ctx context.Context, s *stdio) (*condorPlan, 
 	default:
 		return nil, fail(s, "get", configErrorf("--condor-store %q: want auto, exchange or plain", p.mode))
 	}
-	src, err := o.source()
-	if err != nil {
-		return nil, fail(s, "get", err)
-	}
-	if p.mode == condorStoreAuto {
+	// For client credentials auto is exchange; for an account it needs the
+	// issuer's discovery and the account decrypted, so it is decided only
+	// when something may be stored (resolveMode): the cron run that finds
+	// credd's copy and the token file good touches neither.
+	if p.mode == condorStoreAuto && o.clientID != "" {
 		p.mode = condorStoreExchange
-		if a, ok := src.(*source.Account); ok {
-			yes, err := a.SupportsExchange(ctx)
-			if err != nil {
-				return nil, fail(s, "get", err)
-			}
-			if !yes {
-				p.mode = condorStorePlain
-			}
-		}
-		if o.verbose {
-			fmt.Fprintf(s.err, "--condor-store=auto: %s\n", p.mode)
-		}
 	}
-	if cc, ok := src.(*source.ClientCredentials); ok && p.mode == condorStoreExchange && cc.Issuer == "" {
+	if p.mode == condorStoreExchange && o.clientID != "" && o.issuer == "" {
 		return nil, fail(s, "get", configErrorf("--condor with client credentials stores the client for the credmon, which finds the token endpoint "+
 			"from the issuer: give --issuer, or --condor-store=plain"))
 	}
@@ -287,11 +275,30 @@ func (o *getOptions) storeCondor(ctx context.Context, s *stdio, p *condorPlan, t
 			fmt.Fprintf(s.err, format+"\n", args...)
 		}
 	}
-	if p.mode == condorStorePlain {
-		if p.held == storer.Present && !isNew {
-			say("credd holds %s and the token did not change: nothing stored", p.name)
-			return exitOK
+	if p.held == storer.Present && !isNew {
+		// Whatever the mode: credd's copy stands, and a plain one is
+		// still this token.
+		say("credd holds %s and the token did not change: nothing stored", p.name)
+		return exitOK
+	}
+	src, err := o.source()
+	if err != nil {
+		return fail(s, "get", err)
+	}
+	if p.mode == condorStoreAuto {
+		p.mode = condorStoreExchange
+		if a, ok := src.(*source.Account); ok {
+			yes, err := a.SupportsExchange(ctx)
+			if err != nil {
+				return fail(s, "get", err)
+			}
+			if !yes {
+				p.mode = condorStorePlain
+			}
 		}
+		say("--condor-store=auto: %s", p.mode)
+	}
+	if p.mode == condorStorePlain {
 		if out, err := p.store.AddPlain(ctx, p.name, []byte(token)); err != nil {
 			return fail(s, "get", fmt.Errorf("%w%s", err, indentOut(out)))
 		}
@@ -301,10 +308,6 @@ func (o *getOptions) storeCondor(ctx context.Context, s *stdio, p *condorPlan, t
 	if p.held == storer.Present {
 		say("credd holds %s (the credmon keeps it fresh): nothing stored", p.name)
 		return exitOK
-	}
-	src, err := o.source()
-	if err != nil {
-		return fail(s, "get", err)
 	}
 	var top *source.Top
 	switch src := src.(type) {

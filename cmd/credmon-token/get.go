@@ -37,6 +37,7 @@ type getOptions struct {
 	inlineSecret string // client_secret from config.ini
 	vf           vaultFlags
 	cf           condorFlags
+	src          source.Source // built by source()
 }
 
 func runGet(ctx context.Context, args []string, s *stdio) int {
@@ -236,8 +237,22 @@ func getStopped(s *stdio, st stopped, err error, sent bool) int {
 	return st.exitCode()
 }
 
-// source builds the token source the flags name.
+// source is the token source the flags name, built once: a password
+// from --pw-fd or a pipe cannot be read twice, and get --condor asks for
+// the source again after the fetch.
 func (o *getOptions) source() (source.Source, error) {
+	if o.src == nil {
+		src, err := o.buildSource()
+		if err != nil {
+			return nil, err
+		}
+		o.src = src
+	}
+	return o.src, nil
+}
+
+// buildSource builds the token source the flags name.
+func (o *getOptions) buildSource() (source.Source, error) {
 	mode, err := tokenclient.ParseAudienceMode(o.audienceMode)
 	if err != nil {
 		return nil, configError{err}
