@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/credmon/credmon/internal/credname"
-	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/source"
 	"github.com/credmon/credmon/producer/storer"
 	"github.com/credmon/credmon/producer/vaultsource"
@@ -330,11 +329,6 @@ func (o *getOptions) storeCondor(ctx context.Context, s *stdio, p *condorPlan, t
 	}
 	say("stored %s.top in credd (condor_store_cred add-oauth): the credmon refreshes it for jobs", p.name)
 	return exitOK
-}
-
-// readFreshToken is the token of a file bearer.Satisfies accepted.
-func readFreshToken(path string) (string, error) {
-	return bearer.ReadTokenFile(path)
 }
 
 // indentOut formats condor_store_cred's output to follow an error message.

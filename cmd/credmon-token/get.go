@@ -163,7 +163,7 @@ func (o *getOptions) tokenFile(ctx context.Context, s *stdio, loc bearer.Locatio
 	if err == nil {
 		ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, audiences, scopes)
 		if ok && o.cf.on {
-			token, err = readFreshToken(loc.Path)
+			token, err = bearer.ReadTokenFile(loc.Path)
 			ok = err == nil
 		}
 		if ok {
