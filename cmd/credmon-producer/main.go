@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
-	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/producer/storer"
 )
 
@@ -19,17 +17,6 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 )
-
-// storeCredFallback is where condor_vault_storer finds condor_store_cred
-// (it puts /usr/sbin first in PATH); here the caller's PATH comes first.
-const storeCredFallback = "/usr/sbin/condor_store_cred"
-
-// knobNames are fetched in one condor_config_val run.
-var knobNames = []string{
-	"SEC_CREDENTIAL_VAULT_STORER_OPTS", "SEC_CREDENTIAL_GETTOKEN_OPTS",
-	"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME",
-	"OAUTH2_CREDMON_PROVIDER_NAMES", "CLIENT_CREDMON_PROVIDER_NAMES", "PELICAN_CREDMON_PROVIDER_NAMES",
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -42,7 +29,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 	name := filepath.Base(argv[0])
 	args := argv[1:]
 	term := storer.NewTerminal(stderr)
-	knobs, err := loadKnobs()
+	knobs, err := storer.LoadKnobs()
 	if err != nil {
 		term.Printf("%s: %v", name, err)
 		return exitFailure
@@ -62,10 +49,6 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		}
 		return exitFailure
 	}
-	path, err := exec.LookPath("condor_store_cred")
-	if err != nil {
-		path = storeCredFallback
-	}
 	s := &storer.Storer{
 		Name:   name,
 		Args:   args,
@@ -73,7 +56,7 @@ func run(ctx context.Context, argv []string, getenv func(string) string, stdout,
 		Env:    env,
 		Config: cfg,
 		Source: newSource(),
-		Store:  &storer.StoreCred{Path: path, User: env.User, Opts: env.StoreCredOpts},
+		Store:  storer.NewStoreCred(env),
 		Term:   term,
 	}
 	if err := s.Run(ctx, reqs); err != nil {
@@ -109,18 +92,4 @@ func usage(w io.Writer, name string) {
 		"    &audience=<audience> A token audience to request\n"+
 		"    &options=<args>      Extra options for the token source (htgettoken's)\n"+
 		"  With no arguments it prints LOCAL:<local-issuer provider> (SEC_CREDENTIAL_PRODUCER).\n", name)
-}
-
-// loadKnobs reads the HTCondor configuration the way condor_config_val
-// does for a tool. With no HTCondor configuration at all every knob is
-// unset, as condor_vault_storer's `condor_config_val X 2>/dev/null` gives.
-func loadKnobs() (storer.Knobs, error) {
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "TOOL", Prefetch: knobNames})
-	if errors.Is(err, condorcfg.ErrNoConfig) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading the HTCondor configuration: %w", err)
-	}
-	return cfg, nil
 }

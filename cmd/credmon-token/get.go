@@ -36,6 +36,8 @@ type getOptions struct {
 	verbose      bool
 	inlineSecret string // client_secret from config.ini
 	vf           vaultFlags
+	cf           condorFlags
+	src          source.Source // built by source()
 }
 
 func runGet(ctx context.Context, args []string, s *stdio) int {
@@ -69,6 +71,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	var version bool
 	fl.BoolVar(&version, "V", false, "print the version and exit")
 	o.vf.register(fl)
+	o.cf.register(fl)
 	fl.Usage = func() {
 		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n"+
 			"       credmon-token get [PRINCIPAL] [--keytab FILE] [--vaultserver HOST] [--minsecs N] [flags]   (Vault, igwn-robot-get's command line)\n\n"+
@@ -77,6 +80,11 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 			"does nothing, with no network; else it refreshes the account (or asks Vault) and writes the new token.\n\n"+
 			"Vault is the source when a principal, --keytab, --ccache, --vaultserver, --credkey, --role or\n"+
 			"--vaulttokenfile is given, or when none of --account, --client-id, --token is and $KRB5_KTNAME is set.\n\n"+
+			"--condor also stores a credential in HTCondor's credd for jobs with use_oauth_services: with Vault,\n"+
+			"igwn-robot-get's --condor (SEC_CREDENTIAL_GETTOKEN_OPTS must be exactly --credkey=K --role=R --vaultserver=V;\n"+
+			"--outfile, --minsecs, --vaulttokenfile and --vaulttokenminttl are then ignored); with an account or client\n"+
+			"credentials, after the token file is fresh, a self-describing .top the credmon refreshes (--condor-store=exchange)\n"+
+			"or the access token itself (plain, -P), stored only when credd lacks it or the token changed.\n\n"+
 			"SIGTERM, SIGINT or SIGQUIT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
 			"refresh token is saved and the token written. Then get exits 143 or 130.")
 		fl.PrintDefaults()
@@ -103,6 +111,12 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		return fail(s, "get", configErrorf("Vault (a principal, --keytab, --vaultserver ...) and --account, --client-id or --token are different sources: give one"))
 	}
 	o.minsecs = time.Duration(minsecs) * time.Second
+	if o.cf.on && o.vf.vault {
+		return o.runCondorVault(ctx, s, fl)
+	}
+	if !o.cf.on && (o.cf.service != "" || o.cf.store != condorStoreAuto) {
+		return fail(s, "get", configErrorf("--condor-service and --condor-store need --condor"))
+	}
 	if o.token != "" {
 		if err := o.fromConfig(); err != nil {
 			return fail(s, "get", err)
@@ -118,7 +132,28 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		// htgettoken's lists are comma or space separated.
 		scopes, audiences = source.SplitList(o.scope), source.SplitList(o.audience)
 	}
+	var plan *condorPlan
+	if o.cf.on {
+		// credd first: a mismatch stops the run before anything is
+		// refreshed, as the storer does.
+		var code int
+		if plan, code = o.prepareCondor(ctx, s); code != exitOK {
+			return code
+		}
+	}
+	token, isNew, code := o.tokenFile(ctx, s, loc, scopes, audiences)
+	if code != exitOK || plan == nil {
+		return code
+	}
+	return o.storeCondor(ctx, s, plan, token, isNew, source.Request{Scopes: scopes, Audiences: audiences})
+}
 
+// tokenFile is get's job: when the token file still has more than
+// --minsecs (and the requested audience and scopes) nothing is fetched,
+// with no network; else a new token is fetched and written there. With
+// --condor the token is returned (isNew: this run fetched it); code is
+// exitOK to go on.
+func (o *getOptions) tokenFile(ctx context.Context, s *stdio, loc bearer.Location, scopes, audiences []string) (token string, isNew bool, code int) {
 	// The cron path: no configuration, no network, no account decryption
 	// when the token on disk is still good.
 	info, err := bearer.ReadInfo(loc.Path, bearer.ReadOptions{})
@@ -127,11 +162,15 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	}
 	if err == nil {
 		ok, why := bearer.Satisfies(info, time.Now(), o.minsecs, audiences, scopes)
+		if ok && o.cf.on {
+			token, err = bearer.ReadTokenFile(loc.Path)
+			ok = err == nil
+		}
 		if ok {
 			if o.verbose {
 				fmt.Fprintf(s.err, "%s is fresh (%v left); nothing to do\n", loc.Path, time.Until(info.Expiry).Round(time.Second))
 			}
-			return exitOK
+			return token, false, exitOK
 		}
 		if o.verbose {
 			fmt.Fprintf(s.err, "%s needs a new token: %s\n", loc.Path, why)
@@ -139,7 +178,7 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 	}
 
 	var sent atomic.Bool
-	token, err := o.fetch(ctx, s, scopes, audiences, func() {
+	token, err = o.fetch(ctx, s, scopes, audiences, func() {
 		sent.Store(true)
 		if o.verbose {
 			fmt.Fprintln(s.err, "refresh request sent; a stop now lets it finish")
@@ -151,15 +190,15 @@ func runGet(ctx context.Context, args []string, s *stdio) int {
 		err = writeToken(loc.Path, token, !o.noNewline)
 	}
 	if st, ok := stoppedBy(ctx); ok {
-		return getStopped(s, st, err, sent.Load())
+		return "", false, getStopped(s, st, err, sent.Load())
 	}
 	if err != nil {
-		return fail(s, "get", err)
+		return "", false, fail(s, "get", err)
 	}
 	if o.verbose {
 		fmt.Fprintf(s.err, "wrote %s (%s)\n", loc.Path, loc.Source)
 	}
-	return exitOK
+	return token, true, exitOK
 }
 
 // writeToken writes get's token file. A file that cannot be written or
@@ -198,8 +237,22 @@ func getStopped(s *stdio, st stopped, err error, sent bool) int {
 	return st.exitCode()
 }
 
-// source builds the token source the flags name.
+// source is the token source the flags name, built once: a password
+// from --pw-fd or a pipe cannot be read twice, and get --condor asks for
+// the source again after the fetch.
 func (o *getOptions) source() (source.Source, error) {
+	if o.src == nil {
+		src, err := o.buildSource()
+		if err != nil {
+			return nil, err
+		}
+		o.src = src
+	}
+	return o.src, nil
+}
+
+// buildSource builds the token source the flags name.
+func (o *getOptions) buildSource() (source.Source, error) {
 	mode, err := tokenclient.ParseAudienceMode(o.audienceMode)
 	if err != nil {
 		return nil, configError{err}

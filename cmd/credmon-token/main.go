@@ -72,7 +72,8 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure),\n"+
+	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure;\n"+
+		"with get --condor a SEC_CREDENTIAL_GETTOKEN_OPTS that is not this robot's, or credd holding other scopes),\n"+
 		"4 a human must log in (run setup), 5 issuer unreachable, 6 issuer refused, 7 file permissions (also a\n"+
 		"token path that is a directory or FIFO), 130/131/143 get or renew stopped by SIGINT/SIGQUIT/SIGTERM (renew --watch: 0):\n"+
 		"no refresh was started after the signal, one already sent was finished and saved (bounded by get's\n"+

@@ -27,11 +27,27 @@ import (
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
-var binary string
+var (
+	binary string
+	// storeCredBin is the directory holding the condor_store_cred
+	// stand-in (credtest), for PATH.
+	storeCredBin string
+)
 
 func TestMain(m *testing.M) {
 	var cleanup func()
 	binary, cleanup = credtest.BuildForTests("credmon-token")
+	storeCredBin = filepath.Join(filepath.Dir(binary), "condor-bin")
+	if err := os.Mkdir(storeCredBin, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		cleanup()
+		os.Exit(1)
+	}
+	if _, out, err := credtest.BuildStoreCred(storeCredBin); err != nil {
+		fmt.Fprintf(os.Stderr, "building condor_store_cred: %v\n%s", err, out)
+		cleanup()
+		os.Exit(1)
+	}
 	code := m.Run()
 	cleanup()
 	os.Exit(code)

@@ -160,7 +160,7 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	cl, err := vault.New(vault.Config{Address: server, CAFile: v.caFile, CAPath: caPath, UserAgent: "credmon-token/" + Version})
+	cl, err := vault.New(vault.Config{Address: server, CAFile: v.caFile, CAPath: caPath, UserAgent: "credmon-token/" + Version, Dial: vaultDial})
 	if err != nil {
 		return nil, configError{err}
 	}
@@ -171,19 +171,10 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 	if minTTL >= source.DefaultVaultTokenTTL {
 		return nil, configErrorf("--vaulttokenminttl %v must be shorter than the Vault token's lifetime (%v)", minTTL, source.DefaultVaultTokenTTL)
 	}
-	conf, err := kerberos.LoadConfig("")
+	kopts, p, err := o.kerberosIdentity()
 	if err != nil {
 		return nil, err
 	}
-	kopts := &kerberos.Options{Keytab: v.keytab, CCache: v.ccache, Config: conf}
-	if kopts.Keytab == "" {
-		kopts.Keytab = os.Getenv("KRB5_KTNAME")
-	}
-	p, err := robotPrincipal(v.principal, kopts, conf.LibDefaults.DefaultRealm)
-	if err != nil {
-		return nil, err
-	}
-	kopts.Principal = p.String()
 	issuer := o.issuer
 	if issuer == "" {
 		issuer = defaultVaultIssuer
@@ -193,12 +184,7 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 		KerberosHost: addr.Hostname(), Kerberos: kopts,
 		TokenFile: v.tokenFile, MinTTL: minTTL, MinLifetime: o.minsecs,
 	}
-	if src.CredKey == "" {
-		src.CredKey = strings.Join(p.Components, "/")
-	}
-	if src.Role == "" {
-		src.Role = p.Components[0]
-	}
+	src.CredKey, src.Role = o.vf.credkeyRole(p)
 	if src.TokenFile == "" {
 		src.TokenFile = "/tmp/vt_u" + strconv.Itoa(os.Geteuid())
 	}
@@ -207,6 +193,40 @@ func (o *getOptions) vaultSource(s *stdio) (*source.Vault, error) {
 		src.Verbose = func(msg string) { fmt.Fprintf(s.err, "%s\n", msg) }
 	}
 	return src, nil
+}
+
+// kerberosIdentity is the robot's Kerberos login (krb5.conf, --keytab
+// else $KRB5_KTNAME, --ccache) and principal (robotPrincipal). It reads
+// files only.
+func (o *getOptions) kerberosIdentity() (*kerberos.Options, kerberos.Principal, error) {
+	v := &o.vf
+	conf, err := kerberos.LoadConfig("")
+	if err != nil {
+		return nil, kerberos.Principal{}, err
+	}
+	kopts := &kerberos.Options{Keytab: v.keytab, CCache: v.ccache, Config: conf}
+	if kopts.Keytab == "" {
+		kopts.Keytab = os.Getenv("KRB5_KTNAME")
+	}
+	p, err := robotPrincipal(v.principal, kopts, conf.LibDefaults.DefaultRealm)
+	if err != nil {
+		return nil, p, err
+	}
+	kopts.Principal = p.String()
+	return kopts, p, nil
+}
+
+// credkeyRole are --credkey and --role, else igwn-robot-get's defaults:
+// the principal without its realm, and its first component.
+func (v *vaultFlags) credkeyRole(p kerberos.Principal) (credkey, role string) {
+	credkey, role = v.credkey, v.role
+	if credkey == "" {
+		credkey = strings.Join(p.Components, "/")
+	}
+	if role == "" {
+		role = p.Components[0]
+	}
+	return credkey, role
 }
 
 // robotPrincipal is the principal given (krb5.conf's default realm when

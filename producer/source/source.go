@@ -136,9 +136,8 @@ func (a *Account) load() (*oidcagent.Account, error) {
 // are registered for client_secret_post. A dead grant (invalid_grant)
 // means a human must log in again.
 func (a *Account) refresh(ctx context.Context, acct *oidcagent.Account, req Request, now func() time.Time) (*tokenclient.Result, error) {
-	rc := &tokenclient.Client{ClientID: acct.ClientID(), ClientSecret: acct.ClientSecret(),
-		AudienceMode: a.AudienceMode, SendScopes: true,
-		AllowInsecure: a.Client.AllowInsecure, HTTPClient: a.Client.HTTPClient, UserAgent: a.Client.UserAgent}
+	rc := a.tokenClient(acct)
+	rc.SendScopes = true
 	md, err := rc.Discover(ctx, acct.IssuerURL())
 	if err != nil {
 		return nil, fmt.Errorf("discovery at %s: %w", acct.IssuerURL(), err)

@@ -35,7 +35,10 @@
 // # Configuration
 //
 // Knobs: SEC_CREDENTIAL_VAULT_STORER_OPTS (-v/-d), SEC_CREDENTIAL_GETTOKEN_OPTS,
-// the provider lists (ConfigFrom). Environment: HTGETTOKENOPTS,
+// the provider lists (ConfigFrom; LoadKnobs reads them as condor_config_val
+// does). StoreCred is the one condor_store_cred runner, also for
+// credmon-token get --condor (AddPlain is add-oauth -P); ShellSplit reads a
+// knob as igwn-robot-get's shlex does. Environment: HTGETTOKENOPTS,
 // CONDOR_VAULT_STORER_USER, CONDOR_VAULT_STORER_ID,
 // SEC_CREDENTIAL_STORECRED_OPTS (EnvFrom). Every argument is checked before
 // anything is stored: names with credd's character set

@@ -70,13 +70,7 @@ type Providers struct {
 // to LOCAL_CREDMON_PROVIDER_NAME and then to "scitokens", as credd's
 // CredSorter does.
 func ConfigFrom(k Knobs) Config {
-	get := func(name string) string {
-		if k == nil {
-			return ""
-		}
-		v, _ := k.Lookup(name)
-		return v
-	}
+	get := func(name string) string { return Knob(k, name) }
 	local := get("LOCAL_CREDMON_PROVIDER_NAMES")
 	if local == "" {
 		local = get("LOCAL_CREDMON_PROVIDER_NAME")

@@ -93,6 +93,9 @@ func TestStoreCredArgsKeepTheCredentialOffTheCommandLine(t *testing.T) {
 			t.Errorf("Args(%s, %s) = %q; want %q", tc.verb, tc.name, got, tc.want)
 		}
 	}
+	if got, want := s.PlainArgs("robot"), []string{"add-oauth", "-u", "alice@example.org", "-s", "robot", "-n", "credd.example", "-P", "-i", "-"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("PlainArgs = %q; want %q", got, want)
+	}
 	if got, want := s.DeleteCommand("igwn_ro"), "condor_store_cred delete-oauth -u alice@example.org -s igwn_ro -n credd.example"; got != want {
 		t.Errorf("DeleteCommand = %q; want %q", got, want)
 	}

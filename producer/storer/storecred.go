@@ -60,6 +60,14 @@ func (s *StoreCred) Args(verb, name, scopes, audience string) []string {
 	return a
 }
 
+// PlainArgs are Args for add-oauth with -P: a plain access token, which
+// credd writes as <name>.use and no credmon refreshes. The token goes on
+// stdin too.
+func (s *StoreCred) PlainArgs(name string) []string {
+	a := s.Args("add-oauth", name, "", "")
+	return append(a[:len(a)-2], "-P", "-i", "-")
+}
+
 // Query runs query-oauth.
 func (s *StoreCred) Query(ctx context.Context, name, scopes, audience string) (QueryResult, []byte, error) {
 	out, code, err := s.run(ctx, s.Args("query-oauth", name, scopes, audience), nil)
@@ -78,6 +86,19 @@ func (s *StoreCred) Add(ctx context.Context, name, scopes, audience string, blob
 	}
 	if code != 0 {
 		return out, fmt.Errorf("condor_store_cred add-oauth -s %s exited with status %d", name, code)
+	}
+	return out, nil
+}
+
+// AddPlain runs add-oauth -P with the access token on stdin: credd stores
+// it as <name>.use, which jobs get as it is and no credmon refreshes.
+func (s *StoreCred) AddPlain(ctx context.Context, name string, token []byte) ([]byte, error) {
+	out, code, err := s.run(ctx, s.PlainArgs(name), token)
+	if err != nil {
+		return out, err
+	}
+	if code != 0 {
+		return out, fmt.Errorf("condor_store_cred add-oauth -P -s %s exited with status %d", name, code)
 	}
 	return out, nil
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestCondorAccountTopDaemonMakesUse is the account robot end to end: get
+// --condor stores the self-describing .top of a token-exchange refresh
+// token; the daemon, trusting the provider's issuer
+// (CREDMON_OAUTH_TRUSTED_ISSUERS), refreshes it at the issuer's discovered
+// token endpoint and writes robot.use: the provider's access token with the
+// requested audience and scopes, while the robot's own refresh token is
+// left to the robot.
+//
+// It needs the daemon side of the contract (docs: the self-describing
+// .top), built in another branch: it runs only with
+// CREDMON_E2E_ROBOT_TOP=1.
+func TestCondorAccountTopDaemonMakesUse(t *testing.T) {
+	if os.Getenv("CREDMON_E2E_ROBOT_TOP") != "1" {
+		t.Skip("needs the daemon's self-describing .top support; set CREDMON_E2E_ROBOT_TOP=1")
+	}
+	r, ap := condorAccountRobot(t)
+	startCredmon(t, ap.credd.Dir, "CREDMON_OAUTH_TRUSTED_ISSUERS = "+r.idp.Issuer+"\n", nil)
+	if code, _, errOut := r.run(r.condorGetArgs()...); code != 0 {
+		t.Fatalf("get --condor: exit %d: %s", code, errOut)
+	}
+	if top := ap.top("robot"); top["refresh_token"] == nil {
+		t.Fatalf("no refresh token in robot.top: %v", redactTop(top))
+	}
+	robotRT := r.refreshToken("robot")
+	usePath := ap.credd.UsePath(ap.user, "robot")
+	waitFor(t, "robot.use from the daemon", func() bool { _, err := os.Stat(usePath); return err == nil })
+	use, err := os.ReadFile(usePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(use))
+	if strings.HasPrefix(tok, "{") {
+		// The daemon's .use may be the token response (JSON) or the bare
+		// token, as for OAuth2 .top files.
+		var m map[string]any
+		if err := jsonUnmarshal(tok, &m); err != nil {
+			t.Fatal(err)
+		}
+		tok, _ = m["access_token"].(string)
+	}
+	claims := r.idp.VerifyAccessToken(t, tok)
+	if !audHas(claims["aud"], condorAud) || claims["scope"] != condorScope || claims["sub"] != "rosa" {
+		t.Errorf("robot.use claims sub %v aud %v scope %v; want rosa, %s, %s", claims["sub"], claims["aud"], claims["scope"], condorAud, condorScope)
+	}
+	if r.refreshToken("robot") != robotRT {
+		t.Error("the robot's own refresh token changed: someone else refreshed it")
+	}
+}
