@@ -13,14 +13,7 @@ import (
 // token endpoint and writes robot.use: the provider's access token with the
 // requested audience and scopes, while the robot's own refresh token is
 // left to the robot.
-//
-// It needs the daemon side of the contract (docs: the self-describing
-// .top), built in another branch: it runs only with
-// CREDMON_E2E_ROBOT_TOP=1.
 func TestCondorAccountTopDaemonMakesUse(t *testing.T) {
-	if os.Getenv("CREDMON_E2E_ROBOT_TOP") != "1" {
-		t.Skip("needs the daemon's self-describing .top support; set CREDMON_E2E_ROBOT_TOP=1")
-	}
 	r, ap := condorAccountRobot(t)
 	startCredmon(t, ap.credd.Dir, "CREDMON_OAUTH_TRUSTED_ISSUERS = "+r.idp.Issuer+"\n", nil)
 	if code, _, errOut := r.run(r.condorGetArgs()...); code != 0 {
