@@ -212,6 +212,7 @@ func (m *Monitor) maybeReload() bool {
 // changed them.
 func (m *Monitor) warnConfig() {
 	msgs := append(slices.Clone(m.cfg.Warnings), m.cfg.Unimplemented()...)
+	msgs = append(msgs, m.cfg.TypeWarnings()...)
 	for _, msg := range msgs {
 		if !slices.Contains(m.reload.warned, msg) {
 			m.log.Warn(msg)
@@ -512,6 +513,9 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 	case c.kind == credfile.KindVault:
 		cv.policy = m.policyFor(c)
 		cv.vaultMinimum = m.cfg.VaultMinimum
+	case c.kind == credfile.KindClient || c.kind == credfile.KindPelican:
+		cv.providerProblem = m.typedProblem(c)
+		cv.policy = m.policyFor(c)
 	default:
 		if c.obs.meta == nil && c.obs.metaErr == nil {
 			cv.providerProblem = m.providerProblem(c.provider)
@@ -535,8 +539,12 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 // token URL, else the provider's configured one ("" when discovery must
 // find it, or nothing is configured).
 func (m *Monitor) tokenURL(c *cred) string {
-	if c.kind == credfile.KindVault {
+	switch c.kind {
+	case credfile.KindVault:
 		return "" // Vault's; a stray .meta names no client of its
+	case credfile.KindClient, credfile.KindPelican:
+		tokenURL, _ := m.typedIssuerURL(c)
+		return tokenURL
 	}
 	if c.obs.meta != nil {
 		return c.obs.meta.TokenURL

@@ -420,6 +420,12 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 		}
 		c.seen.top, c.seen.parent = topID, parentID
 		c.obs.odd = o.odd
+		if c.kind == credfile.KindPelican && o.use != nil && o.top.Mtime.After(o.use.Mtime) {
+			// The storer replaced the .top after our last .use (ours is
+			// always written after our .top): exchange the new subject
+			// token now, as PelicanCredmon does (ctime(.top) > ctime(.use)).
+			c.state.stale = true
+		}
 		if metaID != c.seen.meta {
 			c.seen.meta = metaID
 			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr

@@ -68,6 +68,10 @@ type job struct {
 	vaults      *vaultClients
 	vaultID     string
 	vaultExpiry time.Time
+	// client or pelican is set for those types (worker_client.go,
+	// worker_pelican.go): the provider's configuration of this generation.
+	client  *clientProvider
+	pelican *pelicanProvider
 }
 
 type outcome int
@@ -146,6 +150,10 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 		return w.mint(ctx, j)
 	case j.vault:
 		return w.refreshVault(ctx, j)
+	case j.client != nil:
+		return w.refreshClient(ctx, j)
+	case j.pelican != nil:
+		return w.refreshPelican(ctx, j)
 	}
 	return w.refresh(ctx, j)
 }
