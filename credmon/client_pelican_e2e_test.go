@@ -274,11 +274,16 @@ func TestPelicanExchangeThenRefresh(t *testing.T) {
 	assertMode(t, e.path("alice", "osdf.top"), 0o600)
 	assertNoSecrets(t, e.logs.String(), subject, rt1, at1, oidcprovider.ClientSecret)
 
-	// Past the refresh point: the refresh grant, with rotation.
+	// Past the refresh point: the refresh grant, with rotation. The .top
+	// is read the moment the new .use is seen: written first, it must
+	// already hold the rotated refresh token.
 	n := e.mon.Stats().Refreshes
 	offset.Add(int64(35 * time.Minute))
 	e.pass()
-	e.waitFor("a refresh", func() bool { return e.mon.Stats().Refreshes > n })
+	e.waitFor("a new .use", func() bool {
+		b, err := os.ReadFile(e.path("alice", "osdf.use"))
+		return err == nil && !strings.Contains(string(b), at1)
+	})
 	top = e.readJSON("alice", "osdf.top")
 	rt2, _ := top["refresh_token"].(string)
 	if rt2 == "" || rt2 == rt1 {
@@ -287,6 +292,7 @@ func TestPelicanExchangeThenRefresh(t *testing.T) {
 	if top["scope"] != "offline_access storage.read:/data" || top["audience"] != pelicanAud || top["iss"] != e.idp.Issuer {
 		t.Errorf(".top after rotation lost keys: %v", top)
 	}
+	e.waitFor("the result handled", func() bool { return e.mon.Stats().Refreshes > n })
 	at2 := e.useToken("alice", "osdf", "access_token", "token_type", "expires_in")
 	if at2 == at1 {
 		t.Error(".use not replaced")
