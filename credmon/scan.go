@@ -418,14 +418,16 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 			// daemon has not refreshed this input yet.
 			c.state.lastRefresh = time.Time{}
 		}
-		c.seen.top, c.seen.parent = topID, parentID
-		c.obs.odd = o.odd
-		if c.kind == credfile.KindPelican && o.use != nil && o.top.Mtime.After(o.use.Mtime) {
-			// The storer replaced the .top after our last .use (ours is
-			// always written after our .top): exchange the new subject
-			// token now, as PelicanCredmon does (ctime(.top) > ctime(.use)).
+		if c.kind == credfile.KindPelican && o.use != nil &&
+			(topID != c.seen.top && !c.seen.top.IsZero() || o.top.Mtime.After(o.use.Mtime)) {
+			// The storer replaced the .top (our own .top writes are
+			// recorded in seen.top; at start or after a reload, a .top
+			// newer than its .use, as PelicanCredmon's ctime test):
+			// exchange the new subject token now.
 			c.state.stale = true
 		}
+		c.seen.top, c.seen.parent = topID, parentID
+		c.obs.odd = o.odd
 		if metaID != c.seen.meta {
 			c.seen.meta = metaID
 			c.obs.meta, c.obs.metaErr = o.metaInfo, o.metaErr
