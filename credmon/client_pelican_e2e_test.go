@@ -312,9 +312,14 @@ func TestPelicanExchangeThenRefresh(t *testing.T) {
 func TestPelicanDiscoveryAndNewSubject(t *testing.T) {
 	e, _ := pelicanEnv(t, "")
 	e.storeSubject("bob", "pdisco", "offline_access storage.read:/a")
+	// A handle uses its service's knobs, as PelicanCredmon's _provider_for.
+	e.storeSubject("bob", "pdisco_narrow", "offline_access storage.read:/a/b")
 	e.mon.Rescan()
-	e.waitFor("bob/pdisco.use", func() bool { return e.exists("bob", "pdisco.use") })
-	e.waitFor("the result handled", func() bool { return e.mon.Stats().Refreshes >= 1 })
+	e.waitFor("bob/pdisco.use", func() bool { return e.exists("bob", "pdisco.use") && e.exists("bob", "pdisco_narrow.use") })
+	e.waitFor("the results handled", func() bool { return e.mon.Stats().Refreshes >= 2 })
+	if c := e.idp.VerifyAccessToken(t, e.useToken("bob", "pdisco_narrow", "access_token", "token_type", "expires_in")); !hasScopes(c, "storage.read:/a/b") {
+		t.Errorf("handle scope = %v", c["scope"])
+	}
 	top := e.readJSON("bob", "pdisco.top")
 	if top["token_url"] != e.idp.TokenURL {
 		t.Errorf("token_url = %v; want the discovered %s", top["token_url"], e.idp.TokenURL)
@@ -358,4 +363,37 @@ func TestPelicanIssuerDownAndBadSecret(t *testing.T) {
 	}
 	e.proxy.SetMode(oidcprovider.Pass)
 	e.waitFor("carl/osdf.use after recovery", func() bool { return e.exists("carl", "osdf.use") })
+}
+
+// TestPelicanRefreshOnTheWireFinishesAtStop: a Pelican refresh on the wire
+// when the daemon is told to stop finishes, and its rotated refresh token
+// is saved (then its .use written): the issuer has spent the old one.
+func TestPelicanRefreshOnTheWireFinishesAtStop(t *testing.T) {
+	e, offset := pelicanEnv(t, "")
+	e.storeSubject("dora", "osdf", "offline_access storage.read:/d")
+	e.mon.Rescan()
+	e.waitFor("dora/osdf.use", func() bool { return e.exists("dora", "osdf.use") })
+	e.waitFor("the result handled", func() bool { return e.mon.Stats().Refreshes >= 1 })
+	rt1, _ := e.readJSON("dora", "osdf.top")["refresh_token"].(string)
+	at1 := e.useToken("dora", "osdf", "access_token", "token_type", "expires_in")
+
+	e.proxy.SetMode(oidcprovider.Slow(1500 * time.Millisecond))
+	sent := e.proxy.Count("/token")
+	offset.Add(int64(35 * time.Minute))
+	e.mon.Rescan()
+	e.waitFor("the refresh on the wire", func() bool { return e.proxy.Count("/token") > sent })
+	e.stop()
+
+	rt2, _ := e.readJSON("dora", "osdf.top")["refresh_token"].(string)
+	if rt2 == "" || rt2 == rt1 {
+		t.Fatal("the refresh token rotated on the wire at the stop was not saved")
+	}
+	if e.useToken("dora", "osdf", "access_token", "token_type", "expires_in") == at1 {
+		t.Error("the refresh on the wire at the stop did not write its .use")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, status, err := e.idp.Refresh(ctx, oidcprovider.ClientIDPost, oidcprovider.ClientSecret, rt2, nil); status != 200 {
+		t.Errorf("the saved refresh token is refused: HTTP %d %v", status, err)
+	}
 }
