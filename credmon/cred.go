@@ -116,10 +116,13 @@ func (m *Monitor) classify(c *cred) {
 		c.base = m.mintLog
 	case credfile.KindVault:
 		c.base = m.vaultLog
+	case credfile.KindClient:
+		c.base = m.clientLog
+	case credfile.KindPelican:
+		c.base = m.pelicanLog
 	}
-	if c.kind != credfile.KindOAuth2 && c.kind != credfile.KindLocal && c.kind != credfile.KindVault && c.kind != credfile.KindRobot {
-		// Client and Pelican tokens belong to other credmon types; unknown
-		// ones are plain credentials nobody refreshes.
+	if c.kind == credfile.KindUnknown {
+		// Plain credentials nobody refreshes.
 		c.ignore = "owned by the " + c.kind.String() + " credmon type"
 		c.setStatus(hclog.Debug, "not a token of this credmon; leaving it alone", "kind", c.kind.String())
 	}

@@ -25,7 +25,8 @@ type state struct {
 	retryAt   time.Time // no attempt before then (backoff); zero: none
 	permanent bool      // the last failure needs a new .top/.meta (or configuration)
 	// stale: the local issuer's configuration changed since this token's
-	// .use was minted; mint again now.
+	// .use was minted, or a Pelican .top is newer than its .use (a new
+	// subject token); mint or exchange again now.
 	stale bool
 	// lastRefresh is when this daemon last refreshed (or minted) the token
 	// from its current .top and .meta: the minimum interval is counted from
@@ -67,8 +68,9 @@ type observation struct {
 type configView struct {
 	kind   credfile.Kind
 	policy Policy
-	// providerProblem says why an OAuth2 token without .meta cannot be
-	// refreshed from its provider's configuration ("" when it can).
+	// providerProblem says why an OAuth2 token without .meta, or any
+	// client-credentials or Pelican token, cannot be refreshed from its
+	// provider's configuration ("" when it can).
 	providerProblem string
 	// localErr: a local token's issuer is misconfigured.
 	localErr error
@@ -117,8 +119,9 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: %s; remove it", id.name, id.user, o.odd))
 	case local && cv.localErr != nil:
 		return stop(hclog.Error, fmt.Sprintf("Cannot mint %s for user %s: the local issuer is misconfigured", id.name, id.user), "error", cv.localErr)
-	case local && s.stale && !s.permanent:
-		// Claims changed: mint again at once (after any backoff).
+	case (local || cv.kind == credfile.KindPelican) && s.stale && !s.permanent:
+		// Claims changed (local), or a new subject token arrived
+		// (Pelican): mint or exchange again at once (after any backoff).
 		if s.retryAt.After(now) {
 			return s.retryAt, st
 		}
@@ -135,6 +138,9 @@ func decide(id tokenID, s state, o observation, cv configView, now time.Time, dr
 		// No request at all: the daemon runs as root and must not send a
 		// refresh token or client secret where a user's file points it.
 		return stop(hclog.Warn, fmt.Sprintf("Leaving %s for user %s alone: its .top names issuer %s, which %s does not list", id.name, id.user, cv.robotUntrusted, cv.robotKnob))
+	case (cv.kind == credfile.KindClient || cv.kind == credfile.KindPelican) && cv.providerProblem != "":
+		// A client-credentials or Pelican provider's knobs are unusable.
+		return stop(hclog.Error, fmt.Sprintf("Cannot refresh %s for user %s: %s", id.name, id.user, cv.providerProblem))
 	case s.permanent:
 		return time.Time{}, st // until a new .top, .meta or configuration
 	}

@@ -99,6 +99,13 @@ func TestDecide(t *testing.T) {
 		{name: "Vault: permission denied (permanent): never, files untouched", s: state{failures: 1, permanent: true}, o: hour, cv: vault, now: t0},
 		{name: "Vault down: backoff beats the schedule", s: state{failures: 2, retryAt: t0.Add(2 * time.Minute)},
 			o: observation{}, cv: vault, now: t0, want: t0.Add(2 * time.Minute)},
+		{name: "client: provider misconfigured: never", o: observation{}, cv: configView{kind: credfile.KindClient, providerProblem: "CLIENT_ID is not set"},
+			now: t0, level: hclog.Error, msg: "Cannot refresh myidp for user alice: CLIENT_ID is not set"},
+		{name: "client: no .use: now", o: observation{}, cv: configView{kind: credfile.KindClient, policy: oauth.policy}, now: t0, want: t0},
+		{name: "Pelican: a new subject token: now, before its .use's refresh point", s: state{stale: true}, o: hour,
+			cv: configView{kind: credfile.KindPelican, policy: oauth.policy}, now: t0, want: t0},
+		{name: "Pelican: a new subject token waits out a backoff", s: state{stale: true, retryAt: t0.Add(time.Minute)}, o: hour,
+			cv: configView{kind: credfile.KindPelican, policy: oauth.policy}, now: t0, want: t0.Add(time.Minute)},
 		{name: "unknown expiry: unknownLifetime", o: observation{hasUse: true, issued: t0}, cv: oauth, now: t0,
 			want: t0.Add(unknownLifetime / 2)},
 	}

@@ -2,11 +2,16 @@
 // for HTCondor's Python condor_credmon_oauth that keeps every access token
 // (.use) in the OAuth credential directory fresh: OAuth2 tokens by refresh
 // grants at their issuer, local-issuer tokens (LOCAL_CREDMON_*) by minting
-// and signing them in-process (worker_mint.go, package localissuer), and
-// Vault credentials by asking Vault, as condor_credmon_vault does
-// (worker_vault.go, package internal/vault), and robots' self-describing
+// and signing them in-process (worker_mint.go, package localissuer), Vault
+// credentials by asking Vault, as condor_credmon_vault does
+// (worker_vault.go, package internal/vault), client-credentials tokens
+// (CLIENT_CREDMON_*) by a client_credentials grant asking for the scopes
+// and audience the local issuer's knobs give the user (worker_client.go),
+// Pelican tokens by an RFC 8693 exchange of the stored subject token,
+// then refresh grants (worker_pelican.go), and robots' self-describing
 // .top files at the issuer they name, when the admin trusts it
-// (worker_robot.go).
+// (worker_robot.go). So one process serves every credential type credd
+// knows, as it must: only one credmon can own the directory's pid file.
 //
 // # Contract with HTCondor
 //
@@ -18,15 +23,19 @@
 //   - <cred_dir>/CREDMON_COMPLETE: deleted at start, touched after every full
 //     pass once the refreshes that pass started have finished.
 //   - <cred_dir>/<user>/<name>.top (+ .meta): inputs. We rewrite .top only to
-//     persist a rotated refresh token, keeping every other key.
+//     persist a rotated refresh token, keeping every other key (a Pelican
+//     .top: to replace the subject token by the exchanged grant).
 //   - <cred_dir>/<user>/<name>.use: our output, one line of compact JSON
-//     (a Vault credential's: the bare token), mode 0600, owned by the
+//     (a Vault credential's: the bare token; local, client-credentials and
+//     Pelican ones: the Python credmons' ", "-separated line), mode 0600,
+//     owned by the
 //     daemon (root under condor_master).
 //
 // # Design
 //
 // One goroutine (Run, loop.go) owns all state; workers (worker.go,
-// worker_mint.go, worker_vault.go, worker_robot.go) own the network and the token-file writes; decide
+// worker_mint.go, worker_vault.go, worker_client.go, worker_pelican.go,
+// worker_robot.go) own the network and the token-file writes; decide
 // (decide.go) is the pure schedule between them. It reconciles: a full pass lists the
 // directory (periodically, on SIGHUP via Rescan, on fsnotify overflow), a
 // per-user pass re-reads a directory fsnotify reported, and a timer heap
@@ -74,10 +83,15 @@
 // OAuth2 refresh (or client credentials grant): rotated refresh token into
 // the .top first, then the .use. Otherwise the .top is left alone with one
 // warning per version, and no request goes anywhere.
+// Client-credentials and Pelican tokens share the OAuth2 tokens' schedule,
+// queues, breaker and backoff: the host of their token endpoint (or
+// issuer; a Pelican service without a configured token URL: the service)
+// is their issuer. Their configuration per generation is typed.go.
 //
-// Ownership follows credd's CredSorter (credfile.Sorter): this package
-// refreshes OAuth2 tokens, mints local-issuer ones and fetches Vault ones
-// (also a vault_url .top under an unowned name, as credd stores those),
-// and takes robot .top files by content as said above;
-// client, Pelican and plain credentials are left untouched.
+// Ownership follows credd's CredSorter (credfile.Sorter, the one place a
+// token's type is decided): this package refreshes OAuth2 tokens, mints
+// local-issuer ones, fetches Vault ones (also a vault_url .top under an
+// unowned name, as credd stores those), and gets client-credentials and
+// Pelican ones; it takes robot .top files by content as said above; plain
+// credentials are left untouched.
 package credmon

@@ -180,11 +180,12 @@ func TestDiscoveryRefusesInsecureIssuer(t *testing.T) {
 	}
 }
 
-// TestOtherCredmonsTokensWarnOnce: a Pelican-classified token is left
-// untouched, and the configuration that hands it to the Pelican credmon is
-// named in one warning at start; a reload that adds client-credentials
-// providers warns about those, once, without repeating the Pelican one.
-func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
+// TestMisconfiguredTypesWarnOnce: a token of a Pelican service whose
+// knobs are missing is left untouched (no request), the service's problem
+// is named in one warning at start and the token's own error once; a
+// reload that adds an unconfigured client-credentials provider warns
+// about it, once, without repeating the Pelican one.
+func TestMisconfiguredTypesWarnOnce(t *testing.T) {
 	var offset atomic.Int64
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	e := newEnv(t, envOptions{noStart: true, reload: true, now: now, infoLog: true,
@@ -198,7 +199,7 @@ func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.pass()
 	}
-	const pelican = "PELICAN_CREDMON_PROVIDER_NAMES lists pelly: those tokens belong to the Pelican credmon (PelicanCredmon of the Python condor_credmon_oauth), which this daemon does not implement; their files are left untouched"
+	const pelican = "the Pelican service pelly: pelly_PELICAN_CLIENT_ID is not set; pelly_PELICAN_CLIENT_SECRET_FILE is not set; its tokens get no .use until the configuration is fixed"
 	if n := strings.Count(e.logs.String(), pelican); n != 1 {
 		t.Errorf("Pelican warning logged %d times; want once:\n%s", n, e.logs.String())
 	}
@@ -213,7 +214,10 @@ func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
 		t.Error("the Pelican .top changed")
 	}
 	if e.exists("erin", "pelly.use") {
-		t.Error("a .use was written for a Pelican token")
+		t.Error("a .use was written for a Pelican token of a misconfigured service")
+	}
+	if n := strings.Count(e.logs.String(), "Cannot refresh pelly for user erin: the Pelican service pelly"); n != 1 {
+		t.Errorf("the token's own error logged %d times; want once", n)
 	}
 	if e.proxy.Total() != 0 {
 		t.Errorf("%d requests sent", e.proxy.Total())
@@ -226,7 +230,7 @@ func TestOtherCredmonsTokensWarnOnce(t *testing.T) {
 	e.waitFor("the reload", func() bool { return e.mon.Stats().Reloads > reloads })
 	e.pass()
 	logs := e.logs.String()
-	if n := strings.Count(logs, "CLIENT_CREDMON_PROVIDER_NAMES lists robots: those tokens belong to the client-credentials credmon"); n != 1 {
+	if n := strings.Count(logs, "client-credentials provider robots: CLIENT_CREDMON_robots_CLIENT_ID (or CLIENT_CREDMON_CLIENT_ID) is not set"); n != 1 {
 		t.Errorf("client-credentials warning logged %d times; want once:\n%s", n, logs)
 	}
 	if n := strings.Count(logs, pelican); n != 1 {

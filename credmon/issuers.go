@@ -66,8 +66,15 @@ type issuerState struct {
 // configured issuer when discovery finds the token URL. Tokens with no
 // usable URL share the "" issuer; their jobs fail before any request.
 func (m *Monitor) issuerKey(c *cred) string {
-	if c.kind == credfile.KindVault {
+	switch c.kind {
+	case credfile.KindVault:
 		return c.vault.key // the Vault host of its vault_url
+	case credfile.KindClient, credfile.KindPelican:
+		tokenURL, issuer := m.typedIssuerURL(c)
+		if tokenURL == "" {
+			tokenURL = issuer
+		}
+		return hostKey(tokenURL)
 	}
 	raw := m.tokenURL(c)
 	if pi := m.provider(c.provider); raw == "" && c.obs.meta == nil && pi.cfg != nil {
@@ -149,9 +156,14 @@ func (m *Monitor) refreshJobs() []*job {
 			j := &job{c: c, user: c.user, name: c.name, cfg: m.cfg, pendingRT: c.pending.rt, pendingTop: c.pending.top,
 				issuer: is, netSem: is.sem, probe: probe, plain: c.state.plain, discovery: m.gen.discovery,
 				meta: c.obs.meta, metaErr: c.obs.metaErr, metaID: c.seen.meta}
-			if c.kind == credfile.KindVault {
+			switch c.kind {
+			case credfile.KindVault:
 				j.vault, j.vaults, j.vaultID, j.vaultExpiry = true, m.gen.vaults, c.vault.id, c.vault.expiry
 				j.meta, j.metaErr = nil, nil // a Vault credential has no client of its own
+			case credfile.KindClient:
+				j.client, j.meta, j.metaErr = m.clientProv(c.provider), nil, nil
+			case credfile.KindPelican:
+				j.pelican, j.meta, j.metaErr = m.pelicanProv(c.provider), nil, nil
 			}
 			if c.kind == credfile.KindRobot {
 				j.robot = true // its client is in its .top

@@ -212,6 +212,7 @@ func (m *Monitor) maybeReload() bool {
 // changed them.
 func (m *Monitor) warnConfig() {
 	msgs := append(slices.Clone(m.cfg.Warnings), m.cfg.Unimplemented()...)
+	msgs = append(msgs, m.cfg.TypeWarnings()...)
 	for _, msg := range msgs {
 		if !slices.Contains(m.reload.warned, msg) {
 			m.log.Warn(msg)
@@ -518,6 +519,9 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 	case c.kind == credfile.KindRobot:
 		m.robotView(c, &cv)
 		cv.policy = m.policyFor(c)
+	case c.kind == credfile.KindClient || c.kind == credfile.KindPelican:
+		cv.providerProblem = m.typedProblem(c)
+		cv.policy = m.policyFor(c)
 	default:
 		if c.obs.meta == nil && c.obs.metaErr == nil {
 			cv.providerProblem = m.providerProblem(c.provider)
@@ -541,8 +545,14 @@ func (m *Monitor) decideFor(c *cred, now time.Time) time.Time {
 // token URL, else the provider's configured one ("" when discovery must
 // find it, or nothing is configured).
 func (m *Monitor) tokenURL(c *cred) string {
-	if c.kind == credfile.KindVault || c.kind == credfile.KindRobot {
-		return "" // Vault's, or found by discovery at the robot's issuer
+	switch c.kind {
+	case credfile.KindVault:
+		return "" // Vault's; a stray .meta names no client of its
+	case credfile.KindRobot:
+		return "" // found by discovery at the robot's trusted issuer
+	case credfile.KindClient, credfile.KindPelican:
+		tokenURL, _ := m.typedIssuerURL(c)
+		return tokenURL
 	}
 	if c.obs.meta != nil {
 		return c.obs.meta.TokenURL

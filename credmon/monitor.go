@@ -67,8 +67,11 @@ type Monitor struct {
 	mintLog hclog.Logger
 	// vaultLog is the Vault credentials' logger.
 	vaultLog hclog.Logger
-	clock    Clock
-	rnd      *rand.Rand
+	// clientLog and pelicanLog are the client-credentials and Pelican
+	// types' (typed.go).
+	clientLog, pelicanLog hclog.Logger
+	clock                 Clock
+	rnd                   *rand.Rand
 	// worker is what the worker goroutines share (worker.go).
 	worker *worker
 	rescan chan struct{}
@@ -114,6 +117,10 @@ type generation struct {
 	locals    map[string]*localIssuer
 	discovery *tokenclient.Cache
 	vaults    *vaultClients
+	// clients and pelicans: the client-credentials and Pelican providers
+	// (typed.go).
+	clients  map[string]*clientProvider
+	pelicans map[string]*pelicanProvider
 }
 
 func (m *Monitor) newGeneration() generation {
@@ -122,6 +129,8 @@ func (m *Monitor) newGeneration() generation {
 		locals:    map[string]*localIssuer{},
 		discovery: &tokenclient.Cache{TTL: discoveryTTL, Now: m.clock.Now},
 		vaults:    newVaultClients(m.cfg, m.clock.Now, m.opts.VaultDial),
+		clients:   map[string]*clientProvider{},
+		pelicans:  map[string]*pelicanProvider{},
 	}
 }
 
@@ -189,6 +198,8 @@ func New(opts Options) (*Monitor, error) {
 	m.oauth = m.log.Named("oauth")
 	m.vaultLog = m.log.Named("vault")
 	m.mintLog = m.log.Named("local")
+	m.clientLog = m.oauth.Named("client")
+	m.pelicanLog = m.oauth.Named("pelican")
 	if m.clock == nil {
 		m.clock = clock.Real()
 	}

@@ -438,6 +438,14 @@ func (m *Monitor) evaluate(c *cred, o *tokenObs, p *pass) {
 			// daemon has not refreshed this input yet.
 			c.state.lastRefresh = time.Time{}
 		}
+		if c.kind == credfile.KindPelican && o.use != nil &&
+			(topID != c.seen.top && !c.seen.top.IsZero() || o.top.Mtime.After(o.use.Mtime)) {
+			// The storer replaced the .top (our own .top writes are
+			// recorded in seen.top; at start or after a reload, a .top
+			// newer than its .use, as PelicanCredmon's ctime test):
+			// exchange the new subject token now.
+			c.state.stale = true
+		}
 		c.seen.top, c.seen.parent = topID, parentID
 		c.obs.odd = o.odd
 		if metaID != c.seen.meta {

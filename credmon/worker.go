@@ -70,6 +70,10 @@ type job struct {
 	vaultExpiry time.Time
 	// robot is set for a robot's self-describing .top (worker_robot.go).
 	robot bool
+	// client or pelican is set for those types (worker_client.go,
+	// worker_pelican.go): the provider's configuration of this generation.
+	client  *clientProvider
+	pelican *pelicanProvider
 }
 
 type outcome int
@@ -153,6 +157,10 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 		return w.refreshVault(ctx, j)
 	case j.robot:
 		return w.refreshRobot(ctx, j)
+	case j.client != nil:
+		return w.refreshClient(ctx, j)
+	case j.pelican != nil:
+		return w.refreshPelican(ctx, j)
 	}
 	return w.refresh(ctx, j)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
+	"github.com/credmon/credmon/internal/tokenclient"
 )
 
 // localIssuer is one local-issuer provider (LOCAL_CREDMON_PROVIDER_NAMES)
@@ -126,48 +127,18 @@ func (w *worker) mint(ctx context.Context, j *job) *result {
 	r.top = topSt.ID()
 
 	cfg := li.cfg
-	req := localissuer.Request{Username: j.user}
-	var groups []string
-	if cfg.AuthzGroupRequirement != "" || cfg.AuthzGroupTemplate != "" {
-		// The mapfile is read on every mint, as LocalCredmon does: group
-		// changes apply without a reconfig.
-		switch data, err := os.ReadFile(cfg.AuthzGroupMapfile); {
-		case cfg.AuthzGroupMapfile == "" && cfg.AuthzGroupRequirement != "":
-			return fail(fmt.Errorf("AUTHZ_GROUP_REQUIREMENT is %q but AUTHZ_GROUP_MAPFILE is not set", cfg.AuthzGroupRequirement), true)
-		case cfg.AuthzGroupMapfile == "":
-			r.local.warnings = append(r.local.warnings, "AUTHZ_GROUP_TEMPLATE is set but AUTHZ_GROUP_MAPFILE is not: no group scopes")
-		case err != nil && cfg.AuthzGroupRequirement != "":
-			// Without the mapfile membership cannot be decided: no token
-			// (not an empty one), retried with backoff.
-			return fail(fmt.Errorf("reading group mapfile: %w", err), false)
-		case err != nil:
-			r.local.warnings = append(r.local.warnings, fmt.Sprintf("reading group mapfile: %v; no group scopes", err))
-		default:
-			groups, _ = localissuer.GroupsFor(data, j.user)
-		}
+	req, denied, warnings, err := authzRequest(li, j.user)
+	r.local.warnings = warnings
+	if err != nil {
+		var pe *tokenclient.PermanentError
+		return fail(err, errors.As(err, &pe))
 	}
 	token := ""
-	if cfg.AuthzGroupRequirement != "" && !slices.Contains(groups, cfg.AuthzGroupRequirement) {
+	if denied != "" {
 		// HTCONDOR-3397: an empty token, so condor_submit's wait for the
 		// .use ends instead of hanging until its timeout.
-		r.local.denied = cfg.AuthzGroupRequirement
+		r.local.denied = denied
 	} else {
-		if cfg.AuthzGroupTemplate != "" {
-			req.Groups = groups
-		}
-		if li.expr != nil {
-			v := authzExprValue(li.expr, j.user)
-			if s, ok := v.StringValue(); ok {
-				req.ExprScope, req.HasExprScope = s, true
-			} else {
-				why := v.String()
-				if reason := v.Reason(); reason != "" {
-					why += " (" + reason + ")"
-				}
-				r.local.warnings = append(r.local.warnings,
-					fmt.Sprintf("AUTHZ_TEMPLATE_EXPR evaluated to %s, not a string; ignoring it", why))
-			}
-		}
 		key, err := li.signingKey()
 		if err != nil {
 			return fail(err, false)
@@ -193,6 +164,54 @@ func (w *worker) mint(ctx context.Context, j *job) *result {
 	r.issued, r.expiry, r.expiryKnown = now, now.Add(cfg.Lifetime), true
 	r.outcome = outOK
 	return r
+}
+
+// authzRequest is what li's authz knobs grant user: the claims request
+// (the group mapfile read now, as LocalCredmon reads it on every mint, so
+// group changes apply without a reconfig; AUTHZ_TEMPLATE_EXPR evaluated),
+// or the AUTHZ_GROUP_REQUIREMENT group the user is not in (denied). The
+// local mint signs it; the client-credentials type asks its server for
+// the same scopes (worker_client.go). A *tokenclient.PermanentError is an
+// error only the configuration can fix; warnings are for the loop's log.
+func authzRequest(li *localIssuer, user string) (req localissuer.Request, denied string, warnings []string, err error) {
+	cfg := li.cfg
+	req = localissuer.Request{Username: user}
+	var groups []string
+	if cfg.AuthzGroupRequirement != "" || cfg.AuthzGroupTemplate != "" {
+		switch data, err := os.ReadFile(cfg.AuthzGroupMapfile); {
+		case cfg.AuthzGroupMapfile == "" && cfg.AuthzGroupRequirement != "":
+			return req, "", warnings, &tokenclient.PermanentError{Err: fmt.Errorf("AUTHZ_GROUP_REQUIREMENT is %q but AUTHZ_GROUP_MAPFILE is not set", cfg.AuthzGroupRequirement)}
+		case cfg.AuthzGroupMapfile == "":
+			warnings = append(warnings, "AUTHZ_GROUP_TEMPLATE is set but AUTHZ_GROUP_MAPFILE is not: no group scopes")
+		case err != nil && cfg.AuthzGroupRequirement != "":
+			// Without the mapfile membership cannot be decided: no token
+			// (not an empty one), retried with backoff.
+			return req, "", warnings, fmt.Errorf("reading group mapfile: %w", err)
+		case err != nil:
+			warnings = append(warnings, fmt.Sprintf("reading group mapfile: %v; no group scopes", err))
+		default:
+			groups, _ = localissuer.GroupsFor(data, user)
+		}
+	}
+	if cfg.AuthzGroupRequirement != "" && !slices.Contains(groups, cfg.AuthzGroupRequirement) {
+		return req, cfg.AuthzGroupRequirement, warnings, nil
+	}
+	if cfg.AuthzGroupTemplate != "" {
+		req.Groups = groups
+	}
+	if li.expr != nil {
+		v := authzExprValue(li.expr, user)
+		if s, ok := v.StringValue(); ok {
+			req.ExprScope, req.HasExprScope = s, true
+		} else {
+			why := v.String()
+			if reason := v.Reason(); reason != "" {
+				why += " (" + reason + ")"
+			}
+			warnings = append(warnings, fmt.Sprintf("AUTHZ_TEMPLATE_EXPR evaluated to %s, not a string; ignoring it", why))
+		}
+	}
+	return req, "", warnings, nil
 }
 
 // authzExprValue evaluates AUTHZ_TEMPLATE_EXPR as LocalCredmon does

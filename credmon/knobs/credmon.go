@@ -341,7 +341,7 @@ func camelLogName(name string) string {
 func (m *Credmon) Same(o *Credmon, providers []string) bool {
 	a, b := *m, *o
 	a.cfg, b.cfg = nil, nil
-	if !reflect.DeepEqual(a, b) || !m.SameLocal(o) {
+	if !reflect.DeepEqual(a, b) || !m.SameLocal(o) || !m.SameTypes(o) {
 		return false
 	}
 	for _, p := range providers {
@@ -372,24 +372,11 @@ func (m *Credmon) InvalidProviderNames() []string {
 }
 
 // Unimplemented returns one message per configured credential type that
-// credd hands to a credmon this daemon does not implement (client
-// credentials, Pelican): which knob makes it so, which providers, and
-// which credmon must run for them. Those tokens are left untouched, so
-// credd would wait for .use files that never come without a word; the
-// daemon logs these at start and when a reload changes them.
-func (m *Credmon) Unimplemented() []string {
-	const tail = ", which this daemon does not implement; their files are left untouched"
-	var msgs []string
-	if len(m.ClientNames) > 0 {
-		msgs = append(msgs, fmt.Sprintf("CLIENT_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the client-credentials credmon (ClientCredmon of the Python condor_credmon_oauth)%s, and credd waits in vain for their .use files",
-			strings.Join(m.ClientNames, ", "), tail))
-	}
-	if len(m.PelicanNames) > 0 {
-		msgs = append(msgs, fmt.Sprintf("PELICAN_CREDMON_PROVIDER_NAMES lists %s: those tokens belong to the Pelican credmon (PelicanCredmon of the Python condor_credmon_oauth)%s",
-			strings.Join(m.PelicanNames, ", "), tail))
-	}
-	return msgs
-}
+// credd hands to a credmon this daemon does not implement. Every type of
+// credd's CredSorter is implemented now (client credentials and Pelican
+// since issue 13), so it returns none; it stays the one place to say so
+// should credd gain a type.
+func (m *Credmon) Unimplemented() []string { return nil }
 
 // TrustedVaultHost reports whether TRUSTED_VAULT_HOSTS lets the daemon
 // send a Vault token to host (a host name, no port): credd refuses to
@@ -477,6 +464,7 @@ func (m *Credmon) Prefetch(providers []string) error {
 	for _, p := range m.LocalNames {
 		k = append(k, localKnobs(p)...)
 	}
+	k = append(k, m.typeKnobs()...) // client credentials, Pelican
 	return m.cfg.Prefetch(k...)
 }
 

@@ -63,16 +63,26 @@ type Local struct {
 // localKnobs lists the knobs Local reads for provider p, for one batched
 // prefetch.
 func localKnobs(p string) []string {
-	k := []string{"FULL_HOSTNAME"}
-	for _, x := range localKnobSuffixes {
-		k = append(k, "LOCAL_CREDMON_"+p+"_"+x, "LOCAL_CREDMON_"+x)
+	return append([]string{"FULL_HOSTNAME"}, knobsIn(localPrefix, p, localKnobSuffixes)...)
+}
+
+// knobsIn lists <prefix><P>_<X> and <prefix><X> for each suffix X.
+func knobsIn(prefix, p string, suffixes []string) []string {
+	var k []string
+	for _, x := range suffixes {
+		k = append(k, prefix+p+"_"+x, prefix+x)
 	}
 	return k
 }
 
-// localLookup applies the per-provider > global > default order.
-func (m *Credmon) localLookup(p, x string) (knob, value string, ok bool) {
-	for _, k := range []string{"LOCAL_CREDMON_" + p + "_" + x, "LOCAL_CREDMON_" + x} {
+// localPrefix is the local issuer's knob prefix; the client-credentials
+// type reads the same knobs under clientPrefix (knobs/client.go).
+const localPrefix = "LOCAL_CREDMON_"
+
+// lookupIn is get_credmon_config's order for the credmon whose knobs
+// start with prefix: <prefix><P>_<X>, then <prefix><X>.
+func (m *Credmon) lookupIn(prefix, p, x string) (knob, value string, ok bool) {
+	for _, k := range []string{prefix + p + "_" + x, prefix + x} {
 		if v, found := m.cfg.Lookup(k); found {
 			return strings.ToUpper(k), v, true
 		}
@@ -83,10 +93,23 @@ func (m *Credmon) localLookup(p, x string) (knob, value string, ok bool) {
 // Local reads the knobs of local-issuer provider p. Errors name the knob
 // that was used and its value.
 func (m *Credmon) Local(p string) (*Local, error) {
+	l, errs := m.readLocal(localPrefix, p, true)
+	if len(errs) > 0 {
+		return l, fmt.Errorf("local issuer %s: %s", p, strings.Join(errs, "; "))
+	}
+	return l, nil
+}
+
+// readLocal reads the local issuer's knobs under prefix (LOCAL_CREDMON_,
+// or CLIENT_CREDMON_ for the client-credentials type, which takes its
+// scopes and audience from the same knobs). needIssuer: ISSUER (default
+// https://$(FULL_HOSTNAME)) is the token's "iss"; the client type reads
+// its ISSUER itself.
+func (m *Credmon) readLocal(prefix, p string, needIssuer bool) (*Local, []string) {
 	l := &Local{Name: p}
 	var errs []string
 	str := func(x, def string) string {
-		if _, v, ok := m.localLookup(p, x); ok {
+		if _, v, ok := m.lookupIn(prefix, p, x); ok {
 			return v
 		}
 		return def
@@ -95,12 +118,12 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	l.PublicKey = strings.TrimSpace(str("PUBLIC_KEY", defaultLocalPublicKey))
 	l.KeyID = strings.TrimSpace(str("KEY_ID", defaultLocalKeyID))
 	l.Algorithm = strings.ToUpper(strings.TrimSpace(str("PRIVATE_KEY_ALGORITHM", defaultLocalAlgorithm)))
-	if l.Algorithm != "ES256" && l.Algorithm != "RS256" {
-		knob, _, _ := m.localLookup(p, "PRIVATE_KEY_ALGORITHM")
+	if needIssuer && l.Algorithm != "ES256" && l.Algorithm != "RS256" {
+		knob, _, _ := m.lookupIn(prefix, p, "PRIVATE_KEY_ALGORITHM")
 		errs = append(errs, fmt.Sprintf("%s = %q: want ES256 or RS256", knob, l.Algorithm))
 	}
 	l.Issuer = strings.TrimSpace(str("ISSUER", ""))
-	if l.Issuer == "" {
+	if l.Issuer == "" && needIssuer {
 		host := m.cfg.Get("FULL_HOSTNAME")
 		if host == "" {
 			errs = append(errs, "LOCAL_CREDMON_ISSUER is not set and FULL_HOSTNAME is unknown")
@@ -114,11 +137,11 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	l.AuthzGroupRequirement = strings.TrimSpace(str("AUTHZ_GROUP_REQUIREMENT", ""))
 
 	var err error
-	if _, l.Lifetime, err = m.localLifetime(p); err != nil {
+	if _, l.Lifetime, err = m.lifetimeIn(prefix, p); err != nil {
 		errs = append(errs, err.Error())
 	}
 	l.UseJSON = true
-	if knob, v, ok := m.localLookup(p, "TOKEN_USE_JSON"); ok {
+	if knob, v, ok := m.lookupIn(prefix, p, "TOKEN_USE_JSON"); ok {
 		b, err := condorcfg.ParseBool(v)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s = %q: %v", knob, v, err))
@@ -133,17 +156,19 @@ func (m *Credmon) Local(p string) (*Local, error) {
 	if l.Version == "" {
 		l.Version = defaultLocalVersion
 	}
-	if len(errs) > 0 {
-		return l, fmt.Errorf("local issuer %s: %s", p, strings.Join(errs, "; "))
-	}
-	return l, nil
+	return l, errs
 }
 
 // localLifetime reads provider p's TOKEN_LIFETIME: the knob that set it
 // ("" for the default) and the lifetime. A bad value is an error and reads
 // as the default.
 func (m *Credmon) localLifetime(p string) (knob string, lifetime time.Duration, err error) {
-	knob, v, ok := m.localLookup(p, "TOKEN_LIFETIME")
+	return m.lifetimeIn(localPrefix, p)
+}
+
+// lifetimeIn is localLifetime for the knobs under prefix.
+func (m *Credmon) lifetimeIn(prefix, p string) (knob string, lifetime time.Duration, err error) {
+	knob, v, ok := m.lookupIn(prefix, p, "TOKEN_LIFETIME")
 	if !ok {
 		return "", defaultLocalLifetime, nil
 	}

@@ -151,37 +151,12 @@ func buildClaimSet(cfg Config, req Request, now time.Time, jti string) (*claimSe
 	if jti == "" {
 		return nil, errors.New("localissuer: empty jti")
 	}
-	tmpl := cfg.AuthzTemplate
-	if tmpl == "" {
-		tmpl = DefaultAuthzTemplate
-	}
-	first, err := FormatTemplate(tmpl, map[string]string{"username": req.Username})
+	scope, err := Scope(cfg, req)
 	if err != nil {
-		return nil, fmt.Errorf("expanding authz template: %w", err)
-	}
-	scopes := make([]string, 0, 2+len(req.Groups))
-	scopes = append(scopes, first)
-	if req.HasExprScope {
-		scopes = append(scopes, req.ExprScope)
-	}
-	if cfg.AuthzGroupTemplate != "" {
-		for _, g := range req.Groups {
-			// Deliberate difference from Python: an empty group name
-			// (from "g1,,g2" or a trailing comma in the mapfile) would
-			// expand "write:/groups/{groupname}" to "write:/groups/", a
-			// grant over all groups. It is skipped instead.
-			if g == "" {
-				continue
-			}
-			s, err := FormatTemplate(cfg.AuthzGroupTemplate, map[string]string{"groupname": g})
-			if err != nil {
-				return nil, fmt.Errorf("expanding authz group template: %w", err)
-			}
-			scopes = append(scopes, s)
-		}
+		return nil, err
 	}
 
-	claims := &claimSet{Sub: req.Username, Scope: strings.Join(scopes, " ")}
+	claims := &claimSet{Sub: req.Username, Scope: scope}
 	version := strings.ToLower(cfg.Version)
 	switch {
 	case version == VersionWLCG || version == VersionWLCG1:
@@ -206,6 +181,44 @@ func buildClaimSet(cfg Config, req Request, now time.Time, jti string) (*claimSe
 	claims.Iat, claims.Nbf, claims.Exp = iat, iat, iat+cfg.lifetimeSeconds()
 	claims.Jti = jti
 	return claims, nil
+}
+
+// Scope is the "scope" claim BuildClaims puts in req's token: the authz
+// template expanded for the user, the expression's scope, and one group
+// template per group, joined with one space. The client-credentials type
+// asks its server for exactly these scopes (knobs.Client).
+func Scope(cfg Config, req Request) (string, error) {
+	tmpl := cfg.AuthzTemplate
+	if tmpl == "" {
+		tmpl = DefaultAuthzTemplate
+	}
+	first, err := FormatTemplate(tmpl, map[string]string{"username": req.Username})
+	if err != nil {
+		return "", fmt.Errorf("expanding authz template: %w", err)
+	}
+	scopes := make([]string, 0, 2+len(req.Groups))
+	scopes = append(scopes, first)
+	if req.HasExprScope {
+		scopes = append(scopes, req.ExprScope)
+	}
+	if cfg.AuthzGroupTemplate != "" {
+		for _, g := range req.Groups {
+			// Deliberate difference from Python: an empty group name
+			// (from "g1,,g2" or a trailing comma in the mapfile) would
+			// expand "write:/groups/{groupname}" to "write:/groups/", a
+			// grant over all groups. It is skipped instead.
+			if g == "" {
+				continue
+			}
+			s, err := FormatTemplate(cfg.AuthzGroupTemplate, map[string]string{"groupname": g})
+			if err != nil {
+				return "", fmt.Errorf("expanding authz group template: %w", err)
+			}
+			scopes = append(scopes, s)
+		}
+	}
+
+	return strings.Join(scopes, " "), nil
 }
 
 // NewJTI returns a random (version 4) UUID in its canonical lowercase form,
