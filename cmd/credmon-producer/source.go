@@ -201,8 +201,8 @@ func (vaultSource) Obtain(ctx context.Context, req storer.SourceRequest) (*store
 	if err != nil {
 		if errors.Is(err, source.ErrNeedsLogin) && src.DeviceLogin == nil {
 			if src.CredKey == "" {
-				return nil, fmt.Errorf("%w: no --credkey in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS and no credkey cache %s "+
-					"(the first OIDC login writes it); run condor_submit at a terminal to log in to Vault with OIDC", err, cacheFile)
+				return nil, fmt.Errorf("%w: no --credkey in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS and no credkey cache %s; "+
+					"run condor_submit at a terminal to log in to Vault with OIDC (that login writes the cache)", err, cacheFile)
 			}
 			return nil, fmt.Errorf("%w; run condor_submit at a terminal to log in to Vault with OIDC", err)
 		}

@@ -125,7 +125,10 @@ func (s *Server) oidcPoll(c *call) {
 		vaultError(c.w, http.StatusBadRequest, "1 error occurred:\n\t* the issuer returned no refresh token\n\n")
 		return
 	}
-	policy := "oidc-" + s.opts.Issuer + "-" + sub
+	// One policy per role and identity: a login for another role of the
+	// issuer must not take away what an earlier one granted (its tokens
+	// stay in use).
+	policy := "oidc-" + s.opts.Issuer + "_" + pl.role + "-" + sub
 	prefix := s.opts.Issuer + "/" + sub
 	s.mu.Lock()
 	delete(s.pending, state)
