@@ -3,6 +3,8 @@ package source_test
 import (
 	"context"
 	"errors"
+	"net/url"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,4 +142,25 @@ func TestVaultWithoutCredKeyOrPersonNeedsLogin(t *testing.T) {
 	if st := e.vs.Stats(); st.Logins != 0 {
 		t.Errorf("%d Vault logins; want none", st.Logins)
 	}
+}
+
+// FuzzCheckCredKey: an accepted credkey names exactly one credential
+// below the issuer: one path segment that path.Clean leaves alone, with
+// nothing a URL or Vault's path matching would read differently.
+func FuzzCheckCredKey(f *testing.F) {
+	for _, s := range []string{"alice", "a.b@c", "..", "a/b", "a:b", ".x", "a%2f", "a\x00", "ä"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, k string) {
+		if source.CheckCredKey(k) != nil {
+			return
+		}
+		p := vault.CredsPath("igwn", k, "robot")
+		if path.Clean(p) != p || strings.Count(p, "/") != 4 || strings.Count(p, ":") != 1 || strings.ContainsAny(k, "?#% *\\") {
+			t.Fatalf("accepted credkey %q makes the path %q", k, p)
+		}
+		if u := (&url.URL{Path: p}); u.EscapedPath() != p {
+			t.Fatalf("accepted credkey %q needs escaping in a URL: %q", k, u.EscapedPath())
+		}
+	})
 }
