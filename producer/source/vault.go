@@ -370,10 +370,16 @@ func (v *Vault) oidcLogin(ctx context.Context, condor *string) (string, error) {
 	credkey, learnt := v.CredKey, v.CredKey == ""
 	if learnt {
 		credkey = auth.Metadata["credkey"]
-		if credkey == "" {
-			return "", errors.New("the OIDC login at Vault named no credkey (the Vault role must map a claim to credkey); give --credkey")
+		err := CheckCredKey(credkey)
+		if err != nil {
+			// Nothing will use the login's long-lived token: best effort,
+			// it does not stay alive unreferenced.
+			_ = v.Client.RevokeSelf(ctx, auth.ClientToken)
 		}
-		if err := CheckCredKey(credkey); err != nil {
+		switch {
+		case credkey == "":
+			return "", errors.New("the OIDC login at Vault named no credkey (the Vault role must map a claim to credkey); give --credkey")
+		case err != nil:
 			return "", fmt.Errorf("refusing the credkey %q the OIDC login at Vault named: %w", credkey, err)
 		}
 		v.verbose("the OIDC login named the credkey " + credkey)
