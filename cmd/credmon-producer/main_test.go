@@ -131,11 +131,7 @@ type sourceCall struct {
 // run runs the storer as condor_submit does: argv[0] is its path.
 func (s *submit) run(args ...string) result {
 	s.t.Helper()
-	for _, p := range []string{s.storeLog, s.sourceLog} {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			s.t.Fatal(err)
-		}
-	}
+	s.resetLogs()
 	bin := s.bin
 	if bin == "" {
 		bin = binary
@@ -153,6 +149,24 @@ func (s *submit) run(args ...string) result {
 	} else if err != nil {
 		s.t.Fatalf("running credmon-producer: %v", err)
 	}
+	s.readLogs(&r)
+	return r
+}
+
+// resetLogs starts a run's logs of condor_store_cred and source calls.
+func (s *submit) resetLogs() {
+	s.t.Helper()
+	for _, p := range []string{s.storeLog, s.sourceLog} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// readLogs adds a run's logged calls to r and checks that no Vault token
+// reached the terminal or an argument list.
+func (s *submit) readLogs(r *result) {
+	s.t.Helper()
 	if b, err := os.ReadFile(s.storeLog); err == nil {
 		r.storeCalls = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	}
@@ -168,7 +182,6 @@ func (s *submit) run(args ...string) result {
 	if strings.Contains(r.stdout+r.stderr+strings.Join(r.storeCalls, "\n"), "fixed-vault-token") {
 		s.t.Errorf("a Vault token reached the terminal or an argument list:\nstdout %q\nstderr %q\ncalls %q", r.stdout, r.stderr, r.storeCalls)
 	}
-	return r
 }
 
 // topJSON reads <user>/<name>.top the way credd does and decodes it.

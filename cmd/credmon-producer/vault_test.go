@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/internal/vaulttest"
+	"github.com/credmon/credmon/producer/storer"
 )
 
 const (
@@ -59,18 +61,40 @@ func newVaultSubmit(t *testing.T) *vaultSubmit {
 // Vault with OIDC: Vault holds no refresh token for the robot.
 func newVaultSubmitUnseeded(t *testing.T) *vaultSubmit {
 	t.Helper()
+	return newVaultSubmitWith(t, vaultSetup{credKey: vaultCredKey})
+}
+
+// vaultSetup varies the access point and its Vault.
+type vaultSetup struct {
+	// credKey is SEC_CREDENTIAL_GETTOKEN_OPTS's --credkey; empty: none,
+	// as at a site whose users' credkeys come from their OIDC logins.
+	credKey string
+	// roles are the issuer's roles besides vaultRole (the default role in
+	// SEC_CREDENTIAL_GETTOKEN_OPTS), for services igwn_<role>.
+	roles []string
+	// scopes are what Vault's OIDC login asks for besides openid and
+	// offline_access (what a handle's token exchange may then narrow to).
+	scopes []string
+}
+
+func newVaultSubmitWith(t *testing.T, setup vaultSetup) *vaultSubmit {
+	t.Helper()
 	e := &vaultSubmit{}
 	e.k = kdc.StartKDC(t, kdc.Options{Users: []string{vaultRobot}, Hosts: []string{vaultHost}})
 	e.p = oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{AccessTokenTTL: 3 * time.Hour})
-	e.vs = vaulttest.Start(t, vaulttest.Options{Provider: e.p, Issuer: vaultIssuer, Role: vaultRole,
+	e.vs = vaulttest.Start(t, vaulttest.Options{Provider: e.p, Issuer: vaultIssuer, Role: vaultRole, Roles: setup.roles, Scopes: setup.scopes,
 		KerberosKeytab: e.k.ServiceKeytab(vaultHost)})
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "vault-ca.pem")
 	if err := os.WriteFile(ca, e.vs.CertPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	opts := "--vaultserver=" + e.vs.Address + " --role=" + vaultRole + " --cafile=" + ca
+	if setup.credKey != "" {
+		opts += " --credkey=" + setup.credKey
+	}
 	e.submit = newSubmit(t, "SEC_CREDENTIAL_STORER = /usr/bin/credmon-producer\n"+
-		"SEC_CREDENTIAL_GETTOKEN_OPTS = --vaultserver="+e.vs.Address+" --credkey="+vaultCredKey+" --role="+vaultRole+" --cafile="+ca+"\n")
+		"SEC_CREDENTIAL_GETTOKEN_OPTS = "+opts+"\n")
 	e.bin = shipped
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
@@ -257,9 +281,68 @@ func TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn(t *testing.T) {
 	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, []string{"query-oauth igwn"}) {
 		t.Errorf("condor_store_cred calls %q; want the query only", got)
 	}
+
+	// No --credkey and no credkey cache: the message names the cache the
+	// login at a terminal would write.
+	e = newVaultSubmitWith(t, vaultSetup{})
+	r = e.run("igwn")
+	if r.code != 1 || !strings.Contains(r.stderr, "no credkey cache "+e.credKeyCache(vaultRole)) || !strings.Contains(r.stderr, "at a terminal") {
+		t.Errorf("without a credkey: exit %d, stderr %q; want 1, the cache file and how to log in", r.code, r.stderr)
+	}
+	if st := e.vs.Stats(); st.Logins != 0 {
+		t.Errorf("without a credkey: %d Vault logins; want none (Kerberos cannot tell the credkey)", st.Logins)
+	}
 }
 
 var loginURLRE = regexp.MustCompile(`^\s+(https?://\S+)\s*$`)
+
+// midLine is what condor_submit has left on the terminal's line when it
+// runs the storer: the storer must start its output on a fresh line.
+const midLine = "Submitting job(s)"
+
+// atTerminal runs the shipped storer as condor_submit does for a person
+// (spec §8.2): argv[0] its path, one argument per service,
+// CONDOR_CREDENTIAL_STORER_MODE=vault, stdout and stderr the terminal (a
+// pty from script(1)), the cursor after midLine. Each device login the
+// storer shows is approved at the provider as login. The result's stdout
+// is the terminal's text (stdout and stderr), from midLine on.
+func (e *vaultSubmit) atTerminal(t *testing.T, login string, args ...string) result {
+	t.Helper()
+	e.resetLogs()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var env []string
+	for k, v := range e.env {
+		env = append(env, k+"="+v)
+	}
+	words := []string{storer.ShellQuote(shipped)}
+	for _, a := range args {
+		words = append(words, storer.ShellQuote(a))
+	}
+	cmdline := "printf '%s' " + storer.ShellQuote(midLine) + "; exec " + strings.Join(words, " ")
+	approved := map[string]bool{}
+	all, err := oidcprovider.RunAtTerminal(ctx, cmdline, env, "", func(line, all string) {
+		if m := loginURLRE.FindStringSubmatch(line); m != nil && !approved[m[1]] {
+			approved[m[1]] = true
+			if err := e.p.ApproveDevice(ctx, m[1], "", login); err != nil {
+				t.Errorf("approving: %v\n%s", err, all)
+			}
+		}
+	})
+	r := result{stdout: all}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("submit at a terminal: %v\n%s", err, all)
+	}
+	e.readLogs(&r)
+	return r
+}
 
 // TestVaultFirstSubmitAtTerminalLogsInWithOIDC protects a person's first
 // submit: no Kerberos credentials and no refresh token in Vault; at a
@@ -267,30 +350,14 @@ var loginURLRE = regexp.MustCompile(`^\s+(https?://\S+)\s*$`)
 // login after a fresh line, waits for the approval, stores the refresh
 // token in Vault and the 28-day Vault token in credd.
 func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
-	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("script(1) not installed")
-	}
 	e := newVaultSubmitUnseeded(t)
 	delete(e.env, "KRB5_KTNAME")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var env []string
-	for k, v := range e.env {
-		env = append(env, k+"="+v)
+	r := e.atTerminal(t, vaultRole, "igwn")
+	all := r.stdout
+	if r.code != 0 {
+		t.Fatalf("submit at a terminal: exit %d\n%s", r.code, all)
 	}
-	approved := false
-	all, err := oidcprovider.RunAtTerminal(ctx, shipped+" igwn", env, "", func(line, all string) {
-		if m := loginURLRE.FindStringSubmatch(line); m != nil && !approved {
-			if err := e.p.ApproveDevice(ctx, m[1], "", vaultRole); err != nil {
-				t.Fatalf("approving: %v\n%s", err, all)
-			}
-			approved = true
-		}
-	})
-	if err != nil {
-		t.Fatalf("submit at a terminal: %v\n%s", err, all)
-	}
-	if !strings.HasPrefix(all, "\nAuthentication needed for igwn\n") {
+	if !strings.HasPrefix(all, midLine+"\nAuthentication needed for igwn\n") {
 		t.Errorf("the login is not shown after a fresh line:\n%q", all)
 	}
 	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
@@ -305,8 +372,173 @@ func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 		t.Error("the Vault token was printed")
 	}
 	// The next submit (no terminal) uses the 7-day token and stores nothing.
-	r := e.run("igwn")
+	r = e.run("igwn")
 	if r.code != 0 || !reflect.DeepEqual(verbs(r.storeCalls), []string{"query-oauth igwn"}) {
 		t.Errorf("next submit: exit %d, calls %q\n%s", r.code, r.storeCalls, r.stderr)
+	}
+}
+
+// credKeyCache is htgettoken's credkey cache for igwn_<role> under the
+// access point's $HOME.
+func (e *vaultSubmit) credKeyCache(role string) string {
+	return filepath.Join(e.env["HOME"], ".config", "htgettoken", "credkey-"+vaultIssuer+"-"+role)
+}
+
+// TestVaultFirstSubmitWithoutCredKeyLearnsItFromTheLogin protects a
+// person's first submit at a site whose SEC_CREDENTIAL_GETTOKEN_OPTS has
+// no --credkey and before htgettoken's credkey cache exists: as
+// htgettoken does, the storer goes straight to the OIDC device login,
+// takes the credkey Vault's login names (the person's sub), stores the
+// refresh token under it, saves it to the cache (0600), and stores the
+// .top whose vault_url has it. The next submit, without a terminal,
+// reads the cache and logs in nowhere.
+func TestVaultFirstSubmitWithoutCredKeyLearnsItFromTheLogin(t *testing.T) {
+	e := newVaultSubmitWith(t, vaultSetup{})
+	delete(e.env, "KRB5_KTNAME")
+	const person = "albert.einstein"
+	r := e.atTerminal(t, person, "igwn")
+	all := r.stdout
+	if r.code != 0 {
+		t.Fatalf("first submit: exit %d\n%s", r.code, all)
+	}
+	if !strings.HasPrefix(all, midLine+"\nAuthentication needed for igwn\n") {
+		t.Errorf("the login is not shown after a fresh line:\n%q", all)
+	}
+	if got := readToken(t, e.credKeyCache(vaultRole)); got != person {
+		t.Errorf("credkey cache holds %q; want %q", got, person)
+	}
+	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + person + ":" + vaultRole); !ok {
+		t.Error("no refresh token stored under the learnt credkey")
+	}
+	top := e.topJSON(e.user, "igwn")
+	if got, want := top["vault_url"], e.vs.Address+"/v1/secret/oauth/creds/"+vaultIssuer+"/"+person+":"+vaultRole; got != want {
+		t.Errorf("igwn.top vault_url %q; want %q", got, want)
+	}
+	logins := e.vs.Stats().Logins
+	r = e.run("igwn")
+	if r.code != 0 || !reflect.DeepEqual(verbs(r.storeCalls), []string{"query-oauth igwn"}) {
+		t.Errorf("next submit: exit %d, calls %q; want 0 and the query only\n%s", r.code, r.storeCalls, r.stderr)
+	}
+	if got := e.vs.Stats().Logins; got != logins {
+		t.Errorf("the next submit logged in to Vault (%d logins, before %d)", got, logins)
+	}
+	e.noSecrets(t, r, top["vault_token"])
+}
+
+// TestVaultCondorSubmitTwoServicesAndAHandle runs the shipped storer as
+// condor_submit runs it for
+//
+//	use_oauth_services = igwn, igwn_read
+//	igwn_read_oauth_permissions_ro = storage.read:/data storage.read:/frames
+//	igwn_read_oauth_resource_ro = https://se.example.org
+//
+// at a person's terminal: two Vault services (two roles of the issuer),
+// the second with a handle of reduced scopes and audience, no --credkey
+// and no keytab. It protects the whole exchange: the output starts with
+// one newline after what condor_submit left on the line and has no blank
+// line; each service gets its own device login and credkey cache; both
+// services' .tops and the handle's (with -S and -A merged by credd) are
+// stored; exit 0. The same submit again stores nothing and prints
+// nothing. A submit naming a role Vault lacks exits 1 with the reason
+// and the -v hint on the terminal, and leaves the stored .tops alone.
+func TestVaultCondorSubmitTwoServicesAndAHandle(t *testing.T) {
+	const scopes, aud = "storage.read:/data,storage.read:/frames", "https://se.example.org"
+	e := newVaultSubmitWith(t, vaultSetup{roles: []string{"read"}, scopes: strings.Split(scopes, ",")})
+	delete(e.env, "KRB5_KTNAME")
+	const person = "alice"
+	args := []string{"igwn", "igwn_read&handle=ro&scopes=" + scopes + "&audience=" + aud}
+
+	r := e.atTerminal(t, person, args...)
+	if r.code != 0 {
+		t.Fatalf("first submit: exit %d\n%s", r.code, r.stdout)
+	}
+	if !strings.HasPrefix(r.stdout, midLine+"\nAuthentication needed for igwn\n") || strings.Contains(r.stdout, "\n\n") ||
+		!strings.Contains(r.stdout, "\nAuthentication needed for igwn_read\n") {
+		t.Errorf("terminal %q; want one newline after %q, then a login for each service and no blank line", r.stdout, midLine)
+	}
+	want := []string{"query-oauth igwn", "add-oauth igwn", "query-oauth igwn_read", "query-oauth igwn_read_ro", "add-oauth igwn_read", "add-oauth igwn_read_ro"}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, want) {
+		t.Errorf("condor_store_cred calls %q; want %q", got, want)
+	}
+	for _, c := range r.storeCalls {
+		if strings.HasPrefix(c, "add-oauth") && strings.Contains(c, "-s igwn_read_ro") && !strings.Contains(c, "-S "+scopes+" -A "+aud) {
+			t.Errorf("%q: the handle's scopes and audience are not passed as -S and -A", c)
+		}
+	}
+	base := e.vs.Address + "/v1/secret/oauth/"
+	c := e.client(t)
+	var vaultTokens []string
+	for _, svc := range []struct{ name, role string }{{"igwn", vaultRole}, {"igwn_read", "read"}} {
+		top := e.topJSON(e.user, svc.name)
+		if got, want := top["vault_url"], base+"creds/"+vaultIssuer+"/"+person+":"+svc.role; got != want {
+			t.Errorf("%s.top vault_url %q; want %q", svc.name, got, want)
+		}
+		if info, err := c.LookupSelf(context.Background(), top["vault_token"]); err != nil || info.TTL <= 27*24*time.Hour {
+			t.Errorf("%s.top's vault_token: %+v, %v; want a live 28-day token", svc.name, info, err)
+		}
+		if got := readToken(t, e.credKeyCache(svc.role)); got != person {
+			t.Errorf("credkey cache for %s holds %q; want %q", svc.role, got, person)
+		}
+		vaultTokens = append(vaultTokens, top["vault_token"])
+	}
+	if vaultTokens[0] == vaultTokens[1] {
+		t.Error("both services hold the same Vault token")
+	}
+	wantRO := map[string]string{"vault_url": base + "sts/" + vaultIssuer + "/" + person + ":read", "scopes": scopes, "audience": aud}
+	if ro := e.topJSON(e.user, "igwn_read_ro"); !reflect.DeepEqual(ro, wantRO) {
+		t.Errorf("igwn_read_ro.top = %v; want %v", ro, wantRO)
+	}
+	hbt := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id+"-igwn_read_ro"))
+	if claims := e.p.VerifyAccessToken(t, hbt); claims["scope"] != strings.ReplaceAll(scopes, ",", " ") {
+		t.Errorf("handle's bearer token scope %v; want %s", claims["scope"], scopes)
+	}
+	e.noSecrets(t, r, append(vaultTokens, hbt)...)
+	if got := e.vs.Stats().Logins; got != 2 {
+		t.Errorf("Vault logins %d; want 2 (one OIDC login per service)", got)
+	}
+	before := map[string]os.FileInfo{}
+	for _, n := range []string{"igwn", "igwn_read", "igwn_read_ro"} {
+		before[n] = e.identity(e.user, n)
+	}
+	unchanged := func(when string) {
+		t.Helper()
+		for n, fi := range before {
+			if !os.SameFile(fi, e.identity(e.user, n)) {
+				t.Errorf("%s: %s.top was stored again", when, n)
+			}
+		}
+		if got := e.vs.Stats().Logins; got != 2 {
+			t.Errorf("%s: %d Vault logins; want still 2", when, got)
+		}
+	}
+
+	r = e.atTerminal(t, person, args...)
+	if r.code != 0 || r.stdout != midLine+"\n" {
+		t.Errorf("second submit: exit %d, terminal %q; want 0 and nothing printed", r.code, r.stdout)
+	}
+	want = []string{"query-oauth igwn", "query-oauth igwn_read", "query-oauth igwn_read_ro"}
+	if got := verbs(r.storeCalls); !reflect.DeepEqual(got, want) {
+		t.Errorf("second submit's condor_store_cred calls %q; want only the queries %q", got, want)
+	}
+	unchanged("second submit")
+
+	// A service whose role Vault lacks (a typo in use_oauth_services).
+	r = e.atTerminal(t, person, append(args, "igwn_write")...)
+	if r.code != 1 {
+		t.Errorf("submit with an unknown role: exit %d; want 1 (condor_submit then fails)\n%s", r.code, r.stdout)
+	}
+	wantMsg := midLine + "\ncredmon-producer: obtaining credentials for igwn_write: starting Vault's OIDC login: "
+	hint := "\n  More details might be available by running\n    credmon-producer -v igwn " + storer.ShellQuote(args[1]) + " igwn_write\n"
+	if !strings.HasPrefix(r.stdout, wantMsg) || !strings.Contains(r.stdout, `role "write" could not be found`) || !strings.HasSuffix(r.stdout, hint) {
+		t.Errorf("terminal %q; want %q..., Vault's reason and the hint %q", r.stdout, wantMsg, hint)
+	}
+	for _, v := range verbs(r.storeCalls) {
+		if strings.HasPrefix(v, "add-oauth") {
+			t.Errorf("stored %q in a failed submit", v)
+		}
+	}
+	unchanged("failed submit")
+	if _, err := os.Lstat(e.credKeyCache("write")); !os.IsNotExist(err) {
+		t.Errorf("a credkey cache for the unknown role: %v", err)
 	}
 }

@@ -21,7 +21,8 @@
 //     refresh token, which the client stores;
 //   - auth/kerberos-<issuer>_<role>/login: the Authorization: Negotiate
 //     header goes to Options.KerberosVerifier, which returns the
-//     principal (gokrb5's service check plugs in there);
+//     principal (gokrb5's service check plugs in there); one mount per
+//     role (Options.Role and Options.Roles);
 //   - auth/token/create (a child token, policies a subset of the
 //     parent's, ttl and renewable as numbers or htgettoken's strings),
 //     lookup-self (ttl left on the server's clock), revoke-self;

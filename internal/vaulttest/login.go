@@ -27,7 +27,7 @@ func (s *Server) oidcAuthURL(c *call) {
 	if role == "" {
 		role = s.opts.Role
 	}
-	if role != s.opts.Role {
+	if !s.hasRole(role) {
 		vaultError(c.w, http.StatusBadRequest, `role "`+role+`" could not be found`)
 		return
 	}
@@ -125,7 +125,10 @@ func (s *Server) oidcPoll(c *call) {
 		vaultError(c.w, http.StatusBadRequest, "1 error occurred:\n\t* the issuer returned no refresh token\n\n")
 		return
 	}
-	policy := "oidc-" + s.opts.Issuer + "-" + sub
+	// One policy per role and identity: a login for another role of the
+	// issuer must not take away what an earlier one granted (its tokens
+	// stay in use).
+	policy := "oidc-" + s.opts.Issuer + "_" + pl.role + "-" + sub
 	prefix := s.opts.Issuer + "/" + sub
 	s.mu.Lock()
 	delete(s.pending, state)
@@ -146,9 +149,9 @@ func (s *Server) oidcPoll(c *call) {
 }
 
 // kerberosLogin checks the SPNEGO header with the pluggable verifier and
-// logs the principal in with htvault-config's Kerberos policy: read and
-// delete its own credential, read its sts path.
-func (s *Server) kerberosLogin(c *call) {
+// logs the principal in at role's mount with htvault-config's Kerberos
+// policy: read and delete its own credential, read its sts path.
+func (s *Server) kerberosLogin(c *call, role string) {
 	hdr := c.r.Header.Get("Authorization")
 	if !strings.HasPrefix(hdr, "Negotiate ") {
 		c.w.Header().Set("WWW-Authenticate", "Negotiate")
@@ -162,9 +165,9 @@ func (s *Server) kerberosLogin(c *call) {
 		return
 	}
 	alias, realm, _ := strings.Cut(principal, "@")
-	mount := "kerberos-" + s.opts.Issuer + "_" + s.opts.Role
+	mount := "kerberos-" + s.opts.Issuer + "_" + role
 	policy := mount + "-" + alias
-	name := s.opts.Issuer + "/" + alias + ":" + s.opts.Role
+	name := s.opts.Issuer + "/" + alias + ":" + role
 	s.mu.Lock()
 	s.policy[policy] = []Rule{
 		{Path: credsPrefix + name, Capabilities: []string{"read", "delete"}},

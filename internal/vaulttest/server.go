@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,10 @@ type Options struct {
 	// Issuer and Role name the mounts and paths; empty means DefaultIssuer
 	// and DefaultRole.
 	Issuer, Role string
+	// Roles are more roles of the issuer besides Role (htvault-config's
+	// roles of one issuer): each has its Kerberos mount
+	// kerberos-<Issuer>_<role> and may be asked for by the OIDC login.
+	Roles []string
 	// Scopes are added to "openid offline_access" on the OIDC login.
 	Scopes []string
 	// KerberosVerifier checks the Authorization header of a Kerberos
@@ -447,8 +452,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.post(c, s.oidcAuthURL)
 	case path == "auth/"+oidcMount(s.opts.Issuer)+"/oidc/poll" && s.oauth != nil:
 		s.post(c, s.oidcPoll)
-	case path == "auth/kerberos-"+s.opts.Issuer+"_"+s.opts.Role+"/login" && s.opts.KerberosVerifier != nil:
-		s.post(c, s.kerberosLogin)
+	case s.kerberosRole(path) != "" && s.opts.KerberosVerifier != nil:
+		role := s.kerberosRole(path)
+		s.post(c, func(c *call) { s.kerberosLogin(c, role) })
 	case path == "auth/token/create", path == "auth/token/lookup-self", path == "auth/token/revoke-self":
 		s.authorized(c, s.tokenOp)
 	case strings.HasPrefix(path, credsPrefix) && len(path) > len(credsPrefix) && s.oauth != nil:
@@ -461,6 +467,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func oidcMount(issuer string) string { return "oidc-" + issuer }
+
+// hasRole: role is Role or one of Roles.
+func (s *Server) hasRole(role string) bool {
+	return role == s.opts.Role || slices.Contains(s.opts.Roles, role)
+}
+
+// kerberosRole is the role whose Kerberos login path is path, or "".
+func (s *Server) kerberosRole(path string) string {
+	rest, ok := strings.CutPrefix(path, "auth/kerberos-"+s.opts.Issuer+"_")
+	role, ok2 := strings.CutSuffix(rest, "/login")
+	if !ok || !ok2 || !s.hasRole(role) {
+		return ""
+	}
+	return role
+}
 
 const (
 	credsPrefix = "secret/oauth/creds/"

@@ -304,6 +304,29 @@ func TestKerberosLoginUsesTheVerifier(t *testing.T) {
 	responseError(t, err, http.StatusForbidden)
 }
 
+// TestEachRoleHasItsKerberosMount protects Options.Roles: an issuer's
+// second role has its own Kerberos mount, whose token reads that role's
+// credential only; a role the server lacks has no mount.
+func TestEachRoleHasItsKerberosMount(t *testing.T) {
+	e := start(t, vaulttest.Options{Roles: []string{"reader"}, KerberosVerifier: func(string) (string, error) {
+		return "robot/host.example.org@EXAMPLE.ORG", nil
+	}})
+	e.c.SetHeaders(http.Header{"Authorization": {"Negotiate dGhpcyBpcyBhIHRlc3Q="}})
+	_, err := e.c.Logical().Write("auth/kerberos-test_writer/login", nil)
+	responseError(t, err, http.StatusNotFound)
+	sec, err := e.c.Logical().Write("auth/kerberos-test_reader/login", nil)
+	if err != nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+		t.Fatalf("kerberos login at the second role: %v %v", sec, err)
+	}
+	e.c.SetHeaders(http.Header{})
+	e.c.SetToken(sec.Auth.ClientToken)
+	if s, err := e.c.Logical().Read("secret/oauth/creds/test/robot/host.example.org:reader"); err != nil || s != nil {
+		t.Fatalf("reading its own empty credential: %v %v; want 404 (nil, nil)", s, err)
+	}
+	_, err = e.c.Logical().Read("secret/oauth/creds/test/robot/host.example.org:default")
+	responseError(t, err, http.StatusForbidden)
+}
+
 func TestUnknownPathIs404(t *testing.T) {
 	e := start(t, vaulttest.Options{})
 	_, err := e.c.Logical().Write("auth/kerberos-test_default/login", nil)

@@ -33,7 +33,8 @@
 //     audiences) with minimum_seconds. When Vault holds no usable refresh
 //     token, DeviceLogin's person logs in with Vault's OIDC device flow and
 //     the refresh token is stored there; without DeviceLogin (cron) that is
-//     ErrNeedsLogin.
+//     ErrNeedsLogin. Without a CredKey only that login is tried: it names
+//     the credkey (checked by CheckCredKey), which the caller may cache.
 //
 // `credmon-token get` and future callers only see Source.
 //

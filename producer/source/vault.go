@@ -29,7 +29,20 @@ type Vault struct {
 	// Issuer, Role and CredKey name the credential:
 	// secret/oauth/creds/<Issuer>/<CredKey>:<Role>, the Kerberos mount
 	// kerberos-<Issuer>_<Role> and the OIDC mount oidc-<Issuer>.
+	//
+	// An empty CredKey is not known yet (htgettoken without --credkey and
+	// without its credkey cache): the cached Vault token and the Kerberos
+	// login are skipped, since what they could read is unknown, and only
+	// the OIDC login is tried. Vault's login names the credkey (its
+	// metadata's "credkey", htvault-config's claim mapping); Token then
+	// stores the refresh token under it, sets CredKey and tells
+	// LearnedCredKey. A Vault with an empty CredKey is therefore not for
+	// concurrent use until its first Token returns.
 	Issuer, Role, CredKey string
+	// LearnedCredKey, when set, is told the credkey an OIDC login named
+	// when CredKey was empty, once the refresh token is stored under it
+	// (htgettoken then saves it to its credkey cache).
+	LearnedCredKey func(credkey string)
 	// KerberosHost is Vault's host name: the login asks the KDC for a
 	// ticket for host/<KerberosHost>.
 	KerberosHost string
@@ -123,7 +136,8 @@ func (v *Vault) Condor(ctx context.Context, req Request, login bool) (*CondorTok
 // path when req names scopes or audiences. When Vault holds no usable
 // refresh token, DeviceLogin's person logs in with OIDC and the refresh
 // token is stored; without DeviceLogin the error wraps ErrNeedsLogin
-// (and ErrNoCredential when nothing was ever stored).
+// (and ErrNoCredential when nothing was ever stored). Without a CredKey
+// only that OIDC login is tried, and it sets CredKey (see CredKey).
 //
 // ctx's cancellation stops logins and polls; the access-token request,
 // once sent, finishes (Detach): Vault may have refreshed for it.
@@ -138,11 +152,14 @@ func (v *Vault) Token(ctx context.Context, req Request) (*Token, error) {
 // token is Token's flow; login skips the cached token, and condor, when
 // not nil, receives the CondorTTL token a login made.
 func (v *Vault) token(ctx context.Context, req Request, login bool, condor *string) (*vault.Bearer, error) {
-	if v.Client == nil || v.Issuer == "" || v.Role == "" || v.CredKey == "" {
-		return nil, errors.New("vault source: Client, Issuer, Role and CredKey are required")
+	if v.Client == nil || v.Issuer == "" || v.Role == "" {
+		return nil, errors.New("vault source: Client, Issuer and Role are required")
+	}
+	tr := vault.TokenRequest{MinLifetime: v.MinLifetime, Scopes: req.Scopes, Audiences: req.Audiences}
+	if v.CredKey == "" {
+		return v.firstLogin(ctx, req, tr, condor)
 	}
 	path := v.path(req)
-	tr := vault.TokenRequest{MinLifetime: v.MinLifetime, Scopes: req.Scopes, Audiences: req.Audiences}
 
 	var vt string
 	var err error
@@ -190,6 +207,50 @@ func (v *Vault) token(ctx context.Context, req Request, login bool, condor *stri
 		return nil, err
 	}
 	return b, nil
+}
+
+// firstLogin is token's flow without a credkey: only the OIDC login can
+// tell it, as in htgettoken, where the reuse, Kerberos and ssh steps all
+// need it.
+func (v *Vault) firstLogin(ctx context.Context, req Request, tr vault.TokenRequest, condor *string) (*vault.Bearer, error) {
+	if v.DeviceLogin == nil {
+		return nil, &loginError{msg: "no credkey known for " + v.Issuer + ":" + v.Role + " (only an OIDC login tells it)"}
+	}
+	v.verbose("no credkey known for " + v.Issuer + ":" + v.Role + ": logging in with OIDC, which tells it")
+	vt, err := v.oidcLogin(ctx, condor)
+	if err != nil {
+		return nil, err
+	}
+	return v.read(ctx, vt, v.path(req), tr)
+}
+
+// CheckCredKey refuses a credkey that a Vault login named if it would not
+// name exactly one credential below secret/oauth/creds/<issuer>/: it
+// becomes part of Vault paths and URLs (and of the .top credd keeps), so
+// a "/" or ".." would reach another credential, and ":", "?", "#", "%",
+// spaces or control characters would change what the path means.
+// htvault-config's credkeys from a login are user names (the value of a
+// claim such as sub or a credkey claim): letters, digits and . _ - @ + =.
+// A credkey given with --credkey is the user's choice and not checked
+// (robot credkeys are user/purpose/host).
+func CheckCredKey(k string) error {
+	switch {
+	case k == "":
+		return errors.New("empty credkey")
+	case len(k) > 255:
+		return errors.New("credkey longer than 255 bytes")
+	case strings.Contains(k, ".."):
+		return errors.New(`credkey contains ".."`)
+	case k[0] == '.':
+		return errors.New(`credkey starts with "."`)
+	}
+	for _, c := range k {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@+=", c)
+		if !ok {
+			return fmt.Errorf("credkey contains %q (allowed: letters, digits and . _ - @ + =)", c)
+		}
+	}
+	return nil
 }
 
 // needsHuman: Vault answered, but only a person can fix it: nothing is
@@ -306,11 +367,34 @@ func (v *Vault) oidcLogin(ctx context.Context, condor *string) (string, error) {
 	if rt == "" {
 		return "", errors.New("the OIDC login at Vault returned no refresh token (the Vault role must map oauth2_metadata refresh_token)")
 	}
-	path := vault.CredsPath(v.Issuer, v.CredKey, v.Role)
+	credkey, learnt := v.CredKey, v.CredKey == ""
+	if learnt {
+		credkey = auth.Metadata["credkey"]
+		err := CheckCredKey(credkey)
+		if err != nil {
+			// Nothing will use the login's long-lived token: best effort,
+			// it does not stay alive unreferenced.
+			_ = v.Client.RevokeSelf(ctx, auth.ClientToken)
+		}
+		switch {
+		case credkey == "":
+			return "", errors.New("the OIDC login at Vault named no credkey (the Vault role must map a claim to credkey); give --credkey")
+		case err != nil:
+			return "", fmt.Errorf("refusing the credkey %q the OIDC login at Vault named: %w", credkey, err)
+		}
+		v.verbose("the OIDC login named the credkey " + credkey)
+	}
+	path := vault.CredsPath(v.Issuer, credkey, v.Role)
 	if err := v.Client.StoreRefreshToken(ctx, auth.ClientToken, path, v.Issuer, rt); err != nil {
 		return "", fmt.Errorf("storing the refresh token at %s: %w", path, err)
 	}
 	v.verbose("stored the refresh token at " + path)
+	if learnt {
+		v.CredKey = credkey
+		if v.LearnedCredKey != nil {
+			v.LearnedCredKey(credkey)
+		}
+	}
 	return v.keep(ctx, auth, condor)
 }
 

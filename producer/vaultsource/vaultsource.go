@@ -144,11 +144,18 @@ func (s *Source) Obtain(ctx context.Context, req storer.SourceRequest) (*storer.
 			term("%s", msg)
 		}
 	}
-	credkey := o.credkey
+	// Without --credkey, htgettoken's credkey cache names it; without
+	// either only an OIDC login can, which then fills the cache.
+	credkey, cacheFile := o.credkey, ""
 	if credkey == "" {
-		credkey, err = cachedCredKey(o.configDir, req.Issuer, role)
-		if err != nil {
+		if cacheFile, err = credKeyFile(o.configDir, req.Issuer, role); err != nil {
 			return nil, err
+		}
+		if credkey, err = cachedCredKey(cacheFile); err != nil {
+			return nil, err
+		}
+		if credkey == "" {
+			verbose("no --credkey and no " + cacheFile + ": only an OIDC login can tell the credkey")
 		}
 	}
 	caPath := o.caPath
@@ -181,6 +188,17 @@ func (s *Source) Obtain(ctx context.Context, req storer.SourceRequest) (*storer.
 	if !o.noKerberos {
 		src.Kerberos = s.kerberosOptions(verbose)
 	}
+	if credkey == "" {
+		src.LearnedCredKey = func(k string) {
+			if err := saveCredKey(cacheFile, k); err != nil {
+				// The login worked and Vault holds the refresh token; only
+				// the next run without a terminal is affected.
+				term("warning: the credkey %q could not be saved (a later submit will need a terminal login again, or --credkey=%s): %v", k, k, err)
+				return
+			}
+			verbose("saved the credkey " + k + " to " + cacheFile)
+		}
+	}
 	if !o.noOIDC && (source.IsTerminal(os.Stdin) || source.IsTerminal(os.Stderr)) {
 		src.DeviceLogin = func(da *vault.DeviceAuth) {
 			term("Authentication needed for %s", req.Service)
@@ -194,6 +212,10 @@ func (s *Source) Obtain(ctx context.Context, req storer.SourceRequest) (*storer.
 	ct, err := src.Condor(ctx, source.Request{}, req.Renew)
 	if err != nil {
 		if errors.Is(err, source.ErrNeedsLogin) && src.DeviceLogin == nil {
+			if src.CredKey == "" {
+				return nil, fmt.Errorf("%w: no --credkey in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS and no credkey cache %s; "+
+					"run condor_submit at a terminal to log in to Vault with OIDC (that login writes the cache)", err, cacheFile)
+			}
 			return nil, fmt.Errorf("%w; run condor_submit at a terminal to log in to Vault with OIDC", err)
 		}
 		return nil, err
@@ -277,8 +299,10 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// cachedCredKey is htgettoken's credkey cache, <configdir>/credkey-<issuer>-<role>.
-func cachedCredKey(dir, issuer, role string) (string, error) {
+// credKeyFile is htgettoken's credkey cache, <configdir>/credkey-<issuer>-<role>
+// (configdir ~/.config/htgettoken unless -c). Issuer and role passed the
+// storer's service-name check, so they add no path separators.
+func credKeyFile(dir, issuer, role string) (string, error) {
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -286,19 +310,33 @@ func cachedCredKey(dir, issuer, role string) (string, error) {
 		}
 		dir = filepath.Join(home, ".config", "htgettoken")
 	}
-	p := filepath.Join(dir, "credkey-"+issuer+"-"+role)
-	b, err := os.ReadFile(p)
+	return filepath.Join(dir, "credkey-"+issuer+"-"+role), nil
+}
+
+// cachedCredKey reads the credkey cache; "" when there is none yet.
+func cachedCredKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("no --credkey in SEC_CREDENTIAL_GETTOKEN_OPTS or HTGETTOKENOPTS, and no %s", p)
+		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
 	k := strings.TrimSpace(string(b))
 	if k == "" {
-		return "", fmt.Errorf("%s is empty", p)
+		return "", fmt.Errorf("%s is empty (remove it to log in with OIDC again, or give --credkey)", path)
 	}
 	return k, nil
+}
+
+// saveCredKey writes the credkey an OIDC login named to the cache, 0600
+// like every file here, making the directory (0700) as htgettoken does.
+// The content is the bare credkey (readers trim).
+func saveCredKey(path, credkey string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return atomicfile.Replace(path, []byte(credkey), atomicfile.Options{})
 }
 
 func runtimeDir() string {
