@@ -75,7 +75,7 @@ func TestKnownAnswerExchange(t *testing.T) {
 	wire.Reset()
 
 	s.hashing = true
-	if err := s.writeMessage(resumeMsg(katSid, make([]byte, 33))); err != nil {
+	if err := s.writeMessage(resumeMsg(katSid, make([]byte, 33), true)); err != nil {
 		t.Fatal(err)
 	}
 	if got := hex.EncodeToString(wire.Bytes()); got != katAuth {

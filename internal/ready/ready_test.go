@@ -37,12 +37,15 @@ func TestSetReadyAccepted(t *testing.T) {
 		// counter+1 and header-only AAD after the first frame.
 		{"shared port, split frames", true, 7},
 		{"direct, split frames", false, 50},
+		// No resume reply: both reply-side digests are 32 zero bytes.
+		{"no resume response", true, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fm := mastertest.Start(t, mastertest.Options{SharedPort: tc.sharedPort,
 				KnownPID: func(pid int) bool { return pid == os.Getpid() }})
 			m := masterFor(t, fm)
 			m.chunk = tc.chunk
+			m.noResumeResponse = tc.chunk < 0
 			if got := m.Addr.SharedPortID() != ""; got != tc.sharedPort {
 				t.Fatalf("sock= parsed %v; want %v", got, tc.sharedPort)
 			}
