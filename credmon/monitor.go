@@ -53,6 +53,11 @@ type Options struct {
 	// does at start-up. The command sets it; library users and tests
 	// normally manage keys themselves.
 	CreateKeys bool
+	// OnComplete, if set, is called each time a full pass completes, right
+	// after CREDMON_COMPLETE was touched: the moment the Python credmon
+	// tells condor_master it is ready. It runs on the loop goroutine and
+	// must not block.
+	OnComplete func()
 }
 
 // Monitor is the credential monitor daemon: it keeps every OAuth2 .use in

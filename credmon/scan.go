@@ -156,6 +156,8 @@ func (m *Monitor) maybeComplete(p *pass) {
 	delete(m.scan.passes, p.id)
 	if err := markComplete(m.dir); err != nil {
 		m.log.Error("touching CREDMON_COMPLETE", "error", err)
+	} else if m.opts.OnComplete != nil {
+		m.opts.OnComplete()
 	}
 	m.stats.Completed.Add(1)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/dprintf"
 	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/ready"
 )
 
 // Exit codes shared with HTCondor (src/condor_includes/exit.h).
@@ -43,6 +44,10 @@ type options struct {
 	debug, verbose         bool
 	version                bool
 	cpuProfile             string
+
+	// The parent condor_master, from CONDOR_INHERIT (not a flag).
+	master    *ready.Master
+	masterErr error
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -209,6 +214,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "credmon %s\n", credmon.Version)
 		return exitOK
 	}
+	o.master, o.masterErr = inheritedMaster()
 
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -295,13 +301,15 @@ func serve(o *options, cm *knobs.Credmon, cfgErr error, cfgSource string, load f
 		log.Info(fmt.Sprintf("running as uid %d, not root: credential files will be owned by this uid", os.Geteuid()))
 	}
 
-	mon, err := credmon.New(credmon.Options{Config: cm, Reload: load, Dir: dir, Logger: log, CreateKeys: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	announce := newAnnouncer(ctx, o.name, o.master, o.masterErr, log)
+	mon, err := credmon.New(credmon.Options{Config: cm, Reload: load, Dir: dir, Logger: log, CreateKeys: true,
+		OnComplete: announce.passDone})
 	if err != nil {
 		log.Error("starting", "error", err)
 		return exitFailure
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	go func() {
 		for sig := range sigs {
 			switch sig {

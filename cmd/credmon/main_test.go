@@ -40,6 +40,7 @@ type daemon struct {
 	logFile string
 	cfgFile string
 	cmd     *exec.Cmd
+	env     []string // added to the daemon's environment
 	stderr  oidcprovider.Buffer
 	exited  chan struct{}
 	err     error
@@ -73,6 +74,7 @@ func (d *daemon) writeConfig(extra string) {
 func (d *daemon) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "CONDOR_CONFIG="+d.cfgFile, "PATH=/nonexistent") // no condor_config_val
+	cmd.Env = append(cmd.Env, d.env...)
 	cmd.Stderr = &d.stderr
 	return cmd
 }

@@ -17,10 +17,10 @@ const module = "github.com/credmon/credmon/"
 var knownDebt = map[string][]string{}
 
 // harnesses run real or emulated peers (an OIDC provider, a KDC, a Vault
-// API server) for the tests and the demos; they are not test helpers in the
-// testing.TB sense, since the demos run them too, but no shipped binary may
-// link one.
-var harnesses = []string{"internal/oidcprovider", "internal/kdc", "internal/vaulttest"}
+// API server, a condor_master) for the tests and the demos; they are not
+// test helpers in the testing.TB sense, since the demos run them too, but no
+// shipped binary may link one.
+var harnesses = []string{"internal/oidcprovider", "internal/kdc", "internal/vaulttest", "internal/ready/mastertest"}
 
 // violation says which rule importer → imported breaks, or "". test is
 // true for an import made only by the importer's _test.go files: those may
@@ -141,6 +141,9 @@ func TestRulesCatchWrongEdges(t *testing.T) {
 		{"internal/tokenclient", "internal/oidcprovider", true, false},
 		{"internal/tokenclient", "internal/redact", false, false},
 		{"internal/tokenclient", "producer/source", false, true},
+		{"cmd/credmon", "internal/ready/mastertest", false, true},
+		{"cmd/credmon", "internal/ready/mastertest", true, false},
+		{"cmd/credmon", "internal/ready", false, false},
 	} {
 		if got := violation(tc.from, tc.to, tc.test) != ""; got != tc.bad {
 			t.Errorf("%s → %s (test %v): violation %v; want %v", tc.from, tc.to, tc.test, got, tc.bad)
