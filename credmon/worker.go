@@ -166,17 +166,10 @@ func (w *worker) runJob(ctx context.Context, j *job) (r *result) {
 }
 
 func (w *worker) refresh(ctx context.Context, j *job) *result {
-	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
-	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
-		return r
-	}
-	d, topBytes, err := w.openTop(j, r)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(err)
+	r, fail := j.newResult(tokenclient.IsPermanent)
+	d, topBytes, done := w.readTop(j, r, fail)
+	if done != nil {
+		return done
 	}
 	defer d.Close()
 	top, err := credfile.ParseTop(topBytes)
@@ -313,6 +306,54 @@ func (w *worker) save(d *atomicfile.Dir, j *job, r *result, top rotatingTop, par
 		r.issued, r.expiry, r.expiryKnown = u.Lifetime(st.Mtime)
 		if !r.expiryKnown {
 			r.issued = st.Mtime
+		}
+	}
+	r.outcome = outOK
+	return r
+}
+
+// newResult starts the result of a network job; fail records err as its
+// failure, permanent when isPermanent says so or no retry can fix it
+// (unfixable).
+func (j *job) newResult(isPermanent func(error) bool) (*result, func(error) *result) {
+	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
+	return r, func(err error) *result {
+		r.outcome, r.err, r.perm = outFailed, err, isPermanent(err) || unfixable(err)
+		return r
+	}
+}
+
+// readTop is openTop with the answer when it fails: done is the job's
+// result then (gone when credd deleted the file meanwhile, else failed),
+// and the caller returns it.
+func (w *worker) readTop(j *job, r *result, fail func(error) *result) (d *atomicfile.Dir, top []byte, done *result) {
+	d, top, err := w.openTop(j, r)
+	if err != nil {
+		if r.goneIf(err) {
+			return nil, nil, r
+		}
+		return nil, nil, fail(err)
+	}
+	return d, top, nil
+}
+
+// publishUse is how a fetched token ends: the .use replaced by use and
+// recorded (wroteUse), issued at received and expiring at expiry (zero:
+// unknown) unless the token's own exp, a JWT's, says otherwise. A user
+// directory deleted meanwhile makes the result outGone.
+func (w *worker) publishUse(d *atomicfile.Dir, j *job, r *result, fail func(error) *result, use []byte, received, expiry time.Time) *result {
+	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, use)
+	if err != nil {
+		if r.goneIf(err) {
+			return r
+		}
+		return fail(fmt.Errorf("writing .use: %w", err))
+	}
+	r.wroteUse(d, st)
+	r.issued, r.expiry, r.expiryKnown = received, expiry, !expiry.IsZero()
+	if u, err := credfile.ParseUse(use); err == nil {
+		if _, exp, ok := u.Lifetime(received); ok {
+			r.expiry, r.expiryKnown = exp, true // the token's own exp wins
 		}
 	}
 	r.outcome = outOK

@@ -24,22 +24,15 @@ import (
 )
 
 func (w *worker) refreshClient(ctx context.Context, j *job) *result {
-	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
-	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
-		return r
-	}
+	r, fail := j.newResult(tokenclient.IsPermanent)
 	cp := j.client
 	if cp.err != nil {
 		return fail(&tokenclient.PermanentError{Err: cp.err})
 	}
 	cfg := cp.cfg
-	d, _, err := w.openTop(j, r) // its content (the user name) is not used: the user is the directory's
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(err)
+	d, _, done := w.readTop(j, r, fail) // its content (the user name) is not used: the user is the directory's
+	if done != nil {
+		return done
 	}
 	defer d.Close()
 	if err := useNotDir(d, j.name); err != nil {
@@ -88,22 +81,7 @@ func (w *worker) refreshClient(ctx context.Context, j *job) *result {
 	// ClientCredmon writes LocalCredmon's .use: {"access_token",
 	// "expires_in"}, one line, expires_in in whole seconds.
 	use := localissuer.EncodeUse(res.AccessToken(), lifetime.Round(time.Second), true)
-	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, use)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(fmt.Errorf("writing .use: %w", err))
-	}
-	r.wroteUse(d, st)
-	r.issued, r.expiry, r.expiryKnown = res.Received, res.Received.Add(lifetime), true
-	if u, err := credfile.ParseUse(use); err == nil {
-		if _, exp, ok := u.Lifetime(res.Received); ok {
-			r.expiry = exp // the JWT's own exp wins
-		}
-	}
-	r.outcome = outOK
-	return r
+	return w.publishUse(d, j, r, fail, use, res.Received, res.Received.Add(lifetime))
 }
 
 // clientTarget is what a client-credentials request asks for on behalf

@@ -34,21 +34,14 @@ import (
 const pelicanDefaultLifetime = 20 * time.Minute
 
 func (w *worker) refreshPelican(ctx context.Context, j *job) *result {
-	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
-	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
-		return r
-	}
+	r, fail := j.newResult(tokenclient.IsPermanent)
 	pp := j.pelican
 	if pp.err != nil {
 		return fail(&tokenclient.PermanentError{Err: pp.err})
 	}
-	d, topBytes, err := w.openTop(j, r)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(err)
+	d, topBytes, done := w.readTop(j, r, fail)
+	if done != nil {
+		return done
 	}
 	defer d.Close()
 	top, err := credfile.ParsePelicanTop(topBytes)
@@ -155,20 +148,5 @@ func (w *worker) refreshPelican(ctx context.Context, j *job) *result {
 	}
 	tokenType, _ := res.Response.String("token_type")
 	use := credfile.EncodePelicanUse(res.AccessToken(), tokenType, int64(lifetime/time.Second))
-	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, use)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(fmt.Errorf("writing .use: %w", err))
-	}
-	r.wroteUse(d, st)
-	r.issued, r.expiry, r.expiryKnown = res.Received, res.Received.Add(lifetime), true
-	if u, err := credfile.ParseUse(use); err == nil {
-		if _, exp, ok := u.Lifetime(res.Received); ok {
-			r.expiry = exp
-		}
-	}
-	r.outcome = outOK
-	return r
+	return w.publishUse(d, j, r, fail, use, res.Received, res.Received.Add(lifetime))
 }

@@ -28,17 +28,10 @@ import (
 )
 
 func (w *worker) refreshRobot(ctx context.Context, j *job) *result {
-	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
-	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, tokenclient.IsPermanent(err) || unfixable(err)
-		return r
-	}
-	d, topBytes, err := w.openTop(j, r)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(err)
+	r, fail := j.newResult(tokenclient.IsPermanent)
+	d, topBytes, done := w.readTop(j, r, fail)
+	if done != nil {
+		return done
 	}
 	defer d.Close()
 	top, err := credfile.ParseRobotTop(topBytes)

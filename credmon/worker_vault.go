@@ -126,20 +126,13 @@ func vaultTokenID(tok string) string {
 // which loses a handle's scopes and makes condor_submit store everything
 // again; here the failure is permanent until a new .top arrives.
 func (w *worker) refreshVault(ctx context.Context, j *job) *result {
-	r := &result{c: j.c, issuer: j.issuer, probe: j.probe}
-	fail := func(err error) *result {
-		r.outcome, r.err, r.perm = outFailed, err, vault.IsPermanent(err) || unfixable(err)
-		return r
-	}
+	r, fail := j.newResult(vault.IsPermanent)
 	permanent := func(format string, args ...any) *result {
 		return fail(&tokenclient.PermanentError{Err: fmt.Errorf(format, args...)})
 	}
-	d, topBytes, err := w.openTop(j, r)
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(err)
+	d, topBytes, done := w.readTop(j, r, fail)
+	if done != nil {
+		return done
 	}
 	defer d.Close()
 	top, err := credfile.ParseVaultTop(topBytes)
@@ -250,19 +243,8 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	}
 	// The bare token, as condor_credmon_vault writes it: jobs use the .use
 	// as their bearer token file.
-	st, err := w.replace(d, j.user, j.name+credfile.SuffixUse, []byte(bearer.AccessToken))
-	if err != nil {
-		if r.goneIf(err) {
-			return r
-		}
-		return fail(fmt.Errorf("writing .use: %w", err))
-	}
-	r.wroteUse(d, st)
-	r.issued, r.expiry, r.expiryKnown = received, bearer.Expiry, !bearer.Expiry.IsZero()
-	if u, err := credfile.ParseUse([]byte(bearer.AccessToken)); err == nil {
-		if _, exp, ok := u.Lifetime(received); ok {
-			r.expiry, r.expiryKnown = exp, true // the token's own exp wins
-		}
+	if res := w.publishUse(d, j, r, fail, []byte(bearer.AccessToken), received, bearer.Expiry); res.outcome != outOK {
+		return res
 	}
 	// Vault may hand back a cached token issued long ago: its life for us
 	// starts now, so the policy's fraction applies to what is left of it
@@ -270,7 +252,6 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 	if r.expiryKnown && r.expiry.Before(r.issued) {
 		r.issued = r.expiry
 	}
-	r.outcome = outOK
 	return r
 }
 
