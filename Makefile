@@ -21,13 +21,22 @@ STATICCHECK         := $(TOOLS_BIN)/staticcheck
 GOFILES = $(shell find . -name '*.go' -not -path './.git/*' -not -path './.cache/*' \
 	-not -path '*/node_modules/*' -not -path '*/testdata/*')
 
-# rpm on Debian has an empty rpm database, so BuildRequires cannot be met there.
-RPMBUILD_FLAGS ?= $(if $(wildcard /etc/debian_version),--nodeps,)
-RPM_TOPDIR     := $(CACHE_DIR)/rpmbuild
-RPM_TARBALL    := $(RPM_TOPDIR)/SOURCES/credmon-$(VERSION).tar.gz
+# Packages: nfpm builds the rpm and the deb from rpm/nfpm.yaml, the one
+# description of the installed files. v2.45.2 is the newest nfpm that
+# resolves here; it is a build tool in .cache/bin, not a module dependency.
+NFPM_VERSION := v2.45.2
+NFPM         := $(TOOLS_BIN)/nfpm
+# PKG_OUT: where the packages go; PKG_BIN: the static binaries they hold
+# (the install test sets both to a temporary directory).
+PKG_OUT      ?= dist
+PKG_BIN      ?= $(CACHE_DIR)/pkg-bin
+PKG_ARCH     := $(shell $(GO) env GOARCH)
+# The web app is packaged once this tree has it (cmd/credmon-web).
+PKG_CMDS     := credmon credmon-token credmon-producer $(if $(wildcard cmd/credmon-web/*.go),credmon-web,)
+PKG_LDFLAGS  := -s -w -X github.com/credmon/credmon/credmon.Version=$(VERSION) -X main.Version=$(VERSION)
 
 .DEFAULT_GOAL := build
-.PHONY: help build test test-stress testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
+.PHONY: help build test test-stress testdeps lint staticcheck nfpm pkg-bin rpm deb bench fuzz demo demo-oauth clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,7 +51,7 @@ testdeps: ## npm ci the local OIDC provider used by the tests, if not installed
 		cd $(OIDC_DIR) && npm ci --no-audit --no-fund; \
 	fi
 
-test: testdeps ## go test -race ./... with the real OIDC provider required (the KDC, oidc-agent and verifier tests when installed; .ci/run requires them)
+test: testdeps ## go test -race ./... with the real OIDC provider required (the KDC, oidc-agent, verifier and package install tests when installed; .ci/run requires them)
 	CREDMON_REQUIRE_OIDC=1 $(GO) test -race -count=1 ./...
 
 # test-stress: the suite must hold on a busy machine. Both cores are kept
@@ -91,16 +100,24 @@ demo: build ## the daemon minting local-issuer tokens for "credd", step by step 
 demo-oauth: build testdeps ## the daemon refreshing a stored OAuth2 credential against a local OIDC provider (needs node)
 	$(GO) run ./examples/demo-oauth -credmon $(BIN_DIR)/credmon
 
-rpm: ## build the RPMs from a tarball of the tree into dist/ (needs rpmbuild)
-	@command -v rpmbuild >/dev/null 2>&1 || { \
-		echo "rpmbuild not found: apt-get install rpm, or dnf install rpm-build"; exit 1; }
-	rm -rf $(RPM_TOPDIR) dist/credmon-*.rpm
-	mkdir -p $(RPM_TOPDIR)/SOURCES $(RPM_TOPDIR)/SPECS $(RPM_TOPDIR)/BUILD $(RPM_TOPDIR)/RPMS $(RPM_TOPDIR)/SRPMS dist
-	tar --exclude=./.git --exclude=./.cache --exclude=./bin --exclude=./dist --exclude=node_modules \
-		--transform 's,^\.,credmon-$(VERSION),' -czf $(RPM_TARBALL) .
-	rpmbuild -ba $(RPMBUILD_FLAGS) --define '_topdir $(RPM_TOPDIR)' --define 'pkg_version $(VERSION)' rpm/credmon.spec
-	cp $(RPM_TOPDIR)/RPMS/*/*.rpm $(RPM_TOPDIR)/SRPMS/*.rpm dist/
-	@ls -l dist/
+nfpm: ## install the pinned nfpm (packager for make rpm/deb) into .cache/bin if missing
+	@# go install leaves nfpm's own --version at "dev": ask the binary's build info.
+	@if ! $(GO) version -m "$(NFPM)" 2>/dev/null | grep -qE '^\s+mod\s+github.com/goreleaser/nfpm/v2\s+$(NFPM_VERSION)\s'; then \
+		echo "installing nfpm $(NFPM_VERSION) into $(TOOLS_BIN)"; \
+		GOBIN="$(TOOLS_BIN)" $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); \
+	fi
+
+pkg-bin: ## build the packaged binaries (static, -trimpath, stripped, VERSION linked in) into PKG_BIN
+	@mkdir -p $(PKG_BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(PKG_LDFLAGS)' -o $(PKG_BIN)/ $(addprefix ./cmd/,$(PKG_CMDS))
+
+# Both formats from the same rpm/nfpm.yaml; the install test
+# (internal/pkgtest, part of make test) unpacks and runs them.
+rpm deb: nfpm pkg-bin
+	@mkdir -p $(PKG_OUT)
+	VERSION=$(VERSION) GOARCH=$(PKG_ARCH) PKG_BIN=$(PKG_BIN) $(NFPM) package -f rpm/nfpm.yaml -p $@ -t $(PKG_OUT)/
+rpm: ## build the rpm into PKG_OUT (default dist/) with nfpm from rpm/nfpm.yaml
+deb: ## build the deb into PKG_OUT (default dist/) with nfpm from rpm/nfpm.yaml
 
 clean: ## remove build outputs (keeps the .cache tool installs)
-	rm -rf $(BIN_DIR) dist $(RPM_TOPDIR) cover.out
+	rm -rf $(BIN_DIR) dist $(CACHE_DIR)/pkg-bin cover.out

@@ -12,12 +12,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/sdnotify"
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/renewer"
@@ -116,18 +118,7 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		return fail(s, "renew", err)
 	}
 	if *watch {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go func() {
-			for range hup {
-				r.Reload()
-			}
-		}()
-		if err := r.Watch(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fail(s, "renew", err)
-		}
-		return exitOK
+		return renewWatch(ctx, r, s)
 	}
 	// A stop (ctx cancelled) lets the requests already sent finish within
 	// this deadline and their tokens' timeouts (RunOnce).
@@ -160,6 +151,83 @@ func runRenew(ctx context.Context, args []string, s *stdio) int {
 		}
 	}
 	return code
+}
+
+// renewWatch runs renew --watch, as a systemd Type=notify service when
+// started by one ($NOTIFY_SOCKET): READY=1 once the first round is done,
+// RELOADING=1 on SIGHUP and READY=1 when the new config.ini is applied (or
+// refused: the old one is kept, and STATUS says why), STOPPING=1 when a
+// stop begins (the refreshes already sent still finish), and WATCHDOG=1 at
+// half of WatchdogSec=. Without $NOTIFY_SOCKET nothing is sent.
+func renewWatch(ctx context.Context, r *renewer.Renewer, s *stdio) int {
+	every, watchdog := sdnotify.WatchdogInterval()
+	sd, err := sdnotify.FromEnv()
+	if err != nil {
+		// A service manager that asked for notifications and cannot get
+		// them would kill the unit at its start timeout: say why now.
+		return fail(s, "renew", err)
+	}
+	defer sd.Close()
+	warn := func(err error) {
+		if err != nil {
+			fmt.Fprintf(s.err, "credmon-token renew: telling systemd: %v\n", err)
+		}
+	}
+	r.OnReady = func(ev renewer.ReadyEvent) {
+		status := fmt.Sprintf("watching %d tokens", ev.Tokens)
+		if ev.Err != nil {
+			status += "; config.ini not reloaded, the old one is kept: " + ev.Err.Error()
+		}
+		warn(sd.Ready(status))
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				warn(sd.Reloading())
+				r.Reload()
+			case <-done:
+				return
+			}
+		}
+	}()
+	// STOPPING=1 as soon as the stop begins (Watch may take a while to
+	// finish the refreshes on the wire), and once only: the Once also
+	// makes the deferred Close wait for it.
+	var stopping sync.Once
+	sendStopping := func() { stopping.Do(func() { warn(sd.Stopping()) }) }
+	defer context.AfterFunc(ctx, sendStopping)()
+	defer func() {
+		if ctx.Err() != nil {
+			sendStopping()
+		}
+	}()
+	if watchdog && sd != nil {
+		// The watchdog proves the process is scheduled and its runtime not
+		// wedged; a long round is not a hang (each refresh is bounded by
+		// its token's timeout), so the pings do not wait for rounds.
+		go func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					warn(sd.Watchdog())
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	if err := r.Watch(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fail(s, "renew", err)
+	}
+	return exitOK
 }
 
 // renewStopped reports a one-shot run that a signal stopped: the failures

@@ -530,3 +530,64 @@ func TestE2EWatchStopFinishesRefreshOnTheWire(t *testing.T) {
 		t.Errorf("the cut-short round was reported %d times; want 0", reports)
 	}
 }
+
+// OnReady comes once Watch has caught up: after the first round (the token
+// due at start is already written), after a reload that fails (old
+// configuration kept) and after one that adds a token (written by then).
+// systemd's READY=1 is sent there by the CLI.
+func TestE2EWatchOnReady(t *testing.T) {
+	e := newEnv(t, oidcprovider.ProviderOptions{AccessTokenTTL: time.Hour})
+	a := e.account("a", "compute.read")
+	ini := fmt.Sprintf("[account a]\npassword_file = %s\n[token t]\naccount = a\ntoken_path = %s/t.token\n", a, e.dir)
+	r := e.renewer(ini)
+	events := make(chan ReadyEvent, 4)
+	r.OnReady = func(ev ReadyEvent) {
+		// Called from Watch's loop: the token files are checked here,
+		// when the event says they should be there.
+		for _, name := range []string{"t", "u"} {
+			if name == "u" && ev.Tokens < 2 {
+				continue
+			}
+			if _, err := os.Stat(e.tokenPath(name)); err != nil {
+				t.Errorf("OnReady(%+v) before %s was written: %v", ev, name, err)
+			}
+		}
+		events <- ev
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Watch(ctx) }()
+	next := func() ReadyEvent {
+		t.Helper()
+		select {
+		case ev := <-events:
+			return ev
+		case <-time.After(60 * time.Second): // a failure bound only
+			t.Fatal("no OnReady")
+			return ReadyEvent{}
+		}
+	}
+	if ev := next(); ev.Reload || ev.Err != nil || ev.Tokens != 1 {
+		t.Errorf("start: %+v", ev)
+	}
+	path := r.config().Path
+	if err := os.WriteFile(path, []byte("[token broken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.Reload()
+	if ev := next(); !ev.Reload || ev.Err == nil || ev.Tokens != 1 {
+		t.Errorf("reload of a broken file: %+v; want the error and the old token kept", ev)
+	}
+	ini2 := ini + fmt.Sprintf("[token u]\naccount = a\ntoken_path = %s/u.token\n", e.dir)
+	if err := os.WriteFile(path, []byte(ini2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.Reload()
+	if ev := next(); !ev.Reload || ev.Err != nil || ev.Tokens != 2 {
+		t.Errorf("reload adding a token: %+v", ev)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch = %v", err)
+	}
+}

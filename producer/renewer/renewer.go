@@ -91,6 +91,13 @@ type Renewer struct {
 	// stop lets it finish. It may be called from several goroutines.
 	OnRefreshSent func(token string)
 
+	// OnReady, when set, is called by Watch each time it has caught up and
+	// is about to wait: after its first round (every token due at start
+	// attempted), and after each Reload (the new configuration applied, or
+	// refused, and the tokens it made due attempted). The CLI tells systemd
+	// READY=1 there (Type=notify).
+	OnReady func(ReadyEvent)
+
 	// Watch's schedule (tests); zero means the defaults in policy.go.
 	minInterval time.Duration
 	backoffMin  time.Duration

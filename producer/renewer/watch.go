@@ -41,6 +41,16 @@ func watchKey(t *Token) string {
 	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v\x00%d", t.Account, t.Path, t.Audience, t.Scope, t.HasMinLifetime, t.MinLifetime)
 }
 
+// ReadyEvent is what Watch tells OnReady.
+type ReadyEvent struct {
+	// Reload is false for the start-up, true after a Reload.
+	Reload bool
+	// Err is why a reload kept the old configuration; nil otherwise.
+	Err error
+	// Tokens is how many tokens are watched.
+	Tokens int
+}
+
 // Watch renews every token shortly before it is needed and returns nil
 // when ctx is done. Each token is scheduled from its own expiry
 // (nextRenewal: half-life with jitter, or min_lifetime plus a margin
@@ -95,6 +105,9 @@ func (r *Renewer) Watch(ctx context.Context) error {
 		}
 	}
 	rebuild(r.now())
+	// ready is what OnReady is told at the next wait: set at start and by
+	// each reload, cleared once told.
+	ready := &ReadyEvent{}
 	reload := r.reloadChan()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -161,12 +174,20 @@ func (r *Renewer) Watch(ctx context.Context) error {
 		if !next.IsZero() {
 			wait = next.Sub(now)
 		}
+		if ready != nil {
+			ready.Tokens = len(cfg.Tokens)
+			if r.OnReady != nil {
+				r.OnReady(*ready)
+			}
+			ready = nil
+		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-reload:
 			timer.Stop() // Go ≥ 1.23: no stale tick is delivered after Stop
+			ready = &ReadyEvent{Reload: true}
 			if cfg.Path == "" {
 				log.Warn("configuration has no file name, nothing to reload")
 				continue
@@ -174,6 +195,7 @@ func (r *Renewer) Watch(ctx context.Context) error {
 			nc, err := LoadConfig(cfg.Path)
 			if err != nil {
 				log.Error("reloading configuration failed, keeping the old one", logError, err)
+				ready.Err = err
 				continue
 			}
 			r.mu.Lock()
