@@ -35,6 +35,8 @@ type fixture struct {
 type fixtureOptions struct {
 	idp    bool
 	config func(*web.Config)
+	// wrap, if set, wraps the app's handler (the benchmark's timer).
+	wrap func(http.Handler) http.Handler
 }
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
@@ -64,7 +66,11 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.ts = httptest.NewUnstartedServer(f.srv)
+	var h http.Handler = f.srv
+	if o.wrap != nil {
+		h = o.wrap(f.srv)
+	}
+	f.ts = httptest.NewUnstartedServer(h)
 	f.ts.Listener.Close()
 	f.ts.Listener = ln
 	f.ts.Start()
