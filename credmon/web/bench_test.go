@@ -29,7 +29,7 @@ func BenchmarkKeyVisits(b *testing.B) {
 	// queueing of 1,000 connections for two cores.
 	var mu sync.Mutex
 	var served []time.Duration
-	f := newFixture(&testing.T{}, fixtureOptions{wrap: func(h http.Handler) http.Handler {
+	f := newFixture(b, fixtureOptions{wrap: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			t0 := time.Now()
 			h.ServeHTTP(w, r)
@@ -41,7 +41,6 @@ func BenchmarkKeyVisits(b *testing.B) {
 			}
 		})
 	}})
-	b.Cleanup(f.ts.Close)
 	keys := make([]string, visits)
 	for i := range keys {
 		k := make([]byte, 32)

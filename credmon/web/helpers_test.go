@@ -23,7 +23,7 @@ import (
 // port (as http://localhost:<port>, another site than the IdP's
 // 127.0.0.1, so SameSite rules apply as in production), and its log.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	credDir string
 	srv     *web.Server
 	ts      *httptest.Server
@@ -39,7 +39,7 @@ type fixtureOptions struct {
 	wrap func(http.Handler) http.Handler
 }
 
-func newFixture(t *testing.T, o fixtureOptions) *fixture {
+func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	f := &fixture{t: t, logs: &oidcprovider.Buffer{}}
 	root := t.TempDir()

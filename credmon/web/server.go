@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -394,13 +393,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	if !sess.checkCSRF(r.PostFormValue("csrf")) {
-		s.logf(r, "key %s: login %s: bad or missing form token", sess.keyID, name)
+		s.logf(r, "key %s: login %s: bad or missing form token", sess.keyID, safeCode(name))
 		s.fail(w, r, http.StatusForbidden, pageForm)
 		return
 	}
 	svc, err := s.service(r, sess, name)
 	if err != nil {
-		s.serviceError(w, r, sess, name, err)
+		s.serviceError(w, r, sess, safeCode(name), err)
 		return
 	}
 	verifier := tokenclient.NewVerifier()
@@ -440,14 +439,14 @@ func (s *Server) serviceError(w http.ResponseWriter, r *http.Request, sess *sess
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider string) {
 	id, sess := s.session(r)
 	if sess == nil {
-		s.logf(r, "return %s: no session", path.Base(provider))
+		s.logf(r, "return %s: no session", safeCode(provider))
 		s.fail(w, r, http.StatusBadRequest, pageNoSession)
 		return
 	}
 	q := r.URL.Query()
 	f, ok := s.sessions.takeFlow(id, q.Get("state"))
 	if !ok {
-		s.logf(r, "key %s: return %s: state does not match a login of this session", sess.keyID, path.Base(provider))
+		s.logf(r, "key %s: return %s: state does not match a login of this session", sess.keyID, safeCode(provider))
 		s.fail(w, r, http.StatusBadRequest, pageState)
 		return
 	}
@@ -476,14 +475,15 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider strin
 	http.Redirect(w, r, s.base+"/", http.StatusSeeOther)
 }
 
-// safeCode keeps an OAuth error code for the log only if it has the
-// RFC 6749 §4.1.2.1 syntax (a short token), so the IdP cannot inject text.
+// safeCode keeps a value from a request (an OAuth error code, a path
+// segment) for the log only if it is short printable ASCII (RFC 6749
+// §4.1.2.1's syntax for error codes), so no one can inject log lines.
 func safeCode(e string) string {
 	if len(e) > 64 {
 		return "(invalid error code)"
 	}
 	for i := 0; i < len(e); i++ {
-		if c := e[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+		if c := e[i]; c <= 0x20 || c > 0x7e || c == '"' || c == '\\' {
 			return "(invalid error code)"
 		}
 	}

@@ -277,3 +277,11 @@ func TestExpiredKey(t *testing.T) {
 		t.Errorf("expired key: %d; want 410 with what to do", r.StatusCode)
 	}
 }
+
+func TestNoLogInjection(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.get("/return/x%0Aforged%20line")
+	if strings.Contains(f.logs.String(), "\nforged") {
+		t.Errorf("a path segment started a log line:\n%s", f.logs.String())
+	}
+}
