@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/credmon/credmon/credmon/credfile"
@@ -50,8 +51,11 @@ func pyJSON(kv ...any) []byte {
 }
 
 func writePyString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s) // a string always encodes
-	for _, r := range string(enc) {
+	var buf bytes.Buffer
+	e := json.NewEncoder(&buf)
+	e.SetEscapeHTML(false) // Python leaves <, > and & alone
+	_ = e.Encode(s)        // a string always encodes
+	for _, r := range strings.TrimSuffix(buf.String(), "\n") {
 		if r < 0x80 {
 			b.WriteRune(r)
 			continue
