@@ -122,6 +122,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
+	if strings.HasPrefix(s.publicBase(r), "https:") {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	p := r.URL.Path
 	if s.base != "" && (p == s.base || strings.HasPrefix(p, s.base+"/")) {
 		p = strings.TrimPrefix(p, s.base)

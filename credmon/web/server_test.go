@@ -218,7 +218,10 @@ func TestTrustedProxy(t *testing.T) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	}})
 	key := f.writeKeyFile(testAd(f))
-	r := f.get("/creds/key/"+key, "X-Forwarded-For", "203.0.113.9, 198.51.100.4")
+	r := f.get("/creds/key/"+key, "X-Forwarded-For", "203.0.113.9, 198.51.100.4", "X-Forwarded-Proto", "https")
+	if r.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS behind a trusted TLS-terminating proxy")
+	}
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/creds/" {
 		t.Fatalf("under the prefix: %d to %q", r.StatusCode, r.Header.Get("Location"))
 	}
