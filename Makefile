@@ -10,6 +10,7 @@ BIN_DIR   := bin
 CACHE_DIR := $(CURDIR)/.cache
 TOOLS_BIN := $(CACHE_DIR)/bin
 OIDC_DIR  := internal/oidcprovider/server
+BROWSER_DIR := internal/browsertest/driver
 
 # staticcheck v0.8.2 is the newest release that installs and runs with the
 # local toolchain (shared/spec/test-infra.md section 6); Debian's is too old.
@@ -31,8 +32,7 @@ NFPM         := $(TOOLS_BIN)/nfpm
 PKG_OUT      ?= dist
 PKG_BIN      ?= $(CACHE_DIR)/pkg-bin
 PKG_ARCH     := $(shell $(GO) env GOARCH)
-# The web app is packaged once this tree has it (cmd/credmon-web).
-PKG_CMDS     := credmon credmon-token credmon-producer $(if $(wildcard cmd/credmon-web/*.go),credmon-web,)
+PKG_CMDS     := credmon credmon-web credmon-token credmon-producer
 PKG_LDFLAGS  := -s -w -X github.com/credmon/credmon/credmon.Version=$(VERSION) -X main.Version=$(VERSION)
 
 .DEFAULT_GOAL := build
@@ -45,11 +45,13 @@ build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN_DIR)/ ./cmd/...
 
-testdeps: ## npm ci the local OIDC provider used by the tests, if not installed
-	@if [ -f $(OIDC_DIR)/package.json ] && [ ! -d $(OIDC_DIR)/node_modules ]; then \
-		echo "npm ci in $(OIDC_DIR)"; \
-		cd $(OIDC_DIR) && npm ci --no-audit --no-fund; \
-	fi
+testdeps: ## npm ci the local OIDC provider and the browser-test driver (playwright-core), if not installed
+	@for d in $(OIDC_DIR) $(BROWSER_DIR); do \
+		if [ -f $$d/package.json ] && [ ! -d $$d/node_modules ]; then \
+			echo "npm ci in $$d"; \
+			(cd $$d && npm ci --no-audit --no-fund) || exit 1; \
+		fi; \
+	done
 
 test: testdeps ## go test -race ./... with the real OIDC provider required (the KDC, oidc-agent, verifier and package install tests when installed; .ci/run requires them)
 	CREDMON_REQUIRE_OIDC=1 $(GO) test -race -count=1 ./...

@@ -3,7 +3,7 @@
 #
 # verify insists that ExecStart's binary exists, so the units are copied to a
 # temporary directory with /usr/bin/credmon-token replaced by a dummy
-# executable. Exit status is non-zero if systemd reports any problem.
+# executable (and /usr/sbin/credmon-web likewise). Exit status is non-zero if systemd reports any problem.
 #
 # It also scores every service's sandboxing with `systemd-analyze security
 # --offline=yes` and fails above exposure 4.9, i.e. anything worse than
@@ -27,14 +27,17 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 mkdir -p "$tmp/bin" "$tmp/units"
-printf '#!/bin/sh\nexit 0\n' > "$tmp/bin/credmon-token"
-chmod 0755 "$tmp/bin/credmon-token"
+for b in credmon-token credmon-web; do
+    printf '#!/bin/sh\nexit 0\n' > "$tmp/bin/$b"
+    chmod 0755 "$tmp/bin/$b"
+done
 
 units=()
 for unit in "$here"/*.service "$here"/*.timer; do
     [ -e "$unit" ] || continue
     name="$(basename "$unit")"
-    sed "s|/usr/bin/credmon-token|$tmp/bin/credmon-token|g" "$unit" > "$tmp/units/$name"
+    sed -e "s|/usr/bin/credmon-token|$tmp/bin/credmon-token|g" \
+        -e "s|/usr/sbin/credmon-web|$tmp/bin/credmon-web|g" "$unit" > "$tmp/units/$name"
     units+=("$tmp/units/$name")
 done
 if [ "${#units[@]}" -eq 0 ]; then

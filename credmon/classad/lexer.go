@@ -117,14 +117,21 @@ type lexer struct {
 	pos  int
 	prev tokKind // kind of the previous token, for the '-' rule
 	toks []token
+	// old selects old-ClassAd string literals, as HTCondor's lexer reads
+	// them in old-ClassAd mode (compat_classad Insert): a backslash escapes
+	// only a double quote and otherwise stands for itself, so the
+	// "C:\dir" written by sPrintAd reads back unchanged.
+	old bool
 }
 
-func lex(src string) ([]token, error) {
+func lex(src string) ([]token, error) { return lexMode(src, false) }
+
+func lexMode(src string, old bool) ([]token, error) {
 	// HTCondor's lexer stops at a NUL, silently dropping the rest.
 	if i := strings.IndexByte(src, 0); i >= 0 {
 		return nil, &SyntaxError{Offset: i, Msg: "unexpected NUL byte"}
 	}
-	lx := &lexer{src: src, prev: tokEOF}
+	lx := &lexer{src: src, prev: tokEOF, old: old}
 	for {
 		t, err := lx.next()
 		if err != nil {
@@ -343,7 +350,7 @@ func (lx *lexer) quoted(delim byte) (string, error) {
 				return "", lx.errorf(start, "unterminated %s", what)
 			}
 			c := lx.src[lx.pos]
-			if c == '\\' && lx.pos+1 < len(lx.src) {
+			if c == '\\' && lx.pos+1 < len(lx.src) && (!lx.old || lx.src[lx.pos+1] == delim) {
 				lx.pos += 2
 				continue
 			}
@@ -363,6 +370,9 @@ func (lx *lexer) quoted(delim byte) (string, error) {
 			continue
 		}
 		break
+	}
+	if lx.old {
+		return strings.ReplaceAll(raw.String(), `\`+string(delim), string(delim)), nil
 	}
 	s, ok := convertEscapes(raw.String())
 	if !ok {

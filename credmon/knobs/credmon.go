@@ -171,7 +171,7 @@ func KnobsFor(name string) []string {
 func providerKnobs(provider string) []string {
 	var k []string
 	for _, s := range []string{"CLIENT_ID", "CLIENT_SECRET_FILE", "TOKEN_URL", "ISSUER", "TOKEN_AUTH_METHOD",
-		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES"} {
+		"REFRESH_AUDIENCE_MODE", "REFRESH_SEND_SCOPES", "AUTHORIZATION_URL", "RETURN_URL_SUFFIX"} {
 		k = append(k, provider+"_"+s)
 	}
 	return k
@@ -477,6 +477,10 @@ type Provider struct {
 	ClientSecretFile string // <P>_CLIENT_SECRET_FILE
 	TokenURL         string // <P>_TOKEN_URL
 	Issuer           string // <P>_ISSUER: OIDC discovery when TOKEN_URL is unset
+	// AuthorizationURL and ReturnURLSuffix are read by the login web app
+	// only (credd copies them into key files; the app falls back on them).
+	AuthorizationURL string // <P>_AUTHORIZATION_URL
+	ReturnURLSuffix  string // <P>_RETURN_URL_SUFFIX
 	AuthStyle        oauth2.AuthStyle
 	AudienceMode     tokenclient.AudienceMode
 	SendScopes       bool
@@ -491,6 +495,8 @@ func (m *Credmon) Provider(p string) (*Provider, error) {
 		ClientSecretFile: c.Get(p + "_CLIENT_SECRET_FILE"),
 		TokenURL:         c.Get(p + "_TOKEN_URL"),
 		Issuer:           c.Get(p + "_ISSUER"),
+		AuthorizationURL: c.Get(p + "_AUTHORIZATION_URL"),
+		ReturnURLSuffix:  c.Get(p + "_RETURN_URL_SUFFIX"),
 		AudienceMode:     m.AudienceMode,
 		SendScopes:       m.SendScopes,
 		AuthStyle:        oauth2.AuthStyleInParams,

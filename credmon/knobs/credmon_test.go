@@ -153,6 +153,7 @@ func TestProviderKnobs(t *testing.T) {
 BOX_CLIENT_ID = boxid
 BOX_CLIENT_SECRET_FILE = /etc/condor/.secrets/box
 BOX_TOKEN_URL = https://api.box.com/oauth2/token
+BOX_RETURN_URL_SUFFIX = /return/box
 IAM_CLIENT_ID = iamid
 IAM_ISSUER = https://iam.example/
 IAM_TOKEN_AUTH_METHOD = client_secret_basic
@@ -169,6 +170,8 @@ BAD_TOKEN_AUTH_METHOD = private_key_jwt
 	}
 	eq(t, *box, Provider{Name: "box", ClientID: "boxid", ClientSecretFile: "/etc/condor/.secrets/box",
 		TokenURL: "https://api.box.com/oauth2/token", AuthStyle: oauth2.AuthStyleInParams,
+		// BOX_AUTHORIZATION_URL is in HTCondor's default parameter table.
+		AuthorizationURL: "https://account.box.com/api/oauth2/authorize", ReturnURLSuffix: "/return/box",
 		AudienceMode: tokenclient.AudienceBoth, SendScopes: true})
 	iam, err := m.Provider("IAM")
 	if err != nil {

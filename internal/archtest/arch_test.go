@@ -17,10 +17,10 @@ const module = "github.com/credmon/credmon/"
 var knownDebt = map[string][]string{}
 
 // harnesses run real or emulated peers (an OIDC provider, a KDC, a Vault
-// API server, a condor_master) for the tests and the demos; they are not
+// API server, a condor_master, a browser driver) for the tests and the demos; they are not
 // test helpers in the testing.TB sense, since the demos run them too, but no
 // shipped binary may link one.
-var harnesses = []string{"internal/oidcprovider", "internal/kdc", "internal/vaulttest", "internal/ready/mastertest"}
+var harnesses = []string{"internal/oidcprovider", "internal/kdc", "internal/vaulttest", "internal/ready/mastertest", "internal/browsertest"}
 
 // violation says which rule importer → imported breaks, or "". test is
 // true for an import made only by the importer's _test.go files: those may
@@ -42,6 +42,13 @@ func violation(importer, imported string, test bool) string {
 		// credtest's own commands (the condor_store_cred stand-in) are
 		// test peers built by tests, never shipped.
 		return "no non-test package imports a test helper"
+	case !test && in(imported, "internal/browsertest"):
+		// It imports "testing": a browser for tests only.
+		return "no non-test package imports a test helper"
+	case !test && in(importer, "credmon/web") && imported == "credmon":
+		// The web app runs as condor in its own process; the daemon's
+		// files are its only interface with the daemon.
+		return "the login web app does not link the daemon"
 	case !test && in(importer, "cmd") && slices.ContainsFunc(harnesses, func(h string) bool { return in(imported, h) }):
 		return "the shipped binaries link no test peer (the demos may)"
 	}
@@ -144,6 +151,13 @@ func TestRulesCatchWrongEdges(t *testing.T) {
 		{"cmd/credmon", "internal/ready/mastertest", false, true},
 		{"cmd/credmon", "internal/ready/mastertest", true, false},
 		{"cmd/credmon", "internal/ready", false, false},
+		{"credmon/web", "internal/browsertest", true, false},
+		{"credmon/web", "internal/browsertest", false, true},
+		{"cmd/credmon-web", "internal/browsertest", false, true},
+		{"credmon/web", "credmon", true, false},
+		{"credmon/web", "credmon", false, true},
+		{"credmon/web", "credmon/classad", false, false},
+		{"cmd/credmon-web", "credmon/web", false, false},
 	} {
 		if got := violation(tc.from, tc.to, tc.test) != ""; got != tc.bad {
 			t.Errorf("%s → %s (test %v): violation %v; want %v", tc.from, tc.to, tc.test, got, tc.bad)

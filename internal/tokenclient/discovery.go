@@ -29,6 +29,7 @@ type Metadata struct {
 	// issuer up to one trailing slash, and it is the string the server
 	// puts in iss, so token checks should use this one.
 	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
 	RegistrationEndpoint              string   `json:"registration_endpoint"`
