@@ -7,6 +7,7 @@ package main
 //	credmon token verify [--provider P | --jwks FILE] [--issuer I] [--audience A] FILE
 //	credmon token decode FILE
 //	credmon check [--offline] [--json] [--standalone]   (check.go)
+//	credmon status [--json] [--user U]                  (status.go)
 
 import (
 	"bytes"
@@ -32,7 +33,7 @@ import (
 
 // isTool reports whether args start with an administrator subcommand.
 func isTool(args []string) bool {
-	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token" || args[0] == "check")
+	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token" || args[0] == "check" || args[0] == "status")
 }
 
 func runTool(args []string, stdout, stderr io.Writer) int {
@@ -41,6 +42,8 @@ func runTool(args []string, stdout, stderr io.Writer) int {
 		return runIssuer(args[1:], stdout, stderr)
 	case args[0] == "check":
 		return runCheck(args[1:], stdout, stderr)
+	case args[0] == "status":
+		return runStatus(args[1:], stdout, stderr)
 	case len(args) > 1 && args[1] == "verify":
 		return runVerify(args[2:], stdout, stderr)
 	case len(args) > 1 && args[1] == "decode":

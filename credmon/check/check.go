@@ -159,6 +159,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	c.checkCredDir()
 	c.checkProviders(ctx)
 	c.checkTrustLists()
+	c.checkStateFile()
 	return c.rep
 }
 

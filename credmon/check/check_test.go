@@ -42,6 +42,7 @@ func newSite(t *testing.T) *site {
 		"LOCAL_CREDMON_PRIVATE_KEY = " + filepath.Join(s.dir, "priv.pem"),
 		"LOCAL_CREDMON_PUBLIC_KEY = " + filepath.Join(s.dir, "pub.pem"),
 		"LOCAL_CREDMON_ISSUER = https://issuer.example.org",
+		"LOCK = " + s.dir,
 	}
 	if _, err := localissuer.EnsureKeyPair(filepath.Join(s.dir, "priv.pem"), filepath.Join(s.dir, "pub.pem")); err != nil {
 		t.Fatal(err)
@@ -194,6 +195,10 @@ func TestChecks(t *testing.T) {
 			os.MkdirAll(filepath.Join(s.credDir, "alice"), 0o700)
 			os.WriteFile(filepath.Join(s.credDir, "alice", "orphan.top"), []byte("{}"), 0o600)
 		}, warnings: []string{"orphan_CLIENT_ID"}},
+		{name: "state file in a missing directory", setup: func(s *site) { s.conf = append(s.conf, "LOCK = "+filepath.Join(s.dir, "nolock")) },
+			warnings: []string{"CREDMON_OAUTH_STATE_FILE"}},
+		{name: "no state file", setup: func(s *site) { s.conf = append(s.conf, "CREDMON_OAUTH_STATE_FILE = NONE") },
+			warnings: []string{"CREDMON_OAUTH_STATE_FILE"}},
 		{name: "bad knob value", setup: func(s *site) { s.conf = append(s.conf, "CREDMON_OAUTH_REFRESH_FRACTION = 7") },
 			errors: []string{"CREDMON_OAUTH_REFRESH_FRACTION"}},
 	}

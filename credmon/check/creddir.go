@@ -123,3 +123,22 @@ func tokenNames(dir string) []string {
 }
 
 func credfileSplit(v string) []string { return credfile.SplitList(v) }
+
+// checkStateFile: the state file's directory exists, so `credmon status`
+// will have something to read (the daemon only logs an info line).
+func (c *checker) checkStateFile() {
+	path := c.cm.StateFile
+	if path == "" {
+		c.warnf(c.cm.Name+"_STATE_FILE", "no state file (NONE, or LOCK unset): credmon status cannot report", "set "+c.cm.Name+"_STATE_FILE or LOCK")
+		return
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		c.warnf(c.cm.Name+"_STATE_FILE", fmt.Sprintf("the directory of %s: %v: the daemon writes no state and credmon status cannot report", path, err),
+			"create "+dir+" (condor_master creates $(LOCK) at start) or set "+c.cm.Name+"_STATE_FILE")
+	case !fi.IsDir():
+		c.errorf(c.cm.Name+"_STATE_FILE", dir+" is not a directory", "set "+c.cm.Name+"_STATE_FILE to a file in a directory")
+	}
+}
