@@ -29,7 +29,7 @@ import (
 // the end of a pass and at exit. It wakes at least once per scan interval
 // (the scan ticker), so a running daemon's file is never older than that
 // (statefile.StaleAfter).
-const stateInterval = 5 * time.Second
+const stateInterval = statefile.WriteInterval
 
 // stateWriter is the loop's side (last, pid, started: loop goroutine
 // only) and the writer goroutine's (ch, done, warned).

@@ -158,7 +158,7 @@ func Run(ctx context.Context, opts Options) *Report {
 	c.checkMaster()
 	c.checkCredDir()
 	c.checkProviders(ctx)
-	c.checkTrustLists()
+	c.checkTrustLists(ctx)
 	c.checkStateFile()
 	return c.rep
 }

@@ -239,6 +239,7 @@ func TestReachable(t *testing.T) {
 		"OAUTH2_CREDMON_PROVIDER_NAMES = a b", "a_CLIENT_ID = "+oidcprovider.ClientIDBasic, "a_CLIENT_SECRET_FILE = "+f,
 		"a_TOKEN_URL = "+idp.TokenURL,
 		"b_CLIENT_ID = "+oidcprovider.ClientIDBasic, "b_CLIENT_SECRET_FILE = "+f, "b_ISSUER = "+idp.Issuer)
+	s.conf = append(s.conf, "CREDMON_OAUTH_TRUSTED_ISSUERS = "+idp.Issuer)
 	rep := s.run(check.Options{})
 	if !rep.OK() {
 		t.Fatalf("errors: %v", rep.Errors)
@@ -248,10 +249,14 @@ func TestReachable(t *testing.T) {
 	}
 	// The issuer named wrong: discovery answers, but for another issuer
 	// or not at all.
-	s.conf = append(s.conf, "b_ISSUER = "+idp.Issuer+"/nope")
+	s.conf = append(s.conf, "b_ISSUER = "+idp.Issuer+"/nope", "CREDMON_OAUTH_TRUSTED_ISSUERS = "+strings.TrimSuffix(closedURL(t), "/token"))
 	rep = s.run(check.Options{})
-	if !has(rep.Errors, "b_ISSUER") {
-		t.Errorf("no error for a wrong issuer: %v", rep.Errors)
+	if !has(rep.Errors, "b_ISSUER") || !has(rep.Errors, "CREDMON_OAUTH_TRUSTED_ISSUERS") || len(rep.Errors) != 2 {
+		t.Errorf("want errors for a wrong issuer and an unreachable trusted one: %v", rep.Errors)
+	}
+	// Offline: only what needs no network.
+	if rep = s.run(check.Options{Offline: true}); !rep.OK() {
+		t.Errorf("offline: %v", rep.Errors)
 	}
 }
 

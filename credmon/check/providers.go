@@ -293,7 +293,7 @@ func (c *checker) checkURL(ctx context.Context, knob, raw string, issuer, ownTLS
 }
 
 // checkTrustLists: the trusted issuer and Vault host lists.
-func (c *checker) checkTrustLists() {
+func (c *checker) checkTrustLists(ctx context.Context) {
 	n := c.cm.Name
 	if c.cm.AllowInsecure {
 		c.warnf(n+"_ALLOW_INSECURE_TOKEN_URL", "is true: token endpoints and issuers may be plain http, so refresh tokens and client secrets may travel in clear text",
@@ -303,6 +303,9 @@ func (c *checker) checkTrustLists() {
 		if strings.HasPrefix(iss, "http://") {
 			c.warnf(n+"_TRUSTED_ISSUERS", "lists "+iss+", which is not https", "list the https issuer")
 		}
+		// Robot tokens are refreshed at the token endpoint discovered
+		// from their issuer.
+		c.checkURL(ctx, n+"_TRUSTED_ISSUERS", iss, true, false)
 	}
 	vaultUsed := c.cm.VaultEnabled || len(c.cm.VaultNames) > 0
 	for _, h := range c.cm.TrustedVaultHosts {

@@ -24,8 +24,13 @@ const Mode = 0o640
 const MaxSize = 64 << 20
 
 // StaleAfter: a running daemon rewrites the file at least once per scan
-// interval; a file older than StaleAfter intervals is stale.
+// interval, but not more often than WriteInterval; a file older than
+// StaleAfter times the longer of the two is stale.
 const StaleAfter = 2
+
+// WriteInterval is the shortest time between two snapshots the daemon
+// writes outside a pass end.
+const WriteInterval = 5 * time.Second
 
 // State is the whole snapshot.
 type State struct {
@@ -142,6 +147,7 @@ func Assess(s *State, now time.Time, alive func(pid int) bool) (Liveness, string
 	if interval <= 0 {
 		interval = time.Minute
 	}
+	interval = max(interval, WriteInterval)
 	if age > StaleAfter*interval {
 		return Stale, fmt.Sprintf("the state was written %s ago, more than %d scan intervals (%s): the daemon (pid %d) is stuck or its pid was reused", age, StaleAfter, interval, s.Pid)
 	}

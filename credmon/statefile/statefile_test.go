@@ -26,6 +26,8 @@ func TestAssess(t *testing.T) {
 		{"two intervals is still fresh", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 60}, t0.Add(2 * time.Minute), statefile.Running},
 		{"older than two intervals", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 60}, t0.Add(2*time.Minute + time.Second), statefile.Stale},
 		{"short interval", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 5}, t0.Add(11 * time.Second), statefile.Stale},
+		{"interval below the write interval", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 1}, t0.Add(9 * time.Second), statefile.Running},
+		{"interval below the write interval, stale", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 1}, t0.Add(11 * time.Second), statefile.Stale},
 		{"no interval: a minute", statefile.State{Pid: 10, WrittenAt: t0}, t0.Add(90 * time.Second), statefile.Running},
 		{"dead pid", statefile.State{Pid: 11, WrittenAt: t0, ScanIntervalSec: 60}, t0, statefile.Stopped},
 		{"stopped marker beats a live pid", statefile.State{Pid: 10, WrittenAt: t0, ScanIntervalSec: 60, Stopped: true}, t0, statefile.Stopped},
