@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -105,7 +107,7 @@ func (m *Monitor) saveState(force bool) {
 func (w *stateWriter) write(j stateJob) {
 	data, err := marshalState(j.st)
 	if err == nil {
-		err = atomicfile.Replace(j.path, data, atomicfile.Options{Mode: statefile.Mode, KeepOwner: true, SkipDirSync: true})
+		err = atomicfile.Replace(j.path, data, atomicfile.Options{Mode: statefile.Mode, Owner: stateOwner(j.path), SkipDirSync: true})
 	}
 	if err == nil {
 		w.warned = ""
@@ -124,6 +126,24 @@ func (w *stateWriter) write(j stateJob) {
 		return
 	}
 	w.log.Warn(fmt.Sprintf("writing the state file %s for credmon status", j.path), "error", err)
+}
+
+// stateOwner gives the state file the group of its directory ($(LOCK):
+// condor) when the daemon runs as root, so that group may read it (mode
+// 0640); otherwise the file is the process's.
+func stateOwner(path string) *atomicfile.Owner {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return nil
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return &atomicfile.Owner{UID: -1, GID: int(st.Gid)}
 }
 
 // snapshot copies what `credmon status` shows of every token. Loop

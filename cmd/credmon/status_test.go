@@ -52,7 +52,14 @@ func find(cs []statefile.Credential, user, token string) *statefile.Credential {
 // daemon wrote) while it runs and after it stopped.
 func TestStatus(t *testing.T) {
 	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
-	statePath := filepath.Join(t.TempDir(), "credmon_oauth-state.json")
+	stateDir := t.TempDir()
+	statePath := filepath.Join(stateDir, "credmon_oauth-state.json")
+	const lockGid = 4242 // as root, the file takes its directory's group (condor for $(LOCK))
+	if os.Geteuid() == 0 {
+		if err := os.Chown(stateDir, -1, lockGid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s\nMYIDP_CLIENT_SECRET_FILE = %s\n"+
 		"CREDMON_OAUTH_STATE_FILE = %s\nLOCAL_CREDMON_ISSUER = https://ap.example.org\nLOCAL_CREDMON_TOKEN_AUDIENCE = https://storage.example.org\n",
 		oidcprovider.ClientIDPost, idp.TokenURL, writeSecret(t), statePath))
@@ -113,6 +120,9 @@ func TestStatus(t *testing.T) {
 	fi, err := os.Stat(statePath)
 	if err != nil || fi.Mode().Perm() != statefile.Mode {
 		t.Errorf("state file mode %v, %v; want %v", fi.Mode().Perm(), err, os.FileMode(statefile.Mode))
+	}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && sys.Gid != lockGid {
+		t.Errorf("state file group %d, want its directory's (%d)", sys.Gid, lockGid)
 	}
 	raw, _ := os.ReadFile(statePath)
 	use, _ := os.ReadFile(filepath.Join(d.credDir, "alice", "myidp.use"))
