@@ -188,6 +188,10 @@ func TestChecks(t *testing.T) {
 		{name: "vault host list with a URL", setup: func(s *site) {
 			s.conf = append(s.conf, "SEC_CREDENTIAL_STORER = /usr/bin/condor_vault_storer", "TRUSTED_VAULT_HOSTS = https://vault.example.org:8200")
 		}, errors: []string{"TRUSTED_VAULT_HOSTS"}},
+		{name: "vault CA file missing", setup: func(s *site) {
+			s.conf = append(s.conf, "SEC_CREDENTIAL_STORER = /usr/bin/condor_vault_storer", "TRUSTED_VAULT_HOSTS = vault.example.org",
+				"AUTH_SSL_CLIENT_CAFILE = "+filepath.Join(s.dir, "no-ca.pem"))
+		}, errors: []string{"AUTH_SSL_CLIENT_CAFILE"}},
 		{name: "vault without host list", setup: func(s *site) {
 			s.conf = append(s.conf, "SEC_CREDENTIAL_STORER = /usr/bin/condor_vault_storer")
 		}, warnings: []string{"TRUSTED_VAULT_HOSTS"}},

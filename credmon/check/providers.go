@@ -314,6 +314,17 @@ func (c *checker) checkTrustLists(ctx context.Context) {
 				"list bare host names, e.g. vault.example.org")
 		}
 	}
+	if vaultUsed {
+		for _, kp := range [][2]string{{"AUTH_SSL_CLIENT_CAFILE", c.cm.VaultCAFile}, {"AUTH_SSL_CLIENT_CADIR", c.cm.VaultCADir}} {
+			knob, path := kp[0], kp[1]
+			if path == "" {
+				continue
+			}
+			if _, err := os.Stat(path); err != nil {
+				c.errorf(knob, fmt.Sprintf("= %s: %v: the daemon cannot verify the Vault servers' certificates", path, err), "point it at the CA bundle (or directory) of your Vault servers")
+			}
+		}
+	}
 	if vaultUsed && len(c.cm.TrustedVaultHosts) == 0 {
 		c.warnf("TRUSTED_VAULT_HOSTS", "is empty: the daemon sends Vault tokens to whatever Vault host a .top names", "list your Vault servers' host names")
 	}
