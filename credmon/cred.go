@@ -35,7 +35,10 @@ type cred struct {
 	robot robotState
 
 	status string // last logged state, to log state changes only once
-	base   hclog.Logger
+	// statusLevel is status's level: Warn and above with nothing
+	// scheduled is what `credmon status` reports as needing a human.
+	statusLevel hclog.Level
+	base        hclog.Logger
 }
 
 // versions identifies the files of one token (zero: absent). parent is
@@ -151,6 +154,7 @@ func (m *Monitor) reclassify(staleLocal map[string]bool) {
 
 // setStatus logs a state change once; the same state again is silent.
 func (c *cred) setStatus(level hclog.Level, msg string, args ...any) {
+	c.statusLevel = level
 	if c.status == msg {
 		c.logger().Debug(msg, args...)
 		return

@@ -31,6 +31,14 @@
 //     owned by the
 //     daemon (root under condor_master).
 //
+// Not part of HTCondor's contract, for admins: the state file
+// (<NAME>_STATE_FILE, default $(LOCK)/<name>-state.json; state.go, schema
+// package statefile) — a snapshot of every token's type, .use expiry, last
+// refresh, last error, backoff and what needs a human, built on the loop
+// goroutine at most every 5 s and at each pass end, written 0640 by one
+// writer goroutine through atomicfile, and once more at exit marked
+// stopped. `credmon status` reads it. It never holds a token or a secret.
+//
 // # Design
 //
 // One goroutine (Run, loop.go) owns all state; workers (worker.go,

@@ -73,6 +73,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}()
 	m.log.Info(fmt.Sprintf("credmon %s starting: pid %d, credential directory %s", Version, pid, m.dir.Path()))
 	m.warnConfig()
+	m.startStateWriter(pid)
+	defer m.stopStateWriter() // after the workers are done (deferred below, so run first)
 
 	workCtx, cancelWork := context.WithCancel(ctx)
 	defer func() {
@@ -106,6 +108,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		for _, j := range m.dispatch() {
 			m.start(workCtx, j)
 		}
+		m.saveState(false)
 		m.resetTimer(timer)
 		select {
 		case <-ctx.Done():

@@ -102,6 +102,7 @@ type Monitor struct {
 	timers timerHeap
 	scan   scanState
 	watch  *watcher
+	state  *stateWriter // the state snapshot for credmon status (state.go)
 }
 
 // reloadState is what the loop remembers between configuration reloads.

@@ -159,6 +159,7 @@ func (m *Monitor) maybeComplete(p *pass) {
 	} else if m.opts.OnComplete != nil {
 		m.opts.OnComplete()
 	}
+	m.saveState(true)
 	m.stats.Completed.Add(1)
 }
 

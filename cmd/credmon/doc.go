@@ -12,5 +12,11 @@
 //
 // It also has administrator subcommands for the local issuer: `credmon
 // issuer` prints the OpenID configuration and JWKS to publish, and `credmon
-// token verify|decode FILE` checks a token (see tools.go).
+// token verify|decode FILE` checks a token (see tools.go); for operations,
+// `credmon check` validates every knob the daemon reads before
+// condor_reconfig (check.go, package credmon/check) and `credmon status`
+// shows every credential from the daemon's state file (status.go, package
+// credmon/statefile). tools.go dispatches them all; each one's logic is in
+// a package, so a move to another command-line library changes only the
+// dispatch.
 package main

@@ -238,12 +238,11 @@ func run(args []string, stderr io.Writer) int {
 	var cfgSource string
 	var lg *dprintf.Log
 	load := func() (*knobs.Credmon, error) {
-		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: o.name, Prefetch: knobs.KnobsFor(o.name)})
-		if err != nil {
+		cfg, cm, err := loadConfig(o.name, knobs.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
+		if cfg == nil {
 			return nil, err
 		}
 		cfgSource = cfg.Source()
-		cm, err := knobs.LoadCredmon(cfg, o.name, knobs.Overrides{CredDir: o.credDir, LogFile: o.logFile, Debug: o.debug})
 		if err == nil && lg != nil {
 			lg.SetTimeFormat(cm.TimeFormat) // condor_reconfig re-reads DEBUG_TIME_FORMAT, as dprintf does
 		}
@@ -271,6 +270,21 @@ func run(args []string, stderr io.Writer) int {
 	defer lg.Close()
 	log := lg.Logger()
 	return serve(o, cm, cfgErr, cfgSource, load, lg, log, sigs)
+}
+
+// loadConfig reads the HTCondor configuration as the daemon named name
+// does: the one loader of the daemon, its admin subcommands and `credmon
+// check`. cfg is nil when the configuration could not be read at all; cm
+// may be non-nil with an error (a bad knob the daemon reports and exits
+// on).
+func loadConfig(name string, ov knobs.Overrides) (*condorcfg.Config, *knobs.Credmon, error) {
+	name = strings.ToUpper(name)
+	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: name, Prefetch: knobs.KnobsFor(name)})
+	if err != nil {
+		return nil, nil, err
+	}
+	cm, err := knobs.LoadCredmon(cfg, name, ov)
+	return cfg, cm, err
 }
 
 func serve(o *options, cm *knobs.Credmon, cfgErr error, cfgSource string, load func() (*knobs.Credmon, error),

@@ -6,6 +6,8 @@ package main
 //	credmon issuer [--provider P] [--jwks-uri URL] [--write DIR] [openid-configuration | jwks]
 //	credmon token verify [--provider P | --jwks FILE] [--issuer I] [--audience A] FILE
 //	credmon token decode FILE
+//	credmon check [--offline] [--json] [--standalone]   (check.go)
+//	credmon status [--json] [--user U]                  (status.go)
 
 import (
 	"bytes"
@@ -23,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
@@ -32,13 +33,17 @@ import (
 
 // isTool reports whether args start with an administrator subcommand.
 func isTool(args []string) bool {
-	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token")
+	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token" || args[0] == "check" || args[0] == "status")
 }
 
 func runTool(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case args[0] == "issuer":
 		return runIssuer(args[1:], stdout, stderr)
+	case args[0] == "check":
+		return runCheck(args[1:], stdout, stderr)
+	case args[0] == "status":
+		return runStatus(args[1:], stdout, stderr)
 	case len(args) > 1 && args[1] == "verify":
 		return runVerify(args[2:], stdout, stderr)
 	case len(args) > 1 && args[1] == "decode":
@@ -50,12 +55,8 @@ func runTool(args []string, stdout, stderr io.Writer) int {
 
 // toolConfig loads the configuration the daemon named name would read.
 func toolConfig(name string) (*knobs.Credmon, error) {
-	name = strings.ToUpper(name)
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: name, Prefetch: knobs.KnobsFor(name)})
-	if err != nil {
-		return nil, err
-	}
-	return knobs.LoadCredmon(cfg, name, knobs.Overrides{})
+	_, cm, err := loadConfig(name, knobs.Overrides{})
+	return cm, err
 }
 
 // configuredKeys reads the configuration of daemon name and returns the

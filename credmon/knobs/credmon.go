@@ -80,6 +80,11 @@ type Credmon struct {
 	MaxLog    int64  // MAX_<NAME>_LOG > MAX_DEFAULT_LOG
 	MaxNumLog int    // MAX_NUM_<NAME>_LOG > MAX_NUM_DEFAULT_LOG > 1
 	Debug     bool   // D_FULLDEBUG in <NAME>_DEBUG, or -d
+	// StateFile is <NAME>_STATE_FILE, default DefaultStateFile: where the
+	// daemon writes its state snapshot for `credmon status`
+	// (docs/htcondor-contract.md#state-file); "" (NONE, or no LOCK)
+	// writes none.
+	StateFile string
 	// TimeFormat is DEBUG_TIME_FORMAT, the strftime(3) format of the log's
 	// time stamps; "" means dprintf's default "%m/%d/%y %H:%M:%S".
 	TimeFormat string
@@ -139,6 +144,22 @@ type Credmon struct {
 	Warnings []string
 }
 
+// DefaultStateFile is the state file of daemon name when <NAME>_STATE_FILE
+// is unset: $(LOCK)/<name>-state.json in lower case ("" without LOCK).
+// $(LOCK) because it holds a running daemon's state, exists on every
+// HTCondor host (the master creates it), is local to the machine, and is
+// none of the places whose contents others manage: the credential
+// directory is credd's (it sweeps user directories, and every file there
+// is a credential or a protocol file), the log directory is rotated, and
+// $(SPOOL) is the schedd's and may be shared. One file per daemon name,
+// so two credmons (-n) never write the same file.
+func DefaultStateFile(lock, name string) string {
+	if strings.TrimSpace(lock) == "" {
+		return ""
+	}
+	return filepath.Join(strings.TrimSpace(lock), strings.ToLower(name)+"-state.json")
+}
+
 // Overrides are command-line values that beat configuration.
 type Overrides struct {
 	CredDir string
@@ -150,7 +171,7 @@ type Overrides struct {
 func KnobsFor(name string) []string {
 	n := strings.ToUpper(name)
 	k := []string{
-		"SEC_CREDENTIAL_DIRECTORY_OAUTH", "SEC_CREDENTIAL_DIRECTORY", "LOG",
+		"SEC_CREDENTIAL_DIRECTORY_OAUTH", "SEC_CREDENTIAL_DIRECTORY", "LOG", "LOCK", n + "_STATE_FILE",
 		n + "_LOG", "MAX_" + n + "_LOG", "MAX_DEFAULT_LOG", "MAX_NUM_" + n + "_LOG", "MAX_NUM_DEFAULT_LOG",
 		n + "_DEBUG", "DEBUG_TIME_FORMAT", "CREDMON_ALLOW_SPECIAL_CHAR_NAMES",
 		"LOCAL_CREDMON_PROVIDER_NAMES", "LOCAL_CREDMON_PROVIDER_NAME", "CLIENT_CREDMON_PROVIDER_NAMES",
@@ -200,6 +221,14 @@ func LoadCredmon(c *condorcfg.Config, name string, ov Overrides) (*Credmon, erro
 	if m.LogPath == "" {
 		if dir := c.Get("LOG"); dir != "" {
 			m.LogPath = filepath.Join(dir, camelLogName(n))
+		}
+	}
+	m.StateFile = DefaultStateFile(c.Get("LOCK"), n)
+	if v, ok := c.Lookup(n + "_STATE_FILE"); ok && strings.TrimSpace(v) != "" {
+		// Empty is unset, as for every HTCondor knob; NONE writes none.
+		m.StateFile = strings.TrimSpace(v)
+		if strings.EqualFold(m.StateFile, "none") {
+			m.StateFile = ""
 		}
 	}
 	m.MaxLog = defaultMaxLog

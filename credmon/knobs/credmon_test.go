@@ -368,3 +368,24 @@ func TestTrustedIssuers(t *testing.T) {
 		t.Error("Same does not see a changed TRUSTED_ISSUERS")
 	}
 }
+
+func TestStateFile(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"LOCK = /var/lock/condor", "/var/lock/condor/credmon_oauth-state.json"},
+		{"LOCK = /l\nCREDMON_OAUTH_STATE_FILE = /run/x.json", "/run/x.json"},
+		{"LOCK = /l\nCREDMON_OAUTH_STATE_FILE =", "/l/credmon_oauth-state.json"},
+		{"LOCK = /l\nCREDMON_OAUTH_STATE_FILE = none", ""},
+		{"LOCK =", ""},
+	} {
+		cm, err := credmonFrom(t, tc.text, Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cm.StateFile != tc.want {
+			t.Errorf("%q: StateFile %q, want %q", tc.text, cm.StateFile, tc.want)
+		}
+	}
+	if got := DefaultStateFile("/lock", "CREDMON_OAUTH2"); got != "/lock/credmon_oauth2-state.json" {
+		t.Errorf("DefaultStateFile: %q", got)
+	}
+}

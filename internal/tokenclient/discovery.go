@@ -278,3 +278,24 @@ func (dc *Cache) TokenURL(ctx context.Context, c *Client, issuer string) (string
 	}
 	return md.TokenEndpoint, nil
 }
+
+// Probe sends one HEAD request to endpoint (a token endpoint, say) with the
+// client's transport, the https rule of AllowInsecure and no redirects, and
+// returns the HTTP status. Any answer, even 405 or 400, proves the endpoint
+// reachable: token endpoints accept only POST, and a probe must send no
+// credential. It is what `credmon check` uses; nothing is sent but the
+// request line and the common headers.
+func (c *Client) Probe(ctx context.Context, endpoint string) (int, error) {
+	if err := checkURL("endpoint", endpoint, c.AllowInsecure); err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, endpoint, nil)
+	if err != nil {
+		return 0, &PermanentError{Err: err}
+	}
+	resp, err := c.do(c.postClient(), req, nil)
+	if err != nil {
+		return 0, err
+	}
+	return resp.status, nil
+}
