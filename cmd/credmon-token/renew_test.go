@@ -152,10 +152,13 @@ func TestRenewPostClientStrictAuth(t *testing.T) {
 }
 
 // A token's timeout bounds its requests, not a fixed bound of the HTTP
-// client: with refreshes that take 2 s, timeout = 3 succeeds and
-// timeout = 1 fails as unreachable (5); the same timeout = 3 token fails
+// client: with refreshes that take 2 s, timeout = 30 succeeds and
+// timeout = 1 fails as unreachable (5); the same timeout = 30 token fails
 // when the client has a fixed 1 s bound, as renew's client used to have
-// (20 s, too short for tokens configured with more).
+// (20 s, too short for tokens configured with more). The failing cases
+// are certain (the provider holds each refresh 2 s); the succeeding one
+// leaves a loaded machine 28 s for the rest (timeout = 3 failed in
+// discovery under make test with other jobs running).
 func TestRenewTokenTimeoutBoundsRequests(t *testing.T) {
 	r := robotWith(t, &oidcprovider.ProviderOptions{RefreshDelay: 2 * time.Second})
 	ini := func(name, timeout string) string {
@@ -163,7 +166,7 @@ func TestRenewTokenTimeoutBoundsRequests(t *testing.T) {
 		return r.writeIni(name+".ini", fmt.Sprintf("[account %[1]s]\npassword_file = %[2]s\n[token %[1]s]\naccount = %[1]s\ntoken_path = %[3]s/%[1]s.token\ntimeout = %[4]s\n",
 			name, r.pwFile, r.base, timeout))
 	}
-	slow, short, bounded := ini("slow", "3"), ini("short", "1"), ini("bounded", "3")
+	slow, short, bounded := ini("slow", "30"), ini("short", "1"), ini("bounded", "30")
 	// Three independent accounts: run at once, each with a lock of its own.
 	own := func(ini, name string) []string {
 		return []string{"renew", "--config", ini, "--config-dir", r.acctDir, "--insecure",
@@ -182,10 +185,10 @@ func TestRenewTokenTimeoutBoundsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tr := rep.Tokens[0]; tr.Outcome != renewer.Failed || tr.Class != renewer.ClassTransient {
-		t.Errorf("timeout = 3 under a fixed 1 s client bound: %v/%s (%v); want failed/transient", tr.Outcome, tr.Class, tr.Err)
+		t.Errorf("timeout = 30 under a fixed 1 s client bound: %v/%s (%v); want failed/transient", tr.Outcome, tr.Class, tr.Err)
 	}
 	if code, errOut := slowRun.wait(); code != 0 {
-		t.Errorf("timeout = 3 with 2 s refreshes: exit %d: %s", code, errOut)
+		t.Errorf("timeout = 30 with 2 s refreshes: exit %d: %s", code, errOut)
 	}
 	if code, errOut := shortRun.wait(); code != exitUnreachable {
 		t.Errorf("timeout = 1 with 2 s refreshes: exit %d: %s; want %d", code, errOut, exitUnreachable)
