@@ -26,8 +26,12 @@ RPMBUILD_FLAGS ?= $(if $(wildcard /etc/debian_version),--nodeps,)
 RPM_TOPDIR     := $(CACHE_DIR)/rpmbuild
 RPM_TARBALL    := $(RPM_TOPDIR)/SOURCES/credmon-$(VERSION).tar.gz
 
+# Man pages (section 1) generated from the commands' own definitions
+# (cobra/doc): not committed; packaging copies $(MAN_DIR)/man1/*.1.
+MAN_DIR := $(CACHE_DIR)/man
+
 .DEFAULT_GOAL := build
-.PHONY: help build test test-stress testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
+.PHONY: help build man test test-stress testdeps lint staticcheck bench fuzz demo demo-oauth rpm clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +39,11 @@ help: ## list the targets
 build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN_DIR)/ ./cmd/...
+
+man: ## generate credmon-token's man pages (one per command) into .cache/man/man1 from its command definitions
+	rm -rf $(MAN_DIR)/man1
+	$(GO) run ./cmd/credmon-token gen-man $(MAN_DIR)/man1
+	@ls $(MAN_DIR)/man1
 
 testdeps: ## npm ci the local OIDC provider used by the tests, if not installed
 	@if [ -f $(OIDC_DIR)/package.json ] && [ ! -d $(OIDC_DIR)/node_modules ]; then \
@@ -103,4 +112,4 @@ rpm: ## build the RPMs from a tarball of the tree into dist/ (needs rpmbuild)
 	@ls -l dist/
 
 clean: ## remove build outputs (keeps the .cache tool installs)
-	rm -rf $(BIN_DIR) dist $(RPM_TOPDIR) cover.out
+	rm -rf $(BIN_DIR) dist $(RPM_TOPDIR) $(MAN_DIR) cover.out
