@@ -257,6 +257,30 @@ func aliases(fs *pflag.FlagSet, alias map[string]string) {
 	})
 }
 
+// completeFiles and completeDirs make shells complete these flags' values
+// as file or directory names; completeValues offers a flag's fixed values.
+func completeFiles(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		if err := cmd.MarkFlagFilename(n); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func completeDirs(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		if err := cmd.MarkFlagDirname(n); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func completeValues(cmd *cobra.Command, name string, values ...string) {
+	if err := cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp)); err != nil {
+		panic(err)
+	}
+}
+
 // groupAnnotation puts a flag under a heading of its command's help.
 const groupAnnotation = "credmon-token/group"
 

@@ -195,6 +195,20 @@ func TestCompletionScripts(t *testing.T) {
 	if code, out, _ := runCLI("__complete", "re"); code != exitOK || !strings.Contains(out, "renew") {
 		t.Errorf("completing re: exit %d: %q", code, out)
 	}
+	// Fixed values; file names where a flag takes a file (directive 0,
+	// the shell's default), directory names for a directory (16), nothing
+	// for the principal (4).
+	if _, out, _ := runCLI("__complete", "get", "--condor-store", ""); !strings.Contains(out, "exchange\n") || !strings.Contains(out, "plain\n") {
+		t.Errorf("completing --condor-store: %q", out)
+	}
+	for _, tc := range []struct{ args, directive string }{
+		{"get --keytab", ":0"}, {"get --config-dir", ":16"}, {"get", ":4"}, {"renew --state", ":0"},
+	} {
+		_, out, _ := runCLI(append(append([]string{"__complete"}, strings.Fields(tc.args)...), "")...)
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); lines[len(lines)-1] != tc.directive {
+			t.Errorf("completing %s: %q; want directive %s", tc.args, out, tc.directive)
+		}
+	}
 }
 
 // TestManPagesOnePerCommand protects the man pages: one page per

@@ -123,6 +123,12 @@ func newGetCmd(a *app) *cobra.Command {
 		},
 	}
 	o.register(cmd.Flags(), &minsecs, &verbosity, &version)
+	completeFiles(cmd, "outfile", "config", "pw-file", "client-secret-file", "keytab", "ccache", "vaulttokenfile", "cafile")
+	completeDirs(cmd, "config-dir", "capath")
+	completeValues(cmd, "audience-mode", "audience", "resource", "both")
+	completeValues(cmd, "condor-store", condorStoreAuto, condorStoreExchange, condorStorePlain)
+	// PRINCIPAL: nothing to offer, and not a file name.
+	cmd.ValidArgsFunction = cobra.NoFileCompletions
 	return cmd
 }
 

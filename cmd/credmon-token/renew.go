@@ -110,6 +110,8 @@ timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).
 		},
 	}
 	rf.register(cmd.Flags())
+	completeFiles(cmd, "config", "lock", "state")
+	completeDirs(cmd, "config-dir")
 	cmd.Flags().BoolVar(&watch, "watch", false, "stay running: renew each token from its own expiry (SIGHUP reloads config.ini)")
 	return cmd
 }
@@ -395,6 +397,8 @@ func newStatusCmd(a *app) *cobra.Command {
 	fl := cmd.Flags()
 	rf.register(fl)
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	completeFiles(cmd, "config", "state")
+	completeDirs(cmd, "config-dir")
 	// renew's flags that status does not use: accepted, as they always
 	// were, but not offered.
 	for _, n := range []string{"lock", "timeout", "insecure", "verbose"} {

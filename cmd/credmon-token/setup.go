@@ -127,6 +127,8 @@ func newSetupCmd(a *app) *cobra.Command {
 	fl.StringVar(&f.clientID, "client-id", "", "pre-registered client `ID` (implies --manual)")
 	fl.StringVar(&f.secretFile, "client-secret-file", "", "`FILE` holding the pre-registered client's secret (none: a public client)")
 	fl.BoolVar(&f.authPost, "client-secret-post", false, "a pre-registered client authenticates with form parameters instead of HTTP Basic")
+	completeFiles(cmd, "client-secret-file", "print-config-for", "pw-file")
+	completeDirs(cmd, "config-dir")
 	group(fl, "Login", "issuer", "scope", "list-scopes", "audience")
 	group(fl, "Account", "config-dir", "pw-file", "pw-env", "pw-fd", "print-config-for")
 	group(fl, "Pre-registered client", "manual", "client-id", "client-secret-file", "client-secret-post")
