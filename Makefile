@@ -40,9 +40,10 @@ build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN_DIR)/ ./cmd/...
 
-man: ## generate credmon-token's man pages (one per command) into .cache/man/man1 from its command definitions
+man: ## generate the man pages of credmon-token (one per command) and credmon-producer into .cache/man/man1 from their command definitions
 	rm -rf $(MAN_DIR)/man1
 	$(GO) run ./cmd/credmon-token gen-man $(MAN_DIR)/man1
+	$(GO) run ./cmd/credmon-producer --gen-man $(MAN_DIR)/man1
 	@ls $(MAN_DIR)/man1
 
 testdeps: ## npm ci the local OIDC provider used by the tests, if not installed

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
+
+	"github.com/credmon/credmon/internal/manpage"
 )
 
 // newManCmd is the hidden `credmon-token gen-man DIR`: the man pages of
@@ -30,11 +30,5 @@ func newManCmd(a *app) *cobra.Command {
 
 // writeManPages writes one page per available command into dir.
 func writeManPages(root *cobra.Command, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd() // as Execute does: completion has its pages too
-	root.DisableAutoGenTag = true   // reproducible pages: no generation date
-	return doc.GenManTree(root, &doc.GenManHeader{Title: "CREDMON-TOKEN", Section: "1", Source: "credmon " + Version, Manual: "credmon manual"}, dir)
+	return manpage.Write(root, dir, "CREDMON-TOKEN", "credmon "+Version)
 }
