@@ -253,3 +253,39 @@ func TestManPagesOnePerCommand(t *testing.T) {
 		t.Errorf("gen-man wrote %d pages, the generator %d", len(b), len(a))
 	}
 }
+
+// FuzzGoFlagSpellings: rewriting the old spellings never panics, keeps
+// the number of arguments, and changes an argument only by one dash; an
+// argument after a leading "--" is never changed. (A "--" elsewhere may be
+// an option's value, -a --, as pflag reads it: the finding in testdata.)
+func FuzzGoFlagSpellings(f *testing.F) {
+	for _, seed := range [][]string{
+		{"-account", "robot", "-minsecs=60", "--o", "bt"},
+		{"p/h", "-vv", "-kkt", "-o", "-minsecs", "--", "-account"},
+		{"--bearertokenfile=x", "-", "--", "-v"},
+		{"-o"}, {"--o"}, {"-=x"}, {"--=x"},
+	} {
+		f.Add(strings.Join(seed, "\x00"))
+	}
+	var o getOptions
+	var minsecs int
+	var v countFlag
+	var version bool
+	fl := pflag.NewFlagSet("get", pflag.ContinueOnError)
+	o.register(fl, &minsecs, &v, &version)
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		out := goFlagSpellings(fl, args)
+		if len(out) != len(args) {
+			t.Fatalf("%q -> %q: length changed", args, out)
+		}
+		for i := range args {
+			if i > 0 && args[0] == "--" && out[i] != args[i] {
+				t.Fatalf("%q -> %q: changed after --", args, out)
+			}
+			if out[i] != args[i] && out[i] != "-"+args[i] && "-"+out[i] != args[i] {
+				t.Fatalf("%q -> %q: %q became %q", args, out, args[i], out[i])
+			}
+		}
+	})
+}
