@@ -77,6 +77,10 @@ func TestHelpListsEachOptionOnceWithItsShortName(t *testing.T) {
 			t.Errorf("get --help lists the alias %s as an option", alias)
 		}
 	}
+	// Go's flag spelled it -help.
+	if code, out, _ := runCLI("get", "-help"); code != exitOK || !strings.Contains(out, "-k, --keytab") {
+		t.Errorf("get -help: exit %d", code)
+	}
 	// help COMMAND is --help; the root's help lists the commands.
 	if code, out, _ := runCLI("help", "get"); code != exitOK || !strings.Contains(out, "-k, --keytab") {
 		t.Errorf("help get: exit %d", code)
