@@ -35,8 +35,12 @@ PKG_ARCH     := $(shell $(GO) env GOARCH)
 PKG_CMDS     := credmon credmon-web credmon-token credmon-producer
 PKG_LDFLAGS  := -s -w -X github.com/credmon/credmon/credmon.Version=$(VERSION) -X main.Version=$(VERSION)
 
+# Man pages (section 1) generated from the commands' own definitions
+# (cobra/doc): not committed; packaging copies $(MAN_DIR)/man1/*.1.
+MAN_DIR := $(CACHE_DIR)/man
+
 .DEFAULT_GOAL := build
-.PHONY: help build test test-stress testdeps lint staticcheck nfpm pkg-bin rpm deb bench fuzz demo demo-oauth clean
+.PHONY: help build man test test-stress testdeps lint staticcheck nfpm pkg-bin rpm deb bench fuzz demo demo-oauth clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +48,12 @@ help: ## list the targets
 build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN_DIR)/ ./cmd/...
+
+man: ## generate the man pages of credmon-token (one per command) and credmon-producer into .cache/man/man1 from their command definitions
+	rm -rf $(MAN_DIR)/man1
+	$(GO) run ./cmd/credmon-token gen-man $(MAN_DIR)/man1
+	$(GO) run ./cmd/credmon-producer --gen-man $(MAN_DIR)/man1
+	@ls $(MAN_DIR)/man1
 
 testdeps: ## npm ci the local OIDC provider and the browser-test driver (playwright-core), if not installed
 	@for d in $(OIDC_DIR) $(BROWSER_DIR); do \
@@ -109,9 +119,14 @@ nfpm: ## install the pinned nfpm (packager for make rpm/deb) into .cache/bin if 
 		GOBIN="$(TOOLS_BIN)" $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION); \
 	fi
 
-pkg-bin: ## build the packaged binaries (static, -trimpath, stripped, VERSION linked in) into PKG_BIN
+pkg-bin: ## build the packaged binaries (static, -trimpath, stripped, VERSION linked in) and their man pages into PKG_BIN
 	@mkdir -p $(PKG_BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(PKG_LDFLAGS)' -o $(PKG_BIN)/ $(addprefix ./cmd/,$(PKG_CMDS))
+	@# The man pages come from the packaged binaries' own command definitions
+	@# (the same as make man), so they describe exactly what is shipped.
+	rm -rf $(PKG_BIN)/man1
+	$(PKG_BIN)/credmon-token gen-man $(PKG_BIN)/man1
+	$(PKG_BIN)/credmon-producer --gen-man $(PKG_BIN)/man1
 
 # Both formats from the same rpm/nfpm.yaml; the install test
 # (internal/pkgtest, part of make test) unpacks and runs them.
@@ -122,4 +137,4 @@ rpm: ## build the rpm into PKG_OUT (default dist/) with nfpm from rpm/nfpm.yaml
 deb: ## build the deb into PKG_OUT (default dist/) with nfpm from rpm/nfpm.yaml
 
 clean: ## remove build outputs (keeps the .cache tool installs)
-	rm -rf $(BIN_DIR) dist $(CACHE_DIR)/pkg-bin cover.out
+	rm -rf $(BIN_DIR) dist $(CACHE_DIR)/pkg-bin $(MAN_DIR) cover.out

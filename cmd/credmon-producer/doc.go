@@ -27,6 +27,11 @@
 // Exit status: 0 success; 1 any failure (condor_submit then fails the
 // submit with "'<storer>' failed: exit code 1"), including usage errors.
 //
+// The command line is condor_vault_storer's getopts "dv" (producer/storer
+// parses it; --verbose and --debug are their long names). Its help (--help,
+// -h), the usage printed with a usage error and the man page (--gen-man
+// DIR, make man) come from one cobra definition (main.go newCommand).
+//
 // The Vault source (source.go) is producer/source's: a Kerberos login
 // (keytab or ticket cache), else the OIDC device login on the terminal,
 // makes the 28-day Vault token credd keeps and the 7-day one cached in

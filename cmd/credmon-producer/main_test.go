@@ -402,7 +402,7 @@ func TestStorerRefusesBeforeStoringAnything(t *testing.T) {
 		{"two underscores", siteConfig, nil, []string{"igwn", "a_b_c"}, "only one underscore allowed"},
 		{"reduced scopes without a handle", siteConfig, nil, []string{"igwn&scopes=read:/"}, "reduced scopes or audience require a handle"},
 		{"name credd refuses", siteConfig, nil, []string{"ig/wn"}, "only letters, digits"},
-		{"unknown option", siteConfig, nil, []string{"-x", "igwn"}, "Usage: credmon-producer"},
+		{"unknown option", siteConfig, nil, []string{"-x", "igwn"}, "Usage:\n  credmon-producer [-vd] oauth_service"},
 		{"no Vault options anywhere", "LOCAL_CREDMON_PROVIDER_NAMES = scitokens\n", nil, []string{"igwn"}, "neither SEC_CREDENTIAL_GETTOKEN_OPTS"},
 		{"Pelican mode", siteConfig, map[string]string{"CONDOR_CREDENTIAL_STORER_MODE": "pelican"}, []string{"osdf"}, "does not store Pelican credentials"},
 		{"Pelican provider", siteConfig + "PELICAN_CREDMON_PROVIDER_NAMES = osdf\n", nil, []string{"osdf"}, "does not store Pelican credentials"},
@@ -451,5 +451,42 @@ func TestProducerPrintsTheLocalProvider(t *testing.T) {
 	delete(s.env, "CONDOR_CREDENTIAL_STORER_MODE")
 	if r := s.run(); r.stdout != "" || r.code == 0 {
 		t.Errorf("bad provider name: exit %d, stdout %q; want empty stdout (condor_submit's failure signal)", r.code, r.stdout)
+	}
+}
+
+// TestHelpAndManPage protects the command line's documentation: --help
+// and -h print the help on stdout and exit 0, with -v and -d under their
+// long names; --gen-man (make man) writes credmon-producer.1 from the same
+// definition. Neither needs a configuration.
+func TestHelpAndManPage(t *testing.T) {
+	for _, h := range []string{"--help", "-h"} {
+		cmd := exec.Command(binary, h)
+		cmd.Env = []string{"CONDOR_CONFIG=/nonexistent"}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || stderr.Len() != 0 {
+			t.Fatalf("%s: %v, stderr %q", h, err, stderr.String())
+		}
+		for _, want := range []string{"Usage:\n  credmon-producer [-vd] oauth_service", "  -v, --verbose ", "  -d, --debug ", "&handle=<name>", "Exit status"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("%s: no %q in\n%s", h, want, stdout.String())
+			}
+		}
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command(binary, "--gen-man", dir).CombinedOutput(); err != nil {
+		t.Fatalf("--gen-man: %v: %s", err, out)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "credmon-producer.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`.TH "CREDMON-PRODUCER" "1"`, `\fB-d\fP, \fB--debug\fP`, "&handle=<name>"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("credmon-producer.1 lacks %q", want)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.1")); len(m) != 1 {
+		t.Errorf("pages %q; want credmon-producer.1 alone", m)
 	}
 }

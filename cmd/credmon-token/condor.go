@@ -3,16 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/internal/credname"
 	"github.com/credmon/credmon/producer/source"
@@ -39,37 +39,33 @@ type condorFlags struct {
 	store   string
 }
 
-func (c *condorFlags) register(fl *flag.FlagSet) {
-	fl.BoolVar(&c.on, "condor", false, "also store the credential in HTCondor's credd for jobs (use_oauth_services);\n"+
+func (c *condorFlags) register(fl *pflag.FlagSet) {
+	fl.BoolVar(&c.on, "condor", false, "also store the credential in HTCondor's credd for jobs (use_oauth_services); "+
 		"Vault: igwn-robot-get's --condor (the SEC_CREDENTIAL_STORER flow for service --issuer)")
-	fl.StringVar(&c.service, "condor-service", "", "with --condor (account, client credentials): the credd service name\n"+
+	fl.StringVar(&c.service, "condor-service", "", "with --condor (account, client credentials): the credd service `NAME` "+
 		"(default: the account name; for --client-id the first label of the issuer's host)")
-	fl.StringVar(&c.store, "condor-store", condorStoreAuto, "with --condor (account, client credentials): what credd gets:\n"+
-		"exchange: a self-describing .top the credmon refreshes (account: a second refresh token by RFC 8693 token exchange;\n"+
-		"client credentials: the client and its secret); plain: the access token (-P, a .use nothing refreshes);\n"+
+	fl.StringVar(&c.store, "condor-store", condorStoreAuto, "with --condor (account, client credentials): what credd gets (`HOW`): "+
+		"exchange: a self-describing .top the credmon refreshes (account: a second refresh token by RFC 8693 token exchange; "+
+		"client credentials: the client and its secret); plain: the access token (-P, a .use nothing refreshes); "+
 		"auto: exchange when the account's issuer advertises token exchange (client credentials: always), else plain")
 }
 
 // condorIgnored are igwn-robot-get's options --condor ignores (the storer
 // decides the files and lifetimes).
-var condorIgnored = []string{"o", "outfile", "bearertokenfile", "m", "minsecs", "vaulttokenfile", "vaulttokenminttl"}
+var condorIgnored = []string{"outfile", "minsecs", "vaulttokenfile", "vaulttokenminttl"}
 
 // runCondorVault is igwn-robot-get --condor: the site's
 // SEC_CREDENTIAL_GETTOKEN_OPTS must name this robot's Vault credential
 // exactly (so condor_submit's storer runs store the same one), then the
 // SEC_CREDENTIAL_STORER flow stores the service --issuer, in process and
 // with the storer's messages (-v, as igwn-robot-get runs it).
-func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *flag.FlagSet) int {
+func (o *getOptions) runCondorVault(ctx context.Context, s *stdio, fl *pflag.FlagSet, args []string) int {
 	if o.verbose {
-		fl.Visit(func(f *flag.Flag) {
-			if slices.Contains(condorIgnored, f.Name) {
-				dash := "--"
-				if len(f.Name) == 1 {
-					dash = "-"
-				}
-				fmt.Fprintf(s.err, "%s%s is ignored with --condor (as igwn-robot-get does): the storer decides files and lifetimes\n", dash, f.Name)
+		for _, name := range condorIgnored {
+			if given := spelled(fl, args, name); given != "" {
+				fmt.Fprintf(s.err, "%s is ignored with --condor (as igwn-robot-get does): the storer decides files and lifetimes\n", given)
 			}
-		})
+		}
 	}
 	if o.scope != "" || o.audience != "" {
 		return fail(s, "get", configErrorf("--condor with Vault stores the service's whole credential; request reduced scopes or an audience "+

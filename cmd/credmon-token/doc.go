@@ -11,6 +11,12 @@
 //	credmon-token status [--json]             every configured token and account
 //	credmon-token path                        where get writes (WLCG Bearer Token Discovery)
 //	credmon-token decode FILE                 a token's claims with dates
+//	credmon-token completion bash|zsh|fish    a shell completion script
+//
+// The command line is cobra's with pflag (cli.go): -x, --long options,
+// --help for every command, completion, and man pages from the same
+// definitions (man.go, make man). The spellings of earlier releases (Go's
+// one-dash long options) and igwn-robot-get's still parse.
 //
 // get --condor (condor.go): with Vault, igwn-robot-get's --condor: the
 // site's SEC_CREDENTIAL_GETTOKEN_OPTS must be exactly this run's --credkey,

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/bearer"
@@ -40,79 +42,105 @@ type getOptions struct {
 	src          source.Source // built by source()
 }
 
-func runGet(ctx context.Context, args []string, s *stdio) int {
-	fl := flag.NewFlagSet("credmon-token get", flag.ContinueOnError)
-	fl.SetOutput(s.err)
-	var o getOptions
-	o.af.register(fl)
-	fl.StringVar(&o.out, "o", "", "write the token here (default: WLCG bearer token discovery, see: credmon-token path)")
-	fl.StringVar(&o.out, "outfile", "", "same as -o")
-	fl.StringVar(&o.out, "bearertokenfile", "", "same as -o (igwn-robot-get)")
-	var minsecs int
-	fl.IntVar(&minsecs, "minsecs", 3600, "do nothing when the existing token has more than this many seconds left (and the requested audience and scopes)")
-	fl.IntVar(&minsecs, "m", 3600, "same as --minsecs")
-	fl.StringVar(&o.audience, "audience", "", "request a token for this audience (several: space separated; with Vault also comma separated)")
-	fl.StringVar(&o.scope, "scope", "", "request these scopes (space separated)")
-	fl.StringVar(&o.scope, "scopes", "", "same as --scope (htgettoken; with Vault also comma separated)")
-	fl.StringVar(&o.account, "account", "", "the stored account (credmon-token setup / oidc-gen) to refresh")
-	fl.StringVar(&o.token, "token", "", "use the account, audience and scope of this [token NAME] of config.ini (flags override them)")
-	fl.StringVar(&o.config, "config", "", "config.ini for --token (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
-	fl.StringVar(&o.clientID, "client-id", "", "client credentials grant with this client (no account needed)")
-	fl.StringVar(&o.secretFile, "client-secret-file", "", "the client's secret, for --client-id")
-	fl.StringVar(&o.tokenURL, "token-url", "", "token endpoint for --client-id (default: discovered from --issuer)")
-	fl.StringVar(&o.issuer, "issuer", "", "issuer: discovery for --client-id, and the first login when the account does not exist yet;\n"+
-		"with Vault, the issuer's name in Vault (default "+defaultVaultIssuer+")")
-	fl.StringVar(&o.issuer, "i", "", "same as --issuer")
-	fl.StringVar(&o.audienceMode, "audience-mode", "audience", "how the audience is sent: audience, resource (RFC 8707) or both")
+// getLong is get's help text.
+const getLong = `Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the
+existing file still has more than --minsecs seconds (and the requested audience and scopes), it
+does nothing, with no network; else it refreshes the account (or asks Vault) and writes the new token.
+
+Vault is the source when a PRINCIPAL, --keytab, --ccache, --vaultserver, --credkey, --role or
+--vaulttokenfile is given, or when none of --account, --client-id, --token is and $KRB5_KTNAME is set.
+igwn-robot-get's command line works unchanged, options before or after the principal.
+
+--condor also stores a credential in HTCondor's credd for jobs with use_oauth_services: with Vault,
+igwn-robot-get's --condor (SEC_CREDENTIAL_GETTOKEN_OPTS must be exactly --credkey=K --role=R --vaultserver=V;
+--outfile, --minsecs, --vaulttokenfile and --vaulttokenminttl are then ignored); with an account or client
+credentials, after the token file is fresh, a self-describing .top the credmon refreshes (--condor-store=exchange)
+or the access token itself (plain, -P), stored only when credd lacks it or the token changed.
+
+SIGTERM, SIGINT or SIGQUIT starts no refresh; one already sent finishes (within --timeout), its rotated
+refresh token is saved and the token written. Then get exits 143 or 130.`
+
+const getExample = `  credmon-token get --account robot --pw-file /etc/robot.pw --minsecs 3600
+  credmon-token get --client-id ID --client-secret-file FILE --issuer https://issuer.example
+  credmon-token get robot/host.example.org -k /etc/robot.keytab -a vault.example.org   (igwn-robot-get)
+  credmon-token get --token t --condor`
+
+// register defines get's flags (igwn-robot-get's short options among
+// them) and their help groups.
+func (o *getOptions) register(fl *pflag.FlagSet, minsecs *int, verbosity *countFlag, version *bool) {
+	fl.StringVarP(&o.out, "outfile", "o", "", "write the token to `FILE` (default: WLCG bearer token discovery, see: credmon-token path; "+
+		"also --bearertokenfile, igwn-robot-get's name)")
+	fl.IntVarP(minsecs, "minsecs", "m", 3600, "do nothing when the existing token has more than `N` seconds left (and the requested audience and scopes)")
+	fl.StringVar(&o.audience, "audience", "", "request a token for the audience `AUD` (several: space separated; with Vault also comma separated)")
+	fl.StringVar(&o.scope, "scope", "", "request these `SCOPES` (space separated; with Vault also comma separated; also --scopes, htgettoken's name)")
+	fl.StringVar(&o.audienceMode, "audience-mode", "audience", "how the audience is sent: `MODE` audience, resource (RFC 8707) or both")
 	fl.BoolVar(&o.noNewline, "no-newline", false, "write the token without a trailing newline")
-	var verbosity countFlag
-	fl.Var(&verbosity, "v", "say what was done and why (igwn-robot-get's -v, -vv: the same)")
-	fl.Var(&verbosity, "verbose", "same as -v")
-	var version bool
-	fl.BoolVar(&version, "V", false, "print the version and exit")
+	fl.StringVar(&o.account, "account", "", "the stored account `NAME` (credmon-token setup / oidc-gen) to refresh")
+	fl.StringVar(&o.token, "token", "", "use the account, audience and scope of this [token `NAME`] of config.ini (flags override them)")
+	fl.StringVar(&o.config, "config", "", "config.ini `FILE` for --token (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
+	o.af.register(fl)
+	fl.StringVar(&o.clientID, "client-id", "", "client credentials grant with this client `ID` (no account needed)")
+	fl.StringVar(&o.secretFile, "client-secret-file", "", "the client's secret, for --client-id, in `FILE`")
+	fl.StringVar(&o.tokenURL, "token-url", "", "token endpoint `URL` for --client-id (default: discovered from --issuer)")
+	fl.StringVarP(&o.issuer, "issuer", "i", "", "`ISSUER`: discovery for --client-id, and the first login when the account does not exist yet; "+
+		"with Vault, the issuer's name in Vault (default "+defaultVaultIssuer+")")
 	o.vf.register(fl)
 	o.cf.register(fl)
-	fl.Usage = func() {
-		fmt.Fprintln(s.err, "usage: credmon-token get [--account NAME | --client-id ID ...] [--minsecs N] [flags]\n"+
-			"       credmon-token get [PRINCIPAL] [--keytab FILE] [--vaultserver HOST] [--minsecs N] [flags]   (Vault, igwn-robot-get's command line)\n\n"+
-			"Keeps a bearer token file fresh for cron jobs and scripts (igwn-robot-get's job): when the\n"+
-			"existing file still has more than --minsecs seconds (and the requested audience and scopes), it\n"+
-			"does nothing, with no network; else it refreshes the account (or asks Vault) and writes the new token.\n\n"+
-			"Vault is the source when a principal, --keytab, --ccache, --vaultserver, --credkey, --role or\n"+
-			"--vaulttokenfile is given, or when none of --account, --client-id, --token is and $KRB5_KTNAME is set.\n\n"+
-			"--condor also stores a credential in HTCondor's credd for jobs with use_oauth_services: with Vault,\n"+
-			"igwn-robot-get's --condor (SEC_CREDENTIAL_GETTOKEN_OPTS must be exactly --credkey=K --role=R --vaultserver=V;\n"+
-			"--outfile, --minsecs, --vaulttokenfile and --vaulttokenminttl are then ignored); with an account or client\n"+
-			"credentials, after the token file is fresh, a self-describing .top the credmon refreshes (--condor-store=exchange)\n"+
-			"or the access token itself (plain, -P), stored only when credd lacks it or the token changed.\n\n"+
-			"SIGTERM, SIGINT or SIGQUIT starts no refresh; one already sent finishes (within --timeout), its rotated\n"+
-			"refresh token is saved and the token written. Then get exits 143 or 130.")
-		fl.PrintDefaults()
+	countVarP(fl, verbosity, "verbose", "v", "say what was done and why (igwn-robot-get's -v, -vv: the same)")
+	fl.BoolVarP(version, "version", "V", false, "print the version and exit")
+	aliases(fl, map[string]string{"bearertokenfile": "outfile", "scopes": "scope", "kerberos-keytab": "keytab", "kerberos-ccache": "ccache"})
+	group(fl, "Token file", "outfile", "minsecs", "audience", "scope", "audience-mode", "no-newline")
+	group(fl, "Account (oidc-agent) and client credentials", "account", "token", "config", "config-dir", "pw-file", "pw-env", "pw-fd",
+		"client-id", "client-secret-file", "token-url", "issuer")
+	group(fl, "Vault (igwn-robot-get, htgettoken)", "keytab", "ccache", "vaultserver", "credkey", "role",
+		"vaulttokenfile", "vaulttokenminttl", "cafile", "capath")
+	group(fl, "HTCondor", "condor", "condor-service", "condor-store")
+}
+
+func newGetCmd(a *app) *cobra.Command {
+	var o getOptions
+	var minsecs int
+	var verbosity countFlag
+	var version bool
+	cmd := &cobra.Command{
+		Use:     "get [PRINCIPAL] [flags]",
+		Short:   "write a fresh bearer token where WLCG Bearer Token Discovery finds it",
+		Long:    getLong,
+		Example: getExample,
+		Args:    positional(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if version {
+				fmt.Fprintf(a.s.out, "credmon-token %s\n", Version)
+				return nil
+			}
+			if len(args) == 1 {
+				o.vf.principal = args[0]
+			}
+			o.verbose = verbosity > 0
+			o.minsecs = time.Duration(minsecs) * time.Second
+			a.code = o.run(cmd.Context(), a.s, cmd.Flags(), a.args)
+			return nil
+		},
 	}
-	positional, err := parseInterleaved(fl, expandShortCount(args, "v"))
-	if err != nil {
-		return exitUsage
-	}
-	if version {
-		fmt.Fprintf(s.out, "credmon-token %s\n", Version)
-		return exitOK
-	}
-	switch len(positional) {
-	case 0:
-	case 1:
-		o.vf.principal = positional[0]
-	default:
-		fl.Usage()
-		return exitUsage
-	}
-	o.verbose = verbosity > 0
-	o.vf.vault = o.vf.selected(fl, &o)
+	o.register(cmd.Flags(), &minsecs, &verbosity, &version)
+	completeFiles(cmd, "outfile", "config", "pw-file", "client-secret-file", "keytab", "ccache", "vaulttokenfile", "cafile")
+	completeDirs(cmd, "config-dir", "capath")
+	completeValues(cmd, "audience-mode", "audience", "resource", "both")
+	completeValues(cmd, "condor-store", condorStoreAuto, condorStoreExchange, condorStorePlain)
+	// PRINCIPAL: nothing to offer, and not a file name.
+	cmd.ValidArgsFunction = cobra.NoFileCompletions
+	return cmd
+}
+
+// run is get, its flags parsed; args are the command line's words (for
+// messages that echo the user's spelling of a flag).
+func (o *getOptions) run(ctx context.Context, s *stdio, fl *pflag.FlagSet, args []string) int {
+	o.vf.vault = o.vf.selected(fl, o)
 	if o.vf.vault && (o.account != "" || o.clientID != "" || o.token != "") {
 		return fail(s, "get", configErrorf("Vault (a principal, --keytab, --vaultserver ...) and --account, --client-id or --token are different sources: give one"))
 	}
-	o.minsecs = time.Duration(minsecs) * time.Second
 	if o.cf.on && o.vf.vault {
-		return o.runCondorVault(ctx, s, fl)
+		return o.runCondorVault(ctx, s, fl, args)
 	}
 	if !o.cf.on && (o.cf.service != "" || o.cf.store != condorStoreAuto) {
 		return fail(s, "get", configErrorf("--condor-service and --condor-store need --condor"))
@@ -385,21 +413,34 @@ func (o *getOptions) fromConfig() error {
 	return nil
 }
 
-func runPath(_ context.Context, args []string, s *stdio) int {
-	if len(args) > 0 {
-		fmt.Fprintln(s.err, "usage: credmon-token path   (prints where get writes: $BEARER_TOKEN_FILE, else $XDG_RUNTIME_DIR/bt_u<uid>, else /tmp/bt_u<uid>)")
-		return exitUsage
+func newPathCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "path",
+		Short: "print where get writes the bearer token",
+		Long:  "Prints where get writes the bearer token (WLCG Bearer Token Discovery): $BEARER_TOKEN_FILE,\nelse $XDG_RUNTIME_DIR/bt_u<uid>, else /tmp/bt_u<uid>.",
+		Args:  positional(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
+			fmt.Fprintln(a.s.out, loc.Path)
+			return nil
+		},
 	}
-	loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
-	fmt.Fprintln(s.out, loc.Path)
-	return exitOK
 }
 
-func runDecode(_ context.Context, args []string, s *stdio) int {
-	if len(args) > 1 {
-		fmt.Fprintln(s.err, "usage: credmon-token decode [FILE]   (default: the discovered bearer token)")
-		return exitUsage
+func newDecodeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "decode [FILE]",
+		Short: "print a token's claims with dates (no signature check)",
+		Long:  "Prints the claims of the token in FILE (default: the discovered bearer token) with its dates;\nthe signature is not checked.",
+		Args:  positional(cobra.MaximumNArgs(1)),
+		RunE: func(_ *cobra.Command, args []string) error {
+			a.code = runDecode(args, a.s)
+			return nil
+		},
 	}
+}
+
+func runDecode(args []string, s *stdio) int {
 	var tok string
 	var err error
 	if len(args) == 1 {

@@ -48,60 +48,9 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, io *stdio) int
-}
-
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
-}
-
-var commands = []command{
-	{"setup", "log in once with the device flow and store the account (oidc-agent format)", runSetup},
-	{"get", "write a fresh bearer token where WLCG Bearer Token Discovery finds it", runGet},
-	{"renew", "renew every [token] of osg-token-renewer's config.ini (--watch: stay running)", runRenew},
-	{"status", "show every configured token and account, and what needs attention", runStatus},
-	{"path", "print where get writes the bearer token", runPath},
-	{"decode", "print a token's claims with dates (no signature check)", runDecode},
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: credmon-token COMMAND [flags]   (credmon-token COMMAND -h for its flags)\n\n")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, "\nexit status: 0 ok, 1 failure, 2 usage, 3 configuration (also an http:// issuer without --insecure;\n"+
-		"with get --condor a SEC_CREDENTIAL_GETTOKEN_OPTS that is not this robot's, or credd holding other scopes),\n"+
-		"4 a human must log in (run setup), 5 issuer unreachable, 6 issuer refused, 7 file permissions (also a\n"+
-		"token path that is a directory or FIFO), 130/131/143 get or renew stopped by SIGINT/SIGQUIT/SIGTERM (renew --watch: 0):\n"+
-		"no refresh was started after the signal, one already sent was finished and saved (bounded by get's\n"+
-		"--timeout; renew's per-token timeout and --timeout)\n")
-}
-
-func run(args []string, in io.Reader, out, errw io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(errw)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] == "--version" || args[0] == "version" {
-		fmt.Fprintf(out, "credmon-token %s\n", Version)
-		return exitOK
-	}
-	ctx, stop := notifyStop(context.Background())
-	defer stop()
-	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(ctx, args[1:], &stdio{in: in, out: out, err: errw})
-		}
-	}
-	fmt.Fprintf(errw, "credmon-token: unknown command %q\n\n", args[0])
-	usage(errw)
-	return exitUsage
 }
 
 // stopped is the cause of the commands' context when a stop signal

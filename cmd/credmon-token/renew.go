@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/internal/sdnotify"
@@ -37,17 +38,17 @@ type renewFlags struct {
 	clientTimeout time.Duration
 }
 
-func (r *renewFlags) register(fl *flag.FlagSet) {
-	fl.StringVar(&r.config, "config", "", "osg-token-renewer's config.ini (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
-	fl.StringVar(&r.accountDir, "config-dir", "", "oidc-agent account directory (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
-	fl.StringVar(&r.lock, "lock", "", "lock file that keeps two runs apart (default, however renew is started: $RUNTIME_DIRECTORY/renew.lock; "+
+func (r *renewFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&r.config, "config", "", "osg-token-renewer's config.ini `FILE` (default $"+renewer.EnvConfigPath+", else "+renewer.DefaultConfigPath+")")
+	fl.StringVar(&r.accountDir, "config-dir", "", "oidc-agent account directory `DIR` (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
+	fl.StringVar(&r.lock, "lock", "", "lock `FILE` that keeps two runs apart (default, however renew is started: $RUNTIME_DIRECTORY/renew.lock; "+
 		"as root or the owner of /run/credmon-token, /run/credmon-token/renew.lock; else $XDG_RUNTIME_DIR/credmon-token/renew.lock; "+
 		"else $TMPDIR/credmon-token-<uid>/renew.lock)")
-	fl.DurationVar(&r.timeout, "timeout", renewer.DefaultRunTimeout, "bound on the whole run (not with --watch)")
-	fl.StringVar(&r.state, "state", "", "where renew records each token's last outcome for status (default, however renew is started: $STATE_DIRECTORY/status.json; "+
+	fl.DurationVar(&r.timeout, "timeout", renewer.DefaultRunTimeout, "bound of `DURATION` on the whole run (not with --watch)")
+	fl.StringVar(&r.state, "state", "", "`FILE` where renew records each token's last outcome for status (default, however renew is started: $STATE_DIRECTORY/status.json; "+
 		"as root or the owner of "+serviceStateDir+", "+rootStatePath+"; else ${XDG_STATE_HOME:-~/.local/state}/credmon-token/status.json)")
 	fl.BoolVar(&r.insecure, "insecure", false, "allow http:// issuers (tests and labs only)")
-	fl.BoolVar(&r.verbose, "v", false, "log every token, not only failures")
+	fl.BoolVarP(&r.verbose, "verbose", "v", false, "log every token, not only failures")
 }
 
 func (r *renewFlags) path() string {
@@ -87,37 +88,42 @@ func (r *renewFlags) renewer(s *stdio) (*renewer.Renewer, error) {
 	}, nil
 }
 
-func runRenew(ctx context.Context, args []string, s *stdio) int {
-	fl := flag.NewFlagSet("credmon-token renew", flag.ContinueOnError)
-	fl.SetOutput(s.err)
+func newRenewCmd(a *app) *cobra.Command {
 	var rf renewFlags
-	rf.register(fl)
-	watch := fl.Bool("watch", false, "stay running: renew each token from its own expiry (SIGHUP reloads config.ini)")
-	fl.Usage = func() {
-		fmt.Fprintln(s.err, "usage: credmon-token renew [--watch] [flags]\n\n"+
-			"Renews every [token] of osg-token-renewer's config.ini (read unchanged): refresh-token accounts\n"+
-			"stored by oidc-gen or credmon-token setup, and client-credentials accounts. Every token is tried;\n"+
-			"the exit status is non-zero when any failed (4 when a human must log in again).\n\n"+
-			"Runs exclude each other with --lock, whose default is the same for the systemd unit, the timer\n"+
-			"and a manual run; each token's refresh holds its oidc-agent account file locked, so a concurrent\n"+
-			"`credmon-token get` of the same account waits instead of reusing its refresh token. Outcomes are\n"+
-			"recorded in --state after every run and every --watch round, for `credmon-token status`.\n\n"+
-			"SIGTERM, SIGINT or SIGQUIT starts no new refresh; the ones already sent finish (each within its token's\n"+
-			"timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).")
-		fl.PrintDefaults()
+	var watch bool
+	cmd := &cobra.Command{
+		Use:   "renew [--watch] [flags]",
+		Short: "renew every [token] of osg-token-renewer's config.ini (--watch: stay running)",
+		Long: `Renews every [token] of osg-token-renewer's config.ini (read unchanged): refresh-token accounts
+stored by oidc-gen or credmon-token setup, and client-credentials accounts. Every token is tried;
+the exit status is non-zero when any failed (4 when a human must log in again).
+
+Runs exclude each other with --lock, whose default is the same for the systemd unit, the timer
+and a manual run; each token's refresh holds its oidc-agent account file locked, so a concurrent
+` + "`credmon-token get`" + ` of the same account waits instead of reusing its refresh token. Outcomes are
+recorded in --state after every run and every --watch round, for ` + "`credmon-token status`" + `.
+
+SIGTERM, SIGINT or SIGQUIT starts no new refresh; the ones already sent finish (each within its token's
+timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).`,
+		Args: positional(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.code = runRenew(cmd.Context(), a.s, &rf, watch)
+			return nil
+		},
 	}
-	if err := fl.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fl.NArg() > 0 {
-		fl.Usage()
-		return exitUsage
-	}
+	rf.register(cmd.Flags())
+	completeFiles(cmd, "config", "lock", "state")
+	completeDirs(cmd, "config-dir")
+	cmd.Flags().BoolVar(&watch, "watch", false, "stay running: renew each token from its own expiry (SIGHUP reloads config.ini)")
+	return cmd
+}
+
+func runRenew(ctx context.Context, s *stdio, rf *renewFlags, watch bool) int {
 	r, err := rf.renewer(s)
 	if err != nil {
 		return fail(s, "renew", err)
 	}
-	if *watch {
+	if watch {
 		return renewWatch(ctx, r, s)
 	}
 	// A stop (ctx cancelled) lets the requests already sent finish within
@@ -442,15 +448,36 @@ type accountStatus struct {
 // expiry is known will soon need a human.
 const ReloginWarning = 7 * 24 * time.Hour
 
-func runStatus(_ context.Context, args []string, s *stdio) int {
-	fl := flag.NewFlagSet("credmon-token status", flag.ContinueOnError)
-	fl.SetOutput(s.err)
+func newStatusCmd(a *app) *cobra.Command {
 	var rf renewFlags
-	rf.register(fl)
-	asJSON := fl.Bool("json", false, "print JSON")
-	if err := fl.Parse(args); err != nil {
-		return exitUsage
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [--json] [flags]",
+		Short: "show every configured token and account, and what needs attention",
+		Long: "Shows every [token] and account of osg-token-renewer's config.ini: the token file's expiry, renew's\n" +
+			"last outcome (--state) and what needs a human. The exit status is 1 when anything needs attention.",
+		Args: positional(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			a.code = runStatus(a.s, &rf, asJSON)
+			return nil
+		},
 	}
+	fl := cmd.Flags()
+	rf.register(fl)
+	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	completeFiles(cmd, "config", "state")
+	completeDirs(cmd, "config-dir")
+	// renew's flags that status does not use: accepted, as they always
+	// were, but not offered.
+	for _, n := range []string{"lock", "timeout", "insecure", "verbose"} {
+		if err := fl.MarkHidden(n); err != nil {
+			panic(err)
+		}
+	}
+	return cmd
+}
+
+func runStatus(s *stdio, rf *renewFlags, asJSON bool) int {
 	cfg, err := renewer.LoadConfig(rf.path())
 	if err != nil {
 		return fail(s, "status", configError{err})
@@ -478,7 +505,7 @@ func runStatus(_ context.Context, args []string, s *stdio) int {
 		}
 		accts = append(accts, as)
 	}
-	if *asJSON {
+	if asJSON {
 		b, _ := json.MarshalIndent(map[string]any{"config": cfg.Path, "tokens": toks, "accounts": accts}, "", "  ")
 		fmt.Fprintln(s.out, string(b))
 		return code

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/internal/tokenclient"
@@ -29,12 +30,12 @@ type accountFlags struct {
 	insec   bool
 }
 
-func (a *accountFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&a.dir, "config-dir", "", "oidc-agent account directory (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
-	fs.StringVar(&a.pwFile, "pw-file", "", "read the account's encryption password from the first line of this file")
-	fs.StringVar(&a.pwEnv, "pw-env", "", "read the password from this environment variable (default "+oidcagent.EnvPassword+" when set)")
-	fs.IntVar(&a.pwFD, "pw-fd", -1, "read the password from this file descriptor (e.g. 9 with 9<file)")
-	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "bound on each request to the issuer")
+func (a *accountFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&a.dir, "config-dir", "", "oidc-agent account directory `DIR` (default: $OIDC_CONFIG_DIR, ~/.config/oidc-agent, ~/.oidc-agent)")
+	fs.StringVar(&a.pwFile, "pw-file", "", "read the account's encryption password from the first line of this `FILE`")
+	fs.StringVar(&a.pwEnv, "pw-env", "", "read the password from this environment variable `VAR` (default "+oidcagent.EnvPassword+" when set)")
+	fs.IntVar(&a.pwFD, "pw-fd", -1, "read the password from this file descriptor `FD` (e.g. 9 with 9<file)")
+	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "bound of `DURATION` on each request to the issuer")
 	fs.BoolVar(&a.insec, "insecure", false, "allow http:// issuers (tests and labs only)")
 }
 
@@ -78,51 +79,82 @@ func (a *accountFlags) client() *tokenclient.Client {
 		AudienceMode: tokenclient.AudienceAuto}
 }
 
-func runSetup(ctx context.Context, args []string, s *stdio) int {
-	fl := flag.NewFlagSet("credmon-token setup", flag.ContinueOnError)
-	fl.SetOutput(s.err)
-	var af accountFlags
-	af.register(fl)
-	issuer := fl.String("issuer", "", "the issuer URL (OIDC discovery)")
-	scope := fl.String("scope", "", "scopes to request, space separated (default: asked at a terminal, from the issuer's scopes_supported; else openid offline_access); offline_access is always added")
-	listScopes := fl.Bool("list-scopes", false, "print the issuer's scopes_supported, one per line, and exit")
-	audience := fl.String("audience", "", "audience to request at login")
-	manual := fl.Bool("manual", false, "use a pre-registered client (--client-id, --client-secret-file) instead of dynamic registration")
-	clientID := fl.String("client-id", "", "pre-registered client id (implies --manual)")
-	secretFile := fl.String("client-secret-file", "", "file holding the pre-registered client's secret (none: a public client)")
-	authPost := fl.Bool("client-secret-post", false, "a pre-registered client authenticates with form parameters instead of HTTP Basic")
-	configIni := fl.String("print-config-for", "", "password file path to show in the printed [account] section (default: --pw-file, or the file behind --pw-fd)")
-	fl.Usage = func() {
-		fmt.Fprintln(s.err, "usage: credmon-token setup NAME --issuer URL [flags]\n\n"+
-			"Logs in once with the OAuth2 device flow (RFC 8628) and stores the account NAME, encrypted, in\n"+
-			"oidc-agent's account format, so credmon-token (and oidc-agent) can refresh it without a human.\n"+
-			"Prints the [account NAME] section to add to osg-token-renewer's config.ini.")
-		fl.PrintDefaults()
+// setupFlags are setup's flags.
+type setupFlags struct {
+	af                                accountFlags
+	issuer, scope, audience, clientID string
+	secretFile, configIni             string
+	listScopes, manual, authPost      bool
+}
+
+func newSetupCmd(a *app) *cobra.Command {
+	var f setupFlags
+	cmd := &cobra.Command{
+		Use:   "setup NAME --issuer URL [flags]",
+		Short: "log in once with the device flow and store the account (oidc-agent format)",
+		Long: "Logs in once with the OAuth2 device flow (RFC 8628) and stores the account NAME, encrypted, in\n" +
+			"oidc-agent's account format, so credmon-token (and oidc-agent) can refresh it without a human.\n" +
+			"Prints the [account NAME] section to add to osg-token-renewer's config.ini.\n\n" +
+			"With --list-scopes and --issuer (no NAME), prints the issuer's scopes_supported.",
+		Example: "  credmon-token setup robot --issuer https://issuer.example --pw-file /etc/osg/tokens/robot.pw\n" +
+			"  credmon-token setup --issuer https://issuer.example --list-scopes",
+		Args: positional(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var name string
+			if len(args) == 1 {
+				name = args[0]
+			}
+			if f.listScopes && f.issuer != "" && name == "" {
+				a.code = listScopes(cmd.Context(), a.s, &f)
+				return nil
+			}
+			if name == "" || f.issuer == "" {
+				return usageErrorf(cmd, "give the account NAME and --issuer URL")
+			}
+			a.code = runSetup(cmd.Context(), a.s, name, &f)
+			return nil
+		},
 	}
-	name, rest := splitName(args)
-	if err := fl.Parse(rest); err != nil {
-		return exitUsage
+	fl := cmd.Flags()
+	fl.StringVar(&f.issuer, "issuer", "", "the issuer `URL` (OIDC discovery)")
+	fl.StringVar(&f.scope, "scope", "", "`SCOPES` to request, space separated (default: asked at a terminal, from the issuer's scopes_supported; "+
+		"else openid offline_access); offline_access is always added")
+	fl.BoolVar(&f.listScopes, "list-scopes", false, "print the issuer's scopes_supported, one per line, and exit")
+	fl.StringVar(&f.audience, "audience", "", "audience `AUD` to request at login")
+	f.af.register(fl)
+	fl.StringVar(&f.configIni, "print-config-for", "", "password `FILE` path to show in the printed [account] section (default: --pw-file, or the file behind --pw-fd)")
+	fl.BoolVar(&f.manual, "manual", false, "use a pre-registered client (--client-id, --client-secret-file) instead of dynamic registration")
+	fl.StringVar(&f.clientID, "client-id", "", "pre-registered client `ID` (implies --manual)")
+	fl.StringVar(&f.secretFile, "client-secret-file", "", "`FILE` holding the pre-registered client's secret (none: a public client)")
+	fl.BoolVar(&f.authPost, "client-secret-post", false, "a pre-registered client authenticates with form parameters instead of HTTP Basic")
+	completeFiles(cmd, "client-secret-file", "print-config-for", "pw-file")
+	completeDirs(cmd, "config-dir")
+	group(fl, "Login", "issuer", "scope", "list-scopes", "audience")
+	group(fl, "Account", "config-dir", "pw-file", "pw-env", "pw-fd", "print-config-for")
+	group(fl, "Pre-registered client", "manual", "client-id", "client-secret-file", "client-secret-post")
+	return cmd
+}
+
+// listScopes is setup --list-scopes: the issuer's scopes_supported.
+func listScopes(ctx context.Context, s *stdio, f *setupFlags) int {
+	md, err := f.af.client().Discover(ctx, f.issuer)
+	if err != nil {
+		return fail(s, "setup", fmt.Errorf("discovery at %s: %w", f.issuer, err))
 	}
-	if *listScopes && *issuer != "" && fl.NArg() == 0 {
-		md, err := af.client().Discover(ctx, *issuer)
-		if err != nil {
-			return fail(s, "setup", fmt.Errorf("discovery at %s: %w", *issuer, err))
-		}
-		for _, sc := range md.ScopesSupported {
-			fmt.Fprintln(s.out, sc)
-		}
-		return exitOK
+	for _, sc := range md.ScopesSupported {
+		fmt.Fprintln(s.out, sc)
 	}
-	if name == "" || fl.NArg() > 0 || *issuer == "" {
-		fl.Usage()
-		return exitUsage
-	}
+	return exitOK
+}
+
+func runSetup(ctx context.Context, s *stdio, name string, f *setupFlags) int {
+	af := f.af
 	if err := oidcagent.ValidName(name); err != nil {
 		return fail(s, "setup", configError{err})
 	}
-	p := setupParams{name: name, issuer: *issuer, scope: *scope, audience: *audience, clientID: *clientID,
-		secretFile: *secretFile, manual: *manual || *clientID != "", authPost: *authPost, af: af,
-		pwPath: passwordFileForConfig(*configIni, af)}
+	p := setupParams{name: name, issuer: f.issuer, scope: f.scope, audience: f.audience, clientID: f.clientID,
+		secretFile: f.secretFile, manual: f.manual || f.clientID != "", authPost: f.authPost, af: af,
+		pwPath: passwordFileForConfig(f.configIni, af)}
 	pw, err := af.password()
 	if err != nil {
 		return fail(s, "setup", err)
@@ -312,15 +344,6 @@ func askScopes(s *stdio, supported []string) []string {
 	fmt.Fprintf(s.err, "Scopes to request, space separated (WLCG paths may be narrowed, e.g. storage.read:/data)\n[openid offline_access]: ")
 	line, _ := bufio.NewReader(s.in).ReadString('\n')
 	return strings.Fields(line)
-}
-
-// splitName takes a leading NAME argument so that flags may follow it
-// (Go's flag package stops at the first non-flag).
-func splitName(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
-	}
-	return "", args
 }
 
 // registrationScopes is what a client may be registered for: a WLCG path

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/producer/kerberos"
@@ -39,41 +40,32 @@ type vaultFlags struct {
 	caPath      string
 }
 
-func (v *vaultFlags) register(fl *flag.FlagSet) {
-	for _, n := range []string{"k", "keytab", "kerberos-keytab"} {
-		fl.StringVar(&v.keytab, n, "", "Vault: log in to Kerberos with this keytab (default $KRB5_KTNAME)")
-	}
-	for _, n := range []string{"c", "ccache", "kerberos-ccache"} {
-		fl.StringVar(&v.ccache, n, "", "Vault without a keytab: use the ticket-granting ticket of this ticket cache (default $KRB5CCNAME);\n"+
-			"with a keytab it is ignored: no ticket cache is ever written")
-	}
-	for _, n := range []string{"a", "vaultserver"} {
-		fl.StringVar(&v.server, n, "", "Vault server, host or https://host:port (default "+defaultVaultServer+")")
-	}
-	fl.StringVar(&v.credkey, "credkey", "", "Vault: the credential's key (default: the principal without @REALM)")
-	for _, n := range []string{"r", "role"} {
-		fl.StringVar(&v.role, n, "", "Vault: the role (default: the principal's first component)")
-	}
-	fl.StringVar(&v.tokenFile, "vaulttokenfile", "", "Vault: cache the Vault token here (default /tmp/vt_u<uid>)")
-	fl.StringVar(&v.tokenMinTTL, "vaulttokenminttl", defaultVaultTokenMinTTL, "Vault: log in again when the cached Vault token has less than this left (N[smhd])")
-	fl.StringVar(&v.caFile, "cafile", "", "Vault: trust the CAs of this PEM file instead of the system's")
-	fl.StringVar(&v.caPath, "capath", "", "Vault: trust the CAs of this directory (e.g. /etc/grid-security/certificates); default $X509_CERT_DIR when set")
+func (v *vaultFlags) register(fl *pflag.FlagSet) {
+	fl.StringVarP(&v.keytab, "keytab", "k", "", "Vault: log in to Kerberos with this keytab `FILE` (default $KRB5_KTNAME; also --kerberos-keytab)")
+	fl.StringVarP(&v.ccache, "ccache", "c", "", "Vault without a keytab: use the ticket-granting ticket of this ticket cache `FILE` (default $KRB5CCNAME); "+
+		"with a keytab it is ignored: no ticket cache is ever written (also --kerberos-ccache)")
+	fl.StringVarP(&v.server, "vaultserver", "a", "", "Vault server, `HOST` or https://host:port (default "+defaultVaultServer+")")
+	fl.StringVar(&v.credkey, "credkey", "", "Vault: the credential's `KEY` (default: the principal without @REALM)")
+	fl.StringVarP(&v.role, "role", "r", "", "Vault: the `ROLE` (default: the principal's first component)")
+	fl.StringVar(&v.tokenFile, "vaulttokenfile", "", "Vault: cache the Vault token in `FILE` (default /tmp/vt_u<uid>)")
+	fl.StringVar(&v.tokenMinTTL, "vaulttokenminttl", defaultVaultTokenMinTTL, "Vault: log in again when the cached Vault token has less than `TTL` left (N[smhd])")
+	fl.StringVar(&v.caFile, "cafile", "", "Vault: trust the CAs of this PEM `FILE` instead of the system's")
+	fl.StringVar(&v.caPath, "capath", "", "Vault: trust the CAs of this `DIR` (e.g. /etc/grid-security/certificates); default $X509_CERT_DIR when set")
 }
 
 // vaultOnly are the flags that only make sense with Vault: any of them
-// selects it.
+// selects it (canonical names: the aliases normalize to them).
 var vaultOnly = map[string]bool{
-	"k": true, "keytab": true, "kerberos-keytab": true, "c": true, "ccache": true, "kerberos-ccache": true,
-	"a": true, "vaultserver": true, "credkey": true, "r": true, "role": true,
+	"keytab": true, "ccache": true, "vaultserver": true, "credkey": true, "role": true,
 	"vaulttokenfile": true, "vaulttokenminttl": true, "cafile": true, "capath": true,
 }
 
 // selected reports whether get reads from Vault: a principal or a
 // Vault-only flag was given, or no other source was named and
 // $KRB5_KTNAME is set (igwn-robot-get's keytab default).
-func (v *vaultFlags) selected(fl *flag.FlagSet, o *getOptions) bool {
+func (v *vaultFlags) selected(fl *pflag.FlagSet, o *getOptions) bool {
 	sel := v.principal != ""
-	fl.Visit(func(f *flag.Flag) {
+	fl.Visit(func(f *pflag.Flag) {
 		if vaultOnly[f.Name] {
 			sel = true
 		}
@@ -82,64 +74,6 @@ func (v *vaultFlags) selected(fl *flag.FlagSet, o *getOptions) bool {
 		return true
 	}
 	return o.account == "" && o.clientID == "" && o.token == "" && os.Getenv("KRB5_KTNAME") != ""
-}
-
-// countFlag is a flag given several times (-v -v, or -vv through
-// expandShortCount), as argparse's "count".
-type countFlag int
-
-func (c *countFlag) String() string { return strconv.Itoa(int(*c)) }
-func (c *countFlag) Set(s string) error {
-	on, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	if on {
-		*c++
-	} else {
-		*c = 0
-	}
-	return nil
-}
-func (c *countFlag) IsBoolFlag() bool { return true }
-
-// expandShortCount turns argparse's bundled -vv into -v -v; Go's flag
-// package would read it as a flag named "vv".
-func expandShortCount(args []string, name string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && strings.Trim(a[1:], name) == "" {
-			for range a[1:] {
-				out = append(out, "-"+name)
-			}
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-// parseInterleaved parses flags before and after positional arguments,
-// as argparse does (igwn-robot-get PRINCIPAL --keytab FILE), and returns
-// the positional ones.
-func parseInterleaved(fl *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fl.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fl.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
 }
 
 // vaultSource builds the Vault source from igwn-robot-get's flags. It

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/producer/source"
 )
@@ -26,18 +27,21 @@ func TestParseTTLReadsHtgettokensDurations(t *testing.T) {
 }
 
 // TestInterleavedFlagsAndBundledCount protects argparse's forms that Go's
-// flag package does not take by itself: options after the positional
-// principal, and -vv.
+// flag package did not take by itself: options after the positional
+// principal, and -vv; and "--" ending the options.
 func TestInterleavedFlagsAndBundledCount(t *testing.T) {
-	fl := flag.NewFlagSet("t", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
+	var o getOptions
+	var minsecs int
 	var v countFlag
-	var k string
-	fl.Var(&v, "v", "")
-	fl.StringVar(&k, "k", "", "")
-	pos, err := parseInterleaved(fl, expandShortCount([]string{"robot/host", "-vv", "-k", "kt", "-v", "--", "-x"}, "v"))
-	if err != nil || !slices.Equal(pos, []string{"robot/host", "-x"}) || v != 3 || k != "kt" {
-		t.Fatalf("positional %q, -v %d, -k %q, err %v; want [robot/host -x], 3, kt", pos, v, k, err)
+	var version bool
+	fl := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	o.register(fl, &minsecs, &v, &version)
+	if err := fl.Parse(goFlagSpellings(fl, []string{"robot/host", "-vv", "-k", "kt", "-v", "--", "-x"})); err != nil {
+		t.Fatal(err)
+	}
+	if pos := fl.Args(); !slices.Equal(pos, []string{"robot/host", "-x"}) || v != 3 || o.vf.keytab != "kt" {
+		t.Fatalf("positional %q, -v %d, -k %q; want [robot/host -x], 3, kt", pos, v, o.vf.keytab)
 	}
 	if got := source.SplitList("a,b c,,d"); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
 		t.Errorf("splitList = %q", got)

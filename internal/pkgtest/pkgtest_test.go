@@ -25,7 +25,8 @@ const testVersion = "9.8.7"
 // wantFiles is every file the packages install and its mode. Directories
 // are not listed (the package managers create them 0755 root). Files under
 // /usr/share/doc/credmon are checked apart (they follow docs/ and
-// examples/): regular, 0644.
+// examples/): regular, 0644; so are the man pages beyond the three listed
+// (one per credmon-token command).
 var wantFiles = map[string]fs.FileMode{
 	"/usr/sbin/credmon":                                         0o755,
 	"/usr/sbin/credmon-web":                                     0o755,
@@ -39,6 +40,9 @@ var wantFiles = map[string]fs.FileMode{
 	"/usr/lib/tmpfiles.d/credmon-token.conf":                    0o644,
 	"/etc/sysconfig/credmon-token":                              0o644,
 	"/usr/share/doc/credmon/README.md":                          0o644,
+	"/usr/share/man/man1/credmon-token.1":                       0o644,
+	"/usr/share/man/man1/credmon-token-get.1":                   0o644,
+	"/usr/share/man/man1/credmon-producer.1":                    0o644,
 	"/usr/share/doc/credmon/examples/condor/40-credmon.conf":    0o644,
 }
 
@@ -183,7 +187,7 @@ func checkModes(t *testing.T, format string, files map[string]string) {
 		if _, ok := wantFiles[path]; ok {
 			continue
 		}
-		if !strings.HasPrefix(path, "/usr/share/doc/credmon/") {
+		if !strings.HasPrefix(path, "/usr/share/doc/credmon/") && !strings.HasPrefix(path, "/usr/share/man/man1/credmon-") {
 			t.Errorf("%s: unexpected file %s (%s): add it to wantFiles", format, path, got)
 		} else if got != "-rw-r--r-- root:root" {
 			t.Errorf("%s: %s is %q; want -rw-r--r-- root:root", format, path, got)

@@ -210,11 +210,20 @@ func ParseArgs(condorOpts, args []string) (Flags, []Request, error) {
 
 // getopts consumes leading options the way bash's getopts does: it stops
 // at the first argument that is not an option ("-" alone is not one) and
-// after "--".
+// after "--". --verbose and --debug, the long names credmon-producer's
+// help gives -v and -d, are accepted too (the script's getopts has no
+// long options; nothing valid there changes meaning).
 func getopts(f *Flags, args []string) ([]string, error) {
 	for i, a := range args {
-		if a == "--" {
+		switch a {
+		case "--":
 			return args[i+1:], nil
+		case "--verbose":
+			f.Verbose = true
+			continue
+		case "--debug":
+			f.Debug, f.Verbose = true, true
+			continue
 		}
 		if len(a) < 2 || a[0] != '-' {
 			return args[i:], nil
