@@ -58,11 +58,13 @@ func runCheckBinary(t *testing.T, cfgFile string, args ...string) (string, int) 
 	return out.String(), code
 }
 
+type checkProblem struct{ Severity, Knob, What, Fix string }
+
 type checkJSON struct {
 	Version   int
 	Providers []struct{ Name, Type string }
-	Errors    []struct{ Severity, Knob, What, Fix string }
-	Warnings  []struct{ Severity, Knob, What, Fix string }
+	Errors    []checkProblem
+	Warnings  []checkProblem
 }
 
 // TestCheckExamples runs the built binary against the example drop-ins:
