@@ -193,6 +193,18 @@ func checkModes(t *testing.T, format string, files map[string]string) {
 			t.Errorf("%s: %s is %q; want -rw-r--r-- root:root", format, path, got)
 		}
 	}
+	// Every example (drop-ins, submit files, config.ini, the crontab) is
+	// shipped: they are checked by cmd/credmon's and cmd/credmon-token's
+	// example tests, and documented as installed here.
+	examples, err := os.ReadDir(filepath.Join(repoRoot(t), "examples/condor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range examples {
+		if _, ok := files["/usr/share/doc/credmon/examples/condor/"+e.Name()]; !ok {
+			t.Errorf("%s: examples/condor/%s is not packaged", format, e.Name())
+		}
+	}
 	// Installing must not activate anything in HTCondor.
 	for path := range files {
 		if strings.HasPrefix(path, "/etc/condor") {
