@@ -118,7 +118,7 @@ func exampleSite(t *testing.T, fill bool, dropIns ...exampleDropIn) string {
 
 // loadExample loads cfgFile as the daemon does (condorcfg natively, then
 // knobs.LoadCredmon), with nothing of this host's configuration.
-func loadExample(t *testing.T, cfgFile string) *knobs.Credmon {
+func loadExample(t *testing.T, cfgFile string) (*condorcfg.Config, *knobs.Credmon) {
 	t.Helper()
 	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
 		Env: []string{"CONDOR_CONFIG=" + cfgFile}, Prefetch: knobs.KnobsFor("CREDMON_OAUTH")})
@@ -132,7 +132,7 @@ func loadExample(t *testing.T, cfgFile string) *knobs.Credmon {
 	if err != nil {
 		t.Fatalf("LoadCredmon: %v", err)
 	}
-	return cm
+	return cfg, cm
 }
 
 func checkExample(t *testing.T, cfgFile string) checkJSON {
@@ -167,7 +167,7 @@ func TestExampleDropIns(t *testing.T) {
 			}
 
 			// As shipped.
-			cm := loadExample(t, exampleSite(t, false, d))
+			_, cm := loadExample(t, exampleSite(t, false, d))
 			sorter := cm.Sorter()
 			for name, want := range d.types {
 				if got := sorter.Sort(name); got != want {
@@ -207,7 +207,7 @@ func TestExampleDropIns(t *testing.T) {
 
 	// All together, as a site with every type has them.
 	cfg := exampleSite(t, true, exampleDropIns...)
-	cm := loadExample(t, cfg)
+	_, cm := loadExample(t, cfg)
 	for _, d := range exampleDropIns {
 		for name, want := range d.types {
 			if got := cm.Sorter().Sort(name); got != want {
@@ -237,7 +237,10 @@ func TestExampleSubmitFiles(t *testing.T) {
 	for job, file := range exampleJobs {
 		t.Run(job, func(t *testing.T) {
 			d := dropIn[file]
-			cm := loadExample(t, exampleSite(t, true, d))
+			cfg, cm := loadExample(t, exampleSite(t, true, d))
+			// credmon-producer refuses Pelican services (producer/storer
+			// ErrPelican): a job with one needs HTCondor's storer.
+			producerStores := strings.HasSuffix(strings.TrimSpace(cfg.Get("SEC_CREDENTIAL_STORER")), "/credmon-producer")
 			f, err := os.Open(filepath.Join(examples, job))
 			if err != nil {
 				t.Fatal(err)
@@ -292,6 +295,10 @@ func TestExampleSubmitFiles(t *testing.T) {
 					t.Errorf("service %s: type %v, want %v", s, got, want)
 				case got == credfile.KindUnknown && len(cm.TrustedIssuers) == 0:
 					t.Errorf("service %s: no type, and no trusted issuer for a robot's .top", s)
+				case got == credfile.KindPelican && producerStores:
+					t.Errorf("service %s is Pelican, but SEC_CREDENTIAL_STORER is credmon-producer, which refuses Pelican services", s)
+				case got == credfile.KindVault && !producerStores:
+					t.Errorf("service %s is Vault, but SEC_CREDENTIAL_STORER is not credmon-producer: nothing stores it at submit", s)
 				}
 			}
 		})
