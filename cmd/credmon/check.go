@@ -6,12 +6,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/credmon/credmon/credmon/check"
 	"github.com/credmon/credmon/credmon/knobs"
@@ -24,32 +24,40 @@ const (
 	checkUnreadable = 3 // the HTCondor configuration could not be read at all
 )
 
-func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("credmon check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
-	credDir := fs.String("c", "", "credential directory, as the daemon's --cred-dir (default SEC_CREDENTIAL_DIRECTORY_OAUTH)")
-	offline := fs.Bool("offline", false, "skip the network checks (token URLs and issuers reachable)")
-	asJSON := fs.Bool("json", false, "print the report as JSON (schema in the README)")
-	standalone := fs.Bool("standalone", false, "a supervisor other than condor_master (systemd) runs the daemon: do not require DAEMON_LIST to name it")
-	timeout := fs.Duration("timeout", check.DefaultTimeout, "bound of each network check")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: credmon check [flags]\n\n"+
-			"Reads the HTCondor configuration exactly as the daemon does and checks every\n"+
-			"knob it reads. Prints each problem as KNOB: what is wrong — how to fix it,\n"+
-			"errors first. Exit status: 0 no errors, 1 errors, 2 usage, 3 configuration unreadable.")
-		fs.PrintDefaults()
+func newCheckCmd(a *app) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check [flags]",
+		Short: "check every knob the daemon reads, before condor_reconfig",
+		Long: "Reads the HTCondor configuration exactly as the daemon does and checks every\n" +
+			"knob it reads. Prints each problem as KNOB: what is wrong — how to fix it,\n" +
+			"errors first.\n\n" +
+			"Exit status: 0 no errors, 1 errors, 2 usage, 3 configuration unreadable.",
+		Args: positional(cobra.NoArgs),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			a.code = runCheck(a.out, a.err, o)
+			return nil
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
-	}
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "CREDMON_OAUTH", "daemon (subsystem) `NAME` whose configuration to read")
+	f.StringVarP(&o.credDir, "cred-dir", "c", "", "credential `DIR`, as the daemon's --cred-dir (default SEC_CREDENTIAL_DIRECTORY_OAUTH)")
+	f.BoolVar(&o.offline, "offline", false, "skip the network checks (token URLs and issuers reachable)")
+	f.BoolVar(&o.json, "json", false, "print the report as JSON (schema in the README)")
+	f.BoolVar(&o.standalone, "standalone", false, "a supervisor other than condor_master (systemd) runs the daemon: do not require DAEMON_LIST to name it")
+	f.DurationVar(&o.timeout, "timeout", check.DefaultTimeout, "bound of each network check")
+	_ = cmd.MarkFlagDirname("cred-dir")
+	return cmd
+}
+
+type checkOptions struct {
+	name, credDir             string
+	offline, json, standalone bool
+	timeout                   time.Duration
+}
+
+func runCheck(stdout, stderr io.Writer, o checkOptions) int {
+	name, credDir, offline, asJSON, standalone, timeout := &o.name, &o.credDir, &o.offline, &o.json, &o.standalone, &o.timeout
 	cfg, cm, err := loadConfig(*name, knobs.Overrides{CredDir: *credDir})
 	if cfg == nil {
 		fmt.Fprintf(stderr, "credmon check: reading HTCondor configuration: %v\n", err)

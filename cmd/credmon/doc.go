@@ -16,7 +16,22 @@
 // `credmon check` validates every knob the daemon reads before
 // condor_reconfig (check.go, package credmon/check) and `credmon status`
 // shows every credential from the daemon's state file (status.go, package
-// credmon/statefile). tools.go dispatches them all; each one's logic is in
-// a package, so a move to another command-line library changes only the
-// dispatch.
+// credmon/statefile). Each one's logic is in a package.
+//
+// The command line is spf13/cobra with pflag, as credmon-token's (cli.go):
+//
+//	credmon [-n NAME] [-c DIR] [-l FILE] [-d] [-v]      the daemon
+//	credmon issuer [openid-configuration | jwks]
+//	credmon token verify|decode FILE
+//	credmon check [--offline] [--json] [--standalone]
+//	credmon status [--json] [--user U]
+//	credmon completion bash|zsh|fish
+//
+// `credmon --help` shows the daemon's options and lists the subcommands;
+// each subcommand has --help and documents its exit statuses. A usage
+// error is one line and `see credmon <cmd> --help`, exit 2. The hidden
+// `credmon gen-man DIR` writes the man pages (section 8) from the same
+// definitions. The daemon's options parse through pflag (bundled short
+// options, attached values) and its NormalizeFunc (argparse's unambiguous
+// prefixes); only Go's single-dash long names are rewritten by hand.
 package main

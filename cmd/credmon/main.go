@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -33,10 +31,14 @@ const (
 )
 
 func main() {
-	if isTool(os.Args[1:]) {
-		os.Exit(runTool(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the command line (cli.go): the daemon, or an admin subcommand.
+func run(args []string, stdout, stderr io.Writer) int {
+	a := &app{out: stdout, err: stderr, now: time.Now}
+	a.daemon = func(o *options) int { return runDaemon(o, stderr) }
+	return a.execute(args)
 }
 
 type options struct {
@@ -50,170 +52,20 @@ type options struct {
 	masterErr error
 }
 
+// parseFlags parses the daemon's command line exactly as run does (the
+// same cobra root), without starting the daemon: the options, or an
+// error for a usage error or --help.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("credmon", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	for _, n := range []string{"n", "name"} {
-		fs.StringVar(&o.name, n, "CREDMON_OAUTH", "daemon (subsystem) name: selects <NAME>_LOG, <NAME>_DEBUG and SUBSYS.KNOB settings")
+	var got *options
+	a := &app{out: stderr, err: stderr, daemon: func(o *options) int { got = o; return exitOK }}
+	if code := a.execute(args); got == nil {
+		return nil, fmt.Errorf("no daemon options (exit status %d)", code)
 	}
-	for _, n := range []string{"c", "cred-dir"} {
-		fs.StringVar(&o.credDir, n, "", "credential directory (default SEC_CREDENTIAL_DIRECTORY_OAUTH, then SEC_CREDENTIAL_DIRECTORY)")
-	}
-	for _, n := range []string{"l", "log-file"} {
-		fs.StringVar(&o.logFile, n, "", "log file (default <NAME>_LOG, then $(LOG)/CredmonOauthLog)")
-	}
-	for _, n := range []string{"d", "debug"} {
-		fs.BoolVar(&o.debug, n, false, "debug logging (adds D_FULLDEBUG)")
-	}
-	for _, n := range []string{"v", "verbose"} {
-		fs.BoolVar(&o.verbose, n, false, "log to stderr instead of the log file")
-	}
-	fs.BoolVar(&o.version, "version", false, "print the version and exit")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file until exit (for performance work)")
-	if err := fs.Parse(argparseArgs(args)); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "credmon: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return nil, errors.New("unexpected argument")
-	}
-	o.name = strings.ToUpper(o.name)
-	return o, nil
+	return got, nil
 }
 
-// Options as the Python credmon's argparse parser defines them
-// (credmon/utils/utils.py parse_args): single-letter options that take no
-// value, single-letter options that take one, and every long name the
-// flag set knows.
-const (
-	shortBools  = "dv"
-	shortValues = "ncl"
-)
-
-var longOptions = []string{"name", "cred-dir", "log-file", "debug", "verbose", "version", "cpuprofile", "help"}
-
-// longValues are the long options that take a value.
-var longValues = []string{"name", "cred-dir", "log-file", "cpuprofile"}
-
-// argparseArgs rewrites the spellings argparse accepts and the flag
-// package does not into ones it does, so that a CREDMON_OAUTH_ARGS written
-// for the Python credmon works unchanged:
-//
-//   - combined short options: -dv is -d -v, and -dvn NAME / -dvnNAME end
-//     with an option that takes the rest (or the next argument) as value;
-//   - a value attached to a short option: -nNAME, -c/dir, -lFILE;
-//   - an unambiguous prefix of a long option: --cred /dir, --log=FILE.
-//
-// Everything else is left as is (--name=X, -n X, Go's single-dash long
-// names such as -version), and so is anything after "--"; unknown options
-// stay unknown, so the flag package reports them (exit status 2, like
-// argparse).
-func argparseArgs(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		var parts []string
-		switch {
-		case a == "--":
-			return append(out, args[i:]...)
-		case strings.HasPrefix(a, "--"):
-			parts = []string{expandLong(a)}
-		case len(a) > 2 && a[0] == '-' && a[2] != '=':
-			parts = expandShort(a)
-		default:
-			parts = []string{a}
-		}
-		out = append(out, parts...)
-		// An option still waiting for its value takes the next argument
-		// as is, even if it starts with "-" (e.g. --log-file -). Only the
-		// last part can be one, and not when it is the value attached to
-		// the option before it (-c-c: the value "-c").
-		n := len(parts)
-		waiting := takesValue(parts[n-1]) && (n == 1 || !takesValue(parts[n-2]))
-		if waiting && i+1 < len(args) {
-			i++
-			out = append(out, args[i])
-		}
-	}
-	return out
-}
-
-// takesValue reports whether a (rewritten) argument is an option whose
-// value is the next argument: "-n", "--name", "-name", without "=".
-func takesValue(a string) bool {
-	name := strings.TrimLeft(a, "-")
-	if name == a || strings.Contains(name, "=") {
-		return false
-	}
-	return (len(name) == 1 && strings.Contains(shortValues, name)) || slices.Contains(longValues, name)
-}
-
-// expandLong completes an abbreviated --option[=value]; an exact, unknown
-// or ambiguous name is returned unchanged.
-func expandLong(a string) string {
-	name, value, hasValue := strings.Cut(a[2:], "=")
-	if slices.Contains(longOptions, name) || name == "" {
-		return a
-	}
-	match := ""
-	for _, l := range longOptions {
-		if strings.HasPrefix(l, name) {
-			if match != "" {
-				return a // ambiguous: let the flag package refuse it
-			}
-			match = l
-		}
-	}
-	if match == "" {
-		return a
-	}
-	if hasValue {
-		return "--" + match + "=" + value
-	}
-	return "--" + match
-}
-
-// expandShort splits "-dv", "-nNAME" and "-dvnNAME" into separate options.
-// A single-dash long name known to the flag set ("-version", "-name X",
-// "-name=X") and anything with a letter that is not a short option are
-// returned unchanged.
-func expandShort(a string) []string {
-	if name, _, _ := strings.Cut(a[1:], "="); slices.Contains(longOptions, name) {
-		return []string{a}
-	}
-	var out []string
-	for i := 1; i < len(a); i++ {
-		c := a[i]
-		switch {
-		case strings.IndexByte(shortBools, c) >= 0:
-			out = append(out, "-"+string(c))
-		case strings.IndexByte(shortValues, c) >= 0:
-			out = append(out, "-"+string(c))
-			if rest := a[i+1:]; rest != "" {
-				out = append(out, rest)
-			}
-			return out
-		default:
-			return []string{a}
-		}
-	}
-	return out
-}
-
-func run(args []string, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if o.version {
-		fmt.Fprintf(stderr, "credmon %s\n", credmon.Version)
-		return exitOK
-	}
+// runDaemon runs the daemon with its parsed options.
+func runDaemon(o *options, stderr io.Writer) int {
 	o.master, o.masterErr = inheritedMaster()
 
 	if o.cpuProfile != "" {
@@ -261,7 +113,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "credmon: no log file: set %s_LOG or LOG, or pass --log-file or -v\n", o.name)
 		return exitLogError
 	}
-	lg, err = dprintf.Open(dprintf.Options{Path: logPath, MaxBytes: cm.MaxLog, MaxNum: cm.MaxNumLog, Debug: cm.Debug, Name: "credmon",
+	lg, err := dprintf.Open(dprintf.Options{Path: logPath, MaxBytes: cm.MaxLog, MaxNum: cm.MaxNumLog, Debug: cm.Debug, Name: "credmon",
 		TimeFormat: cm.TimeFormat})
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon: opening log: %v\n", err)

@@ -7,11 +7,12 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/statefile"
@@ -25,37 +26,49 @@ const (
 	statusNeedsHuman = 4 // running, but some credential needs a human
 )
 
-func runStatus(args []string, stdout, stderr io.Writer) int {
-	return statusCommand(args, stdout, stderr, time.Now, nil)
+// statusCommand runs `credmon status args` with the clock and the pid
+// check injected (tests).
+func statusCommand(args []string, stdout, stderr io.Writer, now func() time.Time, alive func(int) bool) int {
+	a := &app{out: stdout, err: stderr, now: now, alive: alive}
+	return a.execute(append([]string{"status"}, args...))
 }
 
-// statusCommand is runStatus with the clock and the pid check injected.
-func statusCommand(args []string, stdout, stderr io.Writer, now func() time.Time, alive func(int) bool) int {
-	flags := flag.NewFlagSet("credmon status", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	name := flags.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
-	user := flags.String("user", "", "show only this user's credentials")
-	asJSON := flags.Bool("json", false, "print the report as JSON (schema in the README)")
-	file := flags.String("file", "", "read this state file (default <NAME>_STATE_FILE, $(LOCK)/<name>-state.json)")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: credmon status [flags]\n\n"+
-			"Shows every credential the daemon manages, from the state file it writes:\n"+
-			"type, expiry of the .use, last refresh, last error, backoff, and what needs a\n"+
-			"human. Works while the daemon runs and after it stopped (then says so).\n"+
-			"Exit status: 0 running and all well, 1 no state file, 2 usage, 3 daemon\n"+
-			"stopped or state stale, 4 a credential needs a human.")
-		flags.PrintDefaults()
+func newStatusCmd(a *app) *cobra.Command {
+	var o statusOptions
+	cmd := &cobra.Command{
+		Use:   "status [flags]",
+		Short: "show every credential the daemon manages, from its state file",
+		Long: "Shows every credential the daemon manages, from the state file it writes:\n" +
+			"type, expiry of the .use, last refresh, last error, backoff, and what needs a\n" +
+			"human. Works while the daemon runs and after it stopped (then says so).\n\n" +
+			"Exit status: 0 running and all well, 1 no state file, 2 usage, 3 daemon\n" +
+			"stopped or state stale, 4 a credential needs a human.",
+		Args: positional(cobra.NoArgs),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			now := a.now
+			if now == nil {
+				now = time.Now
+			}
+			a.code = runStatus(a.out, a.err, o, now, a.alive)
+			return nil
+		},
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if flags.NArg() > 0 {
-		flags.Usage()
-		return exitUsage
-	}
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "CREDMON_OAUTH", "daemon (subsystem) `NAME` whose configuration to read")
+	f.StringVar(&o.user, "user", "", "show only this `USER`'s credentials")
+	f.BoolVar(&o.json, "json", false, "print the report as JSON (schema in the README)")
+	f.StringVar(&o.file, "file", "", "read this state `FILE` (default <NAME>_STATE_FILE, $(LOCK)/<name>-state.json)")
+	_ = cmd.MarkFlagFilename("file")
+	return cmd
+}
+
+type statusOptions struct {
+	name, user, file string
+	json             bool
+}
+
+func runStatus(stdout, stderr io.Writer, o statusOptions, now func() time.Time, alive func(int) bool) int {
+	name, user, asJSON, file := &o.name, &o.user, &o.json, &o.file
 	path := *file
 	if path == "" {
 		_, cm, err := loadConfig(*name, knobs.Overrides{})

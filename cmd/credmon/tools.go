@@ -8,13 +8,15 @@ package main
 //	credmon token decode FILE
 //	credmon check [--offline] [--json] [--standalone]   (check.go)
 //	credmon status [--json] [--user U]                  (status.go)
+//
+// The commands are built in cli.go's tree (cobra); each runX function
+// here is the command's work with its options already parsed.
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -25,33 +27,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/credmon/credmon/credmon/credfile"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
 	"github.com/credmon/credmon/internal/atomicfile"
 )
-
-// isTool reports whether args start with an administrator subcommand.
-func isTool(args []string) bool {
-	return len(args) > 0 && (args[0] == "issuer" || args[0] == "token" || args[0] == "check" || args[0] == "status")
-}
-
-func runTool(args []string, stdout, stderr io.Writer) int {
-	switch {
-	case args[0] == "issuer":
-		return runIssuer(args[1:], stdout, stderr)
-	case args[0] == "check":
-		return runCheck(args[1:], stdout, stderr)
-	case args[0] == "status":
-		return runStatus(args[1:], stdout, stderr)
-	case len(args) > 1 && args[1] == "verify":
-		return runVerify(args[2:], stdout, stderr)
-	case len(args) > 1 && args[1] == "decode":
-		return runDecode(args[2:], stdout, stderr)
-	}
-	fmt.Fprintln(stderr, "usage: credmon token verify [flags] FILE | credmon token decode FILE")
-	return exitUsage
-}
 
 // toolConfig loads the configuration the daemon named name would read.
 func toolConfig(name string) (*knobs.Credmon, error) {
@@ -101,29 +83,38 @@ func issuerKeys(cm *knobs.Credmon, provider string) (string, []*localissuer.Key,
 	return issuer, keys, nil
 }
 
-func runIssuer(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("credmon issuer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
-	provider := fs.String("provider", "", "local provider (default: every name in LOCAL_CREDMON_PROVIDER_NAMES)")
-	jwksURI := fs.String("jwks-uri", "", "where the JWKS will be served (default <issuer>/.well-known/jwks.json)")
-	write := fs.String("write", "", "write DIR/.well-known/openid-configuration and DIR/.well-known/jwks.json (a web server's document root for the issuer URL)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: credmon issuer [flags] [openid-configuration | jwks]\n\n"+
-			"Prints the documents token verifiers fetch from the local issuer: the OpenID\n"+
-			"configuration (whose jwks_uri names the key set) and the JWKS with the public\n"+
-			"key of every local provider. Publish them at the issuer URL (LOCAL_CREDMON_ISSUER).")
-		fs.PrintDefaults()
+func newIssuerCmd(a *app) *cobra.Command {
+	var name, provider, jwksURI, write string
+	cmd := &cobra.Command{
+		Use:   "issuer [openid-configuration | jwks]",
+		Short: "print (or write) the local issuer's OpenID configuration and JWKS",
+		Long: "Prints the documents token verifiers fetch from the local issuer: the OpenID\n" +
+			"configuration (whose jwks_uri names the key set) and the JWKS with the public\n" +
+			"key of every local provider. Publish them at the issuer URL (LOCAL_CREDMON_ISSUER).\n\n" +
+			"Exit status: 0 ok, 1 failure, 2 usage.",
+		Args:      positional(cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs)),
+		ValidArgs: []string{"openid-configuration", "jwks"},
+		RunE: func(_ *cobra.Command, args []string) error {
+			what := ""
+			if len(args) > 0 {
+				what = args[0]
+			}
+			a.code = runIssuer(a.out, a.err, name, provider, jwksURI, write, what)
+			return nil
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	what := fs.Arg(0)
-	if fs.NArg() > 1 || (what != "" && what != "openid-configuration" && what != "jwks") {
-		fs.Usage()
-		return exitUsage
-	}
-	issuer, keys, err := configuredKeys(*name, *provider)
+	f := cmd.Flags()
+	f.StringVarP(&name, "name", "n", "CREDMON_OAUTH", "daemon (subsystem) `NAME` whose configuration to read")
+	f.StringVar(&provider, "provider", "", "local `PROVIDER` (default: every name in LOCAL_CREDMON_PROVIDER_NAMES)")
+	f.StringVar(&jwksURI, "jwks-uri", "", "`URL` where the JWKS will be served (default <issuer>/.well-known/jwks.json)")
+	f.StringVar(&write, "write", "", "write DIR/.well-known/openid-configuration and DIR/.well-known/jwks.json (a web server's document root for the issuer URL)")
+	_ = cmd.MarkFlagDirname("write")
+	return cmd
+}
+
+func runIssuer(stdout, stderr io.Writer, name, provider, jwksURIArg, write, what string) int {
+	jwksURI := &jwksURIArg
+	issuer, keys, err := configuredKeys(name, provider)
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
 		return exitFailure
@@ -141,8 +132,8 @@ func runIssuer(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	jwks = indentJSON(jwks)
-	if *write != "" {
-		dir, err := writeIssuerDocs(*write, map[string][]byte{"openid-configuration": oidc, "jwks.json": jwks})
+	if write != "" {
+		dir, err := writeIssuerDocs(write, map[string][]byte{"openid-configuration": oidc, "jwks.json": jwks})
 		if err != nil {
 			fmt.Fprintf(stderr, "credmon issuer: %v\n", err)
 			return exitFailure
@@ -194,28 +185,35 @@ func readToken(path string) (string, error) {
 	return u.AccessToken, nil
 }
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("credmon token verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("n", "CREDMON_OAUTH", "daemon (subsystem) name whose configuration to read")
-	provider := fs.String("provider", "", "verify against this local provider's key (default: every local provider)")
-	jwksFile := fs.String("jwks", "", "verify against this JWKS file instead of the configured keys")
-	issuer := fs.String("issuer", "", "require this iss (default: the configured issuer; none with --jwks)")
-	audience := fs.String("audience", "", "require this audience in aud")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: credmon token verify [flags] FILE\n\n"+
-			"Checks the signature, time claims and, when given, issuer and audience of the\n"+
-			"token in FILE (a .use file or a bare JWT; - for stdin). Exit status 0 when valid.")
-		fs.PrintDefaults()
+func newVerifyCmd(a *app) *cobra.Command {
+	var o verifyOptions
+	cmd := &cobra.Command{
+		Use:   "verify [flags] FILE",
+		Short: "check a token's signature, time claims, issuer and audience",
+		Long: "Checks the signature, time claims and, when given, issuer and audience of the\n" +
+			"token in FILE (a .use file or a bare JWT; - for stdin).\n\n" +
+			"Exit status: 0 valid, 1 invalid or failure, 2 usage.",
+		Args: positional(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, args []string) error {
+			a.code = runVerify(a.out, a.err, o, args[0])
+			return nil
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	token, err := readToken(fs.Arg(0))
+	f := cmd.Flags()
+	f.StringVarP(&o.name, "name", "n", "CREDMON_OAUTH", "daemon (subsystem) `NAME` whose configuration to read")
+	f.StringVar(&o.provider, "provider", "", "verify against this local `PROVIDER`'s key (default: every local provider)")
+	f.StringVar(&o.jwks, "jwks", "", "verify against this JWKS `FILE` instead of the configured keys")
+	f.StringVar(&o.issuer, "issuer", "", "require this iss `URL` (default: the configured issuer; none with --jwks)")
+	f.StringVar(&o.audience, "audience", "", "require this `AUDIENCE` in aud")
+	_ = cmd.MarkFlagFilename("jwks")
+	return cmd
+}
+
+type verifyOptions struct{ name, provider, jwks, issuer, audience string }
+
+func runVerify(stdout, stderr io.Writer, o verifyOptions, file string) int {
+	name, provider, jwksFile, issuer, audience := &o.name, &o.provider, &o.jwks, &o.issuer, &o.audience
+	token, err := readToken(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon token verify: %v\n", err)
 		return exitFailure
@@ -251,12 +249,23 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func runDecode(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: credmon token decode FILE   (no signature check; see credmon token verify)")
-		return exitUsage
+func newDecodeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "decode FILE",
+		Short: "print a token's header and claims (no signature check; see verify)",
+		Long: "Prints the header and claims of the token in FILE (a .use file or a bare JWT;\n" +
+			"- for stdin), with the time claims as dates. The signature is NOT checked: see\n" +
+			"credmon token verify.\n\nExit status: 0 ok, 1 failure, 2 usage.",
+		Args: positional(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, args []string) error {
+			a.code = runDecode(a.out, a.err, args[0])
+			return nil
+		},
 	}
-	token, err := readToken(args[0])
+}
+
+func runDecode(stdout, stderr io.Writer, file string) int {
+	token, err := readToken(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "credmon token decode: %v\n", err)
 		return exitFailure

@@ -18,6 +18,13 @@ import (
 // is an HTML tag and vanishes: Write escapes < and > in the tree's texts
 // first. It changes root's texts, so give it a tree built for the pages.
 func Write(root *cobra.Command, dir, title, source string) error {
+	return WriteSection(root, dir, title, "1", source)
+}
+
+// WriteSection is Write into another manual section: 8 for a daemon and
+// its administrator commands (credmon), whose pages would otherwise take
+// the names of another command's section 1 pages.
+func WriteSection(root *cobra.Command, dir, title, section, source string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -25,7 +32,7 @@ func Write(root *cobra.Command, dir, title, source string) error {
 	root.InitDefaultCompletionCmd()
 	escapeTree(root)
 	root.DisableAutoGenTag = true // no generation date line: reproducible pages
-	return doc.GenManTree(root, &doc.GenManHeader{Title: title, Section: "1", Source: source, Manual: "credmon manual"}, dir)
+	return doc.GenManTree(root, &doc.GenManHeader{Title: title, Section: section, Source: source, Manual: "credmon manual"}, dir)
 }
 
 var markdownHTML = strings.NewReplacer("<", `\<`, ">", `\>`)

@@ -25,8 +25,9 @@ const testVersion = "9.8.7"
 // wantFiles is every file the packages install and its mode. Directories
 // are not listed (the package managers create them 0755 root). Files under
 // /usr/share/doc/credmon are checked apart (they follow docs/ and
-// examples/): regular, 0644; so are the man pages beyond the three listed
-// (one per credmon-token command).
+// examples/): regular, 0644; so are the man pages beyond those listed
+// (one per credmon-token command in man1, credmon's completion pages in
+// man8).
 var wantFiles = map[string]fs.FileMode{
 	"/usr/sbin/credmon":                                         0o755,
 	"/usr/sbin/credmon-web":                                     0o755,
@@ -43,6 +44,13 @@ var wantFiles = map[string]fs.FileMode{
 	"/usr/share/man/man1/credmon-token.1":                       0o644,
 	"/usr/share/man/man1/credmon-token-get.1":                   0o644,
 	"/usr/share/man/man1/credmon-producer.1":                    0o644,
+	"/usr/share/man/man8/credmon.8":                             0o644,
+	"/usr/share/man/man8/credmon-check.8":                       0o644,
+	"/usr/share/man/man8/credmon-status.8":                      0o644,
+	"/usr/share/man/man8/credmon-issuer.8":                      0o644,
+	"/usr/share/man/man8/credmon-token.8":                       0o644,
+	"/usr/share/man/man8/credmon-token-verify.8":                0o644,
+	"/usr/share/man/man8/credmon-token-decode.8":                0o644,
 	"/usr/share/doc/credmon/examples/condor/40-credmon.conf":    0o644,
 }
 
@@ -187,7 +195,8 @@ func checkModes(t *testing.T, format string, files map[string]string) {
 		if _, ok := wantFiles[path]; ok {
 			continue
 		}
-		if !strings.HasPrefix(path, "/usr/share/doc/credmon/") && !strings.HasPrefix(path, "/usr/share/man/man1/credmon-") {
+		if !strings.HasPrefix(path, "/usr/share/doc/credmon/") && !strings.HasPrefix(path, "/usr/share/man/man1/credmon-") &&
+			!strings.HasPrefix(path, "/usr/share/man/man8/credmon-") {
 			t.Errorf("%s: unexpected file %s (%s): add it to wantFiles", format, path, got)
 		} else if got != "-rw-r--r-- root:root" {
 			t.Errorf("%s: %s is %q; want -rw-r--r-- root:root", format, path, got)
