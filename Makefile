@@ -49,13 +49,14 @@ build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN_DIR)/ ./cmd/...
 
-man: ## generate the man pages of credmon-token (one per command) and credmon-producer into .cache/man/man1, of credmon (one per subcommand) into .cache/man/man8, from their command definitions
+man: ## generate the man pages of credmon-token (one per command) and credmon-producer into .cache/man/man1, of credmon (one per subcommand) and credmon-web into .cache/man/man8, from their command definitions
 	rm -rf $(MAN_DIR)/man1
 	$(GO) run ./cmd/credmon-token gen-man $(MAN_DIR)/man1
 	$(GO) run ./cmd/credmon-producer --gen-man $(MAN_DIR)/man1
 	@# credmon (daemon and admin subcommands): section 8, see cmd/credmon/cli.go.
 	rm -rf $(MAN_DIR)/man8
 	$(GO) run ./cmd/credmon gen-man $(MAN_DIR)/man8
+	$(GO) run ./cmd/credmon-web --gen-man $(MAN_DIR)/man8
 	@ls $(MAN_DIR)/man1 $(MAN_DIR)/man8
 
 testdeps: ## npm ci the local OIDC provider and the browser-test driver (playwright-core), if not installed
@@ -132,6 +133,7 @@ pkg-bin: ## build the packaged binaries (static, -trimpath, stripped, VERSION li
 	$(PKG_BIN)/credmon-producer --gen-man $(PKG_BIN)/man1
 	rm -rf $(PKG_BIN)/man8
 	$(PKG_BIN)/credmon gen-man $(PKG_BIN)/man8
+	$(PKG_BIN)/credmon-web --gen-man $(PKG_BIN)/man8
 
 # Both formats from the same rpm/nfpm.yaml; the install test
 # (internal/pkgtest, part of make test) unpacks and runs them.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -16,24 +15,77 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/oauth2"
 
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/web"
+	"github.com/credmon/credmon/internal/manpage"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr, os.Geteuid())) }
 
+// options are the command line; everything else is HTCondor configuration.
+type options struct {
+	name, credDir, listen, genMan string
+}
+
+// newCommand is credmon-web's command line, on cobra/pflag as the other
+// commands (-x, --long help, one-line usage errors exiting 2, the man
+// page from the same definition). It parses only: run does the work.
+func newCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "credmon-web [-n NAME] [-c DIR] [--listen HOST:PORT]",
+		Short: "the OAuth2 login web app condor_submit's \"Please visit\" URL leads to",
+		Long: `credmon-web serves https://<ap>/key/<key>: it reads credd's key file, runs the OAuth2
+authorization-code flow (PKCE, checked state) at each service's IdP and writes the user's
+.top, .use and .meta for the credmon. It reads the HTCondor configuration of the credmon
+named by --name (<SVC>_CLIENT_ID, _CLIENT_SECRET_FILE, _AUTHORIZATION_URL, _TOKEN_URL,
+_RETURN_URL_SUFFIX, _ISSUER; CREDMON_WEB_PREFIX, CREDMON_WEB_LISTEN, CREDMON_WEB_TLS_CERTIFICATE,
+CREDMON_WEB_TLS_KEY, CREDMON_WEB_TRUSTED_PROXIES). It runs as the condor user, never as root.
+
+Exit status: 0 stopped by SIGTERM/SIGINT; 1 configuration or server error; 2 usage error.`,
+		Args:                  cobra.NoArgs,
+		SilenceUsage:          true,
+		SilenceErrors:         true,
+		DisableFlagsInUseLine: true,
+		RunE:                  func(*cobra.Command, []string) error { return nil },
+	}
+	cmd.SetHelpCommand(&cobra.Command{Hidden: true})
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVarP(&o.name, "name", "n", "CREDMON_OAUTH", "credmon subsystem `NAME` whose configuration (credential directory, providers, local issuer) to read")
+	f.StringVarP(&o.credDir, "cred-dir", "c", "", "credential `DIR` (default SEC_CREDENTIAL_DIRECTORY_OAUTH, then SEC_CREDENTIAL_DIRECTORY)")
+	f.StringVar(&o.listen, "listen", "", "`HOST:PORT` to listen on (default CREDMON_WEB_LISTEN)")
+	f.StringVar(&o.genMan, "gen-man", "", "write the man page into `DIR` and exit (make man, make pkg-bin)")
+	_ = f.MarkHidden("gen-man")
+	return cmd
+}
+
 func run(args []string, stderr io.Writer, euid int) int {
-	fs := flag.NewFlagSet("credmon-web", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("n", "CREDMON_OAUTH", "credmon subsystem name whose configuration (credential directory, providers, local issuer) to read")
-	credDir := fs.String("c", "", "credential directory (default SEC_CREDENTIAL_DIRECTORY_OAUTH, then SEC_CREDENTIAL_DIRECTORY)")
-	listen := fs.String("listen", "", "host:port to listen on (default CREDMON_WEB_LISTEN)")
-	if err := fs.Parse(args); err != nil {
+	var o options
+	cmd := newCommand(&o)
+	// cobra reads os.Args when given nil; the caller's args are the command line.
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SetOut(os.Stdout)
+	cmd.SetErr(stderr)
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintf(stderr, "credmon-web: %v\nsee credmon-web --help\n", err)
 		return 2
 	}
+	if cmd.Flags().Changed("help") {
+		return 0
+	}
+	if o.genMan != "" {
+		var mo options
+		if err := manpage.WriteSection(newCommand(&mo), o.genMan, "CREDMON-WEB", "8", "credmon"); err != nil {
+			fmt.Fprintf(stderr, "credmon-web: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	name, credDir, listen := &o.name, &o.credDir, &o.listen
 	logger := log.New(stderr, "credmon-web: ", log.LstdFlags|log.LUTC)
 	if euid == 0 {
 		// Tokens written by the app are owned by its user, which credd,

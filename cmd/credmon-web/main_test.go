@@ -131,3 +131,33 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// The command line is the house's: help on stdout with -x, --long pairs,
+// usage errors in one line with a hint and exit 2, the man page from the
+// same definition.
+func TestCommandLine(t *testing.T) {
+	var stderr strings.Builder
+	if code := run([]string{"--bogus"}, &stderr, 1000); code != 2 ||
+		!strings.Contains(stderr.String(), "unknown flag: --bogus") || !strings.Contains(stderr.String(), "see credmon-web --help") {
+		t.Errorf("--bogus: exit %d, %q; want 2 with the hint", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"extra"}, &stderr, 1000); code != 2 {
+		t.Errorf("a positional argument: exit %d, %q; want 2", code, stderr.String())
+	}
+	var o options
+	help := newCommand(&o).Flags().FlagUsages()
+	for _, want := range []string{"-n, --name NAME", "-c, --cred-dir DIR", "--listen HOST:PORT"} {
+		if strings.Count(help, want) != 1 {
+			t.Errorf("help lists %q %d times; want once:\n%s", want, strings.Count(help, want), help)
+		}
+	}
+	dir := t.TempDir()
+	if code := run([]string{"--gen-man", dir}, &stderr, 1000); code != 0 {
+		t.Fatalf("--gen-man: exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "credmon-web.8"))
+	if err != nil || !strings.Contains(string(b), "cred-dir") {
+		t.Errorf("credmon-web.8: %v; want the page with the options", err)
+	}
+}

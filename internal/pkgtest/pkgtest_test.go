@@ -51,6 +51,7 @@ var wantFiles = map[string]fs.FileMode{
 	"/usr/share/man/man8/credmon-token.8":                       0o644,
 	"/usr/share/man/man8/credmon-token-verify.8":                0o644,
 	"/usr/share/man/man8/credmon-token-decode.8":                0o644,
+	"/usr/share/man/man8/credmon-web.8":                         0o644,
 	"/usr/share/doc/credmon/examples/condor/40-credmon.conf":    0o644,
 }
 
