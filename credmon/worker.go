@@ -337,6 +337,23 @@ func (w *worker) readTop(j *job, r *result, fail func(error) *result) (d *atomic
 	return d, top, nil
 }
 
+// topReplaced reports whether j's .top was removed or replaced since the
+// job read it (r.top), as a user's new .top wins over a result fetched for
+// the old one; r is then the job's answer (outGone or outSuperseded). The
+// OAuth2 save has its own check: it also takes a re-store of the very
+// refresh token it just spent.
+func topReplaced(d *atomicfile.Dir, j *job, r *result) bool {
+	cur, err := d.Stat(j.name + credfile.SuffixTop)
+	switch {
+	case r.goneIf(err):
+		return true
+	case err != nil, cur.ID() != r.top:
+		r.outcome = outSuperseded
+		return true
+	}
+	return false
+}
+
 // publishUse is how a fetched token ends: the .use replaced by use and
 // recorded (wroteUse), issued at received and expiring at expiry (zero:
 // unknown) unless the token's own exp, a JWT's, says otherwise. A user

@@ -108,12 +108,7 @@ func (w *worker) refreshPelican(ctx context.Context, j *job) *result {
 
 	// A .top replaced while we were on the wire (the storer's new subject
 	// token) wins, as for OAuth2 tokens.
-	cur, err := d.Stat(j.name + credfile.SuffixTop)
-	switch {
-	case r.goneIf(err):
-		return r
-	case err != nil, cur.ID() != r.top:
-		r.outcome = outSuperseded
+	if topReplaced(d, j, r) {
 		return r
 	}
 	// Durability order: the grant's refresh token is on disk (directory

@@ -233,12 +233,7 @@ func (w *worker) refreshVault(ctx context.Context, j *job) *result {
 
 	// A .top replaced or removed while we were on the wire wins, as for
 	// OAuth2 tokens: it may ask for other scopes or hold a new Vault token.
-	cur, err := d.Stat(j.name + credfile.SuffixTop)
-	switch {
-	case r.goneIf(err):
-		return r
-	case err != nil, cur.ID() != r.top:
-		r.outcome = outSuperseded
+	if topReplaced(d, j, r) {
 		return r
 	}
 	// The bare token, as condor_credmon_vault writes it: jobs use the .use
