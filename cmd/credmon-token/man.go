@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/manpage"
 )
 
@@ -17,7 +18,7 @@ func newManCmd(a *app) *cobra.Command {
 		Use:    "gen-man DIR",
 		Short:  "write the man pages (section 1) of every command into DIR",
 		Hidden: true,
-		Args:   positional(cobra.ExactArgs(1)),
+		Args:   cli.Positional(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := writeManPages(cmd.Root(), args[0]); err != nil {
 				fmt.Fprintf(a.s.err, "credmon-token gen-man: %v\n", err)

@@ -13,7 +13,6 @@ package main
 // which pflag cannot read, are rewritten by hand (argparseArgs).
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/credmon"
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/manpage"
 )
 
@@ -39,38 +39,6 @@ type app struct {
 	daemon func(*options) int
 	now    func() time.Time
 	alive  func(int) bool
-}
-
-// usageError is a command line that cannot be run as given.
-type usageError struct {
-	cmd *cobra.Command
-	err error
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// positional makes cobra's argument checks usage errors.
-func positional(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{cmd: cmd, err: err}
-		}
-		return nil
-	}
-}
-
-// noCommand refuses positional arguments with a suggestion of the
-// nearest subcommand.
-func noCommand(cmd *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	msg := fmt.Sprintf("unknown command or unexpected argument %q", args[0])
-	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
-	}
-	return usageError{cmd: cmd, err: errors.New(msg)}
 }
 
 const daemonLong = `credmon is the drop-in replacement for HTCondor's condor_credmon_oauth. Without a
@@ -197,12 +165,10 @@ func goSpellings(fs *pflag.FlagSet, args []string) []string {
 func newRoot(a *app) *cobra.Command {
 	o := &options{}
 	root := &cobra.Command{
-		Use:           "credmon",
-		Short:         "HTCondor's OAuth credential monitor (condor_credmon_oauth) and its admin tools",
-		Long:          daemonLong,
-		SilenceErrors: true,
-		SilenceUsage:  true,
-		Args:          noCommand,
+		Use:   "credmon",
+		Short: "HTCondor's OAuth credential monitor (condor_credmon_oauth) and its admin tools",
+		Long:  daemonLong,
+		Args:  cli.NoSubcommand("unknown command or unexpected argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.name = strings.ToUpper(o.name)
 			if o.version {
@@ -218,16 +184,15 @@ func newRoot(a *app) *cobra.Command {
 	root.Flags().AddFlagSet(daemonFlags(o))
 	root.Flags().SortFlags = false
 	root.Flags().SetNormalizeFunc(daemonFlags(&options{}).GetNormalizeFunc())
-	root.SuggestionsMinimumDistance = 2
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{cmd: cmd, err: err} })
+	cli.Setup(root)
 
 	token := &cobra.Command{
 		Use:   "token",
 		Short: "check (verify) or show (decode) a token",
-		Args:  noCommand,
+		Args:  cli.NoSubcommand("unknown command or unexpected argument"),
 		// A group alone is a usage error (exit 2), as before cobra.
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError{cmd: cmd, err: errors.New("a subcommand is required: verify or decode")}
+			return cli.Usagef(cmd, "a subcommand is required: verify or decode")
 		},
 	}
 	token.AddCommand(newVerifyCmd(a), newDecodeCmd(a))
@@ -259,13 +224,7 @@ func (a *app) execute(args []string) int {
 	}
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
-		var ue usageError
-		cmd := root
-		if errors.As(err, &ue) && ue.cmd != nil {
-			cmd = ue.cmd
-		}
-		fmt.Fprintf(a.err, "%s: %v\nsee %s --help\n", cmd.CommandPath(), err, cmd.CommandPath())
-		return exitUsage
+		return cli.Fail(a.err, root, err)
 	}
 	return a.code
 }
@@ -281,7 +240,7 @@ func newManCmd(a *app) *cobra.Command {
 		Use:    "gen-man DIR",
 		Short:  "write the man pages (section 8) of every command into DIR",
 		Hidden: true,
-		Args:   positional(cobra.ExactArgs(1)),
+		Args:   cli.Positional(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := manpage.WriteSection(cmd.Root(), args[0], "CREDMON", "8", "credmon "+credmon.Version); err != nil {
 				fmt.Fprintf(a.err, "credmon gen-man: %v\n", err)
