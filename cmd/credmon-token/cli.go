@@ -76,7 +76,7 @@ func newRoot(a *app) *cobra.Command {
 				return nil
 			},
 		},
-		newManCmd(a),
+		cli.GenMan("1", writeManPages, &a.code),
 	)
 	for _, c := range root.Commands() {
 		c.Flags().SortFlags = false
@@ -105,61 +105,11 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 
 // goFlagSpellings rewrites the spellings Go's flag package accepted, and
 // that scripts written for earlier credmon-token releases may use, into
-// pflag's: a long option with one dash (-account NAME, -minsecs=60) and a
-// one-letter option with two (--o FILE, --v). pflag reads -account as
-// the short options -a -c -c ..., and has no setting for single-dash long
-// options (its NormalizeFunc sees names, not dashes), so this is done by
-// hand, before parsing. It walks the arguments as pflag does so that a
-// flag's value is never rewritten (-o -minsecs writes to a file named
-// -minsecs), and stops at "--".
+// pflag's (cli.GoSpellings): a long option with one dash, an old name
+// (alias) included (-account NAME, -minsecs=60), and a one-letter option
+// with two (--o FILE, --v).
 func goFlagSpellings(fs *pflag.FlagSet, args []string) []string {
-	out := make([]string, 0, len(args))
-	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		out = append(out, arg)
-		switch {
-		case arg == "--":
-			return append(out, args[i+1:]...)
-		case strings.HasPrefix(arg, "--") && len(arg) > 2:
-			name, _, hasValue := strings.Cut(arg[2:], "=")
-			f := fs.Lookup(name)
-			if f == nil && len(name) == 1 {
-				if f = fs.ShorthandLookup(name); f != nil {
-					out[len(out)-1] = arg[1:]
-				}
-			}
-			if !hasValue && takesValue(f) && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
-			}
-		case strings.HasPrefix(arg, "-") && len(arg) > 1:
-			name, _, hasValue := strings.Cut(arg[1:], "=")
-			if f := fs.Lookup(name); f != nil && len(name) > 1 {
-				out[len(out)-1] = "-" + arg
-				if !hasValue && takesValue(f) && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				continue
-			}
-			// Short options, bundled as pflag and argparse read them
-			// (-vv, -vk FILE, -kFILE): the last one may take the next
-			// argument as its value.
-			for j := 1; j < len(arg); j++ {
-				f := fs.ShorthandLookup(arg[j : j+1])
-				if f == nil || !takesValue(f) {
-					continue
-				}
-				if j == len(arg)-1 && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				break
-			}
-		}
-	}
-	return out
+	return cli.GoSpellings(fs, args, cli.Spellings{Aliases: true, DoubleDashShort: true})
 }
 
 // spelled reports how the flag named name was given on the command line

@@ -100,65 +100,10 @@ func abbreviations(names []string) func(*pflag.FlagSet, string) pflag.Normalized
 // single-dash long names that earlier releases of this binary accepted
 // (-debug, -name X, -version): pflag reads -name as -n ame and has no
 // setting for single-dash long options (its NormalizeFunc sees names, not
-// dashes), so those are rewritten by hand (goSpellings).
+// dashes), so those are rewritten by hand (cli.GoSpellings, exact names
+// only: the NormalizeFunc's abbreviations are argparse's, for --).
 func argparseArgs(args []string) []string {
-	return goSpellings(daemonFlags(&options{}), args)
-}
-
-// goSpellings rewrites an exact single-dash long name of fs (-name,
-// -name=X) into pflag's --name. It walks the arguments as pflag does, so
-// that a flag's value is never rewritten (-l -debug logs to "-debug"), and
-// stops at "--". Its output is a fixed point: rewriting it again changes
-// nothing.
-func goSpellings(fs *pflag.FlagSet, args []string) []string {
-	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
-	exact := func(name string) *pflag.Flag {
-		if f := fs.Lookup(name); f != nil && f.Name == name {
-			return f
-		}
-		return nil
-	}
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		out = append(out, a)
-		switch {
-		case a == "--":
-			return append(out, args[i+1:]...)
-		case strings.HasPrefix(a, "--"):
-			name, _, hasValue := strings.Cut(a[2:], "=")
-			if !hasValue && takesValue(fs.Lookup(name)) && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
-			}
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			name, _, hasValue := strings.Cut(a[1:], "=")
-			if f := exact(name); f != nil && len(name) > 1 {
-				out[len(out)-1] = "-" + a
-				if !hasValue && takesValue(f) && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				continue
-			}
-			// Bundled short options: the first that takes a value takes
-			// the rest of the argument, or the next one if it is last.
-			for j := 1; j < len(a); j++ {
-				f := fs.ShorthandLookup(a[j : j+1])
-				if f == nil {
-					break
-				}
-				if takesValue(f) {
-					if j == len(a)-1 && i+1 < len(args) {
-						i++
-						out = append(out, args[i])
-					}
-					break
-				}
-			}
-		}
-	}
-	return out
+	return cli.GoSpellings(daemonFlags(&options{}), args, cli.Spellings{})
 }
 
 // newRoot builds the command tree.
@@ -196,7 +141,7 @@ func newRoot(a *app) *cobra.Command {
 		},
 	}
 	token.AddCommand(newVerifyCmd(a), newDecodeCmd(a))
-	root.AddCommand(newIssuerCmd(a), token, newCheckCmd(a), newStatusCmd(a), newManCmd(a))
+	root.AddCommand(newIssuerCmd(a), token, newCheckCmd(a), newStatusCmd(a), cli.GenMan("8", manPages, &a.code))
 	var sortOff func(*cobra.Command)
 	sortOff = func(c *cobra.Command) {
 		c.Flags().SortFlags = false
@@ -218,7 +163,7 @@ func (a *app) execute(args []string) int {
 			c.InitDefaultHelpFlag()
 			i := slices.Index(args, c.Name())
 			if i >= 0 {
-				args = append(args[:i+1:i+1], goSpellings(c.Flags(), args[i+1:])...)
+				args = append(args[:i+1:i+1], cli.GoSpellings(c.Flags(), args[i+1:], cli.Spellings{})...)
 			}
 		}
 	}
@@ -229,24 +174,12 @@ func (a *app) execute(args []string) int {
 	return a.code
 }
 
-// newManCmd is the hidden `credmon gen-man DIR`: the man pages of every
-// command from the same definitions as the help. `make man` and `make
-// pkg-bin` run it. Section 8 (system administration), not 1: credmon is a
-// daemon in /usr/sbin with admin subcommands, and in section 1 the pages
-// of `credmon token` and `credmon token decode` would be credmon-token.1
-// and credmon-token-decode.1, the names of the robot tool's pages.
-func newManCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:    "gen-man DIR",
-		Short:  "write the man pages (section 8) of every command into DIR",
-		Hidden: true,
-		Args:   cli.Positional(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := manpage.WriteSection(cmd.Root(), args[0], "CREDMON", "8", "credmon "+credmon.Version); err != nil {
-				fmt.Fprintf(a.err, "credmon gen-man: %v\n", err)
-				a.code = exitFailure
-			}
-			return nil
-		},
-	}
+// manPages writes the man pages of every command into dir: `credmon
+// gen-man DIR` (cli.GenMan), which `make man` and `make pkg-bin` run.
+// Section 8 (system administration), not 1: credmon is a daemon in
+// /usr/sbin with admin subcommands, and in section 1 the pages of
+// `credmon token` and `credmon token decode` would be credmon-token.1 and
+// credmon-token-decode.1, the names of the robot tool's pages.
+func manPages(root *cobra.Command, dir string) error {
+	return manpage.WriteSection(root, dir, "CREDMON", "8", "credmon "+credmon.Version)
 }

@@ -82,3 +82,24 @@ func Fail(w io.Writer, root *cobra.Command, err error) int {
 	fmt.Fprintf(w, "%s: %v\nsee %s --help\n", cmd.CommandPath(), err, cmd.CommandPath())
 	return ExitUsage
 }
+
+// GenMan is a command tree's hidden `gen-man DIR`, which `make man` and
+// `make pkg-bin` run: write writes the man pages of the tree's root into
+// DIR in the manual section named (internal/manpage, from the same
+// definitions as the help). A failure is one line on the command's stderr
+// and sets *code to 1, the commands' exit status for a failure.
+func GenMan(section string, write func(root *cobra.Command, dir string) error, code *int) *cobra.Command {
+	return &cobra.Command{
+		Use:    "gen-man DIR",
+		Short:  "write the man pages (section " + section + ") of every command into DIR",
+		Hidden: true,
+		Args:   Positional(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := write(cmd.Root(), args[0]); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", cmd.CommandPath(), err)
+				*code = 1
+			}
+			return nil
+		},
+	}
+}

@@ -84,3 +84,42 @@ func TestValidCommandLinesRun(t *testing.T) {
 		}
 	}
 }
+
+func TestGenMan(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		code := 0
+		var gotDir string
+		write := func(root *cobra.Command, dir string) error {
+			gotDir = dir
+			if root.Name() != "tool" {
+				t.Errorf("gen-man wrote the pages of %q; want the root's", root.Name())
+			}
+			if fail {
+				return errors.New("disk full")
+			}
+			return nil
+		}
+		root := tool()
+		root.AddCommand(cli.GenMan("8", write, &code))
+		var errb bytes.Buffer
+		root.SetErr(&errb)
+		root.SetArgs([]string{"gen-man", "out"})
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		want, wantCode := "", 0
+		if fail {
+			want, wantCode = "tool gen-man: disk full\n", 1
+		}
+		if gotDir != "out" || errb.String() != want || code != wantCode {
+			t.Errorf("fail %v: wrote %q, stderr %q, code %d; want out, %q, %d", fail, gotDir, errb.String(), code, want, wantCode)
+		}
+	}
+	root := tool()
+	root.AddCommand(cli.GenMan("8", nil, new(int)))
+	root.SetArgs([]string{"gen-man"})
+	var w bytes.Buffer
+	if err := root.Execute(); err == nil || cli.Fail(&w, root, err) != 2 || w.String() != "tool gen-man: accepts 1 arg(s), received 0\nsee tool gen-man --help\n" {
+		t.Errorf("gen-man without DIR: %q", w.String())
+	}
+}
