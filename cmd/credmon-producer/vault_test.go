@@ -27,23 +27,13 @@ import (
 	"github.com/credmon/credmon/producer/storer"
 )
 
-const (
-	// vaultRobot is the robot's principal; Vault's Kerberos policy lets it
-	// read igwn/<principal without realm>:robot.
-	vaultRobot   = "robot/ap1.credmon.test"
-	vaultCredKey = vaultRobot
-	vaultRole    = "robot"
-	vaultIssuer  = "igwn"
-	// The Vault test server's certificate names localhost.
-	vaultHost = "localhost"
-)
-
 type vaultSubmit struct {
 	*submit
-	k  *kdc.KDC
-	p  *oidcprovider.Provider
-	vs *vaulttest.Server
-	id string // CONDOR_VAULT_STORER_ID: names /tmp/vt_<id>
+	site *vaulttest.Site
+	k    *kdc.KDC
+	p    *oidcprovider.Provider
+	vs   *vaulttest.Server
+	id   string // CONDOR_VAULT_STORER_ID: names /tmp/vt_<id>
 }
 
 // newVaultSubmit is an access point whose SEC_CREDENTIAL_GETTOKEN_OPTS
@@ -52,8 +42,7 @@ type vaultSubmit struct {
 func newVaultSubmit(t *testing.T) *vaultSubmit {
 	t.Helper()
 	e := newVaultSubmitUnseeded(t)
-	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
-	e.vs.SeedRefreshToken(vaultIssuer, vaultCredKey, vaultRole, g.RefreshToken)
+	e.site.Seed(t)
 	return e
 }
 
@@ -61,7 +50,7 @@ func newVaultSubmit(t *testing.T) *vaultSubmit {
 // Vault with OIDC: Vault holds no refresh token for the robot.
 func newVaultSubmitUnseeded(t *testing.T) *vaultSubmit {
 	t.Helper()
-	return newVaultSubmitWith(t, vaultSetup{credKey: vaultCredKey})
+	return newVaultSubmitWith(t, vaultSetup{credKey: vaulttest.RobotCredKey})
 }
 
 // vaultSetup varies the access point and its Vault.
@@ -69,7 +58,7 @@ type vaultSetup struct {
 	// credKey is SEC_CREDENTIAL_GETTOKEN_OPTS's --credkey; empty: none,
 	// as at a site whose users' credkeys come from their OIDC logins.
 	credKey string
-	// roles are the issuer's roles besides vaultRole (the default role in
+	// roles are the issuer's roles besides vaulttest.RobotRole (the default role in
 	// SEC_CREDENTIAL_GETTOKEN_OPTS), for services igwn_<role>.
 	roles []string
 	// scopes are what Vault's OIDC login asks for besides openid and
@@ -80,16 +69,14 @@ type vaultSetup struct {
 func newVaultSubmitWith(t *testing.T, setup vaultSetup) *vaultSubmit {
 	t.Helper()
 	e := &vaultSubmit{}
-	e.k = kdc.StartKDC(t, kdc.Options{Users: []string{vaultRobot}, Hosts: []string{vaultHost}})
-	e.p = oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{AccessTokenTTL: 3 * time.Hour})
-	e.vs = vaulttest.Start(t, vaulttest.Options{Provider: e.p, Issuer: vaultIssuer, Role: vaultRole, Roles: setup.roles, Scopes: setup.scopes,
-		KerberosKeytab: e.k.ServiceKeytab(vaultHost)})
+	e.site = vaulttest.StartSite(t, vaulttest.Options{Roles: setup.roles, Scopes: setup.scopes})
+	e.k, e.p, e.vs = e.site.KDC, e.site.Provider, e.site.Vault
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "vault-ca.pem")
 	if err := os.WriteFile(ca, e.vs.CertPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := "--vaultserver=" + e.vs.Address + " --role=" + vaultRole + " --cafile=" + ca
+	opts := "--vaultserver=" + e.vs.Address + " --role=" + vaulttest.RobotRole + " --cafile=" + ca
 	if setup.credKey != "" {
 		opts += " --credkey=" + setup.credKey
 	}
@@ -110,7 +97,7 @@ func newVaultSubmitWith(t *testing.T, setup vaultSetup) *vaultSubmit {
 	})
 	e.env["CONDOR_VAULT_STORER_ID"] = e.id
 	e.env["KRB5_CONFIG"] = e.k.Krb5Conf
-	e.env["KRB5_KTNAME"] = e.k.Keytab(vaultRobot)
+	e.env["KRB5_KTNAME"] = e.k.Keytab(vaulttest.RobotPrincipal)
 	e.env["KRB5CCNAME"] = "FILE:" + filepath.Join(dir, "krb5cc")
 	delete(e.env, "CREDMON_PRODUCER_TEST_LOG")
 	return e
@@ -175,7 +162,7 @@ func TestVaultServiceAndHandleStoredByKerberosLoginThenNothing(t *testing.T) {
 	}
 	top := e.topJSON(e.user, "igwn")
 	base := e.vs.Address + "/v1/secret/oauth/"
-	if got, want := top["vault_url"], base+"creds/"+vaultIssuer+"/"+vaultCredKey+":"+vaultRole; got != want {
+	if got, want := top["vault_url"], base+"creds/"+vaulttest.RobotIssuer+"/"+vaulttest.RobotCredKey+":"+vaulttest.RobotRole; got != want {
 		t.Errorf("igwn.top vault_url %q; want %q", got, want)
 	}
 	c := e.client(t)
@@ -194,7 +181,7 @@ func TestVaultServiceAndHandleStoredByKerberosLoginThenNothing(t *testing.T) {
 		t.Error("/tmp/vt_<id> is not a copy of /tmp/vt_<id>-igwn")
 	}
 	ro := e.topJSON(e.user, "igwn_ro")
-	wantRO := map[string]string{"vault_url": base + "sts/" + vaultIssuer + "/" + vaultCredKey + ":" + vaultRole, "scopes": scope, "audience": aud}
+	wantRO := map[string]string{"vault_url": base + "sts/" + vaulttest.RobotIssuer + "/" + vaulttest.RobotCredKey + ":" + vaulttest.RobotRole, "scopes": scope, "audience": aud}
 	if !reflect.DeepEqual(ro, wantRO) {
 		t.Errorf("igwn_ro.top = %v; want %v", ro, wantRO)
 	}
@@ -202,8 +189,8 @@ func TestVaultServiceAndHandleStoredByKerberosLoginThenNothing(t *testing.T) {
 	if got := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id)); got != bt {
 		t.Error("bt_<id> is not a copy of bt_<id>-igwn")
 	}
-	if claims := e.p.VerifyAccessToken(t, bt); claims["sub"] != vaultRole {
-		t.Errorf("bearer token sub %v; want %s", claims["sub"], vaultRole)
+	if claims := e.p.VerifyAccessToken(t, bt); claims["sub"] != vaulttest.RobotRole {
+		t.Errorf("bearer token sub %v; want %s", claims["sub"], vaulttest.RobotRole)
 	}
 	hbt := readToken(t, filepath.Join(e.env["XDG_RUNTIME_DIR"], "bt_"+e.id+"-igwn_ro"))
 	if claims := e.p.VerifyAccessToken(t, hbt); claims["scope"] != scope {
@@ -214,7 +201,7 @@ func TestVaultServiceAndHandleStoredByKerberosLoginThenNothing(t *testing.T) {
 	if st.Logins != 1 {
 		t.Errorf("Vault logins %d; want 1 (the Kerberos login)", st.Logins)
 	}
-	e.k.WaitLog(t, "TGS_REQ", "ISSUE", "host/"+vaultHost)
+	e.k.WaitLog(t, "TGS_REQ", "ISSUE", "host/"+vaulttest.Host)
 	before := map[string]os.FileInfo{"igwn": e.identity(e.user, "igwn"), "igwn_ro": e.identity(e.user, "igwn_ro")}
 
 	r = e.run(args...)
@@ -286,7 +273,7 @@ func TestVaultServiceWithoutKerberosOrTerminalSaysHowToLogIn(t *testing.T) {
 	// login at a terminal would write.
 	e = newVaultSubmitWith(t, vaultSetup{})
 	r = e.run("igwn")
-	if r.code != 1 || !strings.Contains(r.stderr, "no credkey cache "+e.credKeyCache(vaultRole)) || !strings.Contains(r.stderr, "at a terminal") {
+	if r.code != 1 || !strings.Contains(r.stderr, "no credkey cache "+e.credKeyCache(vaulttest.RobotRole)) || !strings.Contains(r.stderr, "at a terminal") {
 		t.Errorf("without a credkey: exit %d, stderr %q; want 1, the cache file and how to log in", r.code, r.stderr)
 	}
 	if st := e.vs.Stats(); st.Logins != 0 {
@@ -352,7 +339,7 @@ func (e *vaultSubmit) atTerminal(t *testing.T, login string, args ...string) res
 func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 	e := newVaultSubmitUnseeded(t)
 	delete(e.env, "KRB5_KTNAME")
-	r := e.atTerminal(t, vaultRole, "igwn")
+	r := e.atTerminal(t, vaulttest.RobotRole, "igwn")
 	all := r.stdout
 	if r.code != 0 {
 		t.Fatalf("submit at a terminal: exit %d\n%s", r.code, all)
@@ -360,7 +347,7 @@ func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 	if !strings.HasPrefix(all, midLine+"\nAuthentication needed for igwn\n") {
 		t.Errorf("the login is not shown after a fresh line:\n%q", all)
 	}
-	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
+	if _, ok := e.vs.StoredRefreshToken(vaulttest.RobotIssuer + "/" + vaulttest.RobotCredKey + ":" + vaulttest.RobotRole); !ok {
 		t.Fatal("no refresh token stored in Vault")
 	}
 	top := e.topJSON(e.user, "igwn")
@@ -381,7 +368,7 @@ func TestVaultFirstSubmitAtTerminalLogsInWithOIDC(t *testing.T) {
 // credKeyCache is htgettoken's credkey cache for igwn_<role> under the
 // access point's $HOME.
 func (e *vaultSubmit) credKeyCache(role string) string {
-	return filepath.Join(e.env["HOME"], ".config", "htgettoken", "credkey-"+vaultIssuer+"-"+role)
+	return filepath.Join(e.env["HOME"], ".config", "htgettoken", "credkey-"+vaulttest.RobotIssuer+"-"+role)
 }
 
 // TestVaultFirstSubmitWithoutCredKeyLearnsItFromTheLogin protects a
@@ -404,14 +391,14 @@ func TestVaultFirstSubmitWithoutCredKeyLearnsItFromTheLogin(t *testing.T) {
 	if !strings.HasPrefix(all, midLine+"\nAuthentication needed for igwn\n") {
 		t.Errorf("the login is not shown after a fresh line:\n%q", all)
 	}
-	if got := readToken(t, e.credKeyCache(vaultRole)); got != person {
+	if got := readToken(t, e.credKeyCache(vaulttest.RobotRole)); got != person {
 		t.Errorf("credkey cache holds %q; want %q", got, person)
 	}
-	if _, ok := e.vs.StoredRefreshToken(vaultIssuer + "/" + person + ":" + vaultRole); !ok {
+	if _, ok := e.vs.StoredRefreshToken(vaulttest.RobotIssuer + "/" + person + ":" + vaulttest.RobotRole); !ok {
 		t.Error("no refresh token stored under the learnt credkey")
 	}
 	top := e.topJSON(e.user, "igwn")
-	if got, want := top["vault_url"], e.vs.Address+"/v1/secret/oauth/creds/"+vaultIssuer+"/"+person+":"+vaultRole; got != want {
+	if got, want := top["vault_url"], e.vs.Address+"/v1/secret/oauth/creds/"+vaulttest.RobotIssuer+"/"+person+":"+vaulttest.RobotRole; got != want {
 		t.Errorf("igwn.top vault_url %q; want %q", got, want)
 	}
 	logins := e.vs.Stats().Logins
@@ -468,9 +455,9 @@ func TestVaultCondorSubmitTwoServicesAndAHandle(t *testing.T) {
 	base := e.vs.Address + "/v1/secret/oauth/"
 	c := e.client(t)
 	var vaultTokens []string
-	for _, svc := range []struct{ name, role string }{{"igwn", vaultRole}, {"igwn_read", "read"}} {
+	for _, svc := range []struct{ name, role string }{{"igwn", vaulttest.RobotRole}, {"igwn_read", "read"}} {
 		top := e.topJSON(e.user, svc.name)
-		if got, want := top["vault_url"], base+"creds/"+vaultIssuer+"/"+person+":"+svc.role; got != want {
+		if got, want := top["vault_url"], base+"creds/"+vaulttest.RobotIssuer+"/"+person+":"+svc.role; got != want {
 			t.Errorf("%s.top vault_url %q; want %q", svc.name, got, want)
 		}
 		if info, err := c.LookupSelf(context.Background(), top["vault_token"]); err != nil || info.TTL <= 27*24*time.Hour {
@@ -484,7 +471,7 @@ func TestVaultCondorSubmitTwoServicesAndAHandle(t *testing.T) {
 	if vaultTokens[0] == vaultTokens[1] {
 		t.Error("both services hold the same Vault token")
 	}
-	wantRO := map[string]string{"vault_url": base + "sts/" + vaultIssuer + "/" + person + ":read", "scopes": scopes, "audience": aud}
+	wantRO := map[string]string{"vault_url": base + "sts/" + vaulttest.RobotIssuer + "/" + person + ":read", "scopes": scopes, "audience": aud}
 	if ro := e.topJSON(e.user, "igwn_read_ro"); !reflect.DeepEqual(ro, wantRO) {
 		t.Errorf("igwn_read_ro.top = %v; want %v", ro, wantRO)
 	}

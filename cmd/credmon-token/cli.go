@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/credmon/credmon/internal/cli"
 )
 
 // app is one run of the command line: where it prints, and the exit
@@ -28,31 +29,6 @@ type app struct {
 	// args are the subcommand's arguments as parsed (after
 	// goFlagSpellings), for messages that echo the user's spelling.
 	args []string
-}
-
-// usageError is a command line that cannot be run as given: exit 2 with
-// one line and a hint where the help is.
-type usageError struct {
-	cmd *cobra.Command
-	err error
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
-	return usageError{cmd: cmd, err: fmt.Errorf(format, args...)}
-}
-
-// positional wraps cobra's argument checks so that their errors are
-// usage errors (exit 2), as flag errors are.
-func positional(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{cmd: cmd, err: err}
-		}
-		return nil
-	}
 }
 
 // exitText is the exit statuses, for the root command's help and man page.
@@ -72,20 +48,9 @@ func newRoot(a *app) *cobra.Command {
 		Long: "credmon-token keeps robot and service tokens valid without oidc-agent or Python: what igwn-robot-get\n" +
 			"(cron, --minsecs, WLCG bearer token discovery) and the OSG Token Renewal Service (config.ini,\n" +
 			"device-flow setup, systemd timer) do, in one static binary.\n\n" + exitText,
-		Version:       Version,
-		SilenceErrors: true,
-		SilenceUsage:  true,
+		Version: Version,
+		Args:    cli.NoSubcommand("unknown command"),
 		// No arguments: the usage on stderr, exit 2, as before cobra.
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				msg := fmt.Sprintf("unknown command %q", args[0])
-				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-					msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
-				}
-				return usageError{cmd: cmd, err: errors.New(msg)}
-			}
-			return nil
-		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SetOut(a.s.err)
 			a.code = exitUsage
@@ -96,23 +61,22 @@ func newRoot(a *app) *cobra.Command {
 	root.SetIn(a.s.in)
 	root.SetOut(a.s.out)
 	root.SetErr(a.s.err)
-	root.SuggestionsMinimumDistance = 2
+	cli.Setup(root)
 	root.SetVersionTemplate("credmon-token {{.Version}}\n")
 	// -V as get's (igwn-robot-get's); cobra would take -v, which get uses
 	// for --verbose.
 	root.Flags().BoolP("version", "V", false, "print the version and exit")
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{cmd: cmd, err: err} })
 	root.SetUsageTemplate(usageTemplate)
 	root.AddCommand(
 		newSetupCmd(a), newGetCmd(a), newRenewCmd(a), newStatusCmd(a), newPathCmd(a), newDecodeCmd(a),
 		&cobra.Command{
-			Use: "version", Short: "print the version", Args: positional(cobra.NoArgs),
+			Use: "version", Short: "print the version", Args: cli.Positional(cobra.NoArgs),
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				fmt.Fprintf(a.s.out, "credmon-token %s\n", Version)
 				return nil
 			},
 		},
-		newManCmd(a),
+		cli.GenMan("1", writeManPages, &a.code),
 	)
 	for _, c := range root.Commands() {
 		c.Flags().SortFlags = false
@@ -134,74 +98,18 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 	ctx, stop := notifyStop(context.Background())
 	defer stop()
 	if err := root.ExecuteContext(ctx); err != nil {
-		var ue usageError
-		cmd := root
-		if errors.As(err, &ue) && ue.cmd != nil {
-			cmd = ue.cmd
-		}
-		fmt.Fprintf(errw, "%s: %v\nsee %s --help\n", cmd.CommandPath(), err, cmd.CommandPath())
-		return exitUsage
+		return cli.Fail(errw, root, err)
 	}
 	return a.code
 }
 
 // goFlagSpellings rewrites the spellings Go's flag package accepted, and
 // that scripts written for earlier credmon-token releases may use, into
-// pflag's: a long option with one dash (-account NAME, -minsecs=60) and a
-// one-letter option with two (--o FILE, --v). pflag reads -account as
-// the short options -a -c -c ..., and has no setting for single-dash long
-// options (its NormalizeFunc sees names, not dashes), so this is done by
-// hand, before parsing. It walks the arguments as pflag does so that a
-// flag's value is never rewritten (-o -minsecs writes to a file named
-// -minsecs), and stops at "--".
+// pflag's (cli.GoSpellings): a long option with one dash, an old name
+// (alias) included (-account NAME, -minsecs=60), and a one-letter option
+// with two (--o FILE, --v).
 func goFlagSpellings(fs *pflag.FlagSet, args []string) []string {
-	out := make([]string, 0, len(args))
-	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
-	for i := 0; i < len(args); i++ {
-		arg := args[i]
-		out = append(out, arg)
-		switch {
-		case arg == "--":
-			return append(out, args[i+1:]...)
-		case strings.HasPrefix(arg, "--") && len(arg) > 2:
-			name, _, hasValue := strings.Cut(arg[2:], "=")
-			f := fs.Lookup(name)
-			if f == nil && len(name) == 1 {
-				if f = fs.ShorthandLookup(name); f != nil {
-					out[len(out)-1] = arg[1:]
-				}
-			}
-			if !hasValue && takesValue(f) && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
-			}
-		case strings.HasPrefix(arg, "-") && len(arg) > 1:
-			name, _, hasValue := strings.Cut(arg[1:], "=")
-			if f := fs.Lookup(name); f != nil && len(name) > 1 {
-				out[len(out)-1] = "-" + arg
-				if !hasValue && takesValue(f) && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				continue
-			}
-			// Short options, bundled as pflag and argparse read them
-			// (-vv, -vk FILE, -kFILE): the last one may take the next
-			// argument as its value.
-			for j := 1; j < len(arg); j++ {
-				f := fs.ShorthandLookup(arg[j : j+1])
-				if f == nil || !takesValue(f) {
-					continue
-				}
-				if j == len(arg)-1 && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				break
-			}
-		}
-	}
-	return out
+	return cli.GoSpellings(fs, args, cli.Spellings{Aliases: true, DoubleDashShort: true})
 }
 
 // spelled reports how the flag named name was given on the command line

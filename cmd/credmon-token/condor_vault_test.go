@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/credmon/credmon/internal/vaulttest"
 )
 
 // TestCondorVaultStoresTopDaemonMakesUse protects igwn-robot-get --condor
@@ -29,7 +31,7 @@ import (
 func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 	e := newVaultRobot(t)
 	e.seed(t)
-	const right = "--credkey=" + vaultCredKey + " --role=" + vaultRole + " --vaultserver=localhost"
+	const right = "--credkey=" + vaulttest.RobotCredKey + " --role=" + vaulttest.RobotRole + " --vaultserver=localhost"
 	ap := e.accessPoint("SEC_CREDENTIAL_GETTOKEN_OPTS = " + right + " --cafile=/etc/ca.pem\n")
 	args := []string{"get", "--condor", "--keytab", e.keytab, "-a", "localhost", "--cafile", e.ca, "-o", e.bt, "--minsecs", "60"}
 
@@ -108,7 +110,7 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 	}
 	top := ap.top("igwn")
 	vt, _ := top["vault_token"].(string)
-	wantURL := "https://localhost:8200/v1/secret/oauth/creds/" + vaultIssuer + "/" + vaultCredKey + ":" + vaultRole
+	wantURL := "https://localhost:8200/v1/secret/oauth/creds/" + vaulttest.RobotIssuer + "/" + vaulttest.RobotCredKey + ":" + vaulttest.RobotRole
 	if vt == "" || top["vault_url"] != wantURL {
 		t.Fatalf("igwn.top vault_url %v (want %s), vault_token set %v", top["vault_url"], wantURL, vt != "")
 	}
@@ -129,8 +131,8 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	claims := e.p.VerifyAccessToken(t, strings.TrimSpace(string(use)))
-	if claims["sub"] != vaultRole || claims["scope"] != "storage.read:/data" {
-		t.Errorf("igwn.use claims sub %v scope %v aud %v; want %s and the robot's grant's scope", claims["sub"], claims["scope"], claims["aud"], vaultRole)
+	if claims["sub"] != vaulttest.RobotRole || claims["scope"] != "storage.read:/data" {
+		t.Errorf("igwn.use claims sub %v scope %v aud %v; want %s and the robot's grant's scope", claims["sub"], claims["scope"], claims["aud"], vaulttest.RobotRole)
 	}
 	t.Logf("igwn.use: sub %v aud %v scope %v", claims["sub"], claims["aud"], claims["scope"])
 

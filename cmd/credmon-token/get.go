@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oidcagent"
@@ -107,7 +108,7 @@ func newGetCmd(a *app) *cobra.Command {
 		Short:   "write a fresh bearer token where WLCG Bearer Token Discovery finds it",
 		Long:    getLong,
 		Example: getExample,
-		Args:    positional(cobra.MaximumNArgs(1)),
+		Args:    cli.Positional(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if version {
 				fmt.Fprintf(a.s.out, "credmon-token %s\n", Version)
@@ -418,7 +419,7 @@ func newPathCmd(a *app) *cobra.Command {
 		Use:   "path",
 		Short: "print where get writes the bearer token",
 		Long:  "Prints where get writes the bearer token (WLCG Bearer Token Discovery): $BEARER_TOKEN_FILE,\nelse $XDG_RUNTIME_DIR/bt_u<uid>, else /tmp/bt_u<uid>.",
-		Args:  positional(cobra.NoArgs),
+		Args:  cli.Positional(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			loc := bearer.WritePath(os.LookupEnv, os.Geteuid())
 			fmt.Fprintln(a.s.out, loc.Path)
@@ -432,7 +433,7 @@ func newDecodeCmd(a *app) *cobra.Command {
 		Use:   "decode [FILE]",
 		Short: "print a token's claims with dates (no signature check)",
 		Long:  "Prints the claims of the token in FILE (default: the discovered bearer token) with its dates;\nthe signature is not checked.",
-		Args:  positional(cobra.MaximumNArgs(1)),
+		Args:  cli.Positional(cobra.MaximumNArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			a.code = runDecode(args, a.s)
 			return nil

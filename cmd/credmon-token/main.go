@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/internal/vault"
 	"github.com/credmon/credmon/producer/kerberos"
@@ -25,7 +26,7 @@ var Version = "dev"
 const (
 	exitOK          = 0
 	exitFailure     = 1
-	exitUsage       = 2
+	exitUsage       = cli.ExitUsage
 	exitConfig      = 3
 	exitNeedsLogin  = 4
 	exitUnreachable = 5

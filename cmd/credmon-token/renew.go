@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/sdnotify"
 	"github.com/credmon/credmon/producer/bearer"
 	"github.com/credmon/credmon/producer/oidcagent"
@@ -105,7 +106,7 @@ recorded in --state after every run and every --watch round, for ` + "`credmon-t
 
 SIGTERM, SIGINT or SIGQUIT starts no new refresh; the ones already sent finish (each within its token's
 timeout, and --timeout) and are saved. Then renew exits 143 or 130 (--watch: 0).`,
-		Args: positional(cobra.NoArgs),
+		Args: cli.Positional(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.code = runRenew(cmd.Context(), a.s, &rf, watch)
 			return nil
@@ -456,7 +457,7 @@ func newStatusCmd(a *app) *cobra.Command {
 		Short: "show every configured token and account, and what needs attention",
 		Long: "Shows every [token] and account of osg-token-renewer's config.ini: the token file's expiry, renew's\n" +
 			"last outcome (--state) and what needs a human. The exit status is 1 when anything needs attention.",
-		Args: positional(cobra.NoArgs),
+		Args: cli.Positional(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			a.code = runStatus(a.s, &rf, asJSON)
 			return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/oauth2"
 
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/tokenclient"
 	"github.com/credmon/credmon/producer/oidcagent"
 	"github.com/credmon/credmon/producer/source"
@@ -98,7 +99,7 @@ func newSetupCmd(a *app) *cobra.Command {
 			"With --list-scopes and --issuer (no NAME), prints the issuer's scopes_supported.",
 		Example: "  credmon-token setup robot --issuer https://issuer.example --pw-file /etc/osg/tokens/robot.pw\n" +
 			"  credmon-token setup --issuer https://issuer.example --list-scopes",
-		Args: positional(cobra.MaximumNArgs(1)),
+		Args: cli.Positional(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var name string
 			if len(args) == 1 {
@@ -109,7 +110,7 @@ func newSetupCmd(a *app) *cobra.Command {
 				return nil
 			}
 			if name == "" || f.issuer == "" {
-				return usageErrorf(cmd, "give the account NAME and --issuer URL")
+				return cli.Usagef(cmd, "give the account NAME and --issuer URL")
 			}
 			a.code = runSetup(cmd.Context(), a.s, name, &f)
 			return nil

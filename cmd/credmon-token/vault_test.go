@@ -20,20 +20,9 @@ import (
 	"github.com/credmon/credmon/internal/vaulttest"
 )
 
-const (
-	// vaultRobot is the robot's principal: role "robot" and credkey
-	// "robot/ap1.credmon.test" by igwn-robot-get's defaults.
-	vaultRobot   = "robot/ap1.credmon.test"
-	vaultCredKey = vaultRobot
-	vaultRole    = "robot"
-	vaultIssuer  = "igwn"
-	// The Vault test server's certificate names localhost, so Vault's
-	// Kerberos service is host/localhost.
-	vaultHost = "localhost"
-)
-
 type vaultRobotEnv struct {
 	*robot
+	site   *vaulttest.Site
 	k      *kdc.KDC
 	p      *oidcprovider.Provider
 	s      *vaulttest.Server
@@ -49,17 +38,15 @@ type vaultRobotEnv struct {
 func newVaultRobot(t *testing.T) *vaultRobotEnv {
 	t.Helper()
 	e := &vaultRobotEnv{robot: robotWith(t, nil)}
-	e.k = kdc.StartKDC(t, kdc.Options{Users: []string{vaultRobot}, Hosts: []string{vaultHost}})
-	e.p = oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{AccessTokenTTL: 3 * time.Hour})
 	e.clock = vaulttest.NewClock(time.Now())
-	e.s = vaulttest.Start(t, vaulttest.Options{Provider: e.p, Issuer: vaultIssuer, Role: vaultRole,
-		KerberosKeytab: e.k.ServiceKeytab(vaultHost), Now: e.clock.Now, PollInterval: time.Second})
+	e.site = vaulttest.StartSite(t, vaulttest.Options{Now: e.clock.Now, PollInterval: time.Second})
+	e.k, e.p, e.s = e.site.KDC, e.site.Provider, e.site.Vault
 	secure := filepath.Join(e.base, ".secure")
 	if err := os.Mkdir(secure, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	e.keytab = filepath.Join(secure, "robot.keytab")
-	b, err := os.ReadFile(e.k.Keytab(vaultRobot))
+	b, err := os.ReadFile(e.k.Keytab(vaulttest.RobotPrincipal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +72,7 @@ func newVaultRobot(t *testing.T) *vaultRobotEnv {
 // earlier OIDC login would have, approved at the provider as sub "robot".
 func (e *vaultRobotEnv) seed(t *testing.T) {
 	t.Helper()
-	g := e.p.NewRefreshToken(t, oidcprovider.GrantRequest{Scope: "openid offline_access storage.read:/data", User: vaultRole})
-	e.s.SeedRefreshToken(vaultIssuer, vaultCredKey, vaultRole, g.RefreshToken)
+	e.site.Seed(t)
 }
 
 // get runs the seed's cron line with only the program name changed, plus
@@ -135,8 +121,8 @@ func TestVaultGetKeytabToTokenFileThenNoNetwork(t *testing.T) {
 	}
 	tok := strings.TrimSpace(string(raw))
 	claims := e.p.VerifyAccessToken(t, tok)
-	if claims["sub"] != vaultRole || !audHas(claims["aud"], aud) || claims["scope"] != scope {
-		t.Fatalf("token claims sub %v aud %v scope %v; want %s, %s, %s", claims["sub"], claims["aud"], claims["scope"], vaultRole, aud, scope)
+	if claims["sub"] != vaulttest.RobotRole || !audHas(claims["aud"], aud) || claims["scope"] != scope {
+		t.Fatalf("token claims sub %v aud %v scope %v; want %s, %s, %s", claims["sub"], claims["aud"], claims["scope"], vaulttest.RobotRole, aud, scope)
 	}
 	vtRaw, err := os.ReadFile(e.vt)
 	if err != nil {
@@ -163,8 +149,8 @@ func TestVaultGetKeytabToTokenFileThenNoNetwork(t *testing.T) {
 	if st.Logins != 1 || st.Exchanges != 1 {
 		t.Fatalf("Vault stats after the first run %+v; want one login, one exchange", st)
 	}
-	e.k.WaitLog(t, "AS_REQ", "ISSUE", e.k.Principal(vaultRobot))
-	e.k.WaitLog(t, "TGS_REQ", "ISSUE", "host/"+vaultHost)
+	e.k.WaitLog(t, "AS_REQ", "ISSUE", e.k.Principal(vaulttest.RobotPrincipal))
+	e.k.WaitLog(t, "TGS_REQ", "ISSUE", "host/"+vaulttest.Host)
 	kdcBefore := e.kdcRequests()
 
 	code, _, errOut = e.get("--audience", aud, "--scopes", scope, "-v")
@@ -232,7 +218,7 @@ func TestVaultGetExpiredVaultTokenLogsInAgainFromKeytab(t *testing.T) {
 	if got := e.s.Stats().Logins; got != 2 {
 		t.Errorf("Vault logins = %d; want 2", got)
 	}
-	e.k.WaitLog(t, "AS_REQ", "ISSUE", e.k.Principal(vaultRobot))
+	e.k.WaitLog(t, "AS_REQ", "ISSUE", e.k.Principal(vaulttest.RobotPrincipal))
 	if got := strings.Count(e.k.Log(), "AS_REQ"); got <= asBefore {
 		t.Errorf("no new AS_REQ at the KDC (%d, before %d)", got, asBefore)
 	}
@@ -287,7 +273,7 @@ func TestVaultGetCronFirstRunNeedsHuman(t *testing.T) {
 func TestVaultGetRevokedRefreshTokenNeedsHuman(t *testing.T) {
 	e := newVaultRobot(t)
 	e.seed(t)
-	rt, ok := e.s.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole)
+	rt, ok := e.s.StoredRefreshToken(vaulttest.RobotIssuer + "/" + vaulttest.RobotCredKey + ":" + vaulttest.RobotRole)
 	if !ok {
 		t.Fatal("no refresh token stored")
 	}
@@ -319,7 +305,7 @@ func TestVaultGetFirstRunAtTerminal(t *testing.T) {
 	approved := false
 	all, err := oidcprovider.RunAtTerminal(ctx, inner, e.env, "", func(line, all string) {
 		if m := uriRE.FindStringSubmatch(line); m != nil && !approved {
-			if err := e.p.ApproveDevice(ctx, m[1], "", vaultRole); err != nil {
+			if err := e.p.ApproveDevice(ctx, m[1], "", vaulttest.RobotRole); err != nil {
 				t.Fatalf("approving: %v\n%s", err, all)
 			}
 			approved = true
@@ -331,14 +317,14 @@ func TestVaultGetFirstRunAtTerminal(t *testing.T) {
 	if !strings.Contains(all, "Complete the authentication at:") {
 		t.Errorf("no OIDC login shown:\n%s", all)
 	}
-	if _, ok := e.s.StoredRefreshToken(vaultIssuer + "/" + vaultCredKey + ":" + vaultRole); !ok {
+	if _, ok := e.s.StoredRefreshToken(vaulttest.RobotIssuer + "/" + vaulttest.RobotCredKey + ":" + vaulttest.RobotRole); !ok {
 		t.Fatal("no refresh token stored in Vault")
 	}
 	raw, err := os.ReadFile(e.bt)
 	if err != nil {
 		t.Fatalf("no token written:\n%s", all)
 	}
-	if c := e.p.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != vaultRole {
+	if c := e.p.VerifyAccessToken(t, strings.TrimSpace(string(raw))); c["sub"] != vaulttest.RobotRole {
 		t.Errorf("sub = %v", c["sub"])
 	}
 	os.Remove(e.bt)
@@ -355,13 +341,13 @@ func TestVaultGetFirstRunAtTerminal(t *testing.T) {
 func TestVaultGetTakesIgwnRobotGetsCommandLine(t *testing.T) {
 	e := newVaultRobot(t)
 	e.seed(t)
-	code, _, errOut := e.run("get", vaultRobot, "-vv", "-k", e.keytab, "-m", "3600", "-i", vaultIssuer, "-r", vaultRole,
-		"--credkey", vaultCredKey, "-a", e.s.Address, "--cafile", e.ca, "--vaulttokenfile", e.vt, "--vaulttokenminttl", "1d",
+	code, _, errOut := e.run("get", vaulttest.RobotPrincipal, "-vv", "-k", e.keytab, "-m", "3600", "-i", vaulttest.RobotIssuer, "-r", vaulttest.RobotRole,
+		"--credkey", vaulttest.RobotCredKey, "-a", e.s.Address, "--cafile", e.ca, "--vaulttokenfile", e.vt, "--vaulttokenminttl", "1d",
 		"--bearertokenfile", e.bt)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Kerberos login as "+e.k.Principal(vaultRobot)) {
+	if !strings.Contains(errOut, "Kerberos login as "+e.k.Principal(vaulttest.RobotPrincipal)) {
 		t.Errorf("the principal did not get krb5.conf's default realm %s:\n%s", e.k.Realm, errOut)
 	}
 	if _, err := os.Stat(e.bt); err != nil {
@@ -369,7 +355,7 @@ func TestVaultGetTakesIgwnRobotGetsCommandLine(t *testing.T) {
 	}
 	code, _, errOut = e.run("get", "other/host", "--kerberos-keytab", e.keytab, "-a", e.s.Address, "--cafile", e.ca,
 		"--vaulttokenfile", filepath.Join(e.base, "vt2"), "-o", filepath.Join(e.base, "bt2"))
-	if code != exitConfig || !strings.Contains(errOut, vaultRobot) {
+	if code != exitConfig || !strings.Contains(errOut, vaulttest.RobotPrincipal) {
 		t.Errorf("a principal not in the keytab: exit %d, %q; want %d naming what the keytab holds", code, errOut, exitConfig)
 	}
 	if code, _, errOut := e.run("get", "--keytab", e.keytab, "--account", "robot"); code != exitConfig {

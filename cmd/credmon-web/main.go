@@ -21,6 +21,7 @@ import (
 	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/web"
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/manpage"
 )
 
@@ -46,12 +47,11 @@ _RETURN_URL_SUFFIX, _ISSUER; CREDMON_WEB_PREFIX, CREDMON_WEB_LISTEN, CREDMON_WEB
 CREDMON_WEB_TLS_KEY, CREDMON_WEB_TRUSTED_PROXIES). It runs as the condor user, never as root.
 
 Exit status: 0 stopped by SIGTERM/SIGINT; 1 configuration or server error; 2 usage error.`,
-		Args:                  cobra.NoArgs,
-		SilenceUsage:          true,
-		SilenceErrors:         true,
+		Args:                  cli.Positional(cobra.NoArgs),
 		DisableFlagsInUseLine: true,
 		RunE:                  func(*cobra.Command, []string) error { return nil },
 	}
+	cli.Setup(cmd)
 	cmd.SetHelpCommand(&cobra.Command{Hidden: true})
 	f := cmd.Flags()
 	f.SortFlags = false
@@ -71,8 +71,7 @@ func run(args []string, stderr io.Writer, euid int) int {
 	cmd.SetOut(os.Stdout)
 	cmd.SetErr(stderr)
 	if err := cmd.Execute(); err != nil {
-		fmt.Fprintf(stderr, "credmon-web: %v\nsee credmon-web --help\n", err)
-		return 2
+		return cli.Fail(stderr, cmd, err)
 	}
 	if cmd.Flags().Changed("help") {
 		return 0

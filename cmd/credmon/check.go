@@ -15,6 +15,7 @@ import (
 
 	"github.com/credmon/credmon/credmon/check"
 	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/cli"
 )
 
 // Exit codes of credmon check (README, Operations).
@@ -33,7 +34,7 @@ func newCheckCmd(a *app) *cobra.Command {
 			"knob it reads. Prints each problem as KNOB: what is wrong — how to fix it,\n" +
 			"errors first.\n\n" +
 			"Exit status: 0 no errors, 1 errors, 2 usage, 3 configuration unreadable.",
-		Args: positional(cobra.NoArgs),
+		Args: cli.Positional(cobra.NoArgs),
 		RunE: func(_ *cobra.Command, _ []string) error {
 			a.code = runCheck(a.out, a.err, o)
 			return nil

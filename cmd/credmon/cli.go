@@ -13,7 +13,6 @@ package main
 // which pflag cannot read, are rewritten by hand (argparseArgs).
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/credmon/credmon/credmon"
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/manpage"
 )
 
@@ -39,38 +39,6 @@ type app struct {
 	daemon func(*options) int
 	now    func() time.Time
 	alive  func(int) bool
-}
-
-// usageError is a command line that cannot be run as given.
-type usageError struct {
-	cmd *cobra.Command
-	err error
-}
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// positional makes cobra's argument checks usage errors.
-func positional(check cobra.PositionalArgs) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{cmd: cmd, err: err}
-		}
-		return nil
-	}
-}
-
-// noCommand refuses positional arguments with a suggestion of the
-// nearest subcommand.
-func noCommand(cmd *cobra.Command, args []string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	msg := fmt.Sprintf("unknown command or unexpected argument %q", args[0])
-	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-		msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
-	}
-	return usageError{cmd: cmd, err: errors.New(msg)}
 }
 
 const daemonLong = `credmon is the drop-in replacement for HTCondor's condor_credmon_oauth. Without a
@@ -132,77 +100,20 @@ func abbreviations(names []string) func(*pflag.FlagSet, string) pflag.Normalized
 // single-dash long names that earlier releases of this binary accepted
 // (-debug, -name X, -version): pflag reads -name as -n ame and has no
 // setting for single-dash long options (its NormalizeFunc sees names, not
-// dashes), so those are rewritten by hand (goSpellings).
+// dashes), so those are rewritten by hand (cli.GoSpellings, exact names
+// only: the NormalizeFunc's abbreviations are argparse's, for --).
 func argparseArgs(args []string) []string {
-	return goSpellings(daemonFlags(&options{}), args)
-}
-
-// goSpellings rewrites an exact single-dash long name of fs (-name,
-// -name=X) into pflag's --name. It walks the arguments as pflag does, so
-// that a flag's value is never rewritten (-l -debug logs to "-debug"), and
-// stops at "--". Its output is a fixed point: rewriting it again changes
-// nothing.
-func goSpellings(fs *pflag.FlagSet, args []string) []string {
-	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
-	exact := func(name string) *pflag.Flag {
-		if f := fs.Lookup(name); f != nil && f.Name == name {
-			return f
-		}
-		return nil
-	}
-	out := make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		out = append(out, a)
-		switch {
-		case a == "--":
-			return append(out, args[i+1:]...)
-		case strings.HasPrefix(a, "--"):
-			name, _, hasValue := strings.Cut(a[2:], "=")
-			if !hasValue && takesValue(fs.Lookup(name)) && i+1 < len(args) {
-				i++
-				out = append(out, args[i])
-			}
-		case strings.HasPrefix(a, "-") && len(a) > 1:
-			name, _, hasValue := strings.Cut(a[1:], "=")
-			if f := exact(name); f != nil && len(name) > 1 {
-				out[len(out)-1] = "-" + a
-				if !hasValue && takesValue(f) && i+1 < len(args) {
-					i++
-					out = append(out, args[i])
-				}
-				continue
-			}
-			// Bundled short options: the first that takes a value takes
-			// the rest of the argument, or the next one if it is last.
-			for j := 1; j < len(a); j++ {
-				f := fs.ShorthandLookup(a[j : j+1])
-				if f == nil {
-					break
-				}
-				if takesValue(f) {
-					if j == len(a)-1 && i+1 < len(args) {
-						i++
-						out = append(out, args[i])
-					}
-					break
-				}
-			}
-		}
-	}
-	return out
+	return cli.GoSpellings(daemonFlags(&options{}), args, cli.Spellings{})
 }
 
 // newRoot builds the command tree.
 func newRoot(a *app) *cobra.Command {
 	o := &options{}
 	root := &cobra.Command{
-		Use:           "credmon",
-		Short:         "HTCondor's OAuth credential monitor (condor_credmon_oauth) and its admin tools",
-		Long:          daemonLong,
-		SilenceErrors: true,
-		SilenceUsage:  true,
-		Args:          noCommand,
+		Use:   "credmon",
+		Short: "HTCondor's OAuth credential monitor (condor_credmon_oauth) and its admin tools",
+		Long:  daemonLong,
+		Args:  cli.NoSubcommand("unknown command or unexpected argument"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.name = strings.ToUpper(o.name)
 			if o.version {
@@ -218,20 +129,19 @@ func newRoot(a *app) *cobra.Command {
 	root.Flags().AddFlagSet(daemonFlags(o))
 	root.Flags().SortFlags = false
 	root.Flags().SetNormalizeFunc(daemonFlags(&options{}).GetNormalizeFunc())
-	root.SuggestionsMinimumDistance = 2
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{cmd: cmd, err: err} })
+	cli.Setup(root)
 
 	token := &cobra.Command{
 		Use:   "token",
 		Short: "check (verify) or show (decode) a token",
-		Args:  noCommand,
+		Args:  cli.NoSubcommand("unknown command or unexpected argument"),
 		// A group alone is a usage error (exit 2), as before cobra.
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError{cmd: cmd, err: errors.New("a subcommand is required: verify or decode")}
+			return cli.Usagef(cmd, "a subcommand is required: verify or decode")
 		},
 	}
 	token.AddCommand(newVerifyCmd(a), newDecodeCmd(a))
-	root.AddCommand(newIssuerCmd(a), token, newCheckCmd(a), newStatusCmd(a), newManCmd(a))
+	root.AddCommand(newIssuerCmd(a), token, newCheckCmd(a), newStatusCmd(a), cli.GenMan("8", manPages, &a.code))
 	var sortOff func(*cobra.Command)
 	sortOff = func(c *cobra.Command) {
 		c.Flags().SortFlags = false
@@ -253,41 +163,23 @@ func (a *app) execute(args []string) int {
 			c.InitDefaultHelpFlag()
 			i := slices.Index(args, c.Name())
 			if i >= 0 {
-				args = append(args[:i+1:i+1], goSpellings(c.Flags(), args[i+1:])...)
+				args = append(args[:i+1:i+1], cli.GoSpellings(c.Flags(), args[i+1:], cli.Spellings{})...)
 			}
 		}
 	}
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
-		var ue usageError
-		cmd := root
-		if errors.As(err, &ue) && ue.cmd != nil {
-			cmd = ue.cmd
-		}
-		fmt.Fprintf(a.err, "%s: %v\nsee %s --help\n", cmd.CommandPath(), err, cmd.CommandPath())
-		return exitUsage
+		return cli.Fail(a.err, root, err)
 	}
 	return a.code
 }
 
-// newManCmd is the hidden `credmon gen-man DIR`: the man pages of every
-// command from the same definitions as the help. `make man` and `make
-// pkg-bin` run it. Section 8 (system administration), not 1: credmon is a
-// daemon in /usr/sbin with admin subcommands, and in section 1 the pages
-// of `credmon token` and `credmon token decode` would be credmon-token.1
-// and credmon-token-decode.1, the names of the robot tool's pages.
-func newManCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:    "gen-man DIR",
-		Short:  "write the man pages (section 8) of every command into DIR",
-		Hidden: true,
-		Args:   positional(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := manpage.WriteSection(cmd.Root(), args[0], "CREDMON", "8", "credmon "+credmon.Version); err != nil {
-				fmt.Fprintf(a.err, "credmon gen-man: %v\n", err)
-				a.code = exitFailure
-			}
-			return nil
-		},
-	}
+// manPages writes the man pages of every command into dir: `credmon
+// gen-man DIR` (cli.GenMan), which `make man` and `make pkg-bin` run.
+// Section 8 (system administration), not 1: credmon is a daemon in
+// /usr/sbin with admin subcommands, and in section 1 the pages of
+// `credmon token` and `credmon token decode` would be credmon-token.1 and
+// credmon-token-decode.1, the names of the robot tool's pages.
+func manPages(root *cobra.Command, dir string) error {
+	return manpage.WriteSection(root, dir, "CREDMON", "8", "credmon "+credmon.Version)
 }

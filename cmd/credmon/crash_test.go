@@ -36,22 +36,9 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
 	}
-	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{})
-	tr := newTracer(t, idp.Issuer)
-
-	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = 8",
-		oidcprovider.ClientIDPost, tr.URL, writeSecret(t)))
-	const users = 40
-	grants := idp.NewRefreshTokens(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, users, 8)
-	credd := credtest.NewCredd(t, d.credDir)
-	for i, g := range grants {
-		u := fmt.Sprintf("user%03d", i)
-		tr.owner(g.RefreshToken, u)
-		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken, "scopes": "compute.read"})
-		if err := credd.StoreTop(u, "myidp", blob); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := newFleet(t, oidcprovider.ProviderOptions{}, "")
+	idp, tr, d := f.idp, f.tr, f.d
+	const users = fleetUsers
 	rnd := rand.New(rand.NewPCG(1, 2))
 	const rounds = 25
 	// Users a kill cut short: their request was on the wire (no answer
@@ -59,10 +46,7 @@ func TestCrashSafety(t *testing.T) {
 	// .top (one small-file fsync: the only window durability allows).
 	onWireTotal, unwrittenTotal, lostTotal := 0, 0, 0
 	for round := 0; round < rounds; round++ {
-		// Missing .use files make every token due at once.
-		for i := 0; i < users; i++ {
-			os.Remove(filepath.Join(d.credDir, fmt.Sprintf("user%03d", i), "myidp.use"))
-		}
+		f.allDue()
 		cmd := d.command("-v")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -93,13 +77,7 @@ func TestCrashSafety(t *testing.T) {
 			if !onWire[u] && !unwritten[u] {
 				t.Errorf("round %d: %s lost its refresh token although the kill cut none of its refreshes short", round, u)
 			}
-			// A new login, so later rounds keep testing this user.
-			g := idp.NewRefreshToken(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read", User: u})
-			tr.owner(g.RefreshToken, u)
-			blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken, "scopes": "compute.read"})
-			if err := credd.StoreTop(u, "myidp", blob); err != nil {
-				t.Fatal(err)
-			}
+			f.login(t, u) // so that later rounds keep testing this user
 		}
 	}
 	// A final clean run refreshes everything that can still be refreshed.
@@ -138,6 +116,63 @@ func active(t *testing.T, idp *oidcprovider.Provider, rt string) bool {
 		t.Fatalf("introspection: HTTP %d: %v", resp.StatusCode, err)
 	}
 	return out.Active
+}
+
+// fleet is a daemon whose fleetUsers users (user000, user001, ...) each
+// hold a grant (compute.read) at a rotating issuer, which the daemon
+// reaches through a tracer: the world of the crash and stop tests.
+type fleet struct {
+	idp   *oidcprovider.Provider
+	tr    *tracer
+	d     *daemon
+	credd *credtest.Credd
+}
+
+const fleetUsers = 40
+
+// newFleet starts the issuer with opts, the tracer in front of it and a
+// daemon with 8 workers and the knobs in extra, and gives every user a
+// grant.
+func newFleet(t *testing.T, opts oidcprovider.ProviderOptions, extra string) *fleet {
+	t.Helper()
+	idp := oidcprovider.StartOIDCProvider(t, opts)
+	tr := newTracer(t, idp.Issuer)
+	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = 8",
+		oidcprovider.ClientIDPost, tr.URL, writeSecret(t))+extra)
+	f := &fleet{idp: idp, tr: tr, d: d, credd: credtest.NewCredd(t, d.credDir)}
+	grants := idp.NewRefreshTokens(t, fleetGrant(""), fleetUsers, 8)
+	for i, g := range grants {
+		f.store(t, fmt.Sprintf("user%03d", i), g.RefreshToken)
+	}
+	return f
+}
+
+func fleetGrant(user string) oidcprovider.GrantRequest {
+	return oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read", User: user}
+}
+
+// login gives user a new grant, as a new login at the issuer does.
+func (f *fleet) login(t *testing.T, user string) {
+	t.Helper()
+	f.store(t, user, f.idp.NewRefreshToken(t, fleetGrant(user)).RefreshToken)
+}
+
+// store hands user's refresh token rt to the daemon, as credd does, and
+// tells the tracer whose it is.
+func (f *fleet) store(t *testing.T, user, rt string) {
+	t.Helper()
+	f.tr.owner(rt, user)
+	blob, _ := json.Marshal(map[string]string{"refresh_token": rt, "scopes": "compute.read"})
+	if err := f.credd.StoreTop(user, "myidp", blob); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// allDue removes every user's .use: each token is due at once.
+func (f *fleet) allDue() {
+	for i := 0; i < fleetUsers; i++ {
+		os.Remove(filepath.Join(f.d.credDir, fmt.Sprintf("user%03d", i), "myidp.use"))
+	}
 }
 
 // tracer is a reverse proxy to the token endpoint that records, per

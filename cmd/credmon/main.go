@@ -18,6 +18,7 @@ import (
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/dprintf"
 	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/internal/cli"
 	"github.com/credmon/credmon/internal/ready"
 )
 
@@ -25,7 +26,7 @@ import (
 const (
 	exitOK        = 0
 	exitFailure   = 1
-	exitUsage     = 2
+	exitUsage     = cli.ExitUsage
 	exitLogError  = dprintf.ExitLogError // 44, DPRINTF_ERROR
 	exitNoRestart = 99                   // DAEMON_NO_RESTART: the master holds us
 )

@@ -16,6 +16,7 @@ import (
 
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/statefile"
+	"github.com/credmon/credmon/internal/cli"
 )
 
 // Exit codes of credmon status (README, Operations).
@@ -43,7 +44,7 @@ func newStatusCmd(a *app) *cobra.Command {
 			"human. Works while the daemon runs and after it stopped (then says so).\n\n" +
 			"Exit status: 0 running and all well, 1 no state file, 2 usage, 3 daemon\n" +
 			"stopped or state stale, 4 a credential needs a human.",
-		Args: positional(cobra.NoArgs),
+		Args: cli.Positional(cobra.NoArgs),
 		RunE: func(_ *cobra.Command, _ []string) error {
 			now := a.now
 			if now == nil {

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/credmon/credmon/credmon/credtest"
 	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
@@ -26,29 +22,15 @@ func TestStopSignalsLoseNoGrant(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restart loop skipped in -short mode")
 	}
-	idp := oidcprovider.StartOIDCProvider(t, oidcprovider.ProviderOptions{RefreshDelay: 500 * time.Millisecond})
-	tr := newTracer(t, idp.Issuer)
-	d := newDaemon(t, fmt.Sprintf("MYIDP_CLIENT_ID = %s\nMYIDP_TOKEN_URL = %s/token\nMYIDP_CLIENT_SECRET_FILE = %s\nCREDMON_OAUTH_WORKERS = 8\nCREDMON_OAUTH_HTTP_TIMEOUT = 20",
-		oidcprovider.ClientIDPost, tr.URL, writeSecret(t)))
-	const users = 40
-	grants := idp.NewRefreshTokens(t, oidcprovider.GrantRequest{ClientID: oidcprovider.ClientIDPost, ClientSecret: oidcprovider.ClientSecret, Scope: "compute.read"}, users, 8)
-	credd := credtest.NewCredd(t, d.credDir)
-	for i, g := range grants {
-		u := fmt.Sprintf("user%03d", i)
-		tr.owner(g.RefreshToken, u)
-		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken, "scopes": "compute.read"})
-		if err := credd.StoreTop(u, "myidp", blob); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f := newFleet(t, oidcprovider.ProviderOptions{RefreshDelay: 500 * time.Millisecond}, "\nCREDMON_OAUTH_HTTP_TIMEOUT = 20")
+	idp, tr, d := f.idp, f.tr, f.d
+	const users = fleetUsers
 	rnd := rand.New(rand.NewPCG(3, 4))
 	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
 	const rounds = 12
 	cut := 0 // requests on the wire when the signal came
 	for round := 0; round < rounds; round++ {
-		for i := 0; i < users; i++ {
-			os.Remove(filepath.Join(d.credDir, fmt.Sprintf("user%03d", i), "myidp.use")) // all due at once
-		}
+		f.allDue()
 		d.start("-v")
 		d.wait("a refresh on the wire", func() bool { return tr.inFlight() > 0 })
 		// A random moment within the burst: 40 tokens, 8 slots, 0.5 s each.

@@ -33,6 +33,7 @@ import (
 	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/credmon/localissuer"
 	"github.com/credmon/credmon/internal/atomicfile"
+	"github.com/credmon/credmon/internal/cli"
 )
 
 // toolConfig loads the configuration the daemon named name would read.
@@ -92,7 +93,7 @@ func newIssuerCmd(a *app) *cobra.Command {
 			"configuration (whose jwks_uri names the key set) and the JWKS with the public\n" +
 			"key of every local provider. Publish them at the issuer URL (LOCAL_CREDMON_ISSUER).\n\n" +
 			"Exit status: 0 ok, 1 failure, 2 usage.",
-		Args:      positional(cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs)),
+		Args:      cli.Positional(cobra.MatchAll(cobra.MaximumNArgs(1), cobra.OnlyValidArgs)),
 		ValidArgs: []string{"openid-configuration", "jwks"},
 		RunE: func(_ *cobra.Command, args []string) error {
 			what := ""
@@ -193,7 +194,7 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Long: "Checks the signature, time claims and, when given, issuer and audience of the\n" +
 			"token in FILE (a .use file or a bare JWT; - for stdin).\n\n" +
 			"Exit status: 0 valid, 1 invalid or failure, 2 usage.",
-		Args: positional(cobra.ExactArgs(1)),
+		Args: cli.Positional(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			a.code = runVerify(a.out, a.err, o, args[0])
 			return nil
@@ -256,7 +257,7 @@ func newDecodeCmd(a *app) *cobra.Command {
 		Long: "Prints the header and claims of the token in FILE (a .use file or a bare JWT;\n" +
 			"- for stdin), with the time claims as dates. The signature is NOT checked: see\n" +
 			"credmon token verify.\n\nExit status: 0 ok, 1 failure, 2 usage.",
-		Args: positional(cobra.ExactArgs(1)),
+		Args: cli.Positional(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			a.code = runDecode(a.out, a.err, args[0])
 			return nil

@@ -158,6 +158,8 @@ func TestRulesCatchWrongEdges(t *testing.T) {
 		{"credmon/web", "credmon", false, true},
 		{"credmon/web", "credmon/classad", false, false},
 		{"cmd/credmon-web", "credmon/web", false, false},
+		{"cmd/credmon-web", "internal/cli", false, false},
+		{"internal/cli", "credmon", false, true},
 	} {
 		if got := violation(tc.from, tc.to, tc.test) != ""; got != tc.bad {
 			t.Errorf("%s → %s (test %v): violation %v; want %v", tc.from, tc.to, tc.test, got, tc.bad)

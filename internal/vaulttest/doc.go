@@ -42,4 +42,9 @@
 // "permission denied" plus "invalid token". Throttle answers 429 with
 // Retry-After (Vault's rate-limit quota); Stats counts logins, refreshes,
 // exchanges and cache hits for tests to wait on.
+//
+// StartSite starts a robot's whole site for end-to-end tests: a KDC
+// knowing the robot (RobotPrincipal) and Vault's Kerberos service, the
+// OIDC provider, and the server in front of it with the robot's issuer
+// and role.
 package vaulttest
