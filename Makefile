@@ -40,10 +40,10 @@ PKG_LDFLAGS  := -s -w -X github.com/credmon/credmon/credmon.Version=$(VERSION) -
 MAN_DIR := $(CACHE_DIR)/man
 
 .DEFAULT_GOAL := build
-.PHONY: help build man test test-stress testdeps lint staticcheck nfpm pkg-bin rpm deb bench fuzz demo demo-oauth clean
+.PHONY: help build man test test-stress testdeps lint staticcheck nfpm pkg-bin rpm deb bench fuzz demo demo-oauth web-screenshots clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build every ./cmd/... binary into bin/ (static, -trimpath)
 	@mkdir -p $(BIN_DIR)
@@ -115,6 +115,16 @@ demo: build ## the daemon minting local-issuer tokens for "credd", step by step 
 
 demo-oauth: build testdeps ## the daemon refreshing a stored OAuth2 credential against a local OIDC provider (needs node)
 	$(GO) run ./examples/demo-oauth -credmon $(BIN_DIR)/credmon
+
+# The browser tests save a PNG of each page they pass (credmon/web's
+# shot steps) when CREDMON_WEB_SCREENSHOTS names a directory; the README
+# shows the ones in docs/. A missing peer fails instead of skipping, so
+# no screenshot is silently left stale.
+WEB_SCREENSHOTS := $(CURDIR)/docs
+web-screenshots: testdeps ## regenerate the credmon-web screenshots docs/credmon-web-*.png from the browser tests (needs node and chromium)
+	CREDMON_WEB_SCREENSHOTS=$(WEB_SCREENSHOTS) CREDMON_REQUIRE_OIDC=1 CREDMON_REQUIRE_BROWSER=1 \
+		$(GO) test -count=1 -run '^TestBrowser' ./credmon/web/
+	@ls $(WEB_SCREENSHOTS)/credmon-web-*.png
 
 nfpm: ## install the pinned nfpm (packager for make rpm/deb) into .cache/bin if missing
 	@# go install leaves nfpm's own --version at "dev": ask the binary's build info.

@@ -6,7 +6,9 @@
 // It reads the HTCondor configuration: the credential directory and the
 // providers' knobs of the credmon named by --name (<SVC>_CLIENT_ID,
 // _CLIENT_SECRET_FILE, _AUTHORIZATION_URL, _TOKEN_URL, _RETURN_URL_SUFFIX,
-// _ISSUER), the local issuer's public keys, and its own CREDMON_WEB_PREFIX,
+// _ISSUER; with _ISSUER the answer's RFC 9207 iss is checked against the
+// discovered issuer, without it, endpoints only, it cannot be), the local
+// issuer's public keys, and its own CREDMON_WEB_PREFIX,
 // CREDMON_WEB_LISTEN (default 127.0.0.1:8080, or :443 with TLS),
 // CREDMON_WEB_TLS_CERTIFICATE and CREDMON_WEB_TLS_KEY (serve HTTPS itself),
 // and CREDMON_WEB_TRUSTED_PROXIES (whose X-Forwarded-* headers to believe).

@@ -17,8 +17,11 @@
 //     challenge, the requested scopes (offline_access adds
 //     prompt=consent) and the audiences as resource/audience.
 //   - GET /return/<provider>: the IdP's redirect. The state must be one
-//     this session issued (each is good once); an error answer is the
-//     "refused" page; the code is exchanged (internal/tokenclient) with the
+//     this session issued (each is good once); with <SVC>_ISSUER set, iss
+//     must be exactly the discovered issuer, and present when its metadata
+//     says authorization_response_iss_parameter_supported (RFC 9207; a
+//     service given by endpoints only is not checked, see
+//     authServer.checkIss); then an error answer is the "refused" page; the code is exchanged (internal/tokenclient) with the
 //     verifier, and .meta, .use and .top are written with
 //     internal/atomicfile, mode 0400, owned by the app's user (condor),
 //     single-line JSON (§3.1–3.3). When every service of the key file is

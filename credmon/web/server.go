@@ -292,30 +292,36 @@ func (s *Server) finish(r *http.Request, sess *session) {
 }
 
 // service reads the session's key file again and returns the service
-// name, filled in from the configuration.
-func (s *Server) service(r *http.Request, sess *session, name string) (*Service, error) {
+// name, filled in from the configuration, and its authorization server.
+// The login and its answer both derive them here from the same
+// configuration and discovery cache, so the answer is checked against the
+// server the login was sent to.
+func (s *Server) service(r *http.Request, sess *session, name string) (*Service, authServer, error) {
 	svcs, err := readKeyFile(s.cfg.CredDir, sess.key, s.cfg.KeyFileLifetime, s.cfg.Now())
 	if err != nil {
-		return nil, err
+		return nil, authServer{}, err
 	}
 	for i := range svcs {
 		if svcs[i].Name() == name {
 			return s.complete(r, &svcs[i])
 		}
 	}
-	return nil, ErrUnknownKey
+	return nil, authServer{}, ErrUnknownKey
 }
 
 // complete fills what the key file leaves empty from the service's
 // configuration: client id and secret, endpoints (by issuer discovery),
-// the return URL.
-func (s *Server) complete(r *http.Request, svc *Service) (*Service, error) {
+// the return URL. With <SVC>_ISSUER set, the issuer's metadata is read
+// (once, then cached) even when both endpoints are given: it is what RFC
+// 9207 checks the answer's iss against.
+func (s *Server) complete(r *http.Request, svc *Service) (*Service, authServer, error) {
 	ctx := r.Context()
+	var as authServer
 	var pc *ProviderConfig
 	if s.cfg.Provider != nil {
 		var err error
 		if pc, err = s.cfg.Provider(svc.Provider); err != nil {
-			return nil, err
+			return nil, as, err
 		}
 	}
 	if pc == nil {
@@ -327,7 +333,7 @@ func (s *Server) complete(r *http.Request, svc *Service) (*Service, error) {
 	if svc.ClientSecret == "" && pc.ClientSecretFile != "" {
 		sec, err := knobs.ReadClientSecret(pc.ClientSecretFile)
 		if err != nil {
-			return nil, err
+			return nil, as, err
 		}
 		svc.ClientSecret = sec
 	}
@@ -337,11 +343,12 @@ func (s *Server) complete(r *http.Request, svc *Service) (*Service, error) {
 	if svc.TokenURL == "" {
 		svc.TokenURL = pc.TokenURL
 	}
-	if (svc.AuthorizationURL == "" || svc.TokenURL == "") && pc.Issuer != "" {
+	if pc.Issuer != "" {
 		md, err := s.disc.Discover(ctx, s.client(svc, pc), pc.Issuer)
 		if err != nil {
-			return nil, err
+			return nil, as, err
 		}
+		as = authServer{issuer: md.Issuer, issRequired: md.AuthorizationResponseIssParameterSupported}
 		if svc.AuthorizationURL == "" {
 			svc.AuthorizationURL = md.AuthorizationEndpoint
 		}
@@ -363,9 +370,9 @@ func (s *Server) complete(r *http.Request, svc *Service) (*Service, error) {
 		svc.ReturnURL = prefix + suffix
 	}
 	if svc.ClientID == "" || svc.AuthorizationURL == "" || svc.TokenURL == "" {
-		return nil, fmt.Errorf("service %s: no client id, authorization URL or token URL in the key file or the configuration", svc.Provider)
+		return nil, as, fmt.Errorf("service %s: no client id, authorization URL or token URL in the key file or the configuration", svc.Provider)
 	}
-	return svc, nil
+	return svc, as, nil
 }
 
 // client is the token client for svc.
@@ -400,7 +407,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusForbidden, pageForm)
 		return
 	}
-	svc, err := s.service(r, sess, name)
+	svc, _, err := s.service(r, sess, name)
 	if err != nil {
 		s.serviceError(w, r, sess, safeCode(name), err)
 		return
@@ -437,8 +444,10 @@ func (s *Server) serviceError(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 // callback is where the IdP sends the browser back: the state must be one
-// this session started (and is then used up), the code is exchanged with
-// the PKCE verifier, and the three files are written.
+// this session started (and is then used up), the answer must come from
+// the issuer the login was sent to (RFC 9207 iss, checked before even an
+// error answer is believed, §2.4), the code is exchanged with the PKCE
+// verifier, and the three files are written.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider string) {
 	id, sess := s.session(r)
 	if sess == nil {
@@ -453,14 +462,19 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider strin
 		s.fail(w, r, http.StatusBadRequest, pageState)
 		return
 	}
+	svc, as, err := s.service(r, sess, f.name)
+	if err != nil {
+		s.serviceError(w, r, sess, f.name, err)
+		return
+	}
+	if err := as.checkIss(q); err != nil {
+		s.logf(r, "key %s: return %s: refused, no token requested: %v", sess.keyID, f.name, err)
+		s.fail(w, r, http.StatusBadRequest, pageState)
+		return
+	}
 	if e := q.Get("error"); e != "" {
 		s.logf(r, "key %s: return %s: the identity provider refused: %s", sess.keyID, f.name, safeCode(e))
 		s.fail(w, r, http.StatusForbidden, pageRefused)
-		return
-	}
-	svc, err := s.service(r, sess, f.name)
-	if err != nil {
-		s.serviceError(w, r, sess, f.name, err)
 		return
 	}
 	res, err := s.client(svc, s.providerConfig(svc)).ExchangeCode(r.Context(), q.Get("code"), svc.ReturnURL, f.verifier, svc.Audiences)

@@ -40,6 +40,10 @@ type Metadata struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	// AuthorizationResponseIssParameterSupported is RFC 9207 §3: the
+	// server puts iss in every authorization response, so a client must
+	// refuse a response without it.
+	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 
 	// Source is the URL the document was read from; OAuthOnly is true when
 	// that was the RFC 8414 fallback (the server may not know "openid",

@@ -53,7 +53,7 @@ func TestDiscover(t *testing.T) {
 	const doc = `{"issuer":"$ISSUER%s","token_endpoint":"$ISSUER/token","device_authorization_endpoint":"$ISSUER/device",
 		"registration_endpoint":"$ISSUER/reg","revocation_endpoint":"$ISSUER/revoke","jwks_uri":"$ISSUER/jwks",
 		"scopes_supported":["openid","offline_access"],"grant_types_supported":["urn:ietf:params:oauth:grant-type:device_code"],
-		"token_endpoint_auth_methods_supported":["client_secret_post"]}`
+		"token_endpoint_auth_methods_supported":["client_secret_post"],"authorization_response_iss_parameter_supported":true}`
 	tests := []struct {
 		name       string
 		docs       map[string]string // path -> document (issuer suffix via %s)
@@ -178,6 +178,9 @@ func TestDiscover(t *testing.T) {
 			if !md.SupportsAuthMethod("client_secret_post") || md.SupportsAuthMethod("client_secret_basic") {
 				t.Errorf("SupportsAuthMethod disagrees with %q", md.TokenEndpointAuthMethodsSupported)
 			}
+			if !md.AuthorizationResponseIssParameterSupported {
+				t.Error("AuthorizationResponseIssParameterSupported = false; the document says true")
+			}
 			if len(md.Raw) == 0 || md.Source == "" {
 				t.Errorf("Raw/Source not set: %q %q", md.Raw, md.Source)
 			}
@@ -211,5 +214,8 @@ func TestDiscoverDefaults(t *testing.T) {
 	}
 	if !md.SupportsAuthMethod("client_secret_basic") || md.SupportsAuthMethod("client_secret_post") {
 		t.Errorf("SupportsAuthMethod without a list: want only client_secret_basic")
+	}
+	if md.AuthorizationResponseIssParameterSupported {
+		t.Error("AuthorizationResponseIssParameterSupported without the member: want false (RFC 9207 §3)")
 	}
 }
