@@ -415,6 +415,32 @@ func TestUserStoredTopWithoutMeta(t *testing.T) {
 	}
 }
 
+// TestOAuth2OpenSecretFileReadAndWarnedOnce: an OAuth2 provider's client
+// secret file every user can read is still read (as credd reads it: sites
+// coming from the Python credmon keep working), and warned about once,
+// with the knob, the path and the fix, never the secret.
+func TestOAuth2OpenSecretFileReadAndWarnedOnce(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	secret := filepath.Join(e.base, "client_secret")
+	if err := os.Chmod(secret, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"bob", "carl"} {
+		g := e.grant("storage.read:/", "")
+		blob, _ := json.Marshal(map[string]string{"refresh_token": g.RefreshToken})
+		if _, err := e.credd.AddAndWait(context.Background(), user, "myidp", blob); err != nil {
+			t.Fatalf("%s: credd AddAndWait: %v", user, err)
+		}
+		e.idp.VerifyAccessToken(t, e.readJSON(user, "myidp.use")["access_token"].(string))
+	}
+	logs := e.logs.String()
+	want := "myidp_CLIENT_SECRET_FILE = " + secret + ": mode 0644 lets every local user read or replace the client secret; run chmod o-rwx " + secret
+	if n := strings.Count(logs, want); n != 1 {
+		t.Errorf("the warning %q is logged %d times; want once:\n%s", want, n, logs)
+	}
+	assertNoSecrets(t, logs, oidcprovider.ClientSecret)
+}
+
 // TestAudienceModes: credd's -S/-A rewrite (multi-line JSON) with a
 // requested audience; each audience mode gets a token for that audience.
 func TestAudienceModes(t *testing.T) {

@@ -36,6 +36,9 @@ type worker struct {
 	log   hclog.Logger // the OAuth2 side's
 	// ours is Monitor.ours: workers record each file they write.
 	ours *sync.Map
+	// secretWarn logs a provider's client secret file others can read,
+	// once (read anyway, as credd reads it: knobs.ReadClientSecret).
+	secretWarn knobs.SecretWarner
 }
 
 func (w *worker) now() time.Time { return w.clock.Now() }
@@ -495,6 +498,7 @@ func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Cl
 		if err != nil {
 			return nil, atomicfile.ID{}, &tokenclient.PermanentError{Err: err}
 		}
+		w.secretWarn.Check(p.Name+"_CLIENT_SECRET_FILE", p.ClientSecretFile, func(msg string) { w.log.Warn(msg) })
 		c.ClientSecret = secret
 	}
 	if c.TokenURL == "" {

@@ -73,3 +73,31 @@ func TestInsecureIssuerExitsConfigForGetAndRenew(t *testing.T) {
 		t.Errorf("get, client credentials: exit %d (%s); want %d", code, errOut, exitConfig)
 	}
 }
+
+// A client_secret_file that does not exist is reported as the client
+// secret file, with its path and the key that names it, by renew and by
+// get --token alike; never as a password.
+func TestMissingClientSecretFileIsNamed(t *testing.T) {
+	r := newRobot(t)
+	missing := filepath.Join(r.base, "no-such.secret")
+	ini := r.writeIni("cc.ini", fmt.Sprintf("[account cc]\ntoken_request_url = %s\nclient_id = %s\nclient_secret_file = %s\n"+
+		"[token t]\naccount = cc\ntoken_path = %s\n", r.idp.TokenURL, oidcprovider.ClientIDBasic, missing, filepath.Join(r.base, "t.token")))
+	for _, args := range [][]string{
+		{"renew", "--config", ini, "--config-dir", r.acctDir, "--insecure",
+			"--lock", filepath.Join(r.base, "renew.lock"), "--state", filepath.Join(r.base, "status.json")},
+		{"get", "--token", "t", "--config", ini, "--insecure", "-o", filepath.Join(r.base, "bt")},
+	} {
+		code, _, errOut := r.run(args...)
+		if code == 0 {
+			t.Errorf("%s: exit 0 with a missing client secret file", args[0])
+		}
+		for _, want := range []string{"client secret file " + missing, "client_secret_file in [account cc]"} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s: stderr %q; want it to say %q", args[0], errOut, want)
+			}
+		}
+		if strings.Contains(errOut, "password") {
+			t.Errorf("%s: stderr %q speaks of a password", args[0], errOut)
+		}
+	}
+}

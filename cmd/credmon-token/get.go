@@ -32,6 +32,7 @@ type getOptions struct {
 	config       string
 	clientID     string
 	secretFile   string
+	secretKey    string // what named secretFile, for errors; "" is the flag
 	tokenURL     string
 	issuer       string
 	audienceMode string
@@ -294,7 +295,13 @@ func (o *getOptions) buildSource() (source.Source, error) {
 		if o.secretFile != "" {
 			b, err := os.ReadFile(o.secretFile)
 			if err != nil {
-				return nil, err
+				// Say which file this is and what names it: a missing file
+				// named by config.ini is otherwise a bare "no such file".
+				from := o.secretKey
+				if from == "" {
+					from = "--client-secret-file"
+				}
+				return nil, fmt.Errorf("reading the client secret file %s (%s): %w", o.secretFile, from, err)
 			}
 			cc.ClientSecret = strings.TrimRight(string(b), "\r\n")
 		}
@@ -407,6 +414,7 @@ func (o *getOptions) fromConfig() error {
 	default:
 		o.clientID, o.tokenURL = acct.ClientID, acct.TokenRequestURL
 		o.secretFile = acct.ClientSecretFile
+		o.secretKey = fmt.Sprintf("client_secret_file in [account %s] of %s", acct.Name, path)
 		if acct.ClientSecret != "" {
 			o.inlineSecret = acct.ClientSecret
 		}

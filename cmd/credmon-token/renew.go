@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -401,16 +400,11 @@ func replaceStateFile(path string, b []byte) error {
 	return err
 }
 
-// loadState reads the state file; never through a symlink (root reads the
-// service user's directory).
+// loadState reads the state file; never through a symlink, nor from a
+// FIFO (root reads the service user's directory).
 func loadState(path string) map[string]*lastOutcome {
 	state := map[string]*lastOutcome{}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return state
-	}
-	defer f.Close()
-	if b, err := io.ReadAll(io.LimitReader(f, 16<<20)); err == nil {
+	if b, _, err := atomicfile.ReadRegular(path, 16<<20, atomicfile.OpenOptions{}); err == nil {
 		_ = json.Unmarshal(b, &state) // a damaged file is replaced
 	}
 	return state

@@ -171,6 +171,11 @@ func TestChecks(t *testing.T) {
 			s.conf = append(s.conf, "OAUTH2_CREDMON_PROVIDER_NAMES = idp", "idp_CLIENT_ID = c", "idp_CLIENT_SECRET_FILE = "+f,
 				"idp_TOKEN_URL = http://idp.example.org/token")
 		}, opts: check.Options{Offline: true}, errors: []string{"idp_TOKEN_URL"}},
+		{name: "oauth2 provider with an open secret file", setup: func(s *site) {
+			f := s.write("secret", "s3cret\n", 0o644)
+			s.conf = append(s.conf, "OAUTH2_CREDMON_PROVIDER_NAMES = idp", "idp_CLIENT_ID = c", "idp_CLIENT_SECRET_FILE = "+f,
+				"idp_TOKEN_URL = https://idp.example.org/token")
+		}, opts: check.Options{Offline: true}, warnings: []string{"idp_CLIENT_SECRET_FILE"}},
 		{name: "oauth2 provider without secret file", setup: func(s *site) {
 			s.conf = append(s.conf, "OAUTH2_CREDMON_PROVIDER_NAMES = idp", "idp_CLIENT_ID = c", "idp_CLIENT_SECRET_FILE = "+filepath.Join(s.dir, "none"),
 				"idp_TOKEN_URL = https://idp.example.org/token")

@@ -115,8 +115,8 @@ func (c *checker) checkOAuth2(ctx context.Context, p string) {
 		c.warnf(p+"_CLIENT_SECRET_FILE", "is not set: refreshes are sent as a public client", "set it to the file holding the client secret, if the client has one")
 	} else if _, err := knobs.ReadClientSecret(f); err != nil {
 		c.errorf(p+"_CLIENT_SECRET_FILE", fmt.Sprintf("= %s: %v", f, err), "create it (one line, the client secret), mode 0600 or 0640 root:condor")
-	} else if fi, err := os.Stat(f); err == nil && fi.Mode().Perm()&0o007 != 0 {
-		c.warnf(p+"_CLIENT_SECRET_FILE", fmt.Sprintf("%s has mode %04o: every user can read the client secret", f, fi.Mode().Perm()), "chmod 0640 "+f)
+	} else if w := knobs.ClientSecretWarning(p+"_CLIENT_SECRET_FILE", f); w != "" {
+		c.warnf(p+"_CLIENT_SECRET_FILE", strings.TrimPrefix(w, p+"_CLIENT_SECRET_FILE "), "make it 0600 or 0640 root:condor")
 	}
 	switch {
 	case strings.TrimSpace(pc.TokenURL) != "":

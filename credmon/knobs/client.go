@@ -2,11 +2,8 @@ package knobs
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"reflect"
 	"strings"
-	"syscall"
 )
 
 // Knob scheme of the client-credentials type (docs/htcondor-contract.md#client).
@@ -90,58 +87,6 @@ func (m *Credmon) Client(p string) (*Client, error) {
 		return c, fmt.Errorf("client-credentials provider %s: %s", p, strings.Join(errs, "; "))
 	}
 	return c, nil
-}
-
-// maxSecretFile bounds what is read of a client secret file.
-const maxSecretFile = 64 << 10
-
-// ReadSecretFile reads a client secret file of the client-credentials and
-// Pelican types: the first line, cut at the first control byte, as
-// ReadClientSecret (credd's rule) does. Unlike ReadClientSecret, kept as
-// it is for the OAuth2 providers' existing files, the file must be
-// private, as the local issuer's key must be: a regular file, owned by
-// this process's user or root, neither readable nor writable by others
-// nor writable by its group (whoever can read it can get tokens as the
-// site's client). Every error names knob, the knob that names the file;
-// none quotes the file's content.
-func ReadSecretFile(knob, path string) (string, error) {
-	fail := func(format string, args ...any) (string, error) {
-		return "", fmt.Errorf("%s = %s: %s", knob, path, fmt.Sprintf(format, args...))
-	}
-	// O_NONBLOCK: a FIFO must not hang the worker.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
-	if err != nil {
-		return fail("cannot open the client secret file: %v", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fail("%v", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fail("not a regular file (%s)", st.Mode().Type())
-	}
-	perm := st.Mode().Perm()
-	if perm&0o026 != 0 || perm&0o004 != 0 {
-		return fail("mode %04o lets other users read or replace the client secret; run chmod 0600 %s", perm, path)
-	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Uid != 0 && int(sys.Uid) != os.Geteuid() {
-		return fail("owned by uid %d, neither root nor this daemon's user (uid %d)", sys.Uid, os.Geteuid())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile))
-	if err != nil {
-		return fail("%v", err)
-	}
-	for i, c := range b {
-		if c <= 0x1f {
-			b = b[:i]
-			break
-		}
-	}
-	if len(b) == 0 {
-		return fail("the client secret file is empty")
-	}
-	return string(b), nil
 }
 
 // TypeWarnings returns what the configuration of the client-credentials

@@ -551,22 +551,3 @@ func (m *Credmon) Provider(p string) (*Provider, error) {
 	pc.SendScopes = send
 	return pc, nil
 }
-
-// ReadClientSecret reads a client secret file as credd does: the first line,
-// cut at the first control byte (<= 0x1F).
-func ReadClientSecret(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("reading client secret: %w", err)
-	}
-	for i, c := range b {
-		if c <= 0x1f {
-			b = b[:i]
-			break
-		}
-	}
-	if len(b) == 0 {
-		return "", fmt.Errorf("client secret file %s is empty", path)
-	}
-	return string(b), nil
-}

@@ -75,6 +75,9 @@ type Server struct {
 	base     string // the path prefix, "" or "/x/y"
 	sessions *sessions
 	disc     tokenclient.Cache
+	// secretWarn logs a provider's client secret file others can read,
+	// once (read anyway, as credd reads it: knobs.ReadClientSecret).
+	secretWarn knobs.SecretWarner
 }
 
 const cookieName = "credmon_web"
@@ -335,6 +338,7 @@ func (s *Server) complete(r *http.Request, svc *Service) (*Service, authServer, 
 		if err != nil {
 			return nil, as, err
 		}
+		s.secretWarn.Check(svc.Provider+"_CLIENT_SECRET_FILE", pc.ClientSecretFile, func(msg string) { s.cfg.Logf("%s", msg) })
 		svc.ClientSecret = sec
 	}
 	if svc.AuthorizationURL == "" {

@@ -288,3 +288,51 @@ func TestNoLogInjection(t *testing.T) {
 		t.Errorf("a path segment started a log line:\n%s", f.logs.String())
 	}
 }
+
+// TestOpenClientSecretFileWarnedOnce: a key file without the client secret
+// makes the app read <SVC>_CLIENT_SECRET_FILE; one every user can read is
+// still read (as credd reads it) and logged once, with the knob, the path
+// and the fix, never the secret.
+func TestOpenClientSecretFileWarnedOnce(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "box.secret")
+	if err := os.WriteFile(secret, []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(secret, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, fixtureOptions{config: func(c *web.Config) {
+		c.Provider = func(string) (*web.ProviderConfig, error) {
+			return &web.ProviderConfig{ClientSecretFile: secret}, nil
+		}
+	}})
+	login := func() {
+		t.Helper()
+		a := testAd(f)
+		a.ClientSecret = ""
+		c := visit(t, f, f.writeKeyFile(a))
+		page := body(t, f.get("/", "Cookie", c.String()))
+		csrf := page[strings.Index(page, `name="csrf" value="`)+len(`name="csrf" value="`):]
+		csrf = csrf[:strings.IndexByte(csrf, '"')]
+		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login/box", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(c)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login with the secret from the file: %d; want 303", resp.StatusCode)
+		}
+	}
+	login()
+	login()
+	want := "box_CLIENT_SECRET_FILE = " + secret + ": mode 0644 lets every local user read or replace the client secret; run chmod o-rwx " + secret
+	if n := strings.Count(f.logs.String(), want); n != 1 {
+		t.Errorf("the warning %q is logged %d times; want once:\n%s", want, n, f.logs.String())
+	}
+	if strings.Contains(f.logs.String(), "s3cret-from-file") {
+		t.Error("the log quotes the secret")
+	}
+}

@@ -22,4 +22,11 @@
 // explicit (what to do with a symlink at the name, mode, owner, whether an
 // existing file may be replaced at all, directory fsync), with the safe
 // choice as the zero value.
+//
+// OpenRegular and ReadRegular are the project's one way to open a secret
+// file by path (an account file, a client secret, a state file): a regular
+// file only (a FIFO or device is refused without blocking), with its fstat
+// for owner and mode checks, and a symlink refused (O_NOFOLLOW) unless
+// OpenOptions.FollowSymlink says the caller means to follow an admin's link
+// and judge its target.
 package atomicfile

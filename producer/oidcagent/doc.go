@@ -21,7 +21,8 @@
 //     refresh tokens revokes the grant when one is used twice. The wait is
 //     bounded by DefaultLockWait; ErrAccountBusy after that.
 //   - PasswordFromFile, PasswordFromFD and PasswordFromEnv reproduce
-//     oidc-agent's --pw-file, --pw-cmd="cat <&fd" and --pw-env.
+//     oidc-agent's --pw-file, --pw-cmd="cat <&fd" and --pw-env; FirstLine is
+//     --pw-file's reader for other secrets (a client secret file).
 //
 // Errors: ErrBadPassword (the verifier does not match), ErrCorrupt, and
 // ErrUnsupported (GPG-encrypted files). Every Decrypt and Encrypt costs an

@@ -3,7 +3,6 @@ package oidcagent
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -142,16 +141,24 @@ func ValidName(name string) error {
 	return fmt.Errorf("oidcagent: invalid account name %q: %s", name, why)
 }
 
-// Load reads, decrypts and parses the account file dir/name. A symlink at
-// dir/name is followed, as oidc-agent follows it. Errors wrap
-// ErrBadPassword, ErrCorrupt, ErrUnsupported or the fs error (fs.ErrNotExist
-// for a missing account).
+// Load reads, decrypts and parses the account file dir/name. Unlike
+// oidc-agent, it refuses a symlink at dir/name (O_NOFOLLOW) and anything
+// but a regular file (atomicfile.OpenRegular): credmon-token and the
+// renewer may run as root over a service user's oidc-agent directory, and
+// a link planted there must not make them open, with their privileges, a
+// file its owner could not read (or a FIFO that hangs them).
+// The error names the path and wraps atomicfile.ErrNotRegular. Other
+// errors wrap ErrBadPassword, ErrCorrupt, ErrUnsupported or the fs error
+// (fs.ErrNotExist for a missing account).
 func Load(dir, name string, password []byte) (*Account, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, name)
-	data, err := readLimited(path, maxAccountFileSize)
+	data, _, err := atomicfile.ReadRegular(path, maxAccountFileSize, atomicfile.OpenOptions{})
+	if errors.Is(err, atomicfile.ErrTooLarge) {
+		err = fmt.Errorf("%w: larger than %d bytes", ErrCorrupt, maxAccountFileSize)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("oidcagent: reading account %s: %w", path, err)
 	}
@@ -165,22 +172,6 @@ func Load(dir, name string, password []byte) (*Account, error) {
 		return nil, fmt.Errorf("parsing account %s: %w", path, err)
 	}
 	return a, nil
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrCorrupt, limit)
-	}
-	return data, nil
 }
 
 // Save encrypts acct with password and atomically replaces dir/name with

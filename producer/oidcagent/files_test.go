@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -132,6 +133,39 @@ func TestSaveKeepsOwner(t *testing.T) {
 	s := st.Sys().(*syscall.Stat_t)
 	if s.Uid != uid || s.Gid != gid {
 		t.Errorf("owner after Save = %d:%d; want %d:%d", s.Uid, s.Gid, uid, gid)
+	}
+}
+
+// TestLoadRefusesSymlinkAndNonRegular: a symlink at the account's name is
+// refused even when it points to a valid account file (O_NOFOLLOW), and so
+// is a FIFO (without hanging), each with an error naming the path.
+func TestLoadRefusesSymlinkAndNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := t.TempDir()
+	if err := oidcagent.Save(elsewhere, "acct", testAccount("acct"), []byte(filePassword)); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "acct")
+	if err := os.Symlink(filepath.Join(elsewhere, "acct"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, want string }{{"acct", "symlink"}, {"fifo", "FIFO"}} {
+		a, err := oidcagent.Load(dir, tc.name, []byte(filePassword))
+		if err == nil {
+			t.Errorf("Load(%s) = %v; want it refused", tc.name, a.Name())
+			continue
+		}
+		path := filepath.Join(dir, tc.name)
+		if !errors.Is(err, atomicfile.ErrNotRegular) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%s) error = %v; want ErrNotRegular naming %s and %q", tc.name, err, path, tc.want)
+		}
+	}
+	// The target itself still loads.
+	if _, err := oidcagent.Load(elsewhere, "acct", []byte(filePassword)); err != nil {
+		t.Errorf("Load(the link's target): %v", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/producer/internal/flock"
 )
 
@@ -49,7 +50,7 @@ const lockPoll = 25 * time.Millisecond
 //
 // A missing file has nothing to protect: unlock is then a no-op and the
 // caller's Load reports the missing account. A symlink at dir/name is
-// followed, as Load follows it. Waiting honours ctx; when ctx ends first
+// refused, as Load refuses it (atomicfile.ErrNotRegular). Waiting honours ctx; when ctx ends first
 // the error wraps ErrAccountBusy and names the account. The kernel drops
 // the lock of a process that dies: there is no stale lock.
 func LockAccount(ctx context.Context, dir, name string) (unlock func(), err error) {
@@ -58,7 +59,7 @@ func LockAccount(ctx context.Context, dir, name string) (unlock func(), err erro
 	}
 	path := filepath.Join(dir, name)
 	for {
-		f, follow, err := openForLock(path)
+		f, _, err := atomicfile.OpenRegular(path, atomicfile.OpenOptions{})
 		if errors.Is(err, fs.ErrNotExist) {
 			return func() {}, nil
 		}
@@ -75,7 +76,7 @@ func LockAccount(ctx context.Context, dir, name string) (unlock func(), err erro
 			}
 			return nil, fmt.Errorf("oidcagent: locking account %s: %w", path, err)
 		}
-		same, err := sameFile(f, path, follow)
+		same, err := sameFile(f, path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			f.Close()
 			return nil, fmt.Errorf("oidcagent: checking the locked account %s: %w", path, err)
@@ -89,45 +90,14 @@ func LockAccount(ctx context.Context, dir, name string) (unlock func(), err erro
 	}
 }
 
-// openForLock opens path read-only for flock. O_NOFOLLOW first, so the
-// usual case locks exactly the directory entry; a symlink is then
-// followed (follow=true), as Load follows it. O_NONBLOCK keeps a FIFO
-// planted at path from blocking the open; anything but a regular file is
-// refused.
-func openForLock(path string) (f *os.File, follow bool, err error) {
-	const flags = os.O_RDONLY | unix.O_NONBLOCK | unix.O_CLOEXEC
-	f, err = os.OpenFile(path, flags|unix.O_NOFOLLOW, 0)
-	if errors.Is(err, unix.ELOOP) {
-		follow = true
-		f, err = os.OpenFile(path, flags, 0)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, false, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
-	}
-	return f, follow, nil
-}
-
-// sameFile reports whether path (followed when follow) is still the file
-// f has open.
-func sameFile(f *os.File, path string, follow bool) (bool, error) {
+// sameFile reports whether path (not followed) is still the file f has
+// open.
+func sameFile(f *os.File, path string) (bool, error) {
 	held, err := f.Stat()
 	if err != nil {
 		return false, err
 	}
-	stat := os.Lstat
-	if follow {
-		stat = os.Stat
-	}
-	now, err := stat(path)
+	now, err := os.Lstat(path)
 	if err != nil {
 		return false, err
 	}

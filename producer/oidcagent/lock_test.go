@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credmon/credmon/internal/atomicfile"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
 
@@ -184,7 +185,8 @@ func TestLockAccountMissingAndInvalid(t *testing.T) {
 	}
 }
 
-// A symlinked account (Load follows it) is locked through its target.
+// A symlinked account is refused, as Load refuses it: no lock is taken
+// through the link, and the error names the path.
 func TestLockAccountSymlink(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(t.TempDir(), "real")
@@ -193,11 +195,13 @@ func TestLockAccountSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, err := oidcagent.LockAccount(context.Background(), dir, "robot")
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		u()
+		t.Fatal("LockAccount locked a symlinked account")
 	}
-	busy(t, dir, "robot")
-	u()
+	if !errors.Is(err, atomicfile.ErrNotRegular) || !strings.Contains(err.Error(), filepath.Join(dir, "robot")) {
+		t.Errorf("LockAccount(symlink) error = %v; want ErrNotRegular naming the path", err)
+	}
 }
 
 // Another process: while it holds the lock LockAccount waits; when it

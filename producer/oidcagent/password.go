@@ -30,20 +30,39 @@ const maxPasswordLen = 64 << 10
 // carriage return is kept ("pw\r\n" means "pw\r"); "\n" means the empty
 // password; an empty file is ErrNoPassword.
 func PasswordFromFile(path string) ([]byte, error) {
+	line, err := FirstLine(path)
+	switch {
+	case errors.Is(err, ErrEmptyFile):
+		return nil, fmt.Errorf("%w: %s is empty", ErrNoPassword, path)
+	case err != nil:
+		return nil, fmt.Errorf("oidcagent: reading password: %w", err)
+	}
+	return line, nil
+}
+
+// ErrEmptyFile is FirstLine's error for a file that holds nothing.
+var ErrEmptyFile = errors.New("the file is empty")
+
+// FirstLine returns the first line of the file at path without its line
+// feed, as PasswordFromFile reads a password, for the other secrets read
+// the same way (osg-token-renewer's client_secret_file). Its errors name
+// path but not what the file is for: the caller says that (which secret,
+// which configuration key). An empty file is ErrEmptyFile.
+func FirstLine(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("oidcagent: reading password: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	r := bufio.NewReader(io.LimitReader(f, maxPasswordLen+1))
 	line, err := r.ReadBytes('\n')
 	switch {
 	case err == io.EOF && len(line) == 0:
-		return nil, fmt.Errorf("%w: %s is empty", ErrNoPassword, path)
+		return nil, fmt.Errorf("%s: %w", path, ErrEmptyFile)
 	case err == io.EOF && len(line) > maxPasswordLen:
-		return nil, fmt.Errorf("oidcagent: reading password: first line of %s is longer than %d bytes", path, maxPasswordLen)
+		return nil, fmt.Errorf("first line of %s is longer than %d bytes", path, maxPasswordLen)
 	case err != nil && err != io.EOF:
-		return nil, fmt.Errorf("oidcagent: reading password from %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return bytes.TrimSuffix(line, []byte("\n")), nil
 }

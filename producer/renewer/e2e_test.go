@@ -250,6 +250,13 @@ client_secret = %s
 token_request_url = %s
 client_id = %s
 client_secret = wrong
+[account ccnofile]
+token_request_url = %s
+client_id = %s
+client_secret_file = %s/no-such.secret
+[token t-ccnofile]
+account = ccnofile
+token_path = %s/ccnofile.token
 [token t-revoked]
 account = revoked
 token_path = %s/revoked.token
@@ -291,6 +298,7 @@ token_path = %s/good2.token
 `, good, revoked, wrong, good, e.dir,
 		e.idp.TokenURL, oidcprovider.ClientIDBasic, oidcprovider.ClientSecret,
 		e.idp.TokenURL, oidcprovider.ClientIDBasic,
+		e.idp.TokenURL, oidcprovider.ClientIDBasic, e.dir, e.dir,
 		e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir, e.dir)
 	r := e.renewer(ini)
 	rep, err := r.RunOnce(context.Background())
@@ -311,6 +319,7 @@ token_path = %s/good2.token
 		"t-cc":         {Renewed, ""},
 		"t-ccres":      {Renewed, ""},
 		"t-ccbad":      {Failed, ClassRejected},
+		"t-ccnofile":   {Failed, ClassSecret},
 		"t-good2":      {Renewed, ""},
 	}
 	for name, w := range want {
@@ -318,6 +327,17 @@ token_path = %s/good2.token
 		if tr.Outcome != w.o || tr.Class != w.c {
 			t.Errorf("%s: %v/%s (%v); want %v/%s", name, tr.Outcome, tr.Class, tr.Err, w.o, w.c)
 		}
+	}
+	// A missing client_secret_file is reported as what it is: the client
+	// secret file, its path and the key that names it (not a password).
+	msg := fmt.Sprint(result(t, rep, "t-ccnofile").Err)
+	for _, want := range []string{"the client secret file " + filepath.Join(e.dir, "no-such.secret"), "client_secret_file in [account ccnofile]", "does not exist"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("t-ccnofile error %q; want it to say %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "password") {
+		t.Errorf("t-ccnofile error %q speaks of a password", msg)
 	}
 	if got := rep.exitCode(); got != exitReauth {
 		t.Errorf("ExitCode() = %d; want %d", got, exitReauth)

@@ -697,6 +697,22 @@ func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error 
 	return err
 }
 
+// clientSecretFileError says what is wrong with the client secret file of
+// acct: which file, which key of the account's section names it, and what
+// happened to it (never its content).
+func clientSecretFileError(acct *Account, err error) error {
+	where := fmt.Sprintf("the client secret file %s (%s in [account %s])", acct.ClientSecretFile, keyClientSecretFile, acct.Name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: create it (the secret on its first line) or fix %s: %w", where, keyClientSecretFile, err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s cannot be read by uid %d: %w", where, os.Geteuid(), err)
+	case errors.Is(err, oidcagent.ErrEmptyFile):
+		return fmt.Errorf("%s is empty: put the client secret on its first line", where)
+	}
+	return fmt.Errorf("%s: %w", where, err)
+}
+
 // clientCredentials performs osg-token-renewer 1.0.0's client-credentials
 // request: HTTP Basic client authentication, scope verbatim, audience as
 // configured. A bad or http token_request_url is refused by the client
@@ -704,9 +720,9 @@ func (r *Renewer) loadAccount(st *acctState, acct *Account, round uint64) error 
 func (r *Renewer) clientCredentials(ctx context.Context, acct *Account, t *Token) (access string, expiry, received time.Time, err error) {
 	secret := acct.ClientSecret
 	if acct.ClientSecretFile != "" {
-		b, ferr := oidcagent.PasswordFromFile(acct.ClientSecretFile)
+		b, ferr := oidcagent.FirstLine(acct.ClientSecretFile)
 		if ferr != nil {
-			err = classErr(ClassSecret, fmt.Errorf("account %s: client_secret_file: %w", acct.Name, ferr))
+			err = classErr(ClassSecret, clientSecretFileError(acct, ferr))
 			return
 		}
 		secret = string(b)

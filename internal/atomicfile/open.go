@@ -1,0 +1,104 @@
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenOptions say how OpenRegular treats the path. The zero value is the
+// safe default: a symlink at the path is refused.
+type OpenOptions struct {
+	// FollowSymlink opens what a symlink at the path points to, and checks
+	// that target. For files an admin names in a configuration that may
+	// live in a secrets manager's mount (/etc/condor/... → /run/secrets/...).
+	// Without it a symlink at the path is refused (O_NOFOLLOW, ELOOP): for
+	// files in directories a user controls, read by a privileged program.
+	FollowSymlink bool
+}
+
+// OpenRegular opens path read-only for a program that reads a secret: the
+// file must be a regular file (a FIFO, device or directory is refused
+// without blocking: O_NONBLOCK, O_NOCTTY), and with the zero OpenOptions not
+// a symlink. It returns the open file and its status as fstat sees it on the
+// open descriptor, so that any owner or mode check judges the file that is
+// read, not a name that may since have been swapped. Errors are
+// *fs.PathError naming path; a refused symlink or non-regular file wraps
+// ErrNotRegular and says what was found.
+func OpenRegular(path string, o OpenOptions) (*os.File, Stat, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	if !o.FollowSymlink {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := openRetry(path, flags)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) && !o.FollowSymlink {
+			err = fmt.Errorf("%w (a symlink; name the file itself)", ErrNotRegular)
+		}
+		return nil, Stat{}, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, Stat{}, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	s := fromUnix(&st)
+	if !s.IsRegular() {
+		unix.Close(fd)
+		return nil, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, typeName(s.Mode))}
+	}
+	// Back to blocking reads: O_NONBLOCK only guarded the open.
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, s, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), s, nil
+}
+
+// ReadRegular reads at most max bytes of the regular file at path, opened
+// as OpenRegular opens it. A larger file is ErrTooLarge.
+func ReadRegular(path string, max int64, o OpenOptions) ([]byte, Stat, error) {
+	f, s, err := OpenRegular(path, o)
+	if err != nil {
+		return nil, s, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, s, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if int64(len(data)) > max {
+		return nil, s, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+	}
+	return data, s, nil
+}
+
+func openRetry(path string, flags int) (int, error) {
+	for {
+		fd, err := unix.Open(path, flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// typeName names a non-regular file type for an error message.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
