@@ -75,12 +75,13 @@ func parseOldLine(line string) (string, Expr, error) {
 }
 
 // parseOldStringLine is parseOldLine's fast path for the line credd writes
-// for nearly every attribute of a key file: `Name = "text"`, the text
-// without a backslash or NUL, nothing but white space after the closing
-// quote. It gives exactly what the lexer and parser would (a test fuzzes
-// the two against each other) for a fraction of the work: credmon-web
-// parses a key file on every /key visit. ok is false for anything else,
-// which then goes the general way.
+// for nearly every attribute of a key file: `Name = "text"`, nothing but
+// white space after the closing quote, the text without a NUL and with the
+// old-ClassAd escape only (\" is a quote, any other backslash is itself).
+// It gives exactly what the lexer and parser would (FuzzOldStringLine
+// holds the two together) without a token list or a parse tree's
+// recursion: credmon-web parses a key file on every /key visit. ok is
+// false for anything else, which then goes the general way.
 func parseOldStringLine(line string) (name string, e Expr, ok bool) {
 	i := 0
 	for i < len(line) && (isAlpha(line[i]) || line[i] == '_' || i > 0 && isDigit(line[i])) {
@@ -102,15 +103,27 @@ func parseOldStringLine(line string) (name string, e Expr, ok bool) {
 		return "", nil, false
 	}
 	i++
-	end := strings.IndexAny(line[i:], "\"\\\x00")
-	if end < 0 || line[i+end] != '"' {
-		return "", nil, false
+	start, escaped := i, false
+	for ; i < len(line) && line[i] != '"'; i++ {
+		switch {
+		case line[i] == 0:
+			return "", nil, false
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '"':
+			escaped = true
+			i++
+		}
 	}
-	text := line[i : i+end]
-	for _, c := range []byte(line[i+end+1:]) {
+	if i >= len(line) {
+		return "", nil, false // unterminated: the general way says where
+	}
+	text := line[start:i]
+	for _, c := range []byte(line[i+1:]) {
 		if !isSpace(c) {
 			return "", nil, false
 		}
+	}
+	if escaped {
+		text = strings.ReplaceAll(text, `\"`, `"`)
 	}
 	return name, &literal{v: NewString(text)}, true
 }

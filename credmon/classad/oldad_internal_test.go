@@ -12,7 +12,7 @@ func FuzzOldStringLine(f *testing.F) {
 	for _, s := range []string{
 		`Provider = "box"`, `ClientSecret = "a\"b"`, `A="x"`, "A =\t\"x\"  \r", `A = "x" "y"`, `A = "x" // c`,
 		`True = "x"`, `isnt = "x"`, `_a1 = ""`, `1a = "x"`, `A == "x"`, `A = "x`, "A = \"\x00\"", `A = "x" + 1`,
-		`'A' = "x"`, `A = "é"`, `Undefined9 = "x"`, `A = "x"]`,
+		`'A' = "x"`, `A = "é"`, `A = "\\"`, `A = "a\\\"b\\c"`, `A = "\"`, `Undefined9 = "x"`, `A = "x"]`,
 	} {
 		f.Add(s)
 	}
@@ -44,12 +44,13 @@ func FuzzOldStringLine(f *testing.F) {
 // credd writes (else the benchmark it exists for measures nothing), and
 // refused for what it must leave to the general parser.
 func TestOldStringLineTakesCreddLines(t *testing.T) {
-	for _, l := range []string{`Provider = "box"`, `Scopes = "read:/ write:/"`, `Handle = ""`, `TokenUrl = "https://x/t?a=b"`} {
+	for _, l := range []string{`Provider = "box"`, `Scopes = "read:/ write:/"`, `Handle = ""`, `TokenUrl = "https://x/t?a=b"`,
+		`ClientSecret = "s3cr\"et\\x"`, `A = "\\\""`} {
 		if _, _, ok := parseOldStringLine(l); !ok {
 			t.Errorf("fast path refuses %q", l)
 		}
 	}
-	for _, l := range []string{`A = "x" "y"`, `A = "a\"b"`, `A = 3`, `error = "x"`, `A = "x" // c`, `A == "x"`, `A = "x`} {
+	for _, l := range []string{`A = "x" "y"`, `A = "a\"`, `A = 3`, `error = "x"`, `A = "x" // c`, `A == "x"`, `A = "x`} {
 		if _, _, ok := parseOldStringLine(l); ok {
 			t.Errorf("fast path takes %q", l)
 		}

@@ -25,8 +25,8 @@ import (
 // ratio to a baseline measured in the same run: the same 1,000 concurrent
 // requests for the app's static stylesheet (the server, the network and
 // the scheduler without the key file's work). The goal is p99 < 50 ms; no
-// wall-clock figure is asserted. It manages its own timing (one wave per
-// b.N), so `-benchtime=1x` (make bench) gives real figures.
+// wall-clock figure is asserted. It manages its own timing (nine pairs of
+// waves per b.N), so `-benchtime=1x` (make bench) gives real figures.
 //
 // The visitors are 1,000 kept-alive HTTP/1.1 connections, as a reverse
 // proxy holds them to the app (TLS ends at the proxy or, standalone, was
@@ -36,7 +36,7 @@ import (
 // the server does per request, which would measure the load generator.
 // The server is the app's real handler behind net/http's server.
 func BenchmarkKeyVisits(b *testing.B) {
-	const visits = 1000
+	const visits, wavePairs = 1000, 9
 	// Server-side time: from the handler's start to its end, without the
 	// queueing of 1,000 connections for two cores.
 	var mu sync.Mutex
@@ -112,24 +112,39 @@ func BenchmarkKeyVisits(b *testing.B) {
 		slices.Sort(s)
 		return s[int(p*float64(len(s)-1))]
 	}
+	median := func(l []float64) float64 {
+		s := slices.Clone(l)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	// Warm the connections so both waves measure requests, not dials.
 	wave(func(int) string { return "/static/web.css" }, http.StatusOK)
-	var keyLat, baseLat []time.Duration
-	for n := 0; n < b.N; n++ {
-		baseLat = append(baseLat, wave(func(int) string { return "/static/web.css" }, http.StatusOK)...)
-		keyLat = append(keyLat, wave(func(i int) string { return "/key/" + keys[i] }, http.StatusSeeOther)...)
+	// Waves in pairs, a static one then a key one, so that each ratio is
+	// taken in the same conditions. A wave's p99 is the figure the goal
+	// speaks of; the median wave is the estimate (a VM's neighbour or a
+	// GC cycle can slow any one wave), and the worst wave is printed too.
+	var keyP99, staticP99, ratios, keyP50 []float64
+	for n := 0; n < wavePairs*b.N; n++ {
+		base := wave(func(int) string { return "/static/web.css" }, http.StatusOK)
+		key := wave(func(i int) string { return "/key/" + keys[i] }, http.StatusSeeOther)
+		keyP99 = append(keyP99, ms(pct(key, 0.99)))
+		keyP50 = append(keyP50, ms(pct(key, 0.50)))
+		staticP99 = append(staticP99, ms(pct(base, 0.99)))
+		ratios = append(ratios, float64(pct(key, 0.99))/float64(pct(base, 0.99)))
 	}
-	p99, b99 := pct(keyLat, 0.99), pct(baseLat, 0.99)
-	b.ReportMetric(float64(pct(keyLat, 0.50).Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
-	b.ReportMetric(float64(b99.Microseconds())/1000, "static_p99_ms")
-	b.ReportMetric(float64(p99)/float64(b99), "p99_vs_static")
 	mu.Lock()
 	s99 := pct(served, 0.99)
 	mu.Unlock()
-	b.ReportMetric(float64(s99.Microseconds())/1000, "handler_p99_ms")
-	b.Logf("%d concurrent /key visits, client-timed: p50 %v, p99 %v (goal < 50ms); static file p99 %v; ratio %.2f; "+
-		"in the handler: p99 %v", visits, pct(keyLat, 0.5), p99, b99, float64(p99)/float64(b99), s99)
+	b.ReportMetric(median(keyP50), "p50_ms")
+	b.ReportMetric(median(keyP99), "p99_ms")
+	b.ReportMetric(slices.Max(keyP99), "p99_worst_ms")
+	b.ReportMetric(median(staticP99), "static_p99_ms")
+	b.ReportMetric(median(ratios), "p99_vs_static")
+	b.ReportMetric(ms(s99), "handler_p99_ms")
+	b.Logf("%d concurrent /key visits, client-timed, median of %d waves: p50 %.1fms, p99 %.1fms (goal < 50ms; worst wave %.1fms); "+
+		"static file p99 %.1fms; ratio %.2f; in the handler: p99 %v", visits, len(keyP99), median(keyP50), median(keyP99),
+		slices.Max(keyP99), median(staticP99), median(ratios), s99)
 }
 
 // rawConn is one kept-alive HTTP/1.1 connection with the least client

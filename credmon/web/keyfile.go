@@ -73,10 +73,10 @@ var errNotRegular = errors.New("not a regular file")
 
 // readRegular reads the regular file path, not following a symlink, and
 // returns its bytes (at most max) and ctime. It is every /key visit's
-// file access, so it is made of the five system calls it needs (open,
-// fstat, read to EOF in one buffer sized by fstat, close): an *os.File
-// would add a poller registration and a finalizer, io.ReadAll a growing
-// buffer and more reads.
+// file access, so it is made of the four system calls it needs (open,
+// fstat, one read into a buffer sized by fstat, close): an *os.File would
+// add a poller registration and a finalizer, io.ReadAll a growing buffer
+// and more reads.
 func readRegular(path string, max int) ([]byte, time.Time, error) {
 	var fd int
 	var err error
@@ -118,6 +118,11 @@ func readRegular(path string, max int) ([]byte, time.Time, error) {
 			return b, ctime, nil
 		}
 		b = b[:len(b)+n]
+		if len(b) < cap(b) {
+			// A short read of a regular file is its end: no second read
+			// to be told so.
+			return b, ctime, nil
+		}
 	}
 }
 
