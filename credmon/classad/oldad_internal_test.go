@@ -17,7 +17,8 @@ func FuzzOldStringLine(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		name, e, ok := parseOldStringLine(line)
+		name, text, ok := parseOldStringLine(line)
+		e := &literal{v: NewString(text)}
 		if !ok {
 			return
 		}
