@@ -51,10 +51,11 @@ func (a *Ad) SetReal(name string, r float64) { a.SetValue(name, NewReal(r)) }
 
 // Lookup returns the expression bound to name, ignoring letter case.
 func (a *Ad) Lookup(name string) (Expr, bool) {
-	if a == nil {
+	ent, ok := a.entry(name)
+	if !ok {
 		return nil, false
 	}
-	return a.lookupKey(foldName(name))
+	return ent.expr, true
 }
 
 // lookupKey is Lookup with the name already folded.
@@ -81,7 +82,38 @@ func (a *Ad) Names() []string {
 // Eval evaluates the attribute name in the ad; a missing attribute is
 // Undefined.
 func (a *Ad) Eval(name string) Value {
+	// A literal, the common case of reading back what an ad was given (a
+	// key file's strings), needs no evaluator: the reference's evaluation
+	// would return its value as is.
+	if ent, ok := a.entry(name); ok {
+		if l, ok := ent.expr.(*literal); ok {
+			return l.v
+		}
+	}
 	return Eval(newAttrRef(scopeLocal, "", name), a)
+}
+
+// entry finds name's binding, ignoring letter case, without allocating a
+// folded copy of a short name.
+func (a *Ad) entry(name string) (*adEntry, bool) {
+	if a == nil {
+		return nil, false
+	}
+	if len(name) > 64 {
+		ent, ok := a.attrs[foldName(name)]
+		return ent, ok
+	}
+	var buf [64]byte
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	ent, ok := a.attrs[string(b)] // the compiler does not copy b for a map index
+	return ent, ok
 }
 
 // String unparses the ad in new-ClassAd syntax, "[ a = 1; b = "x" ]",

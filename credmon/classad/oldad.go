@@ -14,7 +14,12 @@ import (
 func ParseOldAds(src string) ([]*Ad, error) {
 	var ads []*Ad
 	var cur *Ad
-	for i, line := range strings.Split(src, "\n") {
+	// An ad's entries and string literals come from one allocation each
+	// (slabs sized for the ad): a key file is parsed per /key visit.
+	var ents []adEntry
+	var lits []literal
+	lines := strings.Split(src, "\n")
+	for i, line := range lines {
 		line = strings.TrimRight(line, "\r")
 		t := strings.TrimSpace(line)
 		if t == "" {
@@ -24,15 +29,37 @@ func ParseOldAds(src string) ([]*Ad, error) {
 		if t[0] == '#' {
 			continue
 		}
-		name, expr, err := parseOldLine(t)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
-		}
 		if cur == nil {
-			cur = NewAd()
+			n := 1 // the ad's lines, up to the next blank one
+			for _, l := range lines[i+1:] {
+				if strings.TrimSpace(l) == "" {
+					break
+				}
+				n++
+			}
+			cur = &Ad{attrs: make(map[string]*adEntry, n), order: make([]*adEntry, 0, n)}
 			ads = append(ads, cur)
+			ents, lits = make([]adEntry, 0, n), make([]literal, 0, n)
 		}
-		cur.Set(name, expr)
+		var expr Expr
+		name, text, ok := parseOldStringLine(t)
+		if ok {
+			lits = append(lits, literal{v: NewString(text)})
+			expr = &lits[len(lits)-1]
+		} else {
+			var err error
+			if name, expr, err = parseOldLine(t); err != nil {
+				return nil, fmt.Errorf("line %d: %w", i+1, err)
+			}
+		}
+		key := foldName(name)
+		if ent, ok := cur.attrs[key]; ok {
+			ent.expr = expr // a repeated name replaces the earlier one
+			continue
+		}
+		ents = append(ents, adEntry{name: name, expr: expr})
+		cur.attrs[key] = &ents[len(ents)-1]
+		cur.order = append(cur.order, &ents[len(ents)-1])
 	}
 	return ads, nil
 }
@@ -59,4 +86,72 @@ func parseOldLine(line string) (string, Expr, error) {
 		return "", nil, p.unexpected(t, "end of line")
 	}
 	return t.text, e, nil
+}
+
+// parseOldStringLine is parseOldLine's fast path for the line credd writes
+// for nearly every attribute of a key file: `Name = "text"`, nothing but
+// white space after the closing quote, the text without a NUL and with the
+// old-ClassAd escape only (\" is a quote, any other backslash is itself).
+// Its text is exactly the string the lexer and parser would make the
+// value (FuzzOldStringLine holds the two together), without a token list or a parse tree's
+// recursion: credmon-web parses a key file on every /key visit. ok is
+// false for anything else, which then goes the general way.
+func parseOldStringLine(line string) (name, text string, ok bool) {
+	i := 0
+	for i < len(line) && (isAlpha(line[i]) || line[i] == '_' || i > 0 && isDigit(line[i])) {
+		i++
+	}
+	if i == 0 || isKeyword(line[:i]) {
+		return "", "", false
+	}
+	name = line[:i]
+	for i < len(line) && isSpace(line[i]) {
+		i++
+	}
+	if i+1 >= len(line) || line[i] != '=' || line[i+1] == '=' {
+		return "", "", false
+	}
+	for i++; i < len(line) && isSpace(line[i]); i++ {
+	}
+	if i >= len(line) || line[i] != '"' {
+		return "", "", false
+	}
+	i++
+	start, escaped := i, false
+	for ; i < len(line) && line[i] != '"'; i++ {
+		switch {
+		case line[i] == 0:
+			return "", "", false
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '"':
+			escaped = true
+			i++
+		}
+	}
+	if i >= len(line) {
+		return "", "", false // unterminated: the general way says where
+	}
+	text = line[start:i]
+	for _, c := range []byte(line[i+1:]) {
+		if !isSpace(c) {
+			return "", "", false
+		}
+	}
+	if escaped {
+		text = strings.ReplaceAll(text, `\"`, `"`)
+	}
+	return name, text, true
+}
+
+// isKeyword reports whether word is one of the words the lexer does not
+// take as an identifier (keywordToken), without lower-casing it.
+func isKeyword(word string) bool {
+	switch len(word) {
+	case 2, 4, 5, 9:
+		for _, k := range [...]string{"true", "false", "undefined", "error", "is", "isnt"} {
+			if strings.EqualFold(word, k) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -212,7 +212,11 @@ func (s *Server) key(w http.ResponseWriter, r *http.Request, key string) {
 		MaxAge: int(s.cfg.SessionTTL / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	s.logf(r, "key %s: session for user %s, services %s", sess.keyID, sess.user, strings.Join(sess.names, ","))
-	http.Redirect(w, r, s.base+"/", http.StatusSeeOther)
+	// By hand, not http.Redirect: the target is our own path, which that
+	// would parse and clean again, and write an HTML note no browser
+	// shows; every visit of a key pays for this line.
+	w.Header()["Location"] = []string{s.base + "/"}
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // session returns the request's session, or nil.

@@ -36,8 +36,14 @@ type flow struct {
 // only costs the user a second visit of the (still valid) key URL. It is
 // bounded so that visits cannot exhaust memory.
 type sessions struct {
-	mu      sync.Mutex
-	m       map[string]*session
+	mu sync.Mutex
+	m  map[string]*session
+	// order is the ids in the order they were added (so by creation
+	// time, oldest first), some already gone from m: what makes dropping
+	// the expired and the oldest O(1) per visit instead of a scan of the
+	// whole store under its lock.
+	order   []string
+	head    int // order[head:] is live
 	ttl     time.Duration
 	max     int
 	maxFlow int
@@ -66,23 +72,23 @@ func (st *sessions) add(s *session, now time.Time) string {
 	id := random(32)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if len(st.m) >= st.max {
-		var oldestID string
-		var oldest time.Time
-		for k, v := range st.m {
-			if now.Sub(v.created) > st.ttl {
-				delete(st.m, k)
-				continue
+	for st.head < len(st.order) {
+		oldID := st.order[st.head]
+		if old, ok := st.m[oldID]; ok { // else get dropped it, expired
+			if now.Sub(old.created) <= st.ttl && len(st.m) < st.max {
+				break
 			}
-			if oldestID == "" || v.created.Before(oldest) {
-				oldestID, oldest = k, v.created
-			}
+			delete(st.m, oldID)
 		}
-		if len(st.m) >= st.max {
-			delete(st.m, oldestID)
-		}
+		st.order[st.head] = ""
+		st.head++
+	}
+	if st.head > 0 && st.head >= len(st.order)/2 {
+		st.order = append(st.order[:0], st.order[st.head:]...)
+		st.head = 0
 	}
 	st.m[id] = s
+	st.order = append(st.order, id)
 	return id
 }
 
