@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/credmon/credmon/credmon/classad"
 	"github.com/credmon/credmon/credmon/credfile"
+	"github.com/credmon/credmon/internal/atomicfile"
 )
 
 // Service is one ad of a key file: an OAuth2 credential credd found
@@ -57,73 +57,16 @@ func readKeyFile(credDir, key string, lifetime time.Duration, now time.Time) ([]
 	if !credfile.IsKeyFile(key) {
 		return nil, ErrUnknownKey
 	}
-	b, ctime, err := readRegular(filepath.Join(credDir, key), maxKeyFile)
+	b, st, err := atomicfile.ReadRegular(filepath.Join(credDir, key), maxKeyFile, atomicfile.OpenOptions{})
 	switch {
-	case errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ELOOP) || errors.Is(err, errNotRegular):
+	case errors.Is(err, os.ErrNotExist) || errors.Is(err, atomicfile.ErrNotRegular):
 		return nil, ErrUnknownKey
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrBadKeyFile, err)
-	case lifetime > 0 && now.Sub(ctime) > lifetime:
+	case lifetime > 0 && now.Sub(st.Ctime) > lifetime:
 		return nil, ErrExpiredKey
 	}
 	return ParseKeyFile(b)
-}
-
-var errNotRegular = errors.New("not a regular file")
-
-// readRegular reads the regular file path, not following a symlink, and
-// returns its bytes (at most max) and ctime. It is every /key visit's
-// file access, so it is made of the four system calls it needs (open,
-// fstat, one read into a buffer sized by fstat, close): an *os.File would
-// add a poller registration and a finalizer, io.ReadAll a growing buffer
-// and more reads.
-func readRegular(path string, max int) ([]byte, time.Time, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return nil, time.Time{}, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, time.Time{}, &os.PathError{Op: "stat", Path: path, Err: err}
-	}
-	ctime := time.Unix(st.Ctim.Sec, st.Ctim.Nsec)
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, ctime, errNotRegular
-	}
-	// One byte more than fstat says, so that one read normally reaches
-	// EOF; the file may still change size meanwhile, and max bounds it.
-	b := make([]byte, 0, min(st.Size, int64(max))+1)
-	for {
-		if len(b) == cap(b) {
-			if len(b) > max {
-				return nil, ctime, fmt.Errorf("larger than %d bytes", max)
-			}
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			return nil, ctime, &os.PathError{Op: "read", Path: path, Err: err}
-		case n == 0:
-			return b, ctime, nil
-		}
-		b = b[:len(b)+n]
-		if len(b) < cap(b) {
-			// A short read of a regular file is its end: no second read
-			// to be told so.
-			return b, ctime, nil
-		}
-	}
 }
 
 // ParseKeyFile parses credd's key file (old-ClassAd text, one ad per

@@ -3,7 +3,6 @@ package atomicfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
@@ -30,26 +29,9 @@ type OpenOptions struct {
 // *fs.PathError naming path; a refused symlink or non-regular file wraps
 // ErrNotRegular and says what was found.
 func OpenRegular(path string, o OpenOptions) (*os.File, Stat, error) {
-	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
-	if !o.FollowSymlink {
-		flags |= unix.O_NOFOLLOW
-	}
-	fd, err := openRetry(path, flags)
+	fd, s, err := openRegular(path, o)
 	if err != nil {
-		if errors.Is(err, unix.ELOOP) && !o.FollowSymlink {
-			err = fmt.Errorf("%w (a symlink; name the file itself)", ErrNotRegular)
-		}
-		return nil, Stat{}, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return nil, Stat{}, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	s := fromUnix(&st)
-	if !s.IsRegular() {
-		unix.Close(fd)
-		return nil, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, typeName(s.Mode))}
+		return nil, s, err
 	}
 	// Back to blocking reads: O_NONBLOCK only guarded the open.
 	if err := unix.SetNonblock(fd, false); err != nil {
@@ -59,22 +41,70 @@ func OpenRegular(path string, o OpenOptions) (*os.File, Stat, error) {
 	return os.NewFile(uintptr(fd), path), s, nil
 }
 
+// openRegular is OpenRegular's open and checks, on a bare descriptor.
+func openRegular(path string, o OpenOptions) (int, Stat, error) {
+	flags := unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	if !o.FollowSymlink {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := openRetry(path, flags)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) && !o.FollowSymlink {
+			err = fmt.Errorf("%w (a symlink; name the file itself)", ErrNotRegular)
+		}
+		return -1, Stat{}, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, Stat{}, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	s := fromUnix(&st)
+	if !s.IsRegular() {
+		unix.Close(fd)
+		return -1, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, typeName(s.Mode))}
+	}
+	return fd, s, nil
+}
+
 // ReadRegular reads at most max bytes of the regular file at path, opened
 // as OpenRegular opens it. A larger file is ErrTooLarge.
+//
+// It is the system calls the job needs and no more (open, fstat, one read
+// into a buffer sized by fstat, close), without an *os.File's poller
+// registration and finalizer or io.ReadAll's growing buffer: credmon-web
+// reads a key file with it on every /key visit.
 func ReadRegular(path string, max int64, o OpenOptions) ([]byte, Stat, error) {
-	f, s, err := OpenRegular(path, o)
+	fd, s, err := openRegular(path, o)
 	if err != nil {
 		return nil, s, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, s, &fs.PathError{Op: "read", Path: path, Err: err}
+	defer unix.Close(fd)
+	// One byte more than fstat says, so that a file that grew meanwhile
+	// shows it; max bounds the buffer whatever the size.
+	b := make([]byte, 0, max64(min(s.Size, max), 0)+1)
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) > max {
+				return nil, s, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+			}
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, s, &fs.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return b, s, nil
+		}
+		b = b[:len(b)+n]
+		if len(b) < cap(b) {
+			// A short read of a regular file is its end.
+			return b, s, nil
+		}
 	}
-	if int64(len(data)) > max {
-		return nil, s, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
-	}
-	return data, s, nil
 }
 
 func openRetry(path string, flags int) (int, error) {
@@ -101,4 +131,11 @@ func typeName(m fs.FileMode) string {
 		return "a device"
 	}
 	return "not a regular file"
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }

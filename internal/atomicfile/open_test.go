@@ -71,3 +71,33 @@ func TestOpenRegular(t *testing.T) {
 		t.Errorf("missing: %v; want ErrNotExist", err)
 	}
 }
+
+// TestReadRegularSizes reads files around the buffer fstat sizes and the
+// bound: every byte, and ErrTooLarge only past max.
+func TestReadRegularSizes(t *testing.T) {
+	dir := t.TempDir()
+	const max = 4096
+	p := filepath.Join(dir, "f")
+	for _, n := range []int{0, 1, 511, 512, 513, max - 1, max, max + 1, 3 * max} {
+		want := make([]byte, n)
+		for i := range want {
+			want[i] = byte('a' + i%26)
+		}
+		if err := os.WriteFile(p, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, st, err := atomicfile.ReadRegular(p, max, atomicfile.OpenOptions{})
+		if n > max {
+			if !errors.Is(err, atomicfile.ErrTooLarge) {
+				t.Errorf("%d bytes: err = %v; want ErrTooLarge", n, err)
+			}
+			continue
+		}
+		if err != nil || string(got) != string(want) || st.Size != int64(n) || st.Ctime.IsZero() {
+			t.Errorf("%d bytes: read %d bytes (size %d, ctime %v), %v", n, len(got), st.Size, st.Ctime, err)
+		}
+	}
+	if _, _, err := atomicfile.ReadRegular(filepath.Join(dir, "none"), max, atomicfile.OpenOptions{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing: %v; want ErrNotExist", err)
+	}
+}
