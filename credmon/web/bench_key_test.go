@@ -1,12 +1,8 @@
 package web_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -22,17 +18,7 @@ import (
 func BenchmarkKeyHandler(b *testing.B) {
 	f := newFixture(b, fixtureOptions{})
 	const n = 1000
-	keys := make([]string, n)
-	for i := range keys {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		keys[i] = hex.EncodeToString(k)
-		a1, a2 := testAd(f), testAd(f)
-		a2.Provider = "gdrive"
-		if err := os.WriteFile(filepath.Join(f.credDir, keys[i]), []byte(a1.String()+"\n"+a2.String()), 0o640); err != nil {
-			b.Fatal(err)
-		}
-	}
+	keys := writeBenchKeys(b, f, n)
 	visit := func(path string, want int) {
 		w := httptest.NewRecorder()
 		f.srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))

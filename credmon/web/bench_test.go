@@ -53,17 +53,7 @@ func BenchmarkKeyVisits(b *testing.B) {
 			}
 		})
 	}})
-	keys := make([]string, visits)
-	for i := range keys {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		keys[i] = hex.EncodeToString(k)
-		a1, a2 := testAd(f), testAd(f)
-		a2.Provider = "gdrive"
-		if err := os.WriteFile(filepath.Join(f.credDir, keys[i]), []byte(a1.String()+"\n"+a2.String()), 0o640); err != nil {
-			b.Fatal(err)
-		}
-	}
+	keys := writeBenchKeys(b, f, visits)
 	addr := f.ts.Listener.Addr().String()
 	conns := make([]*rawConn, visits)
 	for i := range conns {
@@ -190,4 +180,21 @@ func (rc *rawConn) do(req []byte) (int, error) {
 	}
 	_, err = io.CopyN(io.Discard, rc.r, int64(length))
 	return code, err
+}
+
+// writeBenchKeys writes n key files of two services each, as credd would,
+// and returns their keys.
+func writeBenchKeys(b *testing.B, f *fixture, n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		keys[i] = hex.EncodeToString(k)
+		a1, a2 := testAd(f), testAd(f)
+		a2.Provider = "gdrive"
+		if err := os.WriteFile(filepath.Join(f.credDir, keys[i]), []byte(a1.String()+"\n"+a2.String()), 0o640); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return keys
 }

@@ -62,7 +62,7 @@ func openRegular(path string, o OpenOptions) (int, Stat, error) {
 	s := fromUnix(&st)
 	if !s.IsRegular() {
 		unix.Close(fd)
-		return -1, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, typeName(s.Mode))}
+		return -1, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (a %s)", ErrNotRegular, Kind(s.Mode))}
 	}
 	return fd, s, nil
 }
@@ -116,22 +116,6 @@ func openRetry(path string, flags int) (int, error) {
 	}
 }
 
-// typeName names a non-regular file type for an error message.
-func typeName(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
-}
 
 func max64(a, b int64) int64 {
 	if a > b {

@@ -52,9 +52,9 @@ func TestOpenRegular(t *testing.T) {
 		want   string
 	}{
 		{link, false, "symlink"},
-		{fifo, false, "FIFO"},
-		{fifo, true, "FIFO"},
-		{fifoLink, true, "FIFO"},
+		{fifo, false, "named pipe"},
+		{fifo, true, "named pipe"},
+		{fifoLink, true, "named pipe"},
 		{dir, false, "directory"},
 	} {
 		f, _, err := atomicfile.OpenRegular(tc.path, atomicfile.OpenOptions{FollowSymlink: tc.follow})

@@ -152,7 +152,7 @@ func TestLoadRefusesSymlinkAndNonRegular(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ name, want string }{{"acct", "symlink"}, {"fifo", "FIFO"}} {
+	for _, tc := range []struct{ name, want string }{{"acct", "symlink"}, {"fifo", "named pipe"}} {
 		a, err := oidcagent.Load(dir, tc.name, []byte(filePassword))
 		if err == nil {
 			t.Errorf("Load(%s) = %v; want it refused", tc.name, a.Name())
