@@ -62,7 +62,7 @@ func openRegular(path string, o OpenOptions) (int, Stat, error) {
 	s := fromUnix(&st)
 	if !s.IsRegular() {
 		unix.Close(fd)
-		return -1, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (a %s)", ErrNotRegular, Kind(s.Mode))}
+		return -1, s, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, Kind(s.Mode))}
 	}
 	return fd, s, nil
 }
