@@ -4,8 +4,9 @@ package credmon_test
 // fault-injecting proxy where a test needs faults), real files in a temp
 // credential directory, real fsnotify, and the credd emulator of package
 // credtest (HTCondor's credd cannot be installed here; the emulator follows
-// docs/htcondor-contract.md#handshake). SIGHUPs the emulator sends to the pid in the pid
-// file reach this test process, which forwards them to the running monitor.
+// docs/htcondor-contract.md#handshake). The daemon runs in this process
+// (credtest/daemontest), which forwards the SIGHUPs the emulator sends to
+// the pid in the pid file to the running monitor.
 
 import (
 	"bytes"
@@ -15,7 +16,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,26 +26,25 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/credmon/credmon/condorcfg"
 	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/credtest"
+	"github.com/credmon/credmon/credmon/credtest/daemontest"
 	"github.com/credmon/credmon/credmon/internal/clock"
-	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/internal/vaulttest"
 )
 
 type env struct {
-	t      testing.TB
-	dir    string
-	idp    *oidcprovider.Provider
-	proxy  *oidcprovider.FaultProxy
-	credd  *credtest.Credd
-	mon    *credmon.Monitor
-	logs   *oidcprovider.Buffer
-	cancel context.CancelFunc
-	done   chan error
-	now    func() time.Time
+	t     testing.TB
+	dir   string
+	idp   *oidcprovider.Provider
+	proxy *oidcprovider.FaultProxy
+	credd *credtest.Credd
+	// d is the daemon in this process; mon and logs are its Monitor and Log.
+	d    *daemontest.Daemon
+	mon  *credmon.Monitor
+	logs *oidcprovider.Buffer
+	now  func() time.Time
 	// cfgFile is the condor_config; with envOptions.reload, rewrite it with
 	// writeConfig and Rescan to apply it.
 	cfgFile     string
@@ -79,36 +78,9 @@ type envOptions struct {
 	vault bool
 }
 
-var (
-	sighupMu  sync.Mutex
-	sighupMon *credmon.Monitor
-	sighupOne sync.Once
-)
-
-// routeSIGHUP makes SIGHUPs sent to this process (by the credd emulator)
-// rescan the current test's monitor, as they would the daemon.
-func routeSIGHUP(m *credmon.Monitor) {
-	sighupOne.Do(func() {
-		ch := make(chan os.Signal, 64)
-		signal.Notify(ch, syscall.SIGHUP)
-		go func() {
-			for range ch {
-				sighupMu.Lock()
-				if sighupMon != nil {
-					sighupMon.Rescan()
-				}
-				sighupMu.Unlock()
-			}
-		}()
-	})
-	sighupMu.Lock()
-	sighupMon = m
-	sighupMu.Unlock()
-}
-
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, logs: &oidcprovider.Buffer{}, now: o.now}
+	e := &env{t: t, now: o.now}
 	issuer, proxyURL := "http://127.0.0.1:1", "http://127.0.0.1:1"
 	if !o.noIdP {
 		e.idp = oidcprovider.StartOIDCProvider(t, o.provider)
@@ -140,10 +112,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err := os.WriteFile(secret, []byte(oidcprovider.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`
-SEC_CREDENTIAL_DIRECTORY_OAUTH = %s
-CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True
-CREDMON_OAUTH_MIN_BACKOFF = 1
+	// After the credential directory and ALLOW_INSECURE_TOKEN_URL, which
+	// daemontest writes.
+	conf := fmt.Sprintf(`CREDMON_OAUTH_MIN_BACKOFF = 1
 CREDMON_OAUTH_MAX_BACKOFF = 2
 CREDMON_OAUTH_HTTP_TIMEOUT = 3
 # A provider configured for .top files without .meta, through the fault proxy.
@@ -161,105 +132,38 @@ WEBIDP_CLIENT_ID = %s
 CREDTEST_PROXY_URL = %s
 CREDTEST_ISSUER = %s
 CREDTEST_SECRET_FILE = %s
-%s
-`, e.dir, oidcprovider.ClientIDPost, secret, proxyURL, oidcprovider.ClientIDBasic, secret, issuer, oidcprovider.ClientIDPost, proxyURL, issuer, secret, "%s")
-	e.cfgFile = filepath.Join(base, "condor_config")
-	e.writeConfig = func(extra string) {
-		t.Helper()
-		if err := os.WriteFile(e.cfgFile, []byte(strings.Replace(conf, "%s", vaultConf+extra, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.writeConfig(o.config)
-	load := func() (*knobs.Credmon, error) {
-		cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-",
-			Env: []string{"CONDOR_CONFIG=" + e.cfgFile}})
-		if err != nil {
-			return nil, err
-		}
-		return knobs.LoadCredmon(cfg, "CREDMON_OAUTH", knobs.Overrides{})
-	}
-	cm, err := load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reload func() (*knobs.Credmon, error)
-	if o.reload {
-		reload = func() (*knobs.Credmon, error) {
-			if o.reloadHook != nil {
-				o.reloadHook()
-			}
-			return load()
-		}
-	}
-	d, err := credmon.PrepareCredDir(cm.CredDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+`, oidcprovider.ClientIDPost, secret, proxyURL, oidcprovider.ClientIDBasic, secret, issuer, oidcprovider.ClientIDPost, proxyURL, issuer, secret)
 	level := hclog.Debug
 	if o.infoLog {
 		level = hclog.Info
 	}
-	log := hclog.New(&hclog.LoggerOptions{Output: e.logs, Level: level})
 	var clk credmon.Clock
 	if o.now != nil {
 		clk = clock.Func(o.now)
 	}
-	e.mon, err = credmon.New(credmon.Options{Config: cm, Dir: d, Logger: log, Clock: clk, NoWatch: o.noWatch, Reload: reload, VaultDial: vaultDial})
-	if err != nil {
-		t.Fatal(err)
+	e.d = daemontest.New(t, daemontest.Options{CredDir: e.dir, Config: conf + vaultConf + o.config, Level: level, Clock: clk,
+		NoWatch: o.noWatch, Reload: o.reload, ReloadHook: o.reloadHook, VaultDial: vaultDial})
+	e.mon, e.logs, e.cfgFile = e.d.Monitor, e.d.Log, e.d.ConfigFile
+	e.writeConfig = func(extra string) {
+		t.Helper()
+		e.d.WriteConfig(conf + vaultConf + extra)
 	}
 	e.credd = credtest.NewCredd(t, e.dir)
 	e.credd.NoPidCache = true
 	if !o.noStart {
 		e.start()
 	}
-	t.Cleanup(func() {
-		e.stop()
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", e.logs.String())
-		}
-	})
 	return e
 }
 
-func (e *env) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	e.cancel = cancel
-	e.done = make(chan error, 1)
-	routeSIGHUP(e.mon)
-	go func() { e.done <- e.mon.Run(ctx) }()
-	e.waitFor("pid file", func() bool { _, err := os.Stat(filepath.Join(e.dir, "pid")); return err == nil })
-}
+// start runs the daemon and routes this process's SIGHUPs (credd's kicks)
+// to it; stop stops it (the test's cleanup does too).
+func (e *env) start() { e.t.Helper(); e.d.Start() }
+func (e *env) stop()  { e.d.Stop() }
 
-func (e *env) stop() {
-	if e.cancel == nil {
-		return
-	}
-	e.cancel()
-	select {
-	case err := <-e.done:
-		if err != nil {
-			e.t.Errorf("Run returned %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		e.t.Error("Run did not return after cancel")
-	}
-	e.cancel = nil
-}
-
-// waitFor polls cond; the deadline is a safety net against hangs, not an
-// assertion about speed.
 func (e *env) waitFor(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	daemontest.WaitFor(e.t, what, cond)
 }
 
 func (e *env) path(user, file string) string { return filepath.Join(e.dir, user, file) }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/credmon/credmon/credmon/credtest/daemontest"
 )
 
 // TestCondorAccountTopDaemonMakesUse is the account robot end to end: get
@@ -15,7 +17,7 @@ import (
 // left to the robot.
 func TestCondorAccountTopDaemonMakesUse(t *testing.T) {
 	r, ap := condorAccountRobot(t)
-	startCredmon(t, ap.credd.Dir, "CREDMON_OAUTH_TRUSTED_ISSUERS = "+r.idp.Issuer+"\n", nil)
+	daemontest.Start(t, daemontest.Options{CredDir: ap.credd.Dir, Config: "CREDMON_OAUTH_TRUSTED_ISSUERS = " + r.idp.Issuer + "\n"})
 	if code, _, errOut := r.run(r.condorGetArgs()...); code != 0 {
 		t.Fatalf("get --condor: exit %d: %s", code, errOut)
 	}
@@ -24,7 +26,7 @@ func TestCondorAccountTopDaemonMakesUse(t *testing.T) {
 	}
 	robotRT := r.refreshToken("robot")
 	usePath := ap.credd.UsePath(ap.user, "robot")
-	waitFor(t, "robot.use from the daemon", func() bool { _, err := os.Stat(usePath); return err == nil })
+	daemontest.WaitFor(t, "robot.use from the daemon", func() bool { _, err := os.Stat(usePath); return err == nil })
 	use, err := os.ReadFile(usePath)
 	if err != nil {
 		t.Fatal(err)

@@ -5,31 +5,21 @@ package main
 // process), the real OIDC provider, the condor_store_cred stand-in
 // (credtest) first on PATH logging its argument lists, and the credd
 // emulator's directory. The daemon, where a test needs it, is the real
-// credmon.Monitor in this process, woken by the stand-in's SIGHUP.
+// credmon.Monitor in this process (credtest/daemontest), woken by the
+// stand-in's SIGHUP.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"net"
 	"os"
-	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon"
 	"github.com/credmon/credmon/credmon/credtest"
-	"github.com/credmon/credmon/credmon/knobs"
 	"github.com/credmon/credmon/internal/oidcprovider"
 	"github.com/credmon/credmon/producer/oidcagent"
 )
@@ -346,97 +336,6 @@ func redactTop(m map[string]any) map[string]any {
 		c[k] = v
 	}
 	return c
-}
-
-var (
-	sighupMu  sync.Mutex
-	sighupMon *credmon.Monitor
-	sighupOne sync.Once
-)
-
-// routeSIGHUP makes the SIGHUPs the condor_store_cred stand-in sends to
-// the pid in the credential directory (this process) rescan m, as they
-// would wake the daemon.
-func routeSIGHUP(m *credmon.Monitor) {
-	sighupOne.Do(func() {
-		ch := make(chan os.Signal, 64)
-		signal.Notify(ch, syscall.SIGHUP)
-		go func() {
-			for range ch {
-				sighupMu.Lock()
-				if sighupMon != nil {
-					sighupMon.Rescan()
-				}
-				sighupMu.Unlock()
-			}
-		}()
-	})
-	sighupMu.Lock()
-	sighupMon = m
-	sighupMu.Unlock()
-}
-
-// startCredmon runs the daemon on credDir in this process with extra
-// configuration lines; dial, when set, is its VaultDial. It returns the
-// daemon's log.
-func startCredmon(t *testing.T, credDir, extra string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *oidcprovider.Buffer {
-	t.Helper()
-	cfgFile := filepath.Join(t.TempDir(), "condor_config")
-	conf := fmt.Sprintf("SEC_CREDENTIAL_DIRECTORY_OAUTH = %s\nCREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True\n%s\n", credDir, extra)
-	if err := os.WriteFile(cfgFile, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-", Env: []string{"CONDOR_CONFIG=" + cfgFile}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := knobs.LoadCredmon(cfg, "CREDMON_OAUTH", knobs.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := credmon.PrepareCredDir(cm.CredDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &oidcprovider.Buffer{}
-	mon, err := credmon.New(credmon.Options{Config: cm, Dir: d, Logger: hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug}), VaultDial: dial})
-	if err != nil {
-		t.Fatal(err)
-	}
-	routeSIGHUP(mon)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mon.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("the daemon's Run returned %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("the daemon did not stop")
-		}
-		d.Close()
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", logs.String())
-		}
-	})
-	waitFor(t, "the daemon's pid file", func() bool { _, err := os.Stat(filepath.Join(credDir, "pid")); return err == nil })
-	return logs
-}
-
-// waitFor polls cond; the bound is a safety net against hangs, not a
-// statement about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

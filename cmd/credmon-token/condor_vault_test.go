@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credmon/credmon/credmon/credtest/daemontest"
 	"github.com/credmon/credmon/internal/vaulttest"
 )
 
@@ -66,7 +67,8 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
-	startCredmon(t, ap.credd.Dir, "AUTH_SSL_CLIENT_CAFILE = "+e.ca+"\nTRUSTED_VAULT_HOSTS = localhost\nVAULT_CREDMON_PROVIDER_NAMES = igwn\n", dial)
+	daemontest.Start(t, daemontest.Options{CredDir: ap.credd.Dir,
+		Config: "AUTH_SSL_CLIENT_CAFILE = " + e.ca + "\nTRUSTED_VAULT_HOSTS = localhost\nVAULT_CREDMON_PROVIDER_NAMES = igwn\n", VaultDial: dial})
 
 	for _, kv := range e.env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -125,7 +127,7 @@ func TestCondorVaultStoresTopDaemonMakesUse(t *testing.T) {
 	}
 
 	usePath := ap.credd.UsePath(ap.user, "igwn")
-	waitFor(t, "igwn.use from the daemon", func() bool { _, err := os.Stat(usePath); return err == nil })
+	daemontest.WaitFor(t, "igwn.use from the daemon", func() bool { _, err := os.Stat(usePath); return err == nil })
 	use, err := os.ReadFile(usePath)
 	if err != nil {
 		t.Fatal(err)

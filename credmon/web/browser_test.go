@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io/fs"
@@ -13,14 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/credmon/credmon/condorcfg"
-	"github.com/credmon/credmon/credmon"
-	"github.com/credmon/credmon/credmon/knobs"
+	"github.com/credmon/credmon/credmon/credtest/daemontest"
 	"github.com/credmon/credmon/credmon/web"
 	"github.com/credmon/credmon/internal/browsertest"
-	"github.com/credmon/credmon/internal/oidcprovider"
 )
 
 // EnvScreenshots names a directory to save a PNG of every page the browser
@@ -276,57 +270,14 @@ func TestBrowserLoginThenDaemonRefreshes(t *testing.T) {
 // until cond holds, and returns its log.
 func runDaemon(t *testing.T, f *fixture, cond func() bool) string {
 	t.Helper()
-	cfgFile := filepath.Join(t.TempDir(), "condor_config")
-	conf := "SEC_CREDENTIAL_DIRECTORY_OAUTH = " + f.credDir + "\n" +
-		"CREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True\n" +
-		"CREDMON_OAUTH_MIN_REFRESH_INTERVAL = 1\n" +
+	d := daemontest.Start(t, daemontest.Options{CredDir: f.credDir, Config: "CREDMON_OAUTH_MIN_REFRESH_INTERVAL = 1\n" +
 		"CREDMON_OAUTH_MIN_BACKOFF = 1\nCREDMON_OAUTH_MAX_BACKOFF = 2\n" +
 		// A web-app provider: .meta carries the client; CLIENT_ID names
 		// the provider as OAuth2.
-		"WEBIDP_CLIENT_ID = from-meta\nOTHERIDP_CLIENT_ID = from-meta\n"
-	if err := os.WriteFile(cfgFile, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := condorcfg.Load(condorcfg.Options{Subsystem: "CREDMON_OAUTH", ConfigVal: "-", Env: []string{"CONDOR_CONFIG=" + cfgFile}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cm, err := knobs.LoadCredmon(cfg, "CREDMON_OAUTH", knobs.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := credmon.PrepareCredDir(cm.CredDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	buf := &oidcprovider.Buffer{}
-	mon, err := credmon.New(credmon.Options{Config: cm, Dir: d, Logger: hclog.New(&hclog.LoggerOptions{Output: buf, Level: hclog.Debug})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	res := make(chan error, 1)
-	go func() { res <- mon.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-res; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", buf.String())
-		}
-	}()
-	// A bound against a hang, not a speed assertion.
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Errorf("the daemon did not refresh the token:\n%s", buf.String())
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return buf.String()
+		"WEBIDP_CLIENT_ID = from-meta\nOTHERIDP_CLIENT_ID = from-meta\n"})
+	daemontest.WaitFor(t, "the daemon to refresh the token", cond)
+	d.Stop()
+	return d.Log.String()
 }
 
 // TestBrowserTwoServicesOneKey: one key file, two services; the page

@@ -42,6 +42,10 @@ func violation(importer, imported string, test bool) string {
 		// credtest's own commands (the condor_store_cred stand-in) are
 		// test peers built by tests, never shipped.
 		return "no non-test package imports a test helper"
+	case !test && in(importer, "credmon/credtest") && !in(importer, "credmon/credtest/daemontest") && imported == "credmon":
+		// credtest is linked into the condor_store_cred stand-in, a
+		// process of its own, as credd is.
+		return "the credd emulator does not link the daemon (credtest/daemontest runs it)"
 	case !test && in(imported, "internal/browsertest"):
 		// It imports "testing": a browser for tests only.
 		return "no non-test package imports a test helper"
@@ -136,6 +140,13 @@ func TestRulesCatchWrongEdges(t *testing.T) {
 		{"internal/atomicfile", "producer/bearer", false, true},
 		{"cmd/credmon", "credmon/credtest", true, false},
 		{"credmon/credtest/cmd/condor_store_cred", "credmon/credtest", false, false},
+		{"credmon/credtest/daemontest", "credmon", false, false},
+		{"credmon/credtest", "credmon", false, true},
+		{"credmon/credtest/cmd/condor_store_cred", "credmon", false, true},
+		{"cmd/credmon", "credmon/credtest/daemontest", false, true},
+		{"credmon/web", "credmon/credtest/daemontest", false, true},
+		{"credmon/web", "credmon/credtest/daemontest", true, false},
+		{"cmd/credmon-token", "credmon/credtest/daemontest", true, false},
 		{"cmd/credmon-producer", "credmon/credtest", false, true},
 		{"credmon", "condorcfg", false, false},
 		{"credmon", "producer/bearer", false, true},
