@@ -116,7 +116,6 @@ func openRetry(path string, flags int) (int, error) {
 	}
 }
 
-
 func max64(a, b int64) int64 {
 	if a > b {
 		return a
