@@ -203,21 +203,7 @@ func TestBrowserIssuerIdentification(t *testing.T) {
 // the browser to.
 func startLogin(t *testing.T, f *fixture, c *http.Cookie, service string) string {
 	t.Helper()
-	page := body(t, f.get("/", "Cookie", c.String()))
-	const field = `name="csrf" value="`
-	i := strings.Index(page, field)
-	if i < 0 {
-		t.Fatalf("no CSRF field on the page:\n%s", page)
-	}
-	csrf, _, _ := strings.Cut(page[i+len(field):], `"`)
-	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login/"+service, strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(c)
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := f.postLogin(service, url.Values{"csrf": {csrfOf(t, body(t, f.get("/", "Cookie", c.String())))}}, c)
 	u, err := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusSeeOther || err != nil || u.Query().Get("state") == "" {
 		t.Fatalf("login %s: %d to %q", service, resp.StatusCode, resp.Header.Get("Location"))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,36 @@ func (f *fixture) get(path string, hdr ...string) *http.Response {
 	}
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// csrfOf returns the CSRF token of the session page, failing without one.
+func csrfOf(t testing.TB, page string) string {
+	t.Helper()
+	const field = `name="csrf" value="`
+	i := strings.Index(page, field)
+	if i < 0 {
+		t.Fatalf("no CSRF field on the page:\n%s", page)
+	}
+	csrf, _, _ := strings.Cut(page[i+len(field):], `"`)
+	return csrf
+}
+
+// postLogin presses service's button as a browser's form would: form
+// posted to /login/<service>, with the session cookie c unless nil. The
+// redirect is not followed.
+func (f *fixture) postLogin(service string, form url.Values, c *http.Cookie) *http.Response {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login/"+service, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c != nil {
+		req.AddCookie(c)
+	}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		f.t.Fatal(err)
 	}

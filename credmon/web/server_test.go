@@ -79,17 +79,10 @@ func TestPageHeadersAndCSRF(t *testing.T) {
 	}
 
 	post := func(form url.Values, cookie bool) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login/box", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if cookie {
-			req.AddCookie(c)
+			return f.postLogin("box", form, c)
 		}
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
+		return f.postLogin("box", form, nil)
 	}
 	if r := post(url.Values{"csrf": {"wrong"}}, true); r.StatusCode != http.StatusForbidden {
 		t.Errorf("wrong CSRF token: %d; want 403", r.StatusCode)
@@ -97,9 +90,7 @@ func TestPageHeadersAndCSRF(t *testing.T) {
 	if r := post(url.Values{}, false); r.StatusCode != http.StatusBadRequest {
 		t.Errorf("no session: %d; want 400", r.StatusCode)
 	}
-	csrf := page[strings.Index(page, `name="csrf" value="`)+len(`name="csrf" value="`):]
-	csrf = csrf[:strings.IndexByte(csrf, '"')]
-	r = post(url.Values{"csrf": {csrf}}, true)
+	r = post(url.Values{"csrf": {csrfOf(t, page)}}, true)
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d; want 303", r.StatusCode)
 	}
@@ -311,17 +302,7 @@ func TestOpenClientSecretFileWarnedOnce(t *testing.T) {
 		a := testAd(f)
 		a.ClientSecret = ""
 		c := visit(t, f, f.writeKeyFile(a))
-		page := body(t, f.get("/", "Cookie", c.String()))
-		csrf := page[strings.Index(page, `name="csrf" value="`)+len(`name="csrf" value="`):]
-		csrf = csrf[:strings.IndexByte(csrf, '"')]
-		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/login/box", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(c)
-		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := f.postLogin("box", url.Values{"csrf": {csrfOf(t, body(t, f.get("/", "Cookie", c.String())))}}, c)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("login with the secret from the file: %d; want 303", resp.StatusCode)
 		}
