@@ -122,10 +122,14 @@ func New(t testing.TB, o Options) *Daemon {
 }
 
 // WriteConfig replaces ConfigFile's lines after the credential directory
-// with config. The daemon reads it again only with Options.Reload.
+// (and LOCK, a temporary directory) with config. The daemon reads it again only with Options.Reload.
 func (d *Daemon) WriteConfig(config string) {
 	d.t.Helper()
-	conf := "SEC_CREDENTIAL_DIRECTORY_OAUTH = " + d.CredDir + "\nCREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True\n" + config + "\n"
+	// LOCK in the config's own directory: the state file's default place
+	// ($(LOCK)/credmon_oauth-state.json) must never be a real
+	// /var/lock/condor of the machine the tests run on.
+	conf := "SEC_CREDENTIAL_DIRECTORY_OAUTH = " + d.CredDir + "\nLOCK = " + filepath.Dir(d.ConfigFile) +
+		"\nCREDMON_OAUTH_ALLOW_INSECURE_TOKEN_URL = True\n" + config + "\n"
 	if err := os.WriteFile(d.ConfigFile, []byte(conf), 0o644); err != nil {
 		d.t.Fatal(err)
 	}

@@ -73,3 +73,14 @@ func TestStopAndRestart(t *testing.T) {
 	d.Start()
 	sighup(t, d)
 }
+
+// TestStateFileInTempLock: the daemon's default state file goes under the
+// test's LOCK, never a real /var/lock/condor.
+func TestStateFileInTempLock(t *testing.T) {
+	d := quiet(t)
+	want := filepath.Join(filepath.Dir(d.ConfigFile), "credmon_oauth-state.json")
+	daemontest.WaitFor(t, "the state file under the test's LOCK", func() bool {
+		_, err := os.Stat(want)
+		return err == nil
+	})
+}
