@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -220,7 +221,8 @@ func TestReturnIssChecks(t *testing.T) {
 	f, _, tokens := issFixture(t)
 	a := f.client("webidp", testUser, testScopes, testAud)
 	a.AuthorizationURL, a.TokenURL = "", ""
-	c := visit(t, f, f.writeKeyFile(a))
+	key := f.writeKeyFile(a)
+	c := visit(t, f, key)
 	ret := func(q url.Values) (int, string) {
 		r := f.get("/return/webidp?"+q.Encode(), "Cookie", c.String())
 		return r.StatusCode, body(t, r)
@@ -250,6 +252,17 @@ func TestReturnIssChecks(t *testing.T) {
 	if status, page := ret(url.Values{"state": {state}, "error": {"access_denied"}, "iss": {f.idp.Issuer}}); status != http.StatusForbidden ||
 		!strings.Contains(page, "refused the login") {
 		t.Errorf("error answer from the issuer: %d; want 403 refused:\n%s", status, page)
+	}
+	// The issuer is the one the request went to, recorded with it: an
+	// answer from another is refused as such even once the key file (and
+	// with it the service's configuration) is gone.
+	state = startLogin(t, f, c, "webidp")
+	if err := os.Remove(filepath.Join(f.credDir, key)); err != nil {
+		t.Fatal(err)
+	}
+	if status, page := ret(url.Values{"state": {state}, "error": {"access_denied"}, "iss": {attackerIssuer}}); status != http.StatusBadRequest ||
+		!strings.Contains(page, "does not belong to your login") {
+		t.Errorf("answer from another issuer after the key file went: %d; want 400, the answer refused:\n%s", status, page)
 	}
 	if n := tokens.count(); n != 0 {
 		t.Errorf("%d token requests; want none", n)

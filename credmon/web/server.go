@@ -415,13 +415,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, name string) {
 		s.fail(w, r, http.StatusForbidden, pageForm)
 		return
 	}
-	svc, _, err := s.service(r, sess, name)
+	svc, as, err := s.service(r, sess, name)
 	if err != nil {
 		s.serviceError(w, r, sess, safeCode(name), err)
 		return
 	}
 	verifier := tokenclient.NewVerifier()
-	state, ok := s.sessions.startFlow(id, flow{name: name, verifier: verifier, started: s.cfg.Now()})
+	state, ok := s.sessions.startFlow(id, flow{name: name, verifier: verifier, as: as, started: s.cfg.Now()})
 	if !ok {
 		s.fail(w, r, http.StatusBadRequest, pageNoSession)
 		return
@@ -470,14 +470,16 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider strin
 		s.fail(w, r, http.StatusBadRequest, pageState)
 		return
 	}
-	svc, as, err := s.service(r, sess, f.name)
-	if err != nil {
-		s.serviceError(w, r, sess, f.name, err)
-		return
-	}
-	if err := as.checkIss(q); err != nil {
+	// The answer must come from the server the request went to (RFC 9207),
+	// as recorded when it was sent, before anything else is made of it.
+	if err := f.as.checkIss(q); err != nil {
 		s.logf(r, "key %s: return %s: refused, no token requested: %v", sess.keyID, f.name, err)
 		s.fail(w, r, http.StatusBadRequest, pageState)
+		return
+	}
+	svc, _, err := s.service(r, sess, f.name)
+	if err != nil {
+		s.serviceError(w, r, sess, f.name, err)
 		return
 	}
 	if e := q.Get("error"); e != "" {

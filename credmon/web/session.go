@@ -29,6 +29,7 @@ type session struct {
 type flow struct {
 	name     string
 	verifier string
+	as       authServer // where the request went, for the answer's iss
 	started  time.Time
 }
 
