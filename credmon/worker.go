@@ -36,8 +36,8 @@ type worker struct {
 	log   hclog.Logger // the OAuth2 side's
 	// ours is Monitor.ours: workers record each file they write.
 	ours *sync.Map
-	// secretWarn logs a provider's client secret file others can read,
-	// once (read anyway, as credd reads it: knobs.ReadClientSecret).
+	// secretWarn reads the providers' client secret files, logging once
+	// one that others can read (read anyway, as credd reads it).
 	secretWarn knobs.SecretWarner
 }
 
@@ -494,11 +494,10 @@ func (w *worker) client(ctx context.Context, j *job, r *result) (*tokenclient.Cl
 	}
 	c.ClientID, c.AuthStyle, c.TokenURL = p.ClientID, p.AuthStyle, p.TokenURL
 	if p.ClientSecretFile != "" {
-		secret, err := knobs.ReadClientSecret(p.ClientSecretFile)
+		secret, err := w.secretWarn.Read(p.Name+"_CLIENT_SECRET_FILE", p.ClientSecretFile, func(msg string) { w.log.Warn(msg) })
 		if err != nil {
 			return nil, atomicfile.ID{}, &tokenclient.PermanentError{Err: err}
 		}
-		w.secretWarn.Check(p.Name+"_CLIENT_SECRET_FILE", p.ClientSecretFile, func(msg string) { w.log.Warn(msg) })
 		c.ClientSecret = secret
 	}
 	if c.TokenURL == "" {

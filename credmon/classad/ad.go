@@ -23,15 +23,22 @@ func NewAd() *Ad { return &Ad{attrs: make(map[string]*adEntry)} }
 
 // Set binds name to e, replacing any expression bound to the same name in
 // any letter case.
-func (a *Ad) Set(name string, e Expr) {
+func (a *Ad) Set(name string, e Expr) { a.set(name, e, nil) }
+
+// set is Set, storing a new binding in fresh when not nil (a parser's
+// slab of entries) rather than in an allocation of its own.
+func (a *Ad) set(name string, e Expr, fresh *adEntry) {
 	key := foldName(name)
 	if ent, ok := a.attrs[key]; ok {
 		ent.expr = e
 		return
 	}
-	ent := &adEntry{name: name, expr: e}
-	a.attrs[key] = ent
-	a.order = append(a.order, ent)
+	if fresh == nil {
+		fresh = new(adEntry)
+	}
+	*fresh = adEntry{name: name, expr: e}
+	a.attrs[key] = fresh
+	a.order = append(a.order, fresh)
 }
 
 // SetValue binds name to a literal holding v.

@@ -52,14 +52,8 @@ func ParseOldAds(src string) ([]*Ad, error) {
 				return nil, fmt.Errorf("line %d: %w", i+1, err)
 			}
 		}
-		key := foldName(name)
-		if ent, ok := cur.attrs[key]; ok {
-			ent.expr = expr // a repeated name replaces the earlier one
-			continue
-		}
-		ents = append(ents, adEntry{name: name, expr: expr})
-		cur.attrs[key] = &ents[len(ents)-1]
-		cur.order = append(cur.order, &ents[len(ents)-1])
+		ents = append(ents, adEntry{}) // unused when name repeats an earlier one
+		cur.set(name, expr, &ents[len(ents)-1])
 	}
 	return ads, nil
 }

@@ -115,22 +115,30 @@ func ReadSecretFile(knob, path string) (string, error) {
 // symlink is followed; a FIFO, directory or device is refused. It does NOT
 // refuse a file other users can read (see the rules above: it is read as
 // credd and the Python credmon read it); ClientSecretWarning says what is
-// wrong with it, for the warnings (SecretWarner). Errors name path, never the
-// content.
+// wrong with it, and SecretWarner.Read reads and warns. Errors name path,
+// never the content.
 func ReadClientSecret(path string) (string, error) {
-	f, _, err := openSecret(path)
+	secret, _, err := readClientSecret(path)
+	return secret, err
+}
+
+// readClientSecret is ReadClientSecret, also returning what is unsafe
+// about the file it read (secretFileProblem of its fstat), so that the
+// warning costs no second open.
+func readClientSecret(path string) (secret string, problem, err error) {
+	f, st, err := openSecret(path)
 	if err != nil {
-		return "", fmt.Errorf("reading the client secret file: %w", err)
+		return "", nil, fmt.Errorf("reading the client secret file: %w", err)
 	}
 	defer f.Close()
-	secret, err := readSecret(f)
+	secret, err = readSecret(f)
 	if errors.Is(err, errEmptySecret) {
-		return "", fmt.Errorf("the client secret file %s is empty", path)
+		return "", nil, fmt.Errorf("the client secret file %s is empty", path)
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading the client secret file %s: %w", path, err)
+		return "", nil, fmt.Errorf("reading the client secret file %s: %w", path, err)
 	}
-	return secret, nil
+	return secret, secretFileProblem(path, st, os.Geteuid()), nil
 }
 
 // ClientSecretWarning returns what makes the OAuth2 client secret file at
@@ -143,27 +151,38 @@ func ClientSecretWarning(knob, path string) string {
 		return ""
 	}
 	f.Close()
-	if perr := secretFileProblem(path, st, os.Geteuid()); perr != nil {
-		return fmt.Sprintf("%s = %s: %v (read anyway, as credd reads it)", knob, path, perr)
-	}
-	return ""
+	return secretWarning(knob, path, secretFileProblem(path, st, os.Geteuid()))
 }
 
-// SecretWarner reports each distinct ClientSecretWarning once per process:
-// the daemon and credmon-web check the OAuth2 secret file each time they
-// read it (a provider may be configured by <P>_CLIENT_ID alone, so its
-// file is known only when a token of it is refreshed or logged in to), and
-// log the problem the first time it is seen. The zero value is ready.
+// secretWarning is the warning for problem with knob's file path; "" for
+// none.
+func secretWarning(knob, path string, problem error) string {
+	if problem == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s = %s: %v (read anyway, as credd reads it)", knob, path, problem)
+}
+
+// SecretWarner reads OAuth2 client secret files and reports each distinct
+// ClientSecretWarning once per process: the daemon and credmon-web read the
+// file each time they need the secret (a provider may be configured by
+// <P>_CLIENT_ID alone, so its file is known only when a token of it is
+// refreshed or logged in to), and log a problem the first time it is seen.
+// The zero value is ready.
 type SecretWarner struct{ seen sync.Map }
 
-// Check calls warn with ClientSecretWarning(knob, path) when it is not
-// empty and has not been reported before.
-func (s *SecretWarner) Check(knob, path string, warn func(msg string)) {
-	msg := ClientSecretWarning(knob, path)
-	if msg == "" {
-		return
+// Read is ReadClientSecret(path), calling warn with the file's
+// ClientSecretWarning when it has one not reported before; the warning
+// comes from the same open as the secret.
+func (s *SecretWarner) Read(knob, path string, warn func(msg string)) (string, error) {
+	secret, problem, err := readClientSecret(path)
+	if err != nil {
+		return "", err
 	}
-	if _, seen := s.seen.LoadOrStore(msg, struct{}{}); !seen {
-		warn(msg)
+	if msg := secretWarning(knob, path, problem); msg != "" {
+		if _, seen := s.seen.LoadOrStore(msg, struct{}{}); !seen {
+			warn(msg)
+		}
 	}
+	return secret, nil
 }

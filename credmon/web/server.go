@@ -75,8 +75,8 @@ type Server struct {
 	base     string // the path prefix, "" or "/x/y"
 	sessions *sessions
 	disc     tokenclient.Cache
-	// secretWarn logs a provider's client secret file others can read,
-	// once (read anyway, as credd reads it: knobs.ReadClientSecret).
+	// secretWarn reads the providers' client secret files, logging once
+	// one that others can read (read anyway, as credd reads it).
 	secretWarn knobs.SecretWarner
 }
 
@@ -299,10 +299,8 @@ func (s *Server) finish(r *http.Request, sess *session) {
 }
 
 // service reads the session's key file again and returns the service
-// name, filled in from the configuration, and its authorization server.
-// The login and its answer both derive them here from the same
-// configuration and discovery cache, so the answer is checked against the
-// server the login was sent to.
+// name, filled in from the configuration, and its authorization server
+// (which the login records in its flow, for the answer's iss).
 func (s *Server) service(r *http.Request, sess *session, name string) (*Service, authServer, error) {
 	svcs, err := readKeyFile(s.cfg.CredDir, sess.key, s.cfg.KeyFileLifetime, s.cfg.Now())
 	if err != nil {
@@ -338,11 +336,10 @@ func (s *Server) complete(r *http.Request, svc *Service) (*Service, authServer, 
 		svc.ClientID = pc.ClientID
 	}
 	if svc.ClientSecret == "" && pc.ClientSecretFile != "" {
-		sec, err := knobs.ReadClientSecret(pc.ClientSecretFile)
+		sec, err := s.secretWarn.Read(svc.Provider+"_CLIENT_SECRET_FILE", pc.ClientSecretFile, func(msg string) { s.cfg.Logf("%s", msg) })
 		if err != nil {
 			return nil, as, err
 		}
-		s.secretWarn.Check(svc.Provider+"_CLIENT_SECRET_FILE", pc.ClientSecretFile, func(msg string) { s.cfg.Logf("%s", msg) })
 		svc.ClientSecret = sec
 	}
 	if svc.AuthorizationURL == "" {
@@ -477,14 +474,14 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request, provider strin
 		s.fail(w, r, http.StatusBadRequest, pageState)
 		return
 	}
-	svc, _, err := s.service(r, sess, f.name)
-	if err != nil {
-		s.serviceError(w, r, sess, f.name, err)
-		return
-	}
 	if e := q.Get("error"); e != "" {
 		s.logf(r, "key %s: return %s: the identity provider refused: %s", sess.keyID, f.name, safeCode(e))
 		s.fail(w, r, http.StatusForbidden, pageRefused)
+		return
+	}
+	svc, _, err := s.service(r, sess, f.name)
+	if err != nil {
+		s.serviceError(w, r, sess, f.name, err)
 		return
 	}
 	res, err := s.client(svc, s.providerConfig(svc)).ExchangeCode(r.Context(), q.Get("code"), svc.ReturnURL, f.verifier, svc.Audiences)

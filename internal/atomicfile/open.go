@@ -67,26 +67,26 @@ func openRegular(path string, o OpenOptions) (int, Stat, error) {
 	return fd, s, nil
 }
 
-// ReadRegular reads at most max bytes of the regular file at path, opened
+// ReadRegular reads at most limit bytes of the regular file at path, opened
 // as OpenRegular opens it. A larger file is ErrTooLarge.
 //
 // It is the system calls the job needs and no more (open, fstat, one read
 // into a buffer sized by fstat, close), without an *os.File's poller
 // registration and finalizer or io.ReadAll's growing buffer: credmon-web
 // reads a key file with it on every /key visit.
-func ReadRegular(path string, max int64, o OpenOptions) ([]byte, Stat, error) {
+func ReadRegular(path string, limit int64, o OpenOptions) ([]byte, Stat, error) {
 	fd, s, err := openRegular(path, o)
 	if err != nil {
 		return nil, s, err
 	}
 	defer unix.Close(fd)
 	// One byte more than fstat says, so that a file that grew meanwhile
-	// shows it; max bounds the buffer whatever the size.
-	b := make([]byte, 0, max64(min(s.Size, max), 0)+1)
+	// shows it; limit bounds the buffer whatever the size.
+	b := make([]byte, 0, max(min(s.Size, limit), 0)+1)
 	for {
 		if len(b) == cap(b) {
-			if int64(len(b)) > max {
-				return nil, s, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+			if int64(len(b)) > limit {
+				return nil, s, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)}
 			}
 			b = append(b, 0)[:len(b)]
 		}
@@ -114,11 +114,4 @@ func openRetry(path string, flags int) (int, error) {
 			return fd, err
 		}
 	}
-}
-
-func max64(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
